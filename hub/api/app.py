@@ -1,0 +1,42 @@
+"""The FastAPI application around a :class:`hub.runtime.Hub`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hub import __version__
+from hub.api import health, ingest, messages
+from hub.api.errors import install_error_handlers
+from hub.runtime import Hub
+
+__all__ = ["create_app"]
+
+
+def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
+    """Build the app; with ``manage`` the app starts the worker and closes the hub."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage:
+            hub.start()
+        try:
+            yield
+        finally:
+            if manage:
+                hub.close()
+
+    app = FastAPI(
+        title="Switchboard",
+        version=__version__,
+        description="Receive, translate and deliver business messages without losing any.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    install_error_handlers(app)
+    app.include_router(ingest.router)
+    app.include_router(messages.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,43 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.deps import get_hub
+from hub.errors import StoreError
+from hub.runtime import Hub
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
+    """The config is loaded and the store answers; 503 otherwise."""
+    try:
+        await run_in_threadpool(hub.store.ping)
+    except StoreError as exc:
+        return JSONResponse(
+            {"status": "unavailable", "store": exc.message, "routes": sorted(hub.routes)},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready", "store": "ok", "routes": sorted(hub.routes)})
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(hub: Annotated[Hub, Depends(get_hub)]) -> Response:
+    """Prometheus text exposition of every ``hub_`` series."""
+    return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

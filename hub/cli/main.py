@@ -1,0 +1,153 @@
+"""The ``hub`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub import __version__
+from hub.cli.output import handle_errors, write_bytes
+from hub.config import load_config
+from hub.errors import HubError
+from hub.pipeline import build_routes
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hub",
+    help="Switchboard: receive, translate and deliver business messages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+messages_app = typer.Typer(help="Look at stored messages.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+app.add_typer(messages_app, name="messages")
+app.add_typer(db_app, name="db")
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="the hub's YAML config", envvar="HUB_CONFIG"),
+]
+DEFAULT_CONFIG = Path("config.example.yaml")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"switchboard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command()
+@handle_errors
+def check(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Validate a config and everything it names; print every problem as file:line."""
+    loaded = load_config(config)
+    routes = build_routes(loaded)
+    for route in routes.values():
+        route.close()
+    typer.echo(f"{config}: ok ({len(routes)} route{'s' if len(routes) != 1 else ''})")
+
+
+@app.command()
+@handle_errors
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    host: Annotated[str | None, typer.Option(help="overrides server.host")] = None,
+    port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
+) -> None:
+    """Serve the API and run the delivery worker."""
+    import uvicorn
+
+    from hub.api import create_app
+    from hub.runtime import Hub
+
+    hub = Hub.from_file(config)
+    server = hub.config.server
+    app_ = create_app(hub)
+    typer.echo(
+        f"switchboard {__version__}: {len(hub.routes)} route(s), "
+        f"store {hub.store.engine.url.render_as_string()}",
+        err=True,
+    )
+    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_level="info")
+
+
+@app.command()
+@handle_errors
+def translate(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="the input document")],
+    route: Annotated[str, typer.Option("--route", "-r", help="the route whose pipeline to use")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Decode, validate, map and encode INPUT as ROUTE would, without delivering it."""
+    loaded = load_config(config)
+    routes = build_routes(loaded)
+    try:
+        if route not in routes:
+            raise HubError(
+                f"no route named {route!r}",
+                hint="routes in this config: " + ", ".join(sorted(routes)),
+            )
+        data = input_file.read_bytes()
+        translation = routes[route].translator.translate(data)
+    finally:
+        for compiled in routes.values():
+            compiled.close()
+    write_bytes(translation.body)
+
+
+@messages_app.command("show")
+@handle_errors
+def messages_show(
+    message_id: Annotated[str, typer.Argument(metavar="ID")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Print a message's status and history as JSON."""
+    from hub.store import Store
+    from hub.views import message_view
+
+    loaded = load_config(config)
+    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    try:
+        record = store.get(message_id)
+    finally:
+        store.close()
+    typer.echo(
+        json.dumps(message_view(record).model_dump(mode="json"), indent=2, ensure_ascii=False)
+    )
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Apply the store's migrations up to the latest."""
+    from hub.store import Store
+    from hub.store.migrate import current_revision
+
+    loaded = load_config(config)
+    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    try:
+        store.migrate()
+        typer.echo(f"store at revision {current_revision(store.engine)}")
+    finally:
+        store.close()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,29 @@
+"""Configuration: pydantic models and a loader that locates every problem."""
+
+from hub.config.load import LoadedConfig, load_config, validation_problems
+from hub.config.models import (
+    ConnectorRef,
+    FormatRef,
+    HubConfig,
+    RetryConfig,
+    RouteConfig,
+    ServerConfig,
+    SinkRef,
+    StoreConfig,
+    WorkerConfig,
+)
+
+__all__ = [
+    "ConnectorRef",
+    "FormatRef",
+    "HubConfig",
+    "LoadedConfig",
+    "RetryConfig",
+    "RouteConfig",
+    "ServerConfig",
+    "SinkRef",
+    "StoreConfig",
+    "WorkerConfig",
+    "load_config",
+    "validation_problems",
+]

@@ -1,0 +1,109 @@
+"""The shape of ``config.yaml``: validated completely before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "ConnectorRef",
+    "FormatRef",
+    "HubConfig",
+    "RetryConfig",
+    "RouteConfig",
+    "ServerConfig",
+    "SinkRef",
+    "StoreConfig",
+    "WorkerConfig",
+]
+
+ROUTE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+RouteName = Annotated[str, StringConstraints(pattern=ROUTE_NAME)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Strict):
+    """Where the API listens and how large a request body may be."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
+
+
+class StoreConfig(_Strict):
+    """Any SQLAlchemy URL; relative SQLite paths are relative to the config file."""
+
+    url: str = "sqlite:///var/hub.db"
+    auto_migrate: bool = True
+    echo: bool = False
+
+
+class WorkerConfig(_Strict):
+    """The background worker that translates and delivers stored messages."""
+
+    enabled: bool = True
+    threads: int = Field(1, ge=1, le=64)
+    batch_size: int = Field(20, ge=1, le=1000)
+    poll_interval_seconds: float = Field(1.0, gt=0, le=60)
+    lease_seconds: float = Field(60.0, gt=0)
+
+
+class RetryConfig(_Strict):
+    """How often and how patiently a transient delivery failure is retried."""
+
+    max_attempts: int = Field(8, ge=1)
+    initial_delay_seconds: float = Field(1.0, ge=0)
+    max_delay_seconds: float = Field(300.0, ge=0)
+    multiplier: float = Field(2.0, ge=1)
+    jitter: float = Field(0.2, ge=0, le=1)
+
+
+class ConnectorRef(_Strict):
+    """A connector by its plugin name; ``options`` are checked by the connector itself."""
+
+    type: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SinkRef(ConnectorRef):
+    name: str = Field(pattern=ROUTE_NAME)
+
+
+class FormatRef(_Strict):
+    """A codec by name, its options, and an optional schema the document must satisfy."""
+
+    format: str = "json"
+    options: dict[str, Any] = Field(default_factory=dict)
+    schema_: Path | None = Field(None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RouteConfig(_Strict):
+    """source -> decode -> validate -> map -> validate -> encode -> sinks."""
+
+    description: str = ""
+    source: ConnectorRef = Field(default_factory=lambda: ConnectorRef(type="http"))
+    input: FormatRef = Field(default_factory=FormatRef)
+    correlation: str | None = Field(
+        None, description="path in the input document of a business key, e.g. an order number"
+    )
+    mapping: Path | None = None
+    output: FormatRef = Field(default_factory=FormatRef)
+    sinks: list[SinkRef] = Field(min_length=1)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+
+
+class HubConfig(_Strict):
+    """The whole hub: server, store, worker and routes."""
+
+    version: Literal[1] = 1
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)

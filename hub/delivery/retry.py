@@ -1,0 +1,42 @@
+"""Retry policy as a value: given the attempts so far, retry at a time or give up."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from hub.config import RetryConfig
+
+__all__ = ["RetryPolicy"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, capped, honouring a peer's Retry-After."""
+
+    max_attempts: int = 8
+    initial_delay: float = 1.0
+    max_delay: float = 300.0
+    multiplier: float = 2.0
+    jitter: float = 0.2
+
+    @classmethod
+    def from_config(cls, config: RetryConfig) -> RetryPolicy:
+        return cls(
+            max_attempts=config.max_attempts,
+            initial_delay=config.initial_delay_seconds,
+            max_delay=config.max_delay_seconds,
+            multiplier=config.multiplier,
+            jitter=config.jitter,
+        )
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> float | None:
+        """Seconds to wait after ``attempts`` failed attempts, or None to give up."""
+        if attempts >= self.max_attempts:
+            return None
+        base = min(self.max_delay, self.initial_delay * self.multiplier ** max(0, attempts - 1))
+        spread = base * self.jitter
+        wait = base + random.uniform(-spread, spread)  # noqa: S311 - jitter, not security
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.max_delay))
+        return max(0.0, wait)

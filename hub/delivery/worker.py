@@ -1,0 +1,98 @@
+"""Background worker threads: claim due messages from the store and process them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from hub.config import WorkerConfig
+from hub.delivery.processor import Processor
+from hub.errors import StoreError
+from hub.metrics import HubMetrics
+from hub.store import Store
+
+if TYPE_CHECKING:
+    from hub.pipeline.build import CompiledRoute
+
+__all__ = ["Worker"]
+
+log = logging.getLogger("hub.worker")
+
+
+class Worker:
+    """Polls the store and wakes early when ingest calls :meth:`wake`.
+
+    Delivery happens here, never in the request that received the message, so
+    ingest latency does not include a partner's response time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        routes: Mapping[str, CompiledRoute],
+        metrics: HubMetrics,
+        config: WorkerConfig,
+    ) -> None:
+        self.store = store
+        self.routes = routes
+        self.metrics = metrics
+        self.config = config
+        self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for index in range(self.config.threads):
+            thread = threading.Thread(
+                target=self._run,
+                args=(f"{self.identity}/{index}",),
+                name=f"hub-worker-{index}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_once(self, worker: str | None = None) -> int:
+        """Claim one batch and process it; returns how many messages were handled."""
+        name = worker or f"{self.identity}/once"
+        processor = Processor(self.store, self.routes, self.metrics, name)
+        batch = self.store.claim(
+            name, lease_seconds=self.config.lease_seconds, limit=self.config.batch_size
+        )
+        for claimed in batch:
+            if self._stop.is_set():
+                break  # the lease expires and another turn picks the rest up
+            processor.process(claimed)
+        return len(batch)
+
+    def _run(self, name: str) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.run_once(name)
+            except StoreError as exc:
+                self.metrics.worker_errors.inc()
+                log.warning("worker %s: %s; retrying", name, exc)
+                handled = 0
+            except Exception:
+                self.metrics.worker_errors.inc()
+                log.exception("worker %s: unexpected error; the message stays in the store", name)
+                handled = 0
+            if handled == 0:
+                self._wake.wait(self.config.poll_interval_seconds)
+                self._wake.clear()

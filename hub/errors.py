@@ -1,0 +1,190 @@
+"""One exception tree for the whole hub.
+
+The delivery engine decides what to do with a message by the branch an error
+belongs to, and the API and CLI turn any of them into a clear message::
+
+    HubError                        root: every error a user may see
+    ├── ConfigError                 config or mapping files are wrong (load time)
+    ├── PluginError                 a connector or codec is unknown or malformed
+    ├── RouteNotFound               a request names a route the config lacks
+    ├── InboundRejected             a source refused a request (bad signature, body)
+    ├── MessageError                one message cannot be translated: permanent
+    │   ├── DecodeError             bytes are not valid in the input format
+    │   ├── SchemaValidationError   the document breaks its schema
+    │   ├── MappingError            the mapping cannot produce the target
+    │   └── EncodeError             the target tree cannot be written
+    ├── DeliveryError               a sink could not deliver (hub.sdk re-exports these)
+    │   ├── RetriableDeliveryError  try again later (timeouts, 5xx, 429)
+    │   └── FatalDeliveryError      retrying cannot help (4xx, refused content)
+    └── StoreError                  the store failed
+        ├── StoreUnavailable        cannot reach the database: retry later
+        └── MessageNotFound         no message with that id
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ConfigError",
+    "DecodeError",
+    "DeliveryError",
+    "EncodeError",
+    "FatalDeliveryError",
+    "HubError",
+    "InboundRejected",
+    "MappingError",
+    "MessageError",
+    "MessageNotFound",
+    "PluginError",
+    "Problem",
+    "RetriableDeliveryError",
+    "RouteNotFound",
+    "SchemaValidationError",
+    "StoreError",
+    "StoreUnavailable",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: what is wrong, where, and how to fix it."""
+
+    message: str
+    where: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class HubError(Exception):
+    """Root of every error the hub reports to a person."""
+
+    #: Short machine-readable name used in API responses and the event history.
+    code = "hub_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.message = message
+        self.where = where
+        self.hint = hint
+        self.problems: list[Problem] = problems or []
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = str(Problem(self.message, self.where, self.hint))
+        if not self.problems:
+            return head
+        return head + "\n" + "\n".join(f"  {p}" for p in self.problems)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape the API returns and the store keeps."""
+        body: dict[str, object] = {"type": self.code, "message": self.message}
+        if self.where:
+            body["where"] = self.where
+        if self.hint:
+            body["hint"] = self.hint
+        if self.problems:
+            body["problems"] = [
+                {
+                    k: v
+                    for k, v in (("message", p.message), ("where", p.where), ("hint", p.hint))
+                    if v
+                }
+                for p in self.problems
+            ]
+        return body
+
+
+class ConfigError(HubError):
+    code = "config_error"
+
+
+class PluginError(HubError):
+    code = "plugin_error"
+
+
+class RouteNotFound(HubError):
+    code = "route_not_found"
+
+
+class InboundRejected(HubError):
+    """A source refused a request; ``status`` is the HTTP status to answer with."""
+
+    code = "inbound_rejected"
+
+    def __init__(self, message: str, *, status: int = 400, **kwargs: str | None) -> None:
+        self.status = status
+        super().__init__(message, where=kwargs.get("where"), hint=kwargs.get("hint"))
+
+
+class MessageError(HubError):
+    """The message itself is wrong: retrying cannot help, it goes to the dead letters."""
+
+    code = "message_error"
+    stage = "translate"
+
+
+class DecodeError(MessageError):
+    code = "decode_error"
+    stage = "decode"
+
+
+class SchemaValidationError(MessageError):
+    code = "validation_error"
+    stage = "validate"
+
+
+class MappingError(MessageError):
+    code = "mapping_error"
+    stage = "map"
+
+
+class EncodeError(MessageError):
+    code = "encode_error"
+    stage = "encode"
+
+
+class DeliveryError(HubError):
+    code = "delivery_error"
+
+
+class RetriableDeliveryError(DeliveryError):
+    """The peer may accept later; ``retry_after`` (seconds) is the peer's own hint."""
+
+    code = "delivery_retriable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, where=where, hint=hint)
+
+
+class FatalDeliveryError(DeliveryError):
+    code = "delivery_fatal"
+
+
+class StoreError(HubError):
+    code = "store_error"
+
+
+class StoreUnavailable(StoreError):
+    code = "store_unavailable"
+
+
+class MessageNotFound(StoreError):
+    code = "message_not_found"

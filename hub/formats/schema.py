@@ -1,0 +1,59 @@
+"""JSON Schema (Draft 2020-12) validation: compiled once, every error with its JSON pointer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from hub.errors import ConfigError, Problem, SchemaValidationError
+from hub.formats.base import Tree
+
+__all__ = ["JsonSchema"]
+
+_MAX_REPORTED = 50
+
+
+def _pointer(parts: object) -> str:
+    path = list(parts)  # type: ignore[call-overload]
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "/" + "/".join(escaped) if path else ""
+
+
+class JsonSchema:
+    """A compiled schema from a file; ``check`` raises with all violations at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            Draft202012Validator.check_schema(schema)
+        except FileNotFoundError:
+            raise ConfigError(f"schema file not found: {path}") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"schema is not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}"
+            ) from None
+        except SchemaError as exc:
+            raise ConfigError(
+                f"not a valid JSON Schema: {exc.message}",
+                where=f"{path}#{_pointer(exc.absolute_path)}",
+            ) from None
+        self._validator = Draft202012Validator(schema)
+
+    def check(self, tree: Tree) -> None:
+        errors = sorted(self._validator.iter_errors(tree), key=lambda e: list(map(str, e.path)))
+        if not errors:
+            return
+        problems = [
+            Problem(error.message, where=f"#{_pointer(error.absolute_path)}")
+            for error in errors[:_MAX_REPORTED]
+        ]
+        more = f" (showing the first {_MAX_REPORTED})" if len(errors) > _MAX_REPORTED else ""
+        raise SchemaValidationError(
+            f"the document breaks {self.path.name}: {len(errors)} error(s){more}",
+            where=problems[0].where,
+            problems=problems,
+        )

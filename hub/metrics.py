@@ -1,0 +1,73 @@
+"""Every Prometheus series the hub exports, defined in one place.
+
+Series are prefixed ``hub_``; counters end in ``_total``, durations in ``_seconds``;
+labels are few and bounded (route, sink, stage, outcome).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+__all__ = ["HubMetrics"]
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class HubMetrics:
+    """One registry per hub instance, so tests and several hubs in a process stay apart."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.received = Counter(
+            "hub_messages_received_total", "Messages accepted and stored.", ["route"], registry=r
+        )
+        self.rejected = Counter(
+            "hub_ingest_rejected_total",
+            "Requests refused at ingest, by reason.",
+            ["route", "reason"],
+            registry=r,
+        )
+        self.delivered = Counter(
+            "hub_messages_delivered_total",
+            "Messages delivered to every sink.",
+            ["route"],
+            registry=r,
+        )
+        self.failed = Counter(
+            "hub_messages_failed_total",
+            "Messages moved to the dead letters, by the stage that failed.",
+            ["route", "stage"],
+            registry=r,
+        )
+        self.attempts = Counter(
+            "hub_delivery_attempts_total",
+            "Delivery attempts per sink, by outcome (delivered, retry, fatal).",
+            ["route", "sink", "outcome"],
+            registry=r,
+        )
+        self.processing = Histogram(
+            "hub_processing_duration_seconds",
+            "Time from claiming a message to the end of its processing turn.",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
+        self.ingest = Histogram(
+            "hub_ingest_duration_seconds",
+            "Time to check and durably store one received message.",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=r,
+        )
+        self.worker_errors = Counter(
+            "hub_worker_errors_total",
+            "Worker turns that failed on the store or an internal error; the message is retried.",
+            registry=r,
+        )
+        self.config_loaded = Gauge(
+            "hub_config_routes", "Routes in the loaded configuration.", registry=r
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

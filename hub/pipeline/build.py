@@ -1,0 +1,162 @@
+"""Turn a loaded config into runnable routes, collecting every problem with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from hub.config import LoadedConfig, RouteConfig, validation_problems
+from hub.config.load import config_error
+from hub.delivery.retry import RetryPolicy
+from hub.errors import ConfigError, HubError, Problem
+from hub.formats import Codec, JsonSchema, codec_class, make_codec
+from hub.mapping import Mapping, load_mapping
+from hub.mapping.paths import PathSyntaxError, compile_path
+from hub.pipeline.translate import Translator
+from hub.plugins import sink_class, source_class
+from hub.sdk import PushSource, Sink
+from hub.yamlsource import Loc
+
+__all__ = ["CompiledRoute", "build_routes"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class CompiledRoute:
+    """A route ready to run: its source, translator, sinks and retry policy."""
+
+    name: str
+    source_type: str
+    source: PushSource[Any]
+    translator: Translator
+    sinks: dict[str, Sink[Any]]
+    retry: RetryPolicy
+    config: RouteConfig = field(repr=False)
+
+    def close(self) -> None:
+        self.source.close()
+        for sink in self.sinks.values():
+            sink.close()
+
+
+def build_routes(loaded: LoadedConfig) -> dict[str, CompiledRoute]:
+    """Build every route or raise one ConfigError listing all problems found."""
+    builder = _Builder(loaded)
+    routes = {name: builder.route(name, cfg) for name, cfg in loaded.config.routes.items()}
+    if builder.problems:
+        for route in routes.values():
+            if route is not None:
+                route.close()
+        raise config_error(loaded.path, builder.problems)
+    return {name: route for name, route in routes.items() if route is not None}
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        self.problems: list[Problem] = []
+
+    def where(self, loc: Loc) -> str:
+        return self.loaded.document.where(loc)
+
+    def attempt(
+        self, loc: Loc, make: Callable[[], T], model: type[BaseModel] | None = None
+    ) -> T | None:
+        """Run ``make``; turn any problem it raises into a located one and return None."""
+        try:
+            return make()
+        except ValidationError as exc:
+            self.problems.extend(validation_problems(exc, self.loaded.document, model, loc))
+        except ConfigError as exc:
+            where = exc.where or self.where(loc)
+            self.problems.append(Problem(exc.message, where=where, hint=exc.hint))
+            self.problems.extend(exc.problems)
+        except HubError as exc:
+            self.problems.append(Problem(exc.message, where=self.where(loc), hint=exc.hint))
+        return None
+
+    def route(self, name: str, cfg: RouteConfig) -> CompiledRoute | None:
+        loc: Loc = ("routes", name)
+        source = self.attempt((*loc, "source", "type"), lambda: source_class(cfg.source.type))
+        source_obj = None
+        if source is not None:
+            source_obj = self.attempt(
+                (*loc, "source", "options"),
+                lambda: source(name, source.options_model.model_validate(cfg.source.options)),
+                source.options_model,
+            )
+        in_codec = self.codec((*loc, "input"), cfg.input.format, cfg.input.options)
+        out_codec = self.codec((*loc, "output"), cfg.output.format, cfg.output.options)
+        in_schema = self.schema((*loc, "input", "schema"), cfg.input.schema_)
+        out_schema = self.schema((*loc, "output", "schema"), cfg.output.schema_)
+        mapping: Mapping | None = None
+        if cfg.mapping is not None:
+            path = self.loaded.resolve(cfg.mapping)
+            mapping = self.attempt((*loc, "mapping"), lambda: load_mapping(path))
+        correlation = None
+        if cfg.correlation is not None:
+            correlation = self.correlation((*loc, "correlation"), cfg.correlation)
+        sinks: dict[str, Sink[Any]] = {}
+        for index, ref in enumerate(cfg.sinks):
+            sink_loc: Loc = (*loc, "sinks", index)
+            if ref.name in sinks:
+                self.problems.append(
+                    Problem(f"two sinks are named {ref.name!r}", where=self.where(sink_loc))
+                )
+            cls = self.attempt((*sink_loc, "type"), lambda ref=ref: sink_class(ref.type))  # type: ignore[misc]
+            if cls is None:
+                continue
+            sink = self.attempt(
+                (*sink_loc, "options"),
+                lambda cls=cls, ref=ref: cls(
+                    ref.name, cls.options_model.model_validate(ref.options)
+                ),  # type: ignore[misc]
+                cls.options_model,
+            )
+            if sink is not None:
+                sinks[ref.name] = sink
+        if source_obj is None or in_codec is None or out_codec is None:
+            return None
+        translator = Translator(
+            route=name,
+            input_codec=in_codec,
+            output_codec=out_codec,
+            input_schema=in_schema,
+            output_schema=out_schema,
+            mapping=mapping,
+            correlation=correlation,
+            correlation_path=cfg.correlation,
+        )
+        return CompiledRoute(
+            name=name,
+            source_type=cfg.source.type,
+            source=source_obj,
+            translator=translator,
+            sinks=sinks,
+            retry=RetryPolicy.from_config(cfg.retry),
+            config=cfg,
+        )
+
+    def codec(self, loc: Loc, name: str, options: dict[str, Any]) -> Codec | None:
+        cls = self.attempt((*loc, "format"), lambda: codec_class(name))
+        if cls is None:
+            return None
+        return self.attempt((*loc, "options"), lambda: make_codec(name, options), cls.options_model)
+
+    def schema(self, loc: Loc, path: Path | None) -> JsonSchema | None:
+        if path is None:
+            return None
+        resolved = self.loaded.resolve(path)
+        return self.attempt(loc, lambda: JsonSchema(resolved))
+
+    def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:
+        try:
+            return compile_path(path)
+        except PathSyntaxError as exc:
+            self.problems.append(Problem(str(exc), where=self.where(loc)))
+            return None

@@ -1,0 +1,84 @@
+"""Receive one request on a route: let the source check it, parse it, store it durably."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from hub.errors import DecodeError, HubError, InboundRejected, RouteNotFound
+from hub.message import Message
+from hub.metrics import HubMetrics
+from hub.pipeline.build import CompiledRoute
+from hub.sdk import InboundRequest
+from hub.store import Store
+
+__all__ = ["IngestResult", "Ingestor"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """``message_id`` is None when the source acknowledged a request with no message."""
+
+    message_id: str | None
+    correlation_key: str | None = None
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: Store,
+        routes: Mapping[str, CompiledRoute],
+        metrics: HubMetrics,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.routes = routes
+        self.metrics = metrics
+        self.on_stored = on_stored
+
+    def route(self, name: str) -> CompiledRoute:
+        route = self.routes.get(name)
+        if route is None:
+            raise RouteNotFound(
+                f"no route named {name!r}",
+                hint="routes in this config: " + (", ".join(sorted(self.routes)) or "(none)"),
+            )
+        return route
+
+    def ingest(self, request: InboundRequest) -> IngestResult:
+        """Returns once the message is committed: from then on it cannot be lost."""
+        route = self.route(request.route)
+        started = time.perf_counter()
+        try:
+            inbound = route.source.accept(request)
+            if inbound is None:
+                return IngestResult(None)
+            try:
+                correlation = route.translator.inspect(inbound.body)
+            except DecodeError as exc:
+                raise InboundRejected(
+                    f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
+                    status=400,
+                    where=exc.where,
+                    hint=exc.hint,
+                ) from None
+        except HubError as exc:
+            self.metrics.rejected.labels(route.name, exc.code).inc()
+            raise
+        message = Message(
+            id=str(uuid.uuid4()),
+            route=route.name,
+            source=route.source_type,
+            body=inbound.body,
+            format=route.translator.input_codec.name,
+            correlation_key=correlation,
+            content_type=inbound.content_type,
+            headers=dict(inbound.headers),
+        )
+        self.store.add(message, list(route.sinks))
+        self.metrics.received.labels(route.name).inc()
+        self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
+        self.on_stored()
+        return IngestResult(message.id, correlation)

@@ -1,0 +1,93 @@
+"""decode -> validate -> map -> validate -> encode, for one route, without side effects."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import HubError, MappingError
+from hub.formats import Codec, JsonSchema, Tree
+from hub.mapping import Mapping
+from hub.mapping.paths import MISSING
+from hub.message import Event
+
+__all__ = ["Translation", "Translator"]
+
+
+@dataclass(frozen=True)
+class Translation:
+    body: bytes
+    content_type: str
+    extension: str
+    mapping_name: str | None
+    mapping_hash: str | None
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class Translator:
+    """The translation half of a route. Errors are the typed MessageError branch."""
+
+    route: str
+    input_codec: Codec
+    output_codec: Codec
+    input_schema: JsonSchema | None = None
+    output_schema: JsonSchema | None = None
+    mapping: Mapping | None = None
+    correlation: Callable[[Tree], Any] | None = None
+    correlation_path: str | None = None
+
+    def inspect(self, body: bytes) -> str | None:
+        """Check the body parses and read its correlation key; used at ingest."""
+        tree = self.input_codec.decode(body)
+        return self.correlation_key(tree)
+
+    def correlation_key(self, tree: Tree) -> str | None:
+        if self.correlation is None:
+            return None
+        value = self.correlation(tree)
+        if value is MISSING or value is None or isinstance(value, dict | list):
+            return None
+        return str(value)[:255]
+
+    def translate(self, body: bytes) -> Translation:
+        events: list[Event] = []
+        started = time.perf_counter()
+
+        def step(kind: str, detail: str) -> None:
+            nonlocal started
+            now = time.perf_counter()
+            events.append(Event(kind, detail, data={"ms": round((now - started) * 1000, 3)}))
+            started = now
+
+        tree = self.input_codec.decode(body)
+        step("decoded", f"{self.input_codec.name}, {len(body)} bytes")
+        if self.input_schema is not None:
+            self.input_schema.check(tree)
+            step("validated", f"input matches {self.input_schema.path.name}")
+        if self.mapping is not None:
+            try:
+                tree = self.mapping.apply(tree)
+            except HubError:
+                raise
+            except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
+                raise MappingError(
+                    f"mapping {self.mapping.name} failed: {exc}",
+                    hint="check the mapping against this input with `hub translate`",
+                ) from exc
+            step("mapped", f"{self.mapping.name} ({self.mapping.content_hash})")
+        if self.output_schema is not None:
+            self.output_schema.check(tree)
+            step("validated", f"output matches {self.output_schema.path.name}")
+        out = self.output_codec.encode(tree)
+        step("encoded", f"{self.output_codec.name}, {len(out)} bytes")
+        return Translation(
+            body=out,
+            content_type=self.output_codec.content_type,
+            extension=self.output_codec.extension,
+            mapping_name=self.mapping.name if self.mapping else None,
+            mapping_hash=self.mapping.content_hash if self.mapping else None,
+            events=tuple(events),
+        )

@@ -1,0 +1,65 @@
+"""The running hub: config, routes, store, metrics and worker, wired once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from hub.config import LoadedConfig, load_config
+from hub.delivery.worker import Worker
+from hub.metrics import HubMetrics
+from hub.pipeline import CompiledRoute, Ingestor, build_routes
+from hub.store import Store
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("hub")
+
+
+class Hub:
+    """Everything a process needs to ingest and deliver; the API and CLI sit on top."""
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.metrics = HubMetrics()
+        self.routes: dict[str, CompiledRoute] = build_routes(loaded)
+        self.metrics.config_loaded.set(len(self.routes))
+        store_cfg = self.config.store
+        self.store = Store(store_cfg.url, base_dir=loaded.base_dir, echo=store_cfg.echo)
+        try:
+            if store_cfg.auto_migrate:
+                self.store.migrate()
+        except Exception:
+            self.close_routes()
+            self.store.close()
+            raise
+        self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
+        self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
+        self._started = False
+
+    @classmethod
+    def from_file(cls, path: Path, *, environ: Mapping[str, str] | None = None) -> Hub:
+        return cls(load_config(path, environ=environ))
+
+    def start(self) -> None:
+        if self.config.worker.enabled and not self._started:
+            self.worker.start()
+            self._started = True
+            log.info(
+                "worker %s started with %d thread(s)",
+                self.worker.identity,
+                self.config.worker.threads,
+            )
+
+    def close(self) -> None:
+        if self._started:
+            self.worker.stop()
+            self._started = False
+        self.close_routes()
+        self.store.close()
+
+    def close_routes(self) -> None:
+        for route in self.routes.values():
+            route.close()

@@ -1,0 +1,37 @@
+"""The connector SDK: everything a connector may import from the hub, and nothing more."""
+
+from hub.errors import (
+    DeliveryError,
+    FatalDeliveryError,
+    HubError,
+    InboundRejected,
+    RetriableDeliveryError,
+)
+from hub.sdk.base import (
+    Capability,
+    ConnectorOptions,
+    Delivery,
+    Inbound,
+    InboundRequest,
+    PushSource,
+    Receipt,
+    Sink,
+)
+from hub.sdk.plugin import ConnectorPlugin
+
+__all__ = [
+    "Capability",
+    "ConnectorOptions",
+    "ConnectorPlugin",
+    "Delivery",
+    "DeliveryError",
+    "FatalDeliveryError",
+    "HubError",
+    "Inbound",
+    "InboundRejected",
+    "InboundRequest",
+    "PushSource",
+    "Receipt",
+    "RetriableDeliveryError",
+    "Sink",
+]

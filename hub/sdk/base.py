@@ -1,0 +1,133 @@
+"""The classes a connector subclasses, and the plain values it receives and returns.
+
+A connector sees only this package: it never touches the store, the API or the
+pipeline. It turns a peer's protocol into :class:`Inbound` values (sources) or
+turns a :class:`Delivery` into a :class:`Receipt` (sinks), raising the delivery
+errors from :mod:`hub.errors` so the engine knows whether to retry.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "Capability",
+    "ConnectorOptions",
+    "Delivery",
+    "Inbound",
+    "InboundRequest",
+    "PushSource",
+    "Receipt",
+    "Sink",
+]
+
+
+class Capability(enum.Enum):
+    """What a connector class can do; the engine wires it up accordingly."""
+
+    PUSH = "push"  # the hub's HTTP server hands requests to the source
+    SINK = "sink"  # the engine hands deliveries to it
+
+
+class ConnectorOptions(BaseModel):
+    """Base for a connector's options: unknown keys are errors, values read-only.
+
+    Declare secrets as ``pydantic.SecretStr`` so they never appear in logs or reprs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+OptionsT = TypeVar("OptionsT", bound=ConnectorOptions)
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """A request as the hub's HTTP server received it (header names lower-cased)."""
+
+    route: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    remote: str | None = None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What a source hands to the hub to store: the payload and the headers worth keeping."""
+
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to hand one translated message to one sink."""
+
+    message_id: str
+    route: str
+    sink: str
+    body: bytes
+    content_type: str
+    extension: str
+    correlation_key: str | None
+    idempotency_key: str  # stable per message and sink: peers may drop duplicates by it
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the peer said, kept in the message's history (a path, an HTTP status, an id)."""
+
+    detail: str
+
+
+class _Connector(ABC, Generic[OptionsT]):
+    options_model: ClassVar[type[ConnectorOptions]] = ConnectorOptions
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, name: str, options: OptionsT) -> None:
+        self.name = name
+        self.options = options
+
+    def close(self) -> None:
+        """Release connections; called once at shutdown, safe to call twice."""
+
+
+class PushSource(_Connector[OptionsT]):
+    """A source whose peer calls the hub: the hub's HTTP server hands it each request."""
+
+    capabilities = frozenset({Capability.PUSH})
+
+    @abstractmethod
+    def accept(self, request: InboundRequest) -> Inbound | None:
+        """Check a request (signature, content) and return what to store.
+
+        Return ``None`` to acknowledge a request that carries no message (a ping).
+        Raise :class:`hub.errors.InboundRejected` to refuse it with a 4xx status.
+        """
+
+
+class Sink(_Connector[OptionsT]):
+    """Delivers translated messages to a peer."""
+
+    capabilities = frozenset({Capability.SINK})
+
+    @abstractmethod
+    def deliver(self, delivery: Delivery) -> Receipt:
+        """Hand one message to the peer; must be safe to repeat with the same key.
+
+        Raise :class:`hub.errors.RetriableDeliveryError` when a later attempt may
+        succeed and :class:`hub.errors.FatalDeliveryError` when it cannot.
+        """

@@ -1,0 +1,47 @@
+"""The object a connector package exposes through the ``hub.connectors`` entry point."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import PluginError
+from hub.sdk.base import ConnectorOptions, PushSource, Sink
+
+__all__ = ["ConnectorPlugin"]
+
+
+@dataclass(frozen=True)
+class ConnectorPlugin:
+    """A named connector offering a source role, a sink role, or both.
+
+    It is checked when created, so a broken plugin fails at registration with an
+    error naming the plugin and what is missing, not later in the middle of a run.
+    """
+
+    name: str
+    description: str
+    source: type[PushSource[Any]] | None = None
+    sink: type[Sink[Any]] | None = None
+
+    def __post_init__(self) -> None:
+        missing: list[str] = []
+        if self.source is None and self.sink is None:
+            missing.append("neither a source nor a sink class is given")
+        for role, cls, base in (("source", self.source, PushSource), ("sink", self.sink, Sink)):
+            if cls is None:
+                continue
+            if not (inspect.isclass(cls) and issubclass(cls, base)):
+                missing.append(f"{role} {cls!r} is not a subclass of hub.sdk.{base.__name__}")
+                continue
+            if inspect.isabstract(cls):
+                abstract = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+                missing.append(f"{role} {cls.__name__} does not implement {abstract}")
+            if not issubclass(cls.options_model, ConnectorOptions):
+                missing.append(f"{role} {cls.__name__}.options_model is not a ConnectorOptions")
+        if missing:
+            raise PluginError(
+                f"connector plugin {self.name!r} is malformed: " + "; ".join(missing),
+                hint="see docs/connectors.md for what a plugin must provide",
+            )

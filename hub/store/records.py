@@ -1,0 +1,47 @@
+"""Plain values the store returns, so callers never hold ORM objects or sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.message import Event, Message, MessageStatus, SinkDelivery
+
+__all__ = ["Claimed", "MessageRecord", "StoredError"]
+
+
+@dataclass(frozen=True)
+class StoredError:
+    stage: str
+    type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message a worker holds a lease on, with what is left to do."""
+
+    message: Message
+    attempts: int
+    output: bytes | None
+    output_content_type: str | None
+    output_extension: str | None
+    pending_sinks: tuple[str, ...]
+    sink_attempts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    """A message with its status, deliveries and full history."""
+
+    message: Message
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    updated_at: datetime
+    mapping_name: str | None
+    mapping_hash: str | None
+    output_size: int | None
+    error: StoredError | None
+    deliveries: tuple[SinkDelivery, ...]
+    events: tuple[Event, ...]

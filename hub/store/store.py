@@ -1,0 +1,338 @@
+"""The durable store: every state change of a message is one short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.errors import MessageNotFound, StoreError, StoreUnavailable
+from hub.message import (
+    DeliveryStatus,
+    Event,
+    Message,
+    MessageStatus,
+    SinkDelivery,
+    utcnow,
+)
+from hub.store.engine import make_engine, resolve_url
+from hub.store.migrate import upgrade
+from hub.store.records import Claimed, MessageRecord, StoredError
+from hub.store.tables import DeliveryRow, EventRow, MessageRow
+
+__all__ = ["Store"]
+
+_OPEN = (MessageStatus.RECEIVED.value, MessageStatus.RETRYING.value)
+
+
+class Store:
+    """Messages, their per-sink deliveries and event history in one SQL database."""
+
+    def __init__(self, url: str, *, base_dir: Path | None = None, echo: bool = False) -> None:
+        self.url = resolve_url(url, base_dir or Path.cwd())
+        self.engine: Engine = make_engine(self.url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._skip_locked = self.engine.dialect.name == "postgresql"
+
+    @classmethod
+    def from_engine(cls, engine: Engine) -> Store:
+        store = cls.__new__(cls)
+        store.url = engine.url.render_as_string(hide_password=False)
+        store.engine = engine
+        store._sessions = sessionmaker(engine, expire_on_commit=False)
+        store._skip_locked = engine.dialect.name == "postgresql"
+        return store
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        """One transaction; database errors become the hub's own StoreError types."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise StoreUnavailable(
+                f"the store is unavailable: {exc.orig or exc}",
+                hint="check that the database is running and store.url is right",
+            ) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"lost the database connection: {exc.orig}") from exc
+            raise StoreError(f"the store refused an operation: {exc.orig or exc}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store error: {exc}") from exc
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def migrate(self) -> None:
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot migrate the store: {exc.orig or exc}") from exc
+
+    def ping(self) -> None:
+        with self._tx() as session:
+            session.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing -------------------------------------------------------------------
+
+    def add(self, message: Message, sinks: Sequence[str]) -> None:
+        """Commit a received message and its pending deliveries; after this it is safe."""
+        now = utcnow()
+        with self._tx() as session:
+            session.add(
+                MessageRow(
+                    id=message.id,
+                    route=message.route,
+                    source=message.source,
+                    format=message.format,
+                    correlation_key=message.correlation_key,
+                    content_type=message.content_type,
+                    headers=dict(message.headers),
+                    body=message.body,
+                    received_at=message.received_at,
+                    status=MessageStatus.RECEIVED.value,
+                    attempts=0,
+                    next_attempt_at=message.received_at,
+                    updated_at=now,
+                )
+            )
+            session.flush()
+            session.add_all(
+                DeliveryRow(
+                    message_id=message.id,
+                    sink=sink,
+                    status=DeliveryStatus.PENDING.value,
+                    attempts=0,
+                )
+                for sink in sinks
+            )
+            session.add(_event_row(message.id, Event("received", _received_detail(message))))
+
+    def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
+        """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed."""
+        now = utcnow()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        free = or_(MessageRow.lease_expires_at.is_(None), MessageRow.lease_expires_at < now)
+        with self._tx() as session:
+            query = (
+                select(MessageRow)
+                .where(MessageRow.status.in_(_OPEN), MessageRow.next_attempt_at <= now, free)
+                .order_by(MessageRow.seq)
+                .limit(limit)
+            )
+            if self._skip_locked:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            claimed: list[Claimed] = []
+            for row in rows:
+                won = session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id == row.id, free)
+                    .values(claimed_by=worker, lease_expires_at=lease_until)
+                    .execution_options(synchronize_session=False)
+                )
+                if won.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                deliveries = session.scalars(
+                    select(DeliveryRow).where(DeliveryRow.message_id == row.id)
+                ).all()
+                claimed.append(
+                    Claimed(
+                        message=_message(row),
+                        attempts=row.attempts,
+                        output=row.output,
+                        output_content_type=row.output_content_type,
+                        output_extension=row.output_extension,
+                        pending_sinks=tuple(
+                            d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
+                        ),
+                        sink_attempts={d.sink: d.attempts for d in deliveries},
+                    )
+                )
+            return claimed
+
+    def save_translation(
+        self,
+        message_id: str,
+        *,
+        output: bytes,
+        content_type: str,
+        extension: str,
+        mapping_name: str | None,
+        mapping_hash: str | None,
+        events: Sequence[Event],
+    ) -> None:
+        with self._tx() as session:
+            session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_id)
+                .values(
+                    output=output,
+                    output_content_type=content_type,
+                    output_extension=extension,
+                    mapping_name=mapping_name,
+                    mapping_hash=mapping_hash,
+                    updated_at=utcnow(),
+                )
+            )
+            session.add_all(_event_row(message_id, event) for event in events)
+
+    def save_attempt(
+        self, message_id: str, sink: str, status: DeliveryStatus, event: Event
+    ) -> None:
+        """Record one delivery attempt to one sink and its outcome."""
+        values: dict[str, object] = {
+            "status": status.value,
+            "attempts": DeliveryRow.attempts + 1,
+            "last_error": None if status == DeliveryStatus.DELIVERED else event.detail,
+        }
+        if status == DeliveryStatus.DELIVERED:
+            values["delivered_at"] = event.at
+        with self._tx() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == sink)
+                .values(**values)
+            )
+            session.add(_event_row(message_id, event))
+
+    def release(
+        self,
+        message_id: str,
+        worker: str,
+        *,
+        status: MessageStatus,
+        next_attempt_at: datetime | None = None,
+        error: StoredError | None = None,
+        events: Sequence[Event] = (),
+    ) -> bool:
+        """End a worker's turn on a message. False if the lease had been taken over."""
+        now = utcnow()
+        values: dict[str, object] = {
+            "status": status.value,
+            "attempts": MessageRow.attempts + 1,
+            "claimed_by": None,
+            "lease_expires_at": None,
+            "next_attempt_at": next_attempt_at or now,
+            "updated_at": now,
+        }
+        if error is not None:
+            values.update(
+                error_stage=error.stage, error_type=error.type, error_message=error.message
+            )
+        elif status == MessageStatus.DELIVERED:
+            values.update(error_stage=None, error_type=None, error_message=None)
+        with self._tx() as session:
+            result = session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.add_all(_event_row(message_id, event) for event in events)
+            return True
+
+    # -- reading -------------------------------------------------------------------
+
+    def get(self, message_id: str) -> MessageRecord:
+        with self._tx() as session:
+            row = session.scalars(select(MessageRow).where(MessageRow.id == message_id)).first()
+            if row is None:
+                raise MessageNotFound(
+                    f"no message with id {message_id!r}",
+                    hint="ids are returned by POST /ingest/{route} and shown by `hub messages`",
+                )
+            deliveries = session.scalars(
+                select(DeliveryRow)
+                .where(DeliveryRow.message_id == message_id)
+                .order_by(DeliveryRow.id)
+            ).all()
+            events = session.scalars(
+                select(EventRow).where(EventRow.message_id == message_id).order_by(EventRow.id)
+            ).all()
+            error = (
+                StoredError(row.error_stage or "", row.error_type or "", row.error_message or "")
+                if row.error_type
+                else None
+            )
+            status = MessageStatus(row.status)
+            return MessageRecord(
+                message=_message(row),
+                status=status,
+                attempts=row.attempts,
+                next_attempt_at=None if status.is_final else row.next_attempt_at,
+                updated_at=row.updated_at,
+                mapping_name=row.mapping_name,
+                mapping_hash=row.mapping_hash,
+                output_size=None if row.output is None else len(row.output),
+                error=error,
+                deliveries=tuple(
+                    SinkDelivery(
+                        sink=d.sink,
+                        status=DeliveryStatus(d.status),
+                        attempts=d.attempts,
+                        last_error=d.last_error,
+                        delivered_at=d.delivered_at,
+                    )
+                    for d in deliveries
+                ),
+                events=tuple(
+                    Event(kind=e.kind, detail=e.detail, sink=e.sink, data=e.data, at=e.at)
+                    for e in events
+                ),
+            )
+
+    def output(self, message_id: str) -> bytes | None:
+        with self._tx() as session:
+            row = session.execute(
+                select(MessageRow.output).where(MessageRow.id == message_id)
+            ).first()
+            if row is None:
+                raise MessageNotFound(f"no message with id {message_id!r}")
+            return row[0]
+
+    def count_by_status(self) -> dict[MessageStatus, int]:
+        with self._tx() as session:
+            rows = session.execute(
+                select(MessageRow.status, func.count()).group_by(MessageRow.status)
+            ).all()
+            return {MessageStatus(status): count for status, count in rows}
+
+
+def _message(row: MessageRow) -> Message:
+    return Message(
+        id=row.id,
+        route=row.route,
+        source=row.source,
+        body=row.body,
+        format=row.format,
+        correlation_key=row.correlation_key,
+        content_type=row.content_type,
+        headers=row.headers,
+        received_at=row.received_at,
+    )
+
+
+def _event_row(message_id: str, event: Event) -> EventRow:
+    return EventRow(
+        message_id=message_id,
+        at=event.at,
+        kind=event.kind,
+        sink=event.sink,
+        detail=event.detail,
+        data=dict(event.data) if event.data is not None else None,
+    )
+
+
+def _received_detail(message: Message) -> str:
+    key = f", correlation {message.correlation_key}" if message.correlation_key else ""
+    return f"{len(message.body)} bytes from {message.source}{key}"

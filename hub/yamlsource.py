@@ -1,0 +1,174 @@
+"""YAML files that remember where every value came from.
+
+Config and mapping errors must point at ``file:line``; PyYAML forgets positions
+once it builds Python objects, so this walks the node tree itself, keeping a
+position for every key and list item, rejecting duplicate keys (which PyYAML
+silently drops) and substituting ``${ENV_VAR}`` / ``${ENV_VAR:-default}`` in
+string values after parsing, so a secret with ``:`` or ``#`` cannot break YAML.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.errors import ConfigError, Problem
+
+__all__ = ["Loc", "YamlDocument", "load_yaml", "parse_yaml"]
+
+Loc = tuple[str | int, ...]
+
+_ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass
+class YamlDocument:
+    """Parsed YAML data plus the ``(line, column)`` of each key path (1-based)."""
+
+    source: str
+    data: Any
+    marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, loc: Loc) -> tuple[int, int] | None:
+        """Position of the deepest part of ``loc`` the file actually has."""
+        for end in range(len(loc), -1, -1):
+            mark = self.marks.get(tuple(loc[:end]))
+            if mark is not None:
+                return mark
+        return None
+
+    def where(self, loc: Loc, *, column: bool = False) -> str:
+        pos = self.position(loc)
+        if pos is None:
+            return self.source
+        return f"{self.source}:{pos[0]}:{pos[1]}" if column else f"{self.source}:{pos[0]}"
+
+
+def load_yaml(
+    path: Path, *, environ: Mapping[str, str] | None = None, substitute_env: bool = True
+) -> YamlDocument:
+    """Read and parse ``path``; unreadable files raise :class:`ConfigError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"file not found: {path}",
+            hint="check the path; relative paths start at the config file",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", where=str(path)) from None
+    return parse_yaml(text, str(path), environ=environ, substitute_env=substitute_env)
+
+
+def parse_yaml(
+    text: str,
+    source: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    substitute_env: bool = True,
+) -> YamlDocument:
+    """Parse ``text`` (named ``source`` in messages); syntax errors raise :class:`ConfigError`."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc = YamlDocument(source=source, data=None)
+        if node is not None:
+            walker = _Walker(
+                loader, doc, os.environ if environ is None else environ, substitute_env
+            )
+            doc.data = walker.build(node, ())
+        return doc
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ConfigError(
+            f"invalid YAML: {exc.problem or exc.context}",
+            where=where,
+            hint="check indentation, colons and quoting on that line",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", where=source) from None
+    finally:
+        loader.dispose()
+
+
+class _Walker:
+    def __init__(
+        self,
+        loader: yaml.SafeLoader,
+        doc: YamlDocument,
+        environ: Mapping[str, str],
+        substitute_env: bool,
+    ) -> None:
+        self.loader = loader
+        self.doc = doc
+        self.environ = environ
+        self.substitute_env = substitute_env
+
+    def _mark(self, loc: Loc, node: yaml.Node) -> None:
+        self.doc.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self._mark(loc, node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, str) and self.substitute_env:
+            return self._substitute(value, node, loc)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+        self.loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                self.doc.problems.append(
+                    Problem("a key must be a plain value", where=f"{self.doc.source}:{line}")
+                )
+                continue
+            if key in first_line:
+                self.doc.problems.append(
+                    Problem(
+                        f"duplicate key {key!r} (first at line {first_line[key]})",
+                        where=f"{self.doc.source}:{line}",
+                        hint="remove one of them; YAML keeps only the last",
+                    )
+                )
+            first_line.setdefault(key, line)
+            key_loc = (*loc, key if isinstance(key, str | int) else str(key))
+            self._mark(key_loc, key_node)
+            result[key] = self.build(value_node, key_loc)
+        return result
+
+    def _substitute(self, value: str, node: yaml.Node, loc: Loc) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            name, default = match.group(1), match.group(2)
+            if name in self.environ:
+                return self.environ[name]
+            if default is not None:
+                return default
+            line = node.start_mark.line + 1
+            self.doc.problems.append(
+                Problem(
+                    f"environment variable {name} is not set",
+                    where=f"{self.doc.source}:{line}",
+                    hint=f"export {name}=..., or write ${{{name}:-default}} to give a default",
+                )
+            )
+            return ""
+
+        return _ENV.sub(replace, value)
