@@ -48,6 +48,9 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        freed = self.store.recover_leases(self._holder_is_dead)
+        if freed:
+            log.warning("recovered %d message(s) from crashed workers on this host", len(freed))
         for index in range(self.config.threads):
             thread = threading.Thread(
                 target=self._run,
@@ -64,6 +67,22 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+
+    def _holder_is_dead(self, holder: str) -> bool:
+        """A lease holder ``host:pid:tag/n`` on this host whose process is gone."""
+        host, _, rest = holder.partition(":")
+        pid_text = rest.split(":", 1)[0]
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False  # another machine: its lease expires on its own
+        if holder.startswith(self.identity):
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def wake(self) -> None:
         self._wake.set()

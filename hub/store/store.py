@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -142,7 +142,9 @@ class Store:
                 if won.rowcount != 1:  # type: ignore[attr-defined]
                     continue
                 deliveries = session.scalars(
-                    select(DeliveryRow).where(DeliveryRow.message_id == row.id)
+                    select(DeliveryRow)
+                    .where(DeliveryRow.message_id == row.id)
+                    .order_by(DeliveryRow.id)
                 ).all()
                 claimed.append(
                     Claimed(
@@ -240,6 +242,34 @@ class Store:
                 return False
             session.add_all(_event_row(message_id, event) for event in events)
             return True
+
+    def recover_leases(self, holder_is_dead: Callable[[str], bool]) -> list[str]:
+        """Free the leases of workers known to be dead, without waiting for expiry.
+
+        Returns the ids of the messages freed; each gets a ``recovered`` event.
+        """
+        freed: list[str] = []
+        with self._tx() as session:
+            holders = session.scalars(
+                select(MessageRow.claimed_by).where(MessageRow.claimed_by.is_not(None)).distinct()
+            ).all()
+            for holder in holders:
+                if holder is None or not holder_is_dead(holder):
+                    continue
+                ids = session.scalars(
+                    select(MessageRow.id).where(MessageRow.claimed_by == holder)
+                ).all()
+                session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.claimed_by == holder)
+                    .values(claimed_by=None, lease_expires_at=None)
+                )
+                session.add_all(
+                    _event_row(mid, Event("recovered", f"worker {holder} died holding it"))
+                    for mid in ids
+                )
+                freed.extend(ids)
+        return freed
 
     # -- reading -------------------------------------------------------------------
 

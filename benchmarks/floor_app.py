@@ -1,0 +1,108 @@
+"""The floor: the least a durable ingest endpoint can do on this stack.
+
+One POST endpoint reads the body, INSERTs it into SQLite with the hub's pragmas
+(WAL, synchronous=FULL, busy_timeout, BEGIN IMMEDIATE) and commits before it
+answers 202, exactly the promise the hub makes. No routing, parsing, ORM,
+metrics or worker. Served by ``uvicorn.run`` with the arguments ``hub run`` uses.
+
+    python -m benchmarks.floor_app --db /tmp/floor.db --port 8099
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import threading
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+__all__ = ["app", "create_table", "main"]
+
+DB_ENV = "BENCH_FLOOR_DB"
+
+app = FastAPI(title="switchboard-floor")
+_local = threading.local()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection tuned as hub/store/engine.py tunes the hub's."""
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _connection() -> sqlite3.Connection:
+    conn: sqlite3.Connection | None = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _connect(os.environ[DB_ENV])
+        _local.conn = conn
+    return conn
+
+
+def create_table(path: str) -> None:
+    conn = _connect(path)
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS messages ("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " id VARCHAR(36) NOT NULL UNIQUE,"
+            " route VARCHAR(64) NOT NULL,"
+            " body BLOB NOT NULL,"
+            " received_at DATETIME NOT NULL)"
+        )
+    finally:
+        conn.close()
+
+
+def _insert(message_id: str, route: str, body: bytes) -> None:
+    conn = _connection()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO messages (id, route, body, received_at) VALUES (?, ?, ?, ?)",
+            (message_id, route, body, datetime.now(UTC).isoformat(sep=" ")),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@app.post("/ingest/{route}", status_code=202)
+async def ingest(route: str, request: Request) -> JSONResponse:
+    body = await request.body()
+    message_id = str(uuid.uuid4())
+    await run_in_threadpool(_insert, message_id, route, body)
+    return JSONResponse({"id": message_id}, status_code=202)
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", required=True, help="SQLite file to write")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    os.environ[DB_ENV] = args.db
+    create_table(args.db)
+
+    import uvicorn
+
+    # The same call as `hub run` (hub/cli/main.py): one process, default loop/http, access log.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

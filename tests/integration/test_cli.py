@@ -1,0 +1,158 @@
+"""The ``hub`` command as a user runs it: a real process, stdout, stderr and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
+
+
+def hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        check=False,
+    )
+
+
+BROKEN = """\
+version: 1
+server:
+  port: 8080
+routes:
+  shop-orders:
+    source:
+      type: http
+    sinks:
+      - name: erp
+        type: http
+        optoins:
+          url: ${PARTNER_URL}
+"""
+
+
+def test_check_reports_a_key_typo_and_a_missing_env_var_with_file_and_line(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "hub.yaml"
+    config.write_text(BROKEN, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PARTNER_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "hub", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    err = result.stderr
+    assert f"{config}:11: unknown key 'routes.shop-orders.sinks.0.optoins'" in err
+    assert "did you mean 'options'?" in err
+    assert f"{config}:12: environment variable PARTNER_URL is not set" in err
+    assert "Traceback" not in err
+
+
+def test_check_passes_on_the_example_config() -> None:
+    result = hub("check", "--config", "config.example.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "ok (1 route)" in result.stdout
+
+
+def test_translate_prints_the_erp_order(tmp_path: Path) -> None:
+    result = hub(
+        "translate", "--config", "config.example.yaml", "--route", "shop-orders", str(EXAMPLE_ORDER)
+    )
+    assert result.returncode == 0, result.stderr
+    order = json.loads(result.stdout)
+    assert order["order_number"] == "727"
+    assert len(order["lines"]) == 3
+
+
+def test_translate_bad_input_names_the_place_on_stderr(tmp_path: Path) -> None:
+    bad = tmp_path / "order.json"
+    bad.write_text('{"id": 1,\n  "number": "7",,}', encoding="utf-8")
+    result = hub("translate", "--config", "config.example.yaml", "--route", "shop-orders", str(bad))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "line 2, column 17" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_translate_invalid_order_lists_json_pointers(tmp_path: Path) -> None:
+    order = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+    order["currency"] = "euro"
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(order), encoding="utf-8")
+    result = hub(
+        "translate", "--config", "config.example.yaml", "--route", "shop-orders", str(path)
+    )
+    assert result.returncode == 1
+    assert "#/currency: 'euro' does not match" in result.stderr
+
+
+def test_translate_unknown_route_and_missing_file(tmp_path: Path) -> None:
+    result = hub(
+        "translate", "--config", "config.example.yaml", "--route", "nope", str(EXAMPLE_ORDER)
+    )
+    assert result.returncode == 1
+    assert "no route named 'nope'" in result.stderr
+    assert "shop-orders" in result.stderr
+    result = hub(
+        "translate",
+        "--config",
+        "config.example.yaml",
+        "--route",
+        "shop-orders",
+        str(tmp_path / "missing.json"),
+    )
+    assert result.returncode == 1
+    assert "missing.json" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_then_messages_show(tmp_path: Path) -> None:
+    config = write_config(tmp_path, demo_config(tmp_path))
+    result = hub("db", "upgrade", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+    result = hub("messages", "show", "nope", "--config", str(config))
+    assert result.returncode == 1
+    assert "no message with id 'nope'" in result.stderr
+
+
+def test_messages_show_prints_the_history(tmp_path: Path) -> None:
+    from hub.runtime import Hub
+    from hub.sdk import InboundRequest
+
+    config = write_config(tmp_path, demo_config(tmp_path))
+    running = Hub.from_file(config)
+    try:
+        result = running.ingestor.ingest(
+            InboundRequest(route="shop-orders", body=EXAMPLE_ORDER.read_bytes())
+        )
+        assert running.worker.run_once() == 1
+    finally:
+        running.close()
+    assert result.message_id is not None
+    shown = hub("messages", "show", result.message_id, "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    view = json.loads(shown.stdout)
+    assert view["status"] == "delivered"
+    assert view["correlation_key"] == "727"
+    assert view["events"][0]["kind"] == "received"
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = hub("check", "--config", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 1
+    assert "file not found" in result.stderr
