@@ -117,13 +117,22 @@ class RouteNotFound(HubError):
 
 
 class InboundRejected(HubError):
-    """A source refused a request; ``status`` is the HTTP status to answer with."""
+    """A request was refused; ``status`` is the HTTP status, ``reason`` the metric label."""
 
     code = "inbound_rejected"
 
-    def __init__(self, message: str, *, status: int = 400, **kwargs: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        reason: str = "refused",
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.status = status
-        super().__init__(message, where=kwargs.get("where"), hint=kwargs.get("hint"))
+        self.reason = reason
+        super().__init__(message, where=where, hint=hint)
 
 
 class MessageError(HubError):

@@ -68,6 +68,7 @@ class HttpInbound(PushSource[HttpInboundOptions]):
             raise InboundRejected(
                 f"the {sig.header} header is missing",
                 status=401,
+                reason="unauthorized",
                 hint="the sender must sign the body with the shared secret",
             )
         digest = hmac.new(
@@ -80,5 +81,6 @@ class HttpInbound(PushSource[HttpInboundOptions]):
             raise InboundRejected(
                 f"the {sig.header} signature does not match the body",
                 status=401,
+                reason="unauthorized",
                 hint="check that sender and route share the same secret",
             )

@@ -39,6 +39,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise InboundRejected(
             f"the body is {int(declared)} bytes; this hub accepts at most {limit}",
             status=413,
+            reason="too_large",
             hint=hint,
         )
     chunks: list[bytes] = []
@@ -46,7 +47,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise InboundRejected(f"the body exceeds {limit} bytes", status=413, hint=hint)
+            raise InboundRejected(
+                f"the body exceeds {limit} bytes", status=413, reason="too_large", hint=hint
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -69,7 +72,11 @@ async def ingest(
 ) -> JSONResponse:
     """Store the body for ``route`` and answer 202 with its id once it is durable."""
     hub.ingestor.route(route)  # 404 before reading a body for a route that does not exist
-    body = await _read_body(request, hub.config.server.max_body_bytes)
+    try:
+        body = await _read_body(request, hub.config.server.max_body_bytes)
+    except InboundRejected as exc:
+        hub.metrics.rejected.labels(route, exc.reason).inc()
+        raise
     inbound = InboundRequest(
         route=route,
         body=body,

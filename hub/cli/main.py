@@ -133,6 +133,18 @@ def messages_show(
     )
 
 
+@app.command("config-schema")
+@handle_errors
+def config_schema() -> None:
+    """Print the JSON Schema of the config file, for editors (yaml-language-server)."""
+    from hub.config.models import HubConfig
+
+    schema = HubConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Switchboard hub config"
+    typer.echo(json.dumps(schema, indent=2, sort_keys=True))
+
+
 @db_app.command("upgrade")
 @handle_errors
 def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hub.errors import DecodeError, HubError, InboundRejected, RouteNotFound
+from hub.errors import DecodeError, InboundRejected, RouteNotFound
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
@@ -61,11 +61,12 @@ class Ingestor:
                 raise InboundRejected(
                     f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
                     status=400,
+                    reason="malformed",
                     where=exc.where,
                     hint=exc.hint,
                 ) from None
-        except HubError as exc:
-            self.metrics.rejected.labels(route.name, exc.code).inc()
+        except InboundRejected as exc:
+            self.metrics.rejected.labels(route.name, exc.reason).inc()
             raise
         message = Message(
             id=str(uuid.uuid4()),

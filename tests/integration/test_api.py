@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import httpx
+import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
@@ -154,7 +154,7 @@ def test_health_readiness_and_metrics(api: tuple[httpx.Client, Hub]) -> None:
     metrics = client.get("/metrics").text
     assert 'hub_messages_received_total{route="shop-orders"} 1.0' in metrics
     assert 'hub_messages_delivered_total{route="shop-orders"} 1.0' in metrics
-    assert 'hub_ingest_rejected_total{reason="inbound_rejected",route="shop-orders"} 1.0' in metrics
+    assert 'hub_ingest_rejected_total{reason="malformed",route="shop-orders"} 1.0' in metrics
     assert 'hub_processing_duration_seconds_count{route="shop-orders"}' in metrics
     assert "/ingest/{route}" in client.get("/openapi.json").text
 
@@ -218,3 +218,16 @@ def test_two_sinks_retry_only_the_one_that_failed(tmp_path: Path, peer: HttpPeer
         by_sink = {d["sink"]: d["attempts"] for d in message["deliveries"]}
         assert by_sink == {"erp": 1, "partner": 2}
         assert len(list((tmp_path / "outbox").iterdir())) == 1
+
+
+def test_chunked_body_over_the_limit_is_a_413_too(tmp_path: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(50):
+            yield b" " * 100
+
+    for client, hub in _client(tmp_path, server={"max_body_bytes": 1000}):
+        response = client.post("/ingest/shop-orders", content=chunks())
+        assert response.status_code == 413
+        assert hub.store.count_by_status() == {}
+        metrics = client.get("/metrics").text
+        assert 'hub_ingest_rejected_total{reason="too_large",route="shop-orders"} 1.0' in metrics

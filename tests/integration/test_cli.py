@@ -156,3 +156,17 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     result = hub("check", "--config", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1
     assert "file not found" in result.stderr
+
+
+def test_published_config_schema_is_current_and_accepts_the_example() -> None:
+    import jsonschema
+    import yaml
+
+    result = hub("config-schema")
+    assert result.returncode == 0, result.stderr
+    published = (ROOT / "schemas" / "config.schema.json").read_text(encoding="utf-8")
+    assert json.loads(result.stdout) == json.loads(published), (
+        "run: hub config-schema > schemas/config.schema.json"
+    )
+    example = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(json.loads(published)).validate(example)
