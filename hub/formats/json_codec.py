@@ -32,12 +32,14 @@ class JsonCodec:
         self.options = options or JsonOptions()
 
     def decode(self, data: bytes) -> Tree:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
         try:
-            text = data.decode("utf-8-sig")
+            text = data[bom:].decode("utf-8")
         except UnicodeDecodeError as exc:
+            offset = bom + exc.start
             raise DecodeError(
-                f"not UTF-8: byte 0x{data[exc.start]:02x} cannot start a character",
-                where=f"byte {exc.start}",
+                f"not UTF-8: byte 0x{data[offset]:02x} at offset {offset} is not valid here",
+                where=f"byte {offset}",
                 hint="JSON must be UTF-8 encoded",
             ) from None
         if not text.strip():
@@ -61,6 +63,11 @@ class JsonCodec:
                 indent=self.options.indent,
                 allow_nan=False,
             )
+            return text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EncodeError(
+                f"cannot encode as JSON: text holds a character UTF-8 cannot carry ({exc.reason})",
+                hint="a lone surrogate usually comes from a broken source; fix it in the mapping",
+            ) from None
         except (TypeError, ValueError, RecursionError) as exc:
             raise EncodeError(f"cannot encode as JSON: {exc}") from None
-        return text.encode("utf-8")

@@ -32,6 +32,12 @@ class JsonSchema:
             Draft202012Validator.check_schema(schema)
         except FileNotFoundError:
             raise ConfigError(f"schema file not found: {path}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"schema {path} is not UTF-8 (byte {exc.start})", hint="save it as UTF-8"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read schema {path}: {exc.strerror or exc}") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"schema is not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hub.config import LoadedConfig, RouteConfig, validation_problems
+from hub.config import ConnectorRef, LoadedConfig, RouteConfig, validation_problems
 from hub.config.load import config_error
 from hub.delivery.retry import RetryPolicy
 from hub.errors import ConfigError, HubError, Problem
@@ -82,14 +82,9 @@ class _Builder:
 
     def route(self, name: str, cfg: RouteConfig) -> CompiledRoute | None:
         loc: Loc = ("routes", name)
-        source = self.attempt((*loc, "source", "type"), lambda: source_class(cfg.source.type))
-        source_obj = None
-        if source is not None:
-            source_obj = self.attempt(
-                (*loc, "source", "options"),
-                lambda: source(name, source.options_model.model_validate(cfg.source.options)),
-                source.options_model,
-            )
+        source_obj: PushSource[Any] | None = self.connector(
+            (*loc, "source"), source_class, cfg.source, name
+        )
         in_codec = self.codec((*loc, "input"), cfg.input.format, cfg.input.options)
         out_codec = self.codec((*loc, "output"), cfg.output.format, cfg.output.options)
         in_schema = self.schema((*loc, "input", "schema"), cfg.input.schema_)
@@ -108,16 +103,7 @@ class _Builder:
                 self.problems.append(
                     Problem(f"two sinks are named {ref.name!r}", where=self.where(sink_loc))
                 )
-            cls = self.attempt((*sink_loc, "type"), lambda ref=ref: sink_class(ref.type))  # type: ignore[misc]
-            if cls is None:
-                continue
-            sink = self.attempt(
-                (*sink_loc, "options"),
-                lambda cls=cls, ref=ref: cls(
-                    ref.name, cls.options_model.model_validate(ref.options)
-                ),  # type: ignore[misc]
-                cls.options_model,
-            )
+            sink: Sink[Any] | None = self.connector(sink_loc, sink_class, ref, ref.name)
             if sink is not None:
                 sinks[ref.name] = sink
         if source_obj is None or in_codec is None or out_codec is None:
@@ -140,6 +126,19 @@ class _Builder:
             sinks=sinks,
             retry=RetryPolicy.from_config(cfg.retry),
             config=cfg,
+        )
+
+    def connector(
+        self, loc: Loc, find: Callable[[str], type[Any]], ref: ConnectorRef, name: str
+    ) -> Any:
+        """Look a connector class up by ``ref.type`` and build it with its checked options."""
+        cls = self.attempt((*loc, "type"), lambda: find(ref.type))
+        if cls is None:
+            return None
+        return self.attempt(
+            (*loc, "options"),
+            lambda: cls(name, cls.options_model.model_validate(ref.options)),
+            cls.options_model,
         )
 
     def codec(self, loc: Loc, name: str, options: dict[str, Any]) -> Codec | None:
