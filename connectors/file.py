@@ -52,6 +52,16 @@ class FileSinkOptions(ConnectorOptions):
         return value
 
 
+def _current_umask() -> int:
+    """Read once at import, while the process is still single-threaded."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()  # what open() would give a new file
+
+
 def _safe(value: str) -> str:
     return _UNSAFE.sub("_", value).strip("._") or "none"
 
@@ -77,6 +87,7 @@ class FileSink(Sink[FileSinkOptions]):
                 directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
             try:
+                os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600: the reader may be another user
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(delivery.body)
                     if self.options.fsync:

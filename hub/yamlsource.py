@@ -35,6 +35,8 @@ class YamlDocument:
     data: Any
     marks: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Where each scalar value's text starts (after an opening quote), for column-exact errors.
+    values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
 
     def position(self, loc: Loc) -> tuple[int, int] | None:
         """Position of the deepest part of ``loc`` the file actually has."""
@@ -121,16 +123,20 @@ class _Walker:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
+        self.doc.values[loc] = (node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and self.substitute_env:
             return self._substitute(value, node, loc)
         return value
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
-        self.loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys
+        own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        self.loader.flatten_mapping(node)  # `<<: *anchor` pairs now come first
+        merged = len(node.value) - own
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int | float | bool) and key is not None:
@@ -138,7 +144,10 @@ class _Walker:
                     Problem("a key must be a plain value", where=f"{self.doc.source}:{line}")
                 )
                 continue
-            if key in first_line:
+            key_loc = (*loc, key if isinstance(key, str | int) else str(key))
+            if index >= merged:  # written here: overrides a merged key, and is located here
+                self.doc.marks.pop(key_loc, None)
+            if key in first_line and index >= merged:
                 self.doc.problems.append(
                     Problem(
                         f"duplicate key {key!r} (first at line {first_line[key]})",
@@ -146,8 +155,8 @@ class _Walker:
                         hint="remove one of them; YAML keeps only the last",
                     )
                 )
-            first_line.setdefault(key, line)
-            key_loc = (*loc, key if isinstance(key, str | int) else str(key))
+            if index >= merged:
+                first_line.setdefault(key, line)
             self._mark(key_loc, key_node)
             result[key] = self.build(value_node, key_loc)
         return result

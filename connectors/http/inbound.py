@@ -47,15 +47,15 @@ class HttpInbound(PushSource[HttpInboundOptions]):
     options_model = HttpInboundOptions
 
     def accept(self, request: InboundRequest) -> Inbound | None:
-        if self.options.signature is not None:
-            self._verify(request)
         content_type = request.content_type or ""
         if (
             self.options.acknowledge_pings
             and content_type.startswith("application/x-www-form-urlencoded")
             and _PING.match(request.body.strip())
         ):
-            return None
+            return None  # WooCommerce sends the ping unsigned; nothing is stored
+        if self.options.signature is not None:
+            self._verify(request)
         wanted = (*_KEPT_HEADERS, *(h.lower() for h in self.options.keep_headers))
         headers = {name: request.headers[name] for name in wanted if name in request.headers}
         return Inbound(body=request.body, headers=headers, content_type=request.content_type)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from datetime import UTC
 from typing import Literal
 
 import httpx
@@ -48,6 +49,8 @@ def parse_retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - time.time())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -34,9 +35,19 @@ class RetryPolicy:
         """Seconds to wait after ``attempts`` failed attempts, or None to give up."""
         if attempts >= self.max_attempts:
             return None
-        base = min(self.max_delay, self.initial_delay * self.multiplier ** max(0, attempts - 1))
+        base = self._backoff(max(0, attempts - 1))
         spread = base * self.jitter
         wait = base + random.uniform(-spread, spread)  # noqa: S311 - jitter, not security
         if retry_after is not None:
-            wait = max(wait, min(retry_after, self.max_delay))
-        return max(0.0, wait)
+            wait = max(wait, retry_after)
+        return max(0.0, min(wait, self.max_delay))
+
+    def _backoff(self, exponent: int) -> float:
+        """initial * multiplier**exponent, capped at max_delay without overflowing."""
+        if self.initial_delay <= 0:
+            return 0.0
+        if self.multiplier > 1:
+            cap = math.log(max(self.max_delay, self.initial_delay) / self.initial_delay)
+            if exponent >= cap / math.log(self.multiplier):
+                return self.max_delay
+        return min(self.max_delay, self.initial_delay * self.multiplier**exponent)

@@ -163,10 +163,10 @@ class _Compiler:
         try:
             return compile_path(path)
         except PathSyntaxError as exc:
-            line_col = self.doc.position(loc)
+            start = self.doc.values.get(loc)
             where = self.doc.where(loc, column=True)
-            if line_col is not None:
-                where = f"{self.doc.source}:{line_col[0]}:{line_col[1] + exc.column - 1}"
+            if start is not None:
+                where = f"{self.doc.source}:{start[0]}:{start[1] + exc.column - 1}"
             self.problems.append(Problem(str(exc), where=where, hint="write paths like a.b[0].c"))
             return None
 

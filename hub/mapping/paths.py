@@ -16,7 +16,8 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_STEP = re.compile(r"([A-Za-z_@$][\w@$-]*)|\[(-?\d+)\]")
+_NAME = re.compile(r"[A-Za-z_@$][\w@$-]*")
+_INDEX = re.compile(r"\[(-?\d+)\]")
 
 
 class PathSyntaxError(ValueError):
@@ -28,19 +29,28 @@ class PathSyntaxError(ValueError):
 
 
 def _parse(path: str) -> list[str | int]:
+    """``a.b[0].c`` -> ``["a", "b", 0, "c"]``; a dot before every name but the first."""
     steps: list[str | int] = []
     pos = 0
     while pos < len(path):
-        if steps and path[pos] == "." and not path.startswith("[", pos):
-            pos += 1
-        match = _STEP.match(path, pos)
+        is_index = path[pos] == "["
+        if is_index:
+            match = _INDEX.match(path, pos)
+        else:
+            if steps:
+                if path[pos] != ".":
+                    raise PathSyntaxError(
+                        f"bad path {path!r}: expected '.' or '[' at character {pos + 1}", pos + 1
+                    )
+                pos += 1
+            match = _NAME.match(path, pos)
         if match is None:
             raise PathSyntaxError(
-                f"bad path {path!r}: unexpected {path[pos : pos + 1]!r} at character {pos + 1}",
+                f"bad path {path!r}: unexpected {path[pos : pos + 1] or 'end'!r} "
+                f"at character {pos + 1}",
                 pos + 1,
             )
-        name, index = match.groups()
-        steps.append(name if name is not None else int(index))
+        steps.append(int(match.group(1)) if is_index else match.group(0))
         pos = match.end()
     if not steps:
         raise PathSyntaxError("empty path", 1)

@@ -243,6 +243,13 @@ def test_an_overriding_key_is_located_where_it_is_written() -> None:
     assert doc.position(("plain", "retries")) == (2, 3)  # merged: where the anchor has it
 
 
+def test_a_real_duplicate_next_to_a_merge_key_is_still_reported() -> None:
+    text = "d: &d\n  a: 1\ne:\n  <<: *d\n  b: 2\n  b: 3\n"
+    doc = parse_yaml(text, "merge.yaml")
+    assert [p.where for p in doc.problems] == ["merge.yaml:6"]
+    assert doc.data["e"] == {"a": 1, "b": 3}
+
+
 # --- files ---------------------------------------------------------------------
 
 
@@ -266,10 +273,3 @@ def test_load_yaml_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read") as caught:
         load_yaml(path)
     assert caught.value.where == str(path)
-
-
-def test_a_real_duplicate_next_to_a_merge_key_is_still_reported() -> None:
-    text = "d: &d\n  a: 1\ne:\n  <<: *d\n  b: 2\n  b: 3\n"
-    doc = parse_yaml(text, "merge.yaml")
-    assert [p.where for p in doc.problems] == ["merge.yaml:6"]
-    assert doc.data["e"] == {"a": 1, "b": 3}

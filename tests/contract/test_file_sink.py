@@ -1,0 +1,167 @@
+"""The ``file`` sink against a real directory: the contract kit plus file-specific checks."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from connectors.file import FileSink, FileSinkOptions
+from hub.sdk import Delivery, Receipt, RetriableDeliveryError, Sink
+from hub.sdk.testing import SinkContract, make_delivery
+
+
+def files_in(directory: Path) -> list[Path]:
+    """Every regular file in ``directory``, hidden and temporary ones included."""
+    return sorted(p for p in directory.iterdir() if p.is_file())
+
+
+class TestFileSinkContract(SinkContract):
+    sink_class = FileSink
+
+    @pytest.fixture
+    def options(self, tmp_path: Path) -> dict[str, Any]:
+        return {"directory": str(tmp_path / "outbox")}
+
+    @pytest.fixture
+    def unreachable_options(self, tmp_path: Path) -> dict[str, Any]:
+        blocker = tmp_path / "not-a-directory"
+        blocker.write_text("a regular file", encoding="utf-8")
+        return {"directory": str(blocker / "outbox")}
+
+    def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
+        assert isinstance(sink, FileSink)
+        directory = sink.options.directory
+        # This delivery's files, plus any file that belongs to no message at all
+        # (a temporary or partial file would show up as an extra copy).
+        return [
+            path.read_bytes()
+            for path in files_in(directory)
+            if delivery.message_id in path.name or path.name.startswith(".")
+        ]
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Path:
+    return tmp_path / "outbox"
+
+
+def file_sink(directory: Path, **options: Any) -> FileSink:
+    return FileSink("erp", FileSinkOptions(directory=directory, **options))
+
+
+def test_default_name_and_receipt(outbox: Path) -> None:
+    sink = file_sink(outbox)
+    receipt = sink.deliver(make_delivery(b"{}"))
+    expected = outbox / "1001-0b7e6f1e-4a8e-4df4-9d5e-3c1f7d2a9b10.json"
+    assert files_in(outbox) == [expected]
+    assert expected.read_bytes() == b"{}"
+    assert str(expected) in receipt.detail
+    assert "2 bytes" in receipt.detail
+
+
+def test_no_partial_or_temporary_files_are_left(outbox: Path) -> None:
+    sink = file_sink(outbox)
+    for n in range(5):
+        sink.deliver(
+            make_delivery(f"body {n}".encode(), message_id=f"m{n}", idempotency_key=f"m{n}:erp")
+        )
+    sink.deliver(make_delivery(b"again", message_id="m0", idempotency_key="m0:erp", attempt=2))
+    names = [p.name for p in outbox.iterdir()]
+    assert len(names) == 5
+    assert not [n for n in names if n.startswith(".") or "partial" in n]
+
+
+def test_a_failed_write_leaves_no_temporary_file(
+    outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink = file_sink(outbox)
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(RetriableDeliveryError, match="No space left on device"):
+        sink.deliver(make_delivery())
+    assert files_in(outbox) == []
+
+
+def test_redelivery_overwrites_with_the_latest_bytes(outbox: Path) -> None:
+    sink = file_sink(outbox)
+    sink.deliver(make_delivery(b"first attempt"))
+    sink.deliver(make_delivery(b"second attempt", attempt=2))
+    [only] = files_in(outbox)
+    assert only.read_bytes() == b"second attempt"
+
+
+def test_filename_template_placeholders(outbox: Path) -> None:
+    sink = file_sink(outbox, filename="{route}_{sink}_{correlation}_{message_id}.{extension}")
+    delivery = make_delivery(
+        route="shop-orders",
+        sink="erp",
+        message_id="abc",
+        correlation_key="1001",
+        extension="xml",
+    )
+    sink.deliver(delivery)
+    assert [p.name for p in files_in(outbox)] == ["shop-orders_erp_1001_abc.xml"]
+
+
+def test_placeholder_values_are_made_safe_for_file_names(outbox: Path) -> None:
+    sink = file_sink(outbox, filename="order-{correlation}.{extension}")
+    assert sink.target(make_delivery(correlation_key="../../etc/passwd")).name == (
+        "order-etc_passwd.json"
+    )
+    assert sink.target(make_delivery(correlation_key="A/B 7\u00e4")).name == "order-A_B_7.json"
+    assert sink.target(make_delivery(correlation_key=None)).name == "order-none.json"
+    assert sink.target(make_delivery(correlation_key="...")).name == "order-none.json"
+    for key in ("../x", "a/../../b", "..", "/abs"):
+        assert sink.target(make_delivery(correlation_key=key)).parent == outbox
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{order}.json", "{message_id}-{date}.json", "{}.json", "{0}.json", "{route.__class__}"],
+)
+def test_unknown_placeholder_is_rejected(tmp_path: Path, template: str) -> None:
+    with pytest.raises(ValidationError, match="unknown placeholder"):
+        FileSinkOptions(directory=tmp_path, filename=template)
+
+
+@pytest.mark.parametrize("template", ["sub/{message_id}.json", "..\\{message_id}.json"])
+def test_path_separators_in_the_template_are_rejected(tmp_path: Path, template: str) -> None:
+    with pytest.raises(ValidationError, match="path separator"):
+        FileSinkOptions(directory=tmp_path, filename=template)
+
+
+def test_directory_is_created_on_demand(tmp_path: Path) -> None:
+    directory = tmp_path / "a" / "b" / "c"
+    file_sink(directory).deliver(make_delivery(b"x"))
+    assert len(files_in(directory)) == 1
+
+
+def test_missing_directory_without_create_is_retriable(tmp_path: Path) -> None:
+    sink = file_sink(tmp_path / "absent", create_directory=False)
+    with pytest.raises(RetriableDeliveryError, match="does not exist") as caught:
+        sink.deliver(make_delivery())
+    assert caught.value.hint is not None
+    assert "create_directory" in caught.value.hint
+
+
+def test_without_fsync(outbox: Path) -> None:
+    file_sink(outbox, fsync=False).deliver(make_delivery(b"fast"))
+    assert [p.read_bytes() for p in files_in(outbox)] == [b"fast"]
+
+
+def test_written_files_are_readable_like_any_other_new_file(outbox: Path) -> None:
+    # Another program (the ERP) picks the files up: they get the usual permissions
+    # (0666 minus the umask), not the owner-only 0600 of a private temporary file.
+    umask = os.umask(0)
+    os.umask(umask)
+    file_sink(outbox).deliver(make_delivery(b"x"))
+    [written] = files_in(outbox)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask
