@@ -5,7 +5,11 @@ One POST endpoint reads the body, INSERTs it into SQLite with the hub's pragmas
 answers 202, exactly the promise the hub makes. No routing, parsing, ORM,
 metrics or worker. Served by ``uvicorn.run`` with the arguments ``hub run`` uses.
 
-    python -m benchmarks.floor_app --db /tmp/floor.db --port 8099
+With ``--serialize`` the write transactions take a process-wide lock first, so
+threads queue on it instead of on SQLite's busy handler, which sleeps 1..100 ms
+between retries and leaves the disk idle while the lock is long free.
+
+    python -m benchmarks.floor_app --db /tmp/floor.db --port 8099 [--serialize]
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ __all__ = ["app", "create_table", "main"]
 DB_ENV = "BENCH_FLOOR_DB"
 
 app = FastAPI(title="switchboard-floor")
+app.state.serialize = False
 _local = threading.local()
+_write_lock = threading.Lock()
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -62,6 +68,11 @@ def create_table(path: str) -> None:
         conn.close()
 
 
+def _insert_serialized(message_id: str, route: str, body: bytes) -> None:
+    with _write_lock:
+        _insert(message_id, route, body)
+
+
 def _insert(message_id: str, route: str, body: bytes) -> None:
     conn = _connection()
     conn.execute("BEGIN IMMEDIATE")
@@ -80,7 +91,8 @@ def _insert(message_id: str, route: str, body: bytes) -> None:
 async def ingest(route: str, request: Request) -> JSONResponse:
     body = await request.body()
     message_id = str(uuid.uuid4())
-    await run_in_threadpool(_insert, message_id, route, body)
+    write = _insert_serialized if app.state.serialize else _insert
+    await run_in_threadpool(write, message_id, route, body)
     return JSONResponse({"id": message_id}, status_code=202)
 
 
@@ -94,8 +106,10 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="SQLite file to write")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--serialize", action="store_true", help="one write at a time")
     args = parser.parse_args()
     os.environ[DB_ENV] = args.db
+    app.state.serialize = args.serialize
     create_table(args.db)
 
     import uvicorn

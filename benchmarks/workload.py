@@ -30,16 +30,20 @@ def order_bodies(count: int, *, first_number: int) -> list[bytes]:
     return bodies
 
 
-def bench_config(workdir: Path, *, port: int) -> tuple[Path, Path]:
+def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path, Path]:
     """Write a copy of config.example.yaml into ``workdir`` with its own store and outbox.
 
-    Every path in it is absolute, so nothing depends on the current directory.
+    Every path in it is absolute, so nothing depends on the current directory (the
+    file sink's ``directory`` would otherwise be relative to the working directory).
+    ``worker=False`` turns the delivery worker off, to time ingest alone.
     Returns (config path, outbox directory of the demo route's file sink).
     """
     data: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
     base = EXAMPLE_CONFIG.parent
     data["server"] = {**data.get("server", {}), "host": "127.0.0.1", "port": port}
     data["store"] = {**data.get("store", {}), "url": f"sqlite:///{workdir / 'hub.db'}"}
+    if not worker:
+        data["worker"] = {**data.get("worker", {}), "enabled": False}
     route = data["routes"][DEMO_ROUTE]
     for side in ("input", "output"):
         schema = route.get(side, {}).get("schema")
