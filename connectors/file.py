@@ -32,7 +32,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class FileSinkOptions(ConnectorOptions):
-    directory: Path
+    directory: Path = Field(description="relative paths start at the config file's folder")
     filename: str = Field(
         "{correlation}-{message_id}.{extension}",
         description="template with {route} {sink} {message_id} {correlation} {extension}",
@@ -77,10 +77,14 @@ class FileSink(Sink[FileSinkOptions]):
             correlation=_safe(delivery.correlation_key or "none"),
             extension=_safe(delivery.extension),
         )
-        return self.options.directory / name
+        return self.directory / name
+
+    @property
+    def directory(self) -> Path:
+        return self.context.resolve(self.options.directory)
 
     def deliver(self, delivery: Delivery) -> Receipt:
-        directory = self.options.directory
+        directory = self.directory
         target = self.target(delivery)
         try:
             if self.options.create_directory:
@@ -105,7 +109,7 @@ class FileSink(Sink[FileSinkOptions]):
         except PermissionError as exc:
             raise FatalDeliveryError(
                 f"no permission to write in {directory}: {exc.strerror}",
-                hint="give the hub's user write access, then replay",
+                hint="give the hub's user write access, then send the message again",
             ) from None
         except OSError as exc:
             raise RetriableDeliveryError(f"cannot write {target}: {exc.strerror or exc}") from None

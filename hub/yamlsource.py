@@ -62,7 +62,7 @@ def load_yaml(
     except FileNotFoundError:
         raise ConfigError(
             f"file not found: {path}",
-            hint="check the path; relative paths start at the config file",
+            hint="check the path and the working directory",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", where=str(path)) from None
@@ -166,10 +166,11 @@ class _Walker:
             if match.group(0) == "$${":
                 return "${"
             name, default = match.group(1), match.group(2)
-            if name in self.environ:
-                return self.environ[name]
-            if default is not None:
+            value = self.environ.get(name)
+            if default is not None and not value:  # like the shell: unset or empty
                 return default
+            if value is not None:
+                return value
             line = node.start_mark.line + 1
             self.doc.problems.append(
                 Problem(

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from datetime import UTC
 from typing import Literal
@@ -16,6 +17,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from hub.sdk import (
+    ConnectorContext,
     ConnectorOptions,
     Delivery,
     FatalDeliveryError,
@@ -57,23 +59,28 @@ def parse_retry_after(value: str | None) -> float | None:
 class HttpSink(Sink[HttpSinkOptions]):
     options_model = HttpSinkOptions
 
-    def __init__(self, name: str, options: HttpSinkOptions) -> None:
-        super().__init__(name, options)
+    def __init__(
+        self, name: str, options: HttpSinkOptions, context: ConnectorContext | None = None
+    ) -> None:
+        super().__init__(name, options, context)
         self._client: httpx.Client | None = None
+        self._lock = threading.Lock()  # worker threads share one sink and one connection pool
 
     @property
     def client(self) -> httpx.Client:
-        if self._client is None:
-            headers = dict(self.options.headers)
-            if self.options.bearer_token is not None:
-                headers["Authorization"] = f"Bearer {self.options.bearer_token.get_secret_value()}"
-            self._client = httpx.Client(
-                timeout=self.options.timeout_seconds,
-                verify=self.options.verify_tls,
-                headers=headers,
-                follow_redirects=False,
-            )
-        return self._client
+        with self._lock:
+            if self._client is None:
+                headers = dict(self.options.headers)
+                if self.options.bearer_token is not None:
+                    token = self.options.bearer_token.get_secret_value()
+                    headers["Authorization"] = f"Bearer {token}"
+                self._client = httpx.Client(
+                    timeout=self.options.timeout_seconds,
+                    verify=self.options.verify_tls,
+                    headers=headers,
+                    follow_redirects=False,
+                )
+            return self._client
 
     def deliver(self, delivery: Delivery) -> Receipt:
         url = self.options.url
@@ -106,9 +113,12 @@ class HttpSink(Sink[HttpSinkOptions]):
             raise RetriableDeliveryError(
                 detail, retry_after=parse_retry_after(response.headers.get("retry-after"))
             )
-        raise FatalDeliveryError(detail, hint="the partner refused the message; fix it and replay")
+        raise FatalDeliveryError(
+            detail, hint="the partner refused the message; fix it, then send it again"
+        )
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

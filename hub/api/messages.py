@@ -42,4 +42,5 @@ async def get_output(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> 
             status_code=404,
             media_type="application/json",
         )
-    return Response(output, media_type="application/octet-stream")
+    body, content_type = output
+    return Response(body, media_type=content_type)

@@ -1,4 +1,9 @@
-"""One worker turn on one claimed message: translate if needed, then deliver to each sink."""
+"""One worker turn on one claimed message: translate if needed, then deliver to each sink.
+
+The whole turn is written to the store in one transaction at its end. A crash
+before that commit repeats the turn (at-least-once); the stable idempotency key
+per message and sink lets a partner drop the repeat.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,13 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from hub.errors import (
-    FatalDeliveryError,
-    HubError,
-    MessageError,
-    RetriableDeliveryError,
-)
+from hub.errors import HubError, MessageError, RetriableDeliveryError
 from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
 from hub.metrics import HubMetrics
-from hub.sdk import Delivery
-from hub.store import Claimed, Store, StoredError
+from hub.sdk import Delivery, Sink
+from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -37,77 +37,74 @@ class Processor:
         self.worker = worker
 
     def process(self, claimed: Claimed) -> MessageStatus:
-        message = claimed.message
         started = time.perf_counter()
-        route = self.routes.get(message.route)
+        route_name = claimed.message.route
         try:
-            if route is None:
-                return self._give_up(
-                    claimed,
-                    StoredError(
-                        "route",
-                        "route_not_found",
-                        f"route {message.route!r} is no longer in the config",
-                    ),
+            turn = self._turn(claimed)
+            if not self.store.finish(claimed.message.id, self.worker, turn):
+                log.warning("message %s: lease lost during the turn", claimed.message.id)
+            if turn.status == MessageStatus.DELIVERED:
+                self.metrics.delivered.labels(route_name).inc()
+            elif turn.status == MessageStatus.FAILED and turn.error is not None:
+                self.metrics.failed.labels(route_name, turn.error.stage).inc()
+                log.warning(
+                    "message %s dead-lettered at %s: %s",
+                    claimed.message.id,
+                    turn.error.stage,
+                    turn.error.message,
                 )
-            output, content_type, extension = (
-                claimed.output,
-                claimed.output_content_type,
-                claimed.output_extension,
-            )
-            if output is None:
-                try:
-                    translation = route.translator.translate(message.body)
-                except MessageError as exc:
-                    return self._give_up(claimed, StoredError(exc.stage, exc.code, str(exc)), exc)
-                self.store.save_translation(
-                    message.id,
-                    output=translation.body,
-                    content_type=translation.content_type,
-                    extension=translation.extension,
-                    mapping_name=translation.mapping_name,
-                    mapping_hash=translation.mapping_hash,
-                    events=translation.events,
-                )
-                output, content_type, extension = (
-                    translation.body,
-                    translation.content_type,
-                    translation.extension,
-                )
-            return self._deliver(
-                claimed,
-                route,
-                output,
-                content_type or "application/octet-stream",
-                extension or "bin",
-            )
+            return turn.status
         finally:
-            self.metrics.processing.labels(message.route).observe(time.perf_counter() - started)
+            self.metrics.processing.labels(route_name).observe(time.perf_counter() - started)
+
+    def _turn(self, claimed: Claimed) -> Turn:
+        message = claimed.message
+        route = self.routes.get(message.route)
+        if route is None:
+            return _failed(
+                StoredError(
+                    "route", "route_not_found", f"route {message.route!r} is not in the config"
+                )
+            )
+        events: list[Event] = []
+        output: StoredOutput | None = None
+        if claimed.output is None:
+            try:
+                translation = route.translator.translate(message.body)
+            except MessageError as exc:
+                return _failed(StoredError(exc.stage, exc.code, str(exc)), exc)
+            output = StoredOutput(
+                body=translation.body,
+                content_type=translation.content_type,
+                extension=translation.extension,
+                mapping_name=translation.mapping_name,
+                mapping_hash=translation.mapping_hash,
+            )
+            events.extend(translation.events)
+            body, content_type, extension = output.body, output.content_type, output.extension
+        else:
+            body = claimed.output
+            content_type = claimed.output_content_type or "application/octet-stream"
+            extension = claimed.output_extension or "bin"
+        return self._deliver(claimed, route, output, events, body, content_type, extension)
 
     def _deliver(
-        self, claimed: Claimed, route: CompiledRoute, body: bytes, content_type: str, extension: str
-    ) -> MessageStatus:
+        self,
+        claimed: Claimed,
+        route: CompiledRoute,
+        output: StoredOutput | None,
+        events: list[Event],
+        body: bytes,
+        content_type: str,
+        extension: str,
+    ) -> Turn:
         message = claimed.message
+        attempts: list[SinkAttempt] = []
         retry_after: list[float] = []
         fatal: list[str] = []
         waiting: list[str] = []
         for sink_name in claimed.pending_sinks:
-            sink = route.sinks.get(sink_name)
-            attempt = claimed.sink_attempts.get(sink_name, 0) + 1
-            if sink is None:
-                fatal.append(f"{sink_name}: sink is no longer in the route")
-                self.store.save_attempt(
-                    message.id,
-                    sink_name,
-                    DeliveryStatus.FAILED,
-                    Event(
-                        "attempt",
-                        "sink is no longer configured",
-                        sink=sink_name,
-                        data={"attempt": attempt, "outcome": "fatal"},
-                    ),
-                )
-                continue
+            number = claimed.sink_attempts.get(sink_name, 0) + 1
             delivery = Delivery(
                 message_id=message.id,
                 route=message.route,
@@ -117,101 +114,96 @@ class Processor:
                 extension=extension,
                 correlation_key=message.correlation_key,
                 idempotency_key=f"{message.id}:{sink_name}",
-                attempt=attempt,
+                attempt=number,
             )
             started = time.perf_counter()
-            try:
-                receipt = sink.deliver(delivery)
-            except RetriableDeliveryError as exc:
-                outcome, status, detail = "retry", DeliveryStatus.PENDING, str(exc)
-                waiting.append(f"{sink_name}: {exc}")
-                if exc.retry_after is not None:
-                    retry_after.append(exc.retry_after)
-            except FatalDeliveryError as exc:
-                outcome, status, detail = "fatal", DeliveryStatus.FAILED, str(exc)
-                fatal.append(f"{sink_name}: {exc}")
-            except HubError as exc:
-                outcome, status, detail = "fatal", DeliveryStatus.FAILED, str(exc)
-                fatal.append(f"{sink_name}: {exc}")
-            except Exception as exc:  # a connector bug must not lose the message
-                log.exception("sink %s raised an unexpected error", sink_name)
-                outcome, status, detail = (
-                    "retry",
-                    DeliveryStatus.PENDING,
-                    f"unexpected error: {exc!r}",
-                )
+            outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
+            if outcome == "retry":
                 waiting.append(f"{sink_name}: {detail}")
-            else:
-                outcome, status, detail = "delivered", DeliveryStatus.DELIVERED, receipt.detail
+                if hint is not None:
+                    retry_after.append(hint)
+            elif outcome == "fatal":
+                fatal.append(f"{sink_name}: {detail}")
+            status = {
+                "delivered": DeliveryStatus.DELIVERED,
+                "retry": DeliveryStatus.PENDING,
+                "fatal": DeliveryStatus.FAILED,
+            }[outcome]
             elapsed = round((time.perf_counter() - started) * 1000, 3)
+            event = Event(
+                "attempt",
+                detail,
+                sink=sink_name,
+                data={"attempt": number, "outcome": outcome, "ms": elapsed},
+            )
+            events.append(event)
+            attempts.append(SinkAttempt(sink_name, status, detail, event.at))
             self.metrics.attempts.labels(message.route, sink_name, outcome).inc()
-            self.store.save_attempt(
-                message.id,
-                sink_name,
-                status,
-                Event(
-                    "attempt",
-                    detail,
-                    sink=sink_name,
-                    data={"attempt": attempt, "outcome": outcome, "ms": elapsed},
-                ),
-            )
         if fatal:
-            return self._give_up(
-                claimed, StoredError("deliver", "delivery_fatal", "; ".join(fatal))
-            )
+            error = StoredError("deliver", "delivery_fatal", "; ".join(fatal))
+            return _failed(error, None, output, events, attempts)
         if waiting:
             delay = route.retry.delay(
                 claimed.attempts + 1, max(retry_after) if retry_after else None
             )
             if delay is None:
-                return self._give_up(
-                    claimed,
-                    StoredError(
-                        "deliver",
-                        "retries_exhausted",
-                        f"gave up after {claimed.attempts + 1} attempts: " + "; ".join(waiting),
-                    ),
+                error = StoredError(
+                    "deliver",
+                    "retries_exhausted",
+                    f"gave up after {claimed.attempts + 1} attempts: " + "; ".join(waiting),
                 )
+                return _failed(error, None, output, events, attempts)
             when = utcnow() + timedelta(seconds=delay)
-            self.store.release(
-                message.id,
-                self.worker,
-                status=MessageStatus.RETRYING,
-                next_attempt_at=when,
-                events=[
-                    Event(
-                        "retry_scheduled",
-                        f"next attempt in {delay:.1f}s",
-                        data={"at": when.isoformat()},
-                    )
-                ],
+            events.append(
+                Event(
+                    "retry_scheduled",
+                    f"next attempt in {delay:.1f}s",
+                    data={"at": when.isoformat()},
+                )
             )
-            return MessageStatus.RETRYING
-        self.store.release(
-            message.id,
-            self.worker,
-            status=MessageStatus.DELIVERED,
-            events=[Event("delivered", f"delivered to {len(route.sinks)} sink(s)")],
+            return Turn(
+                MessageStatus.RETRYING,
+                next_attempt_at=when,
+                output=output,
+                attempts=tuple(attempts),
+                events=tuple(events),
+            )
+        events.append(Event("delivered", f"delivered to {len(route.sinks)} sink(s)"))
+        return Turn(
+            MessageStatus.DELIVERED, output=output, attempts=tuple(attempts), events=tuple(events)
         )
-        self.metrics.delivered.labels(message.route).inc()
-        return MessageStatus.DELIVERED
 
-    def _give_up(
-        self, claimed: Claimed, error: StoredError, exc: HubError | None = None
-    ) -> MessageStatus:
-        data: dict[str, object] = {"stage": error.stage, "type": error.type}
-        if exc is not None and exc.problems:
-            data["problems"] = [str(p) for p in exc.problems]
-        self.store.release(
-            claimed.message.id,
-            self.worker,
-            status=MessageStatus.FAILED,
-            error=error,
-            events=[Event("failed", error.message, data=data)],
-        )
-        self.metrics.failed.labels(claimed.message.route, error.stage).inc()
-        log.warning(
-            "message %s dead-lettered at %s: %s", claimed.message.id, error.stage, error.message
-        )
-        return MessageStatus.FAILED
+
+def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, float | None]:
+    """(outcome, detail, retry-after hint) of one delivery; never raises."""
+    if sink is None:
+        return "fatal", "the sink is no longer in the route", None
+    try:
+        receipt = sink.deliver(delivery)
+    except RetriableDeliveryError as exc:
+        return "retry", str(exc), exc.retry_after
+    except HubError as exc:  # FatalDeliveryError and any other typed refusal
+        return "fatal", str(exc), None
+    except Exception as exc:  # a connector bug must not lose the message: retry it
+        log.exception("sink %s raised an unexpected error", delivery.sink)
+        return "retry", f"unexpected error in the connector: {exc!r}", None
+    return "delivered", receipt.detail, None
+
+
+def _failed(
+    error: StoredError,
+    exc: HubError | None = None,
+    output: StoredOutput | None = None,
+    events: list[Event] | None = None,
+    attempts: list[SinkAttempt] | None = None,
+) -> Turn:
+    data: dict[str, object] = {"stage": error.stage, "type": error.type}
+    if exc is not None and exc.problems:
+        data["problems"] = [str(p) for p in exc.problems]
+    return Turn(
+        MessageStatus.FAILED,
+        error=error,
+        output=output,
+        attempts=tuple(attempts or ()),
+        events=(*(events or ()), Event("failed", error.message, data=data)),
+    )

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from hub.config import WorkerConfig
 from hub.delivery.processor import Processor
 from hub.errors import StoreError
+from hub.message import utcnow
 from hub.metrics import HubMetrics
 from hub.store import Store
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "holder_is_dead"]
 
 log = logging.getLogger("hub.worker")
 
@@ -48,7 +49,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        freed = self.store.recover_leases(self._holder_is_dead)
+        freed = self.store.recover_leases(lambda holder: holder_is_dead(holder, self.identity))
         if freed:
             log.warning("recovered %d message(s) from crashed workers on this host", len(freed))
         for index in range(self.config.threads):
@@ -68,22 +69,6 @@ class Worker:
             thread.join(timeout)
         self._threads.clear()
 
-    def _holder_is_dead(self, holder: str) -> bool:
-        """A lease holder ``host:pid:tag/n`` on this host whose process is gone."""
-        host, _, rest = holder.partition(":")
-        pid_text = rest.split(":", 1)[0]
-        if host != socket.gethostname() or not pid_text.isdigit():
-            return False  # another machine: its lease expires on its own
-        if holder.startswith(self.identity):
-            return False
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
     def wake(self) -> None:
         self._wake.set()
 
@@ -94,9 +79,15 @@ class Worker:
         batch = self.store.claim(
             name, lease_seconds=self.config.lease_seconds, limit=self.config.batch_size
         )
+        lease = self.config.lease_seconds
         for claimed in batch:
             if self._stop.is_set():
                 break  # the lease expires and another turn picks the rest up
+            held = (utcnow() - claimed.claimed_at).total_seconds()
+            if held > lease / 2 and not self.store.renew(
+                claimed.message.id, name, lease_seconds=lease
+            ):
+                continue  # a slow batch let the lease lapse and another worker has it
             processor.process(claimed)
         return len(batch)
 
@@ -115,3 +106,23 @@ class Worker:
             if handled == 0:
                 self._wake.wait(self.config.poll_interval_seconds)
                 self._wake.clear()
+
+
+def holder_is_dead(holder: str, identity: str) -> bool:
+    """Is the lease holder ``host:pid:tag/n`` a process on this host that is gone?
+
+    Other hosts are never judged: their leases expire on their own.
+    """
+    host, _, rest = holder.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or holder.startswith(identity):
+        return False
+    if int(pid_text) == os.getpid():
+        return True  # our pid but not our identity: an earlier life (a container's PID 1)
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, someone else's
+    return False

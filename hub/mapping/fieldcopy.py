@@ -104,7 +104,7 @@ class _Compiler:
         return [self.rule(str(key), value, (*loc, key)) for key, value in spec.items()]
 
     def rule(self, key: str, spec: Any, loc: Loc) -> _Rule:
-        rule_name = ".".join(str(p) for p in loc[1:])
+        rule_name = ".".join(str(p) for p in loc[1::2])  # target keys: fields.a.fields.b -> a.b
         if isinstance(spec, str):
             return self.copy(key, spec, loc, rule_name, default=MISSING, required=False)
         if not isinstance(spec, dict):
@@ -117,6 +117,22 @@ class _Compiler:
                     f"unknown rule option {option!r}",
                     "allowed: " + ", ".join(sorted(_RULE_KEYS)),
                 )
+        kinds = [k for k in ("value", "each", "path") if k in spec]
+        if "fields" in spec and "each" not in spec:
+            kinds.append("fields")
+        if len(kinds) > 1:
+            self.fail(
+                loc,
+                f"rule {rule_name!r} mixes {' and '.join(f'`{k}`' for k in kinds)}",
+                "a rule is one of: a source path, `path`, `value`, `fields`, or `each` + `fields`",
+            )
+            return _noop
+        extras = [k for k in ("default", "required") if k in spec and kinds and "path" not in kinds]
+        if extras:
+            self.fail(
+                (*loc, extras[0]),
+                f"rule {rule_name!r}: `{extras[0]}` only applies to a `path` rule",
+            )
         if "value" in spec:
             literal = spec["value"]
 

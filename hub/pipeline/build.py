@@ -18,7 +18,7 @@ from hub.mapping import Mapping, load_mapping
 from hub.mapping.paths import PathSyntaxError, compile_path
 from hub.pipeline.translate import Translator
 from hub.plugins import sink_class, source_class
-from hub.sdk import PushSource, Sink
+from hub.sdk import ConnectorContext, PushSource, Sink
 from hub.yamlsource import Loc
 
 __all__ = ["CompiledRoute", "build_routes"]
@@ -60,6 +60,7 @@ class _Builder:
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
         self.problems: list[Problem] = []
+        self.context = ConnectorContext(base_dir=loaded.base_dir)
 
     def where(self, loc: Loc) -> str:
         return self.loaded.document.where(loc)
@@ -73,9 +74,11 @@ class _Builder:
         except ValidationError as exc:
             self.problems.extend(validation_problems(exc, self.loaded.document, model, loc))
         except ConfigError as exc:
-            where = exc.where or self.where(loc)
-            self.problems.append(Problem(exc.message, where=where, hint=exc.hint))
-            self.problems.extend(exc.problems)
+            if exc.problems:  # a file of its own (a mapping): its problems say where
+                self.problems.extend(exc.problems)
+            else:
+                where = exc.where or self.where(loc)
+                self.problems.append(Problem(exc.message, where=where, hint=exc.hint))
         except HubError as exc:
             self.problems.append(Problem(exc.message, where=self.where(loc), hint=exc.hint))
         return None
@@ -137,7 +140,7 @@ class _Builder:
             return None
         return self.attempt(
             (*loc, "options"),
-            lambda: cls(name, cls.options_model.model_validate(ref.options)),
+            lambda: cls(name, cls.options_model.model_validate(ref.options), self.context),
             cls.options_model,
         )
 

@@ -9,6 +9,7 @@ from hub.errors import (
 )
 from hub.sdk.base import (
     Capability,
+    ConnectorContext,
     ConnectorOptions,
     Delivery,
     Inbound,
@@ -21,6 +22,7 @@ from hub.sdk.plugin import ConnectorPlugin
 
 __all__ = [
     "Capability",
+    "ConnectorContext",
     "ConnectorOptions",
     "ConnectorPlugin",
     "Delivery",

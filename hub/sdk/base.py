@@ -12,12 +12,14 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "Capability",
+    "ConnectorContext",
     "ConnectorOptions",
     "Delivery",
     "Inbound",
@@ -45,6 +47,17 @@ class ConnectorOptions(BaseModel):
 
 
 OptionsT = TypeVar("OptionsT", bound=ConnectorOptions)
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """What the engine tells a connector about where it runs."""
+
+    base_dir: Path = field(default_factory=Path.cwd)  # the config file's folder
+
+    def resolve(self, path: Path) -> Path:
+        """Relative paths in options are relative to the config file, like every other path."""
+        return path if path.is_absolute() else self.base_dir / path
 
 
 @dataclass(frozen=True)
@@ -97,9 +110,12 @@ class _Connector(ABC, Generic[OptionsT]):
     options_model: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
-    def __init__(self, name: str, options: OptionsT) -> None:
+    def __init__(
+        self, name: str, options: OptionsT, context: ConnectorContext | None = None
+    ) -> None:
         self.name = name
         self.options = options
+        self.context = context or ConnectorContext()
 
     def close(self) -> None:
         """Release connections; called once at shutdown, safe to call twice."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.message import Event, Message, MessageStatus, SinkDelivery
+from hub.message import DeliveryStatus, Event, Message, MessageStatus, SinkDelivery
 
-__all__ = ["Claimed", "MessageRecord", "StoredError"]
+__all__ = ["Claimed", "MessageRecord", "SinkAttempt", "StoredError", "StoredOutput", "Turn"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,38 @@ class Claimed:
     output_extension: str | None
     pending_sinks: tuple[str, ...]
     sink_attempts: dict[str, int]
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredOutput:
+    """The translated payload, kept so a redelivery does not translate again."""
+
+    body: bytes
+    content_type: str
+    extension: str
+    mapping_name: str | None
+    mapping_hash: str | None
+
+
+@dataclass(frozen=True)
+class SinkAttempt:
+    sink: str
+    status: DeliveryStatus
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Everything one worker turn on one message changed, written in one transaction."""
+
+    status: MessageStatus
+    next_attempt_at: datetime | None = None
+    error: StoredError | None = None
+    output: StoredOutput | None = None
+    attempts: tuple[SinkAttempt, ...] = ()
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy import Engine, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +23,7 @@ from hub.message import (
 )
 from hub.store.engine import make_engine, resolve_url
 from hub.store.migrate import upgrade
-from hub.store.records import Claimed, MessageRecord, StoredError
+from hub.store.records import Claimed, MessageRecord, StoredError, Turn
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 
 __all__ = ["Store"]
@@ -35,34 +36,33 @@ class Store:
 
     def __init__(self, url: str, *, base_dir: Path | None = None, echo: bool = False) -> None:
         self.url = resolve_url(url, base_dir or Path.cwd())
-        self.engine: Engine = make_engine(self.url, echo=echo)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._skip_locked = self.engine.dialect.name == "postgresql"
+        self._setup(make_engine(self.url, echo=echo))
 
     @classmethod
     def from_engine(cls, engine: Engine) -> Store:
         store = cls.__new__(cls)
         store.url = engine.url.render_as_string(hide_password=False)
-        store.engine = engine
-        store._sessions = sessionmaker(engine, expire_on_commit=False)
-        store._skip_locked = engine.dialect.name == "postgresql"
+        store._setup(engine)
         return store
+
+    def _setup(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._skip_locked = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time. Queueing on a lock here is fair and fast;
+        # left to SQLite's busy handler, losers sleep with back-off (p99 near a second).
+        self._lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         """One transaction; database errors become the hub's own StoreError types."""
         try:
-            with self._sessions() as session, session.begin():
+            with self._lock, self._sessions() as session, session.begin():
                 yield session
-        except OperationalError as exc:
-            raise StoreUnavailable(
-                f"the store is unavailable: {exc.orig or exc}",
-                hint="check that the database is running and store.url is right",
-            ) from exc
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"lost the database connection: {exc.orig}") from exc
-            raise StoreError(f"the store refused an operation: {exc.orig or exc}") from exc
+            raise _wrap(exc) from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc}") from exc
 
@@ -87,8 +87,8 @@ class Store:
         """Commit a received message and its pending deliveries; after this it is safe."""
         now = utcnow()
         with self._tx() as session:
-            session.add(
-                MessageRow(
+            session.execute(
+                insert(MessageRow).values(
                     id=message.id,
                     route=message.route,
                     source=message.source,
@@ -104,17 +104,22 @@ class Store:
                     updated_at=now,
                 )
             )
-            session.flush()
-            session.add_all(
-                DeliveryRow(
-                    message_id=message.id,
-                    sink=sink,
-                    status=DeliveryStatus.PENDING.value,
-                    attempts=0,
-                )
-                for sink in sinks
+            session.execute(
+                insert(DeliveryRow),
+                [
+                    {
+                        "message_id": message.id,
+                        "sink": sink,
+                        "status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                    }
+                    for sink in sinks
+                ],
             )
-            session.add(_event_row(message.id, Event("received", _received_detail(message))))
+            session.execute(
+                insert(EventRow),
+                [_event_values(message.id, Event("received", _received_detail(message)))],
+            )
 
     def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
         """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed."""
@@ -157,80 +162,52 @@ class Store:
                             d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
                         ),
                         sink_attempts={d.sink: d.attempts for d in deliveries},
+                        claimed_at=now,
                     )
                 )
             return claimed
 
-    def save_translation(
-        self,
-        message_id: str,
-        *,
-        output: bytes,
-        content_type: str,
-        extension: str,
-        mapping_name: str | None,
-        mapping_hash: str | None,
-        events: Sequence[Event],
-    ) -> None:
+    def renew(self, message_id: str, worker: str, *, lease_seconds: float) -> bool:
+        """Extend a lease before a long piece of work; False if another worker took it."""
+        until = utcnow() + timedelta(seconds=lease_seconds)
         with self._tx() as session:
-            session.execute(
+            result = session.execute(
                 update(MessageRow)
-                .where(MessageRow.id == message_id)
-                .values(
-                    output=output,
-                    output_content_type=content_type,
-                    output_extension=extension,
-                    mapping_name=mapping_name,
-                    mapping_hash=mapping_hash,
-                    updated_at=utcnow(),
-                )
+                .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
+                .values(lease_expires_at=until)
             )
-            session.add_all(_event_row(message_id, event) for event in events)
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    def save_attempt(
-        self, message_id: str, sink: str, status: DeliveryStatus, event: Event
-    ) -> None:
-        """Record one delivery attempt to one sink and its outcome."""
-        values: dict[str, object] = {
-            "status": status.value,
-            "attempts": DeliveryRow.attempts + 1,
-            "last_error": None if status == DeliveryStatus.DELIVERED else event.detail,
-        }
-        if status == DeliveryStatus.DELIVERED:
-            values["delivered_at"] = event.at
-        with self._tx() as session:
-            session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == sink)
-                .values(**values)
-            )
-            session.add(_event_row(message_id, event))
+    def finish(self, message_id: str, worker: str, turn: Turn) -> bool:
+        """Record a worker's whole turn on a message in one transaction and free the lease.
 
-    def release(
-        self,
-        message_id: str,
-        worker: str,
-        *,
-        status: MessageStatus,
-        next_attempt_at: datetime | None = None,
-        error: StoredError | None = None,
-        events: Sequence[Event] = (),
-    ) -> bool:
-        """End a worker's turn on a message. False if the lease had been taken over."""
+        Attempts and events are history and are always written. The status is
+        changed only while ``worker`` still holds the lease; returns whether it did.
+        """
         now = utcnow()
         values: dict[str, object] = {
-            "status": status.value,
+            "status": turn.status.value,
             "attempts": MessageRow.attempts + 1,
             "claimed_by": None,
             "lease_expires_at": None,
-            "next_attempt_at": next_attempt_at or now,
+            "next_attempt_at": turn.next_attempt_at or now,
             "updated_at": now,
         }
-        if error is not None:
+        if turn.output is not None:
             values.update(
-                error_stage=error.stage, error_type=error.type, error_message=error.message
+                output=turn.output.body,
+                output_content_type=turn.output.content_type,
+                output_extension=turn.output.extension,
+                mapping_name=turn.output.mapping_name,
+                mapping_hash=turn.output.mapping_hash,
             )
-        elif status == MessageStatus.DELIVERED:
+        if turn.error is not None:
+            values.update(
+                error_stage=turn.error.stage,
+                error_type=turn.error.type,
+                error_message=turn.error.message,
+            )
+        elif turn.status == MessageStatus.DELIVERED:
             values.update(error_stage=None, error_type=None, error_message=None)
         with self._tx() as session:
             result = session.execute(
@@ -238,10 +215,26 @@ class Store:
                 .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
                 .values(**values)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return False
-            session.add_all(_event_row(message_id, event) for event in events)
-            return True
+            for attempt in turn.attempts:
+                changes: dict[str, object] = {
+                    "status": attempt.status.value,
+                    "attempts": DeliveryRow.attempts + 1,
+                    "last_error": None
+                    if attempt.status == DeliveryStatus.DELIVERED
+                    else attempt.detail,
+                }
+                if attempt.status == DeliveryStatus.DELIVERED:
+                    changes["delivered_at"] = attempt.at
+                session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == attempt.sink)
+                    .values(**changes)
+                )
+            if turn.events:
+                session.execute(
+                    insert(EventRow), [_event_values(message_id, event) for event in turn.events]
+                )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def recover_leases(self, holder_is_dead: Callable[[str], bool]) -> list[str]:
         """Free the leases of workers known to be dead, without waiting for expiry.
@@ -264,10 +257,16 @@ class Store:
                     .where(MessageRow.claimed_by == holder)
                     .values(claimed_by=None, lease_expires_at=None)
                 )
-                session.add_all(
-                    _event_row(mid, Event("recovered", f"worker {holder} died holding it"))
-                    for mid in ids
-                )
+                if ids:
+                    session.execute(
+                        insert(EventRow),
+                        [
+                            _event_values(
+                                mid, Event("recovered", f"worker {holder} died holding it")
+                            )
+                            for mid in ids
+                        ],
+                    )
                 freed.extend(ids)
         return freed
 
@@ -321,14 +320,19 @@ class Store:
                 ),
             )
 
-    def output(self, message_id: str) -> bytes | None:
+    def output(self, message_id: str) -> tuple[bytes, str] | None:
+        """The translated payload and its content type, or None before translation."""
         with self._tx() as session:
             row = session.execute(
-                select(MessageRow.output).where(MessageRow.id == message_id)
+                select(MessageRow.output, MessageRow.output_content_type).where(
+                    MessageRow.id == message_id
+                )
             ).first()
             if row is None:
                 raise MessageNotFound(f"no message with id {message_id!r}")
-            return row[0]
+            if row[0] is None:
+                return None
+            return row[0], row[1] or "application/octet-stream"
 
     def count_by_status(self) -> dict[MessageStatus, int]:
         with self._tx() as session:
@@ -352,15 +356,31 @@ def _message(row: MessageRow) -> Message:
     )
 
 
-def _event_row(message_id: str, event: Event) -> EventRow:
-    return EventRow(
-        message_id=message_id,
-        at=event.at,
-        kind=event.kind,
-        sink=event.sink,
-        detail=event.detail,
-        data=dict(event.data) if event.data is not None else None,
-    )
+def _event_values(message_id: str, event: Event) -> dict[str, object]:
+    return {
+        "message_id": message_id,
+        "at": event.at,
+        "kind": event.kind,
+        "sink": event.sink,
+        "detail": event.detail,
+        "data": dict(event.data) if event.data is not None else None,
+    }
+
+
+def _wrap(exc: DBAPIError) -> StoreError:
+    """SQLAlchemy's errors -> the hub's: unavailable (retry later) or refused."""
+    reason = str(exc.orig or exc)
+    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        return StoreError(
+            f"the store has no tables yet ({reason.splitlines()[0]})",
+            hint="run `hub db upgrade --config FILE`, or set store.auto_migrate: true",
+        )
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return StoreUnavailable(
+            f"the store is unavailable: {reason.splitlines()[0]}",
+            hint="check that the database is running and store.url is right",
+        )
+    return StoreError(f"the store refused an operation: {reason.splitlines()[0]}")
 
 
 def _received_detail(message: Message) -> str:

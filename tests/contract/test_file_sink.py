@@ -165,3 +165,17 @@ def test_written_files_are_readable_like_any_other_new_file(outbox: Path) -> Non
     file_sink(outbox).deliver(make_delivery(b"x"))
     [written] = files_in(outbox)
     assert stat.S_IMODE(written.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_relative_directory_starts_at_the_config_folder(tmp_path: Path) -> None:
+    from hub.sdk import ConnectorContext
+    from hub.sdk.testing import make_delivery
+
+    sink = FileSink(
+        "erp",
+        FileSinkOptions(directory=Path("var/outbox")),
+        ConnectorContext(base_dir=tmp_path),
+    )
+    receipt = sink.deliver(make_delivery(b"x"))
+    assert str(tmp_path / "var" / "outbox") in receipt.detail
+    assert [p.read_bytes() for p in (tmp_path / "var" / "outbox").iterdir()] == [b"x"]

@@ -12,11 +12,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from hub.errors import MessageNotFound, StoreUnavailable
+from hub.errors import MessageNotFound, StoreError, StoreUnavailable
 from hub.message import DeliveryStatus, Event, Message, MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
-from hub.store import Store
+from hub.store import SinkAttempt, Store, StoredOutput, Turn
 from hub.store.tables import Base
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 
@@ -54,24 +54,46 @@ def test_migrations_create_exactly_the_model_tables(store: Store) -> None:
     assert diff == []
 
 
-def test_add_claim_release_history(store: Store) -> None:
+def test_add_claim_finish_history(store: Store) -> None:
     msg = message()
     store.add(msg, ["erp", "crm"])
     [claimed] = store.claim("w1", lease_seconds=30, limit=10)
     assert claimed.message == msg
     assert claimed.pending_sinks == ("erp", "crm")
     assert store.claim("w2", lease_seconds=30, limit=10) == []  # leased
-    store.save_attempt(msg.id, "erp", DeliveryStatus.DELIVERED, Event("attempt", "ok", sink="erp"))
-    assert store.release(msg.id, "w1", status=MessageStatus.RETRYING)
+    ok = Event("attempt", "ok", sink="erp")
+    turn = Turn(
+        MessageStatus.RETRYING,
+        output=StoredOutput(b"out", "application/json", "json", "m", "abc"),
+        attempts=(SinkAttempt("erp", DeliveryStatus.DELIVERED, "ok", ok.at),),
+        events=(ok,),
+    )
+    assert store.finish(msg.id, "w1", turn)
     [again] = store.claim("w2", lease_seconds=30, limit=10)
     assert again.pending_sinks == ("crm",)
-    assert not store.release(msg.id, "w1", status=MessageStatus.DELIVERED)  # lost the lease
-    assert store.release(msg.id, "w2", status=MessageStatus.DELIVERED)
+    assert again.output == b"out"
+    assert again.sink_attempts == {"erp": 1, "crm": 0}
+    assert store.renew(msg.id, "w2", lease_seconds=30)
+    assert not store.renew(msg.id, "w1", lease_seconds=30)
+    assert not store.finish(msg.id, "w1", Turn(MessageStatus.DELIVERED))  # lost the lease
+    assert store.finish(msg.id, "w2", Turn(MessageStatus.DELIVERED))
     record = store.get(msg.id)
     assert record.status is MessageStatus.DELIVERED
     assert record.attempts == 2
+    assert record.mapping_hash == "abc"
     assert [e.kind for e in record.events] == ["received", "attempt"]
     assert record.message.received_at == msg.received_at
+    assert store.output(msg.id) == (b"out", "application/json")
+
+
+def test_a_store_without_tables_says_to_run_the_migrations(store_url: str) -> None:
+    empty = Store(store_url)
+    try:
+        with pytest.raises(StoreError, match="no tables yet") as caught:
+            empty.get("x")
+        assert "hub db upgrade" in (caught.value.hint or "")
+    finally:
+        empty.close()
 
 
 def test_expired_lease_is_reclaimed(store: Store) -> None:

@@ -158,10 +158,10 @@ def test_required_field_without_value_names_the_rule_and_the_path(
     with pytest.raises(MappingError) as caught:
         mapping.apply(source)
     error = caught.value
-    assert "customer.fields.email" in error.message
+    assert "customer.email" in error.message
     assert "'b.email'" in error.message
     assert reason in error.message
-    assert error.where == "m.yaml rule customer.fields.email"
+    assert error.where == "m.yaml rule customer.email"
     assert error.hint is not None
     assert "default" in error.hint
 
@@ -174,7 +174,7 @@ def test_required_with_a_default_uses_the_default() -> None:
 def test_required_inside_each_fails_for_the_bad_item() -> None:
     mapping = compile_fields("lines: {each: items, fields: {q: {path: q, required: true}}}\n")
     assert mapping.apply({"items": [{"q": 1}]}) == {"lines": [{"q": 1}]}
-    with pytest.raises(MappingError, match=r"lines\.fields\.q"):
+    with pytest.raises(MappingError, match=r"lines\.q"):
         mapping.apply({"items": [{"q": 1}, {}]})
 
 
@@ -471,3 +471,18 @@ def test_malformed_paths_are_refused_at_the_right_character(path: str, column: i
 def test_index_steps_may_follow_each_other_and_names() -> None:
     read = compile_path("rows[1][0].v")
     assert read({"rows": [[{"v": 1}], [{"v": 2}]]}) == 2
+
+
+def test_a_rule_mixing_kinds_is_refused() -> None:
+    error = mapping_error(
+        """\
+        name: m
+        fields:
+          a: {path: x, value: 1}
+          b: {value: 2, required: true}
+        """
+    )
+    assert [(p.where, p.message) for p in error.problems] == [
+        ("m.yaml:3:3", "rule 'a' mixes `value` and `path`"),
+        ("m.yaml:4:17", "rule 'b': `required` only applies to a `path` rule"),
+    ]

@@ -273,3 +273,9 @@ def test_load_yaml_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read") as caught:
         load_yaml(path)
     assert caught.value.where == str(path)
+
+
+def test_an_empty_variable_takes_the_default_like_the_shell() -> None:
+    doc = parse_yaml("a: ${V:-fallback}\nb: ${V}\n", "x.yaml", environ={"V": ""})
+    assert doc.data == {"a": "fallback", "b": ""}
+    assert doc.problems == []
