@@ -1,10 +1,15 @@
-"""Codecs by name, discovered through the ``hub.codecs`` entry-point group."""
+"""Codecs by name, discovered through the ``hub.codecs`` entry-point group.
+
+A codec class is loaded only when a route asks for it, so one broken
+third-party codec cannot stop routes that do not use it.
+"""
 
 from __future__ import annotations
 
 import inspect
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 from hub.errors import PluginError
@@ -13,45 +18,55 @@ from hub.formats.base import Codec, CodecOptions
 __all__ = ["available_codecs", "codec_class", "make_codec"]
 
 GROUP = "hub.codecs"
+_REQUIRED = ("name", "content_type", "extension", "options_model", "decode", "encode")
 
 
 @cache
-def _codecs() -> dict[str, type[Any]]:
-    found: dict[str, type[Any]] = {}
-    for ep in entry_points(group=GROUP):
-        cls = ep.load()
-        missing = [
-            attr
-            for attr in ("name", "content_type", "extension", "options_model", "decode", "encode")
-            if not hasattr(cls, attr)
-        ]
-        if not inspect.isclass(cls) or missing:
-            raise PluginError(
-                f"codec plugin {ep.name!r} ({ep.value}) is not a Codec: "
-                f"missing {', '.join(missing)}",
-                hint="a codec class needs the attributes of hub.formats.Codec",
-            )
-        found[ep.name] = cls
-    return found
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
 def available_codecs() -> list[str]:
-    return sorted(_codecs())
+    return sorted(_entry_points())
 
 
+@cache
 def codec_class(name: str) -> type[Any]:
-    try:
-        return _codecs()[name]
-    except KeyError:
+    ep = _entry_points().get(name)
+    if ep is None:
         raise PluginError(
-            f"unknown format {name!r}",
-            hint="known formats: " + ", ".join(available_codecs()),
-        ) from None
+            f"unknown format {name!r}", hint="known formats: " + ", ".join(available_codecs())
+        )
+    try:
+        cls = ep.load()
+    except Exception as exc:  # a third-party import can fail in any way
+        raise PluginError(f"codec plugin {name!r} ({ep.value}) failed to load: {exc}") from exc
+    missing = [attr for attr in _REQUIRED if not hasattr(cls, attr)]
+    if not inspect.isclass(cls) or missing:
+        raise PluginError(
+            f"codec plugin {name!r} ({ep.value}) is not a Codec: missing {', '.join(missing)}",
+            hint="a codec class needs the attributes of hub.formats.Codec",
+        )
+    return cls
 
 
-def make_codec(name: str, options: dict[str, Any] | None = None) -> Codec:
-    """Build a codec; bad options raise pydantic's ValidationError for the caller to locate."""
+def make_codec(
+    name: str, options: dict[str, Any] | None = None, *, base_dir: Path | None = None
+) -> Codec:
+    """Build a codec; bad options raise pydantic's ValidationError for the caller to locate.
+
+    Relative paths among the options (schemas, say) are made relative to ``base_dir``.
+    """
     cls = codec_class(name)
     model: type[CodecOptions] = cls.options_model
-    codec: Codec = cls(model.model_validate(options or {}))
+    validated = model.model_validate(options or {})
+    if base_dir is not None:
+        updates = {
+            key: base_dir / value
+            for key, value in validated
+            if isinstance(value, Path) and not value.is_absolute()
+        }
+        if updates:
+            validated = validated.model_copy(update=updates)
+    codec: Codec = cls(validated)
     return codec

@@ -148,7 +148,11 @@ class _Builder:
         cls = self.attempt((*loc, "format"), lambda: codec_class(name))
         if cls is None:
             return None
-        return self.attempt((*loc, "options"), lambda: make_codec(name, options), cls.options_model)
+        return self.attempt(
+            (*loc, "options"),
+            lambda: make_codec(name, options, base_dir=self.loaded.base_dir),
+            cls.options_model,
+        )
 
     def schema(self, loc: Loc, path: Path | None) -> JsonSchema | None:
         if path is None:

@@ -301,7 +301,7 @@ routes:
       schema: schemas/absent.json
     mapping: broken-mapping.yaml
     output:
-      format: edifact
+      format: fixedwidth
     sinks:
       - name: a
         type: ftp
@@ -347,8 +347,8 @@ def test_build_collects_every_problem_in_one_error(write: Write, tmp_path: Path)
     assert problem_lines(error, mapping_path) == [3, 4]
 
     # unknown format lists the installed codecs
-    assert "unknown format 'edifact'" in by_line[9].message
-    assert by_line[9].hint == "known formats: json"
+    assert "unknown format 'fixedwidth'" in by_line[9].message
+    assert by_line[9].hint == "known formats: csv, edifact, json, xml"
 
     # unknown sink connector lists the installed sinks
     assert "no sink connector named 'ftp'" in by_line[12].message

@@ -149,8 +149,8 @@ def test_codec_registry() -> None:
 
 def test_unknown_format_lists_the_known_ones() -> None:
     with pytest.raises(PluginError) as caught:
-        codec_class("xml")
-    assert caught.value.message == "unknown format 'xml'"
+        codec_class("fixedwidth")
+    assert caught.value.message == "unknown format 'fixedwidth'"
     assert caught.value.hint is not None
     assert "json" in caught.value.hint
 

@@ -1,0 +1,204 @@
+"""Write an interchange tree as EDIFACT: escaping, counts and control references computed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from hub.errors import EncodeError
+from hub.formats.edifact.syntax import Charset, Separators, charset_for
+
+__all__ = ["write_interchange"]
+
+_FOLD = str.maketrans(
+    {
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Ø": "O",
+        "ø": "o",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+)
+
+
+def transliterate(text: str, charset: Charset) -> str:
+    """Best-effort: strip accents and fold ligatures; level A is also upper-cased."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return folded.upper() if charset.identifier == "UNOA" else folded
+
+
+class _Writer:
+    def __init__(
+        self, seps: Separators, charset: Charset, fix: Callable[[str], str] | None, version: str
+    ) -> None:
+        self.seps = seps
+        self.charset = charset
+        self.fix = fix
+        specials = {seps.release, seps.element, seps.component, seps.segment}
+        if version == "4" and seps.repetition.strip():
+            specials.add(seps.repetition)
+        specials.discard("")
+        self._special = re.compile("|".join(re.escape(c) for c in sorted(specials)))
+        self._release = seps.release
+        self.where = ""
+
+    def value(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise EncodeError(
+                f"a data element must be text or a number, not {type(value).__name__}",
+                where=self.where,
+            )
+        text = value if isinstance(value, str) else str(value)
+        if self.fix is not None:
+            text = self.fix(text)
+        if self._special.search(text):
+            if not self._release:
+                raise EncodeError(
+                    f"{text!r} holds a separator and this syntax has no release character",
+                    where=self.where,
+                )
+            text = self._special.sub(lambda m: self._release + m.group(0), text)
+        return text
+
+    def element(self, element: Any) -> str:
+        if isinstance(element, list):
+            return self.seps.component.join(self.value(c) for c in element)
+        if isinstance(element, dict) and "repeat" in element:
+            return self.seps.repetition.join(self.element(e) for e in element["repeat"])
+        return self.value(element)
+
+    def segment(self, segment: Any, where: str) -> str:
+        if not isinstance(segment, list) or not segment or not isinstance(segment[0], str):
+            raise EncodeError("a segment must be a list starting with its tag", where=where)
+        self.where = where
+        tag = segment[0]
+        if not re.fullmatch(r"[A-Z][A-Z0-9]{2}", tag):
+            raise EncodeError(f"{tag!r} is not a segment tag", where=where)
+        parts = [tag]
+        for index, element in enumerate(segment[1:], 1):
+            self.where = f"{where}, element {index}"
+            parts.append(self.element(element))
+        return self.seps.element.join(parts) + self.seps.segment
+
+
+def write_interchange(
+    tree: Any,
+    *,
+    charset: str | None = None,
+    separators: Separators | None = None,
+    newline: str | None = None,
+    una: str = "auto",
+    transliterate_text: bool = False,
+) -> bytes:
+    """Tree -> bytes. UNT, UNE and UNZ counts and references are computed, not trusted."""
+    if not isinstance(tree, dict):
+        raise EncodeError("an EDIFACT tree is an object with `header` and `messages`")
+    try:
+        seps = separators or Separators.from_tree(tree.get("separators"))
+    except (TypeError, ValueError) as exc:
+        raise EncodeError(f"bad `separators`: {exc}", where="/separators") from None
+    header = list(tree.get("header") or [])
+    syntax = tree.get("syntax") or {}
+    identifier = charset or syntax.get("identifier") or _first(header) or "UNOC"
+    version = str(syntax.get("version") or "3")
+    cs = charset_for(str(identifier))
+    if header:
+        first = header[0]
+        header[0] = (
+            [cs.identifier, *first[1:]] if isinstance(first, list) else [cs.identifier, version]
+        )
+    fix = (lambda text: transliterate(text, cs)) if transliterate_text else None
+    w = _Writer(seps, cs, fix, version)
+    lines: list[str] = []
+    count = 0
+
+    def emit(segment: Any, where: str) -> None:
+        nonlocal count
+        count += 1
+        lines.append(w.segment(segment, where))
+
+    if una == "always" or (una == "auto" and (tree.get("una") or seps != Separators())):
+        lines.append(seps.una())
+    emit(["UNB", *header], "UNB")
+    reference = _text(header[4]) if len(header) > 4 else ""
+    units = 0
+    if "groups" in tree:
+        for g, group in enumerate(tree.get("groups") or []):
+            ung = list(group.get("header") or [])
+            emit(["UNG", *ung], f"/groups/{g} UNG")
+            n = _messages(w, emit, group.get("messages") or [], f"/groups/{g}/messages")
+            emit(["UNE", str(n), _text(ung[4]) if len(ung) > 4 else ""], f"/groups/{g} UNE")
+            units += 1
+    else:
+        units = _messages(w, emit, tree.get("messages") or [], "/messages")
+    emit(["UNZ", str(units), reference], "UNZ")
+    sep = newline if newline is not None else (tree.get("newline") or "")
+    text = sep.join(lines) + sep if sep else "".join(lines)
+    if lines[0].startswith("UNA") and sep and tree.get("una_newline") is False:
+        text = text.replace(lines[0] + sep, lines[0], 1)
+    return _encode(text, cs, seps)
+
+
+def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any], path: str) -> int:
+    for m, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise EncodeError("a message must be an object", where=f"{path}/{m}")
+        segments = list(message.get("segments") or [])
+        reference = str(message.get("reference") or (m + 1))
+        if not segments or not (isinstance(segments[0], list) and segments[0][:1] == ["UNH"]):
+            ident = [message.get(k) or "" for k in ("type", "version", "release", "agency")]
+            segments.insert(0, ["UNH", reference, ident])
+        else:
+            reference = _text(segments[0][1]) if len(segments[0]) > 1 else reference
+        if segments[-1][:1] == ["UNT"]:
+            segments.pop()
+        for s, segment in enumerate(segments):
+            emit(segment, f"{path}/{m}/segments/{s}")
+        emit(["UNT", str(len(segments) + 1), reference], f"{path}/{m} UNT")
+    return len(messages)
+
+
+def _encode(text: str, cs: Charset, seps: Separators) -> bytes:
+    bad = cs.first_disallowed(text, seps)
+    if bad is None:
+        try:
+            return text.encode(cs.codec)
+        except UnicodeEncodeError as exc:
+            bad = exc.start
+    char = text[bad]
+    segment = text.count(seps.segment, 0, bad) + 1
+    raise EncodeError(
+        f"character {char!r} (U+{ord(char):04X}) cannot be written in {cs.identifier}",
+        where=f"segment {segment}",
+        hint="set the route's output option `transliterate: true`, or a wider charset (UNOC, UNOW)",
+    )
+
+
+def _first(header: list[Any]) -> str | None:
+    return _text(header[0]) if header else None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return "" if value is None else str(value)
