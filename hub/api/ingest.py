@@ -21,6 +21,7 @@ router = APIRouter(tags=["ingest"])
 
 class Accepted(BaseModel):
     id: str
+    ids: list[str]  # every message stored: several when the route splits a batch
     route: str
     correlation_key: str | None
     status_url: str
@@ -92,6 +93,10 @@ async def ingest(
         )
     url = f"/messages/{result.message_id}"
     accepted = Accepted(
-        id=result.message_id, route=route, correlation_key=result.correlation_key, status_url=url
+        id=result.message_id,
+        ids=list(result.ids),
+        route=route,
+        correlation_key=result.correlation_key,
+        status_url=url,
     )
     return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": url})

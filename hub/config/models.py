@@ -90,6 +90,9 @@ class RouteConfig(_Strict):
     description: str = ""
     source: ConnectorRef = Field(default_factory=lambda: ConnectorRef(type="http"))
     input: FormatRef = Field(default_factory=FormatRef)
+    split: bool = Field(
+        False, description="store one message per message in a batch (an EDIFACT interchange)"
+    )
     correlation: str | None = Field(
         None, description="path in the input document of a business key, e.g. an order number"
     )

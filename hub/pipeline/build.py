@@ -38,6 +38,10 @@ class CompiledRoute:
     retry: RetryPolicy
     config: RouteConfig = field(repr=False)
 
+    @property
+    def split(self) -> bool:
+        return self.config.split
+
     def close(self) -> None:
         self.source.close()
         for sink in self.sinks.values():
@@ -109,6 +113,14 @@ class _Builder:
             sink: Sink[Any] | None = self.connector(sink_loc, sink_class, ref, ref.name)
             if sink is not None:
                 sinks[ref.name] = sink
+        if in_codec is not None and cfg.split and not hasattr(in_codec, "split"):
+            self.problems.append(
+                Problem(
+                    f"format {cfg.input.format!r} cannot split a batch into messages",
+                    where=self.where((*loc, "split")),
+                    hint="remove `split: true`, or use a format that batches (edifact)",
+                )
+            )
         if source_obj is None or in_codec is None or out_codec is None:
             return None
         translator = Translator(

@@ -23,6 +23,7 @@ class IngestResult:
 
     message_id: str | None
     correlation_key: str | None = None
+    ids: tuple[str, ...] = ()  # every message stored; several when the route splits
 
 
 class Ingestor:
@@ -48,7 +49,7 @@ class Ingestor:
         return route
 
     def ingest(self, request: InboundRequest) -> IngestResult:
-        """Returns once the message is committed: from then on it cannot be lost."""
+        """Returns once the message(s) are committed: from then on they cannot be lost."""
         route = self.route(request.route)
         started = time.perf_counter()
         try:
@@ -56,7 +57,8 @@ class Ingestor:
             if inbound is None:
                 return IngestResult(None)
             try:
-                correlation = route.translator.inspect(inbound.body)
+                parts = route.translator.split(inbound.body) if route.split else [inbound.body]
+                keys = [route.translator.inspect(part) for part in parts]
             except DecodeError as exc:
                 raise InboundRejected(
                     f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
@@ -68,18 +70,25 @@ class Ingestor:
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             raise
-        message = Message(
-            id=str(uuid.uuid4()),
-            route=route.name,
-            source=route.source_type,
-            body=inbound.body,
-            format=route.translator.input_codec.name,
-            correlation_key=correlation,
-            content_type=inbound.content_type,
-            headers=dict(inbound.headers),
-        )
-        self.store.add(message, list(route.sinks))
-        self.metrics.received.labels(route.name).inc()
+        messages = [
+            Message(
+                id=str(uuid.uuid4()),
+                route=route.name,
+                source=route.source_type,
+                body=part,
+                format=route.translator.input_codec.name,
+                correlation_key=key,
+                content_type=inbound.content_type,
+                headers=dict(inbound.headers),
+            )
+            for part, key in zip(parts, keys, strict=True)
+        ]
+        self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+        self.metrics.received.labels(route.name).inc(len(messages))
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
         self.on_stored()
-        return IngestResult(message.id, correlation)
+        return IngestResult(
+            messages[0].id if messages else None,
+            keys[0] if keys else None,
+            ids=tuple(m.id for m in messages),
+        )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import HubError, MappingError
+from hub.errors import HubError, MappingError, SchemaValidationError
 from hub.formats import Codec, JsonSchema, Tree
 from hub.mapping import Mapping
 from hub.mapping.paths import MISSING
@@ -40,9 +40,24 @@ class Translator:
     correlation_path: str | None = None
 
     def inspect(self, body: bytes) -> str | None:
-        """Check the body parses and read its correlation key; used at ingest."""
-        tree = self.input_codec.decode(body)
+        """Check the body parses and read its correlation key; used at ingest.
+
+        A schema violation found while decoding is not refused here: the message is
+        stored and dead-lettered by the worker with every violation, for a person.
+        """
+        try:
+            tree = self.input_codec.decode(body)
+        except SchemaValidationError:
+            return None
         return self.correlation_key(tree)
+
+    def split(self, body: bytes) -> list[bytes]:
+        """One body per message, for formats that batch (an EDIFACT interchange)."""
+        splitter = getattr(self.input_codec, "split", None)
+        if splitter is None:
+            return [body]
+        parts: list[bytes] = splitter(body)
+        return parts
 
     def correlation_key(self, tree: Tree) -> str | None:
         if self.correlation is None:

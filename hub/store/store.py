@@ -83,42 +83,53 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, message: Message, sinks: Sequence[str]) -> None:
-        """Commit a received message and its pending deliveries; after this it is safe."""
+    def add(self, messages: Message | Sequence[Message], sinks: Sequence[str]) -> None:
+        """Commit received messages and their pending deliveries, all or none.
+
+        Once this returns they are safe: a crash after it loses nothing.
+        """
+        batch = [messages] if isinstance(messages, Message) else list(messages)
+        if not batch:
+            return
         now = utcnow()
         with self._tx() as session:
             session.execute(
-                insert(MessageRow).values(
-                    id=message.id,
-                    route=message.route,
-                    source=message.source,
-                    format=message.format,
-                    correlation_key=message.correlation_key,
-                    content_type=message.content_type,
-                    headers=dict(message.headers),
-                    body=message.body,
-                    received_at=message.received_at,
-                    status=MessageStatus.RECEIVED.value,
-                    attempts=0,
-                    next_attempt_at=message.received_at,
-                    updated_at=now,
-                )
+                insert(MessageRow),
+                [
+                    {
+                        "id": m.id,
+                        "route": m.route,
+                        "source": m.source,
+                        "format": m.format,
+                        "correlation_key": m.correlation_key,
+                        "content_type": m.content_type,
+                        "headers": dict(m.headers),
+                        "body": m.body,
+                        "received_at": m.received_at,
+                        "status": MessageStatus.RECEIVED.value,
+                        "attempts": 0,
+                        "next_attempt_at": m.received_at,
+                        "updated_at": now,
+                    }
+                    for m in batch
+                ],
             )
             session.execute(
                 insert(DeliveryRow),
                 [
                     {
-                        "message_id": message.id,
+                        "message_id": m.id,
                         "sink": sink,
                         "status": DeliveryStatus.PENDING.value,
                         "attempts": 0,
                     }
+                    for m in batch
                     for sink in sinks
                 ],
             )
             session.execute(
                 insert(EventRow),
-                [_event_values(message.id, Event("received", _received_detail(message)))],
+                [_event_values(m.id, Event("received", _received_detail(m))) for m in batch],
             )
 
     def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:

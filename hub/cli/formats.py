@@ -1,0 +1,127 @@
+"""``hub decode``, ``hub encode`` and ``hub validate``: the codecs without a route."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from hub.cli.output import handle_errors, write_bytes
+from hub.errors import ConfigError, DecodeError, HubError
+from hub.formats import Codec, JsonSchema, make_codec
+from hub.formats.detect import guess_format
+
+__all__ = ["register"]
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="json, xml, csv or edifact (default: guessed)"),
+]
+OptionsOption = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="a codec option as key=value (repeatable)"),
+]
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {pair!r} is not key=value", hint="e.g. -o indent=2")
+        options[key.strip()] = yaml.safe_load(value) if value else ""
+    return options
+
+
+def _codec(name: str, pairs: list[str] | None) -> Codec:
+    from pydantic import ValidationError
+
+    try:
+        return make_codec(name, _options(pairs), base_dir=Path.cwd())
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"bad {name} options: {problems}") from None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise HubError(f"no such file: {path}") from None
+
+
+def _message_types(tree: Any) -> set[str]:
+    if not isinstance(tree, dict):
+        return set()
+    messages = list(tree.get("messages") or [])
+    for group in tree.get("groups") or []:
+        messages.extend(group.get("messages") or [])
+    return {str(m.get("type")) for m in messages if isinstance(m, dict)}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def decode(
+        input_file: Annotated[Path, typer.Argument(metavar="INPUT")],
+        format: FormatOption = None,
+        message_type: Annotated[
+            str | None,
+            typer.Option("--message-type", "-t", help="EDIFACT: every message must be this type"),
+        ] = None,
+        option: OptionsOption = None,
+    ) -> None:
+        """Print INPUT's document tree as JSON."""
+        data = _read(input_file)
+        name = format or guess_format(input_file, data)
+        tree = _codec(name, option).decode(data)
+        if message_type is not None:
+            found = _message_types(tree)
+            if found != {message_type}:
+                listed = ", ".join(sorted(found)) or "none"
+                raise DecodeError(
+                    f"expected only {message_type} messages, found {listed}",
+                    where=str(input_file),
+                )
+        typer.echo(json.dumps(tree, indent=2, ensure_ascii=False))
+
+    @app.command()
+    @handle_errors
+    def encode(
+        input_file: Annotated[Path, typer.Argument(metavar="INPUT.json")],
+        format: Annotated[str, typer.Option("--format", "-f", help="json, xml, csv or edifact")],
+        option: OptionsOption = None,
+    ) -> None:
+        """Encode a JSON document tree (as `hub decode` prints it) into FORMAT."""
+        tree = make_codec("json").decode(_read(input_file))
+        write_bytes(_codec(format, option).encode(tree))
+
+    @app.command()
+    @handle_errors
+    def validate(
+        input_file: Annotated[Path, typer.Argument(metavar="INPUT")],
+        schema: Annotated[
+            Path | None,
+            typer.Option(
+                "--schema",
+                "-s",
+                help="a JSON Schema (.json) or XSD (.xsd); without it, the format's own checks",
+            ),
+        ] = None,
+        format: FormatOption = None,
+        option: OptionsOption = None,
+    ) -> None:
+        """Check INPUT: syntax, envelopes and structure, and a schema if given."""
+        data = _read(input_file)
+        name = format or guess_format(input_file, data)
+        pairs = list(option or [])
+        if schema is not None and schema.suffix.lower() == ".xsd":
+            name = "xml"
+            pairs.append(f"xsd={schema}")
+        tree = _codec(name, pairs).decode(data)
+        if schema is not None and schema.suffix.lower() != ".xsd":
+            JsonSchema(schema).check(tree)
+        typer.echo(f"{input_file}: valid {name}" + (f" against {schema}" if schema else ""))
