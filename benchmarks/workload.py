@@ -33,8 +33,7 @@ def order_bodies(count: int, *, first_number: int) -> list[bytes]:
 def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path, Path]:
     """Write a copy of config.example.yaml into ``workdir`` with its own store and outbox.
 
-    Every path in it is absolute, so nothing depends on the current directory (the
-    file sink's ``directory`` would otherwise be relative to the working directory).
+    Every path in it is absolute, so nothing depends on where the run starts.
     ``worker=False`` turns the delivery worker off, to time ingest alone.
     Returns (config path, outbox directory of the demo route's file sink).
     """

@@ -31,6 +31,8 @@ class Hub:
         try:
             if store_cfg.auto_migrate:
                 self.store.migrate()
+            else:
+                self.store.check_schema()
         except Exception:
             self.close_routes()
             self.store.close()

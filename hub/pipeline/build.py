@@ -170,6 +170,15 @@ class _Builder:
         if path is None:
             return None
         resolved = self.loaded.resolve(path)
+        if resolved.suffix.lower() == ".xsd":
+            self.problems.append(
+                Problem(
+                    "`schema` takes a JSON Schema; an XSD belongs to the xml format",
+                    where=self.where(loc),
+                    hint=f"write `format: xml` with `options: {{xsd: {path}}}` instead",
+                )
+            )
+            return None
         return self.attempt(loc, lambda: JsonSchema(resolved))
 
     def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:

@@ -38,6 +38,10 @@ class ConnectorPlugin:
             if inspect.isabstract(cls):
                 abstract = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
                 missing.append(f"{role} {cls.__name__} does not implement {abstract}")
+            if not _takes_context(cls):
+                missing.append(
+                    f"{role} {cls.__name__}.__init__ must accept (name, options, context=None)"
+                )
             if not issubclass(cls.options_model, ConnectorOptions):
                 missing.append(f"{role} {cls.__name__}.options_model is not a ConnectorOptions")
         if missing:
@@ -45,3 +49,14 @@ class ConnectorPlugin:
                 f"connector plugin {self.name!r} is malformed: " + "; ".join(missing),
                 hint="see docs/connectors.md for what a plugin must provide",
             )
+
+
+def _takes_context(cls: type) -> bool:
+    """The engine builds connectors as ``cls(name, options, context)``."""
+    try:
+        inspect.signature(cls).bind("name", object(), None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a C extension): trust it
+        return True
+    return True

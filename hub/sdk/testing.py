@@ -19,13 +19,22 @@ say whether to retry.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from pydantic import ValidationError
 
 from hub.errors import InboundRejected, RetriableDeliveryError
-from hub.sdk.base import Delivery, Inbound, InboundRequest, PushSource, Receipt, Sink
+from hub.sdk.base import (
+    ConnectorContext,
+    Delivery,
+    Inbound,
+    InboundRequest,
+    PushSource,
+    Receipt,
+    Sink,
+)
 
 __all__ = ["PushSourceContract", "SinkContract", "make_delivery"]
 
@@ -73,8 +82,10 @@ class SinkContract:
         raise NotImplementedError("the contract needs `read_back`")
 
     @pytest.fixture
-    def sink(self, options: dict[str, Any]) -> Iterator[Sink[Any]]:
-        sink = self.sink_class("contract-sink", self.sink_class.options_model(**options))
+    def sink(self, options: dict[str, Any], tmp_path: Path) -> Iterator[Sink[Any]]:
+        """Built the way the engine builds it, with a context (relative paths start there)."""
+        model = self.sink_class.options_model
+        sink = self.sink_class("contract-sink", model(**options), ConnectorContext(tmp_path))
         yield sink
         sink.close()
 
@@ -148,8 +159,9 @@ class PushSourceContract:
         raise NotImplementedError("the contract needs a `bad_request` fixture")
 
     @pytest.fixture
-    def source(self, options: dict[str, Any]) -> Iterator[PushSource[Any]]:
-        source = self.source_class("contract-source", self.source_class.options_model(**options))
+    def source(self, options: dict[str, Any], tmp_path: Path) -> Iterator[PushSource[Any]]:
+        model = self.source_class.options_model
+        source = self.source_class("contract-source", model(**options), ConnectorContext(tmp_path))
         yield source
         source.close()
 

@@ -22,7 +22,7 @@ from hub.message import (
     utcnow,
 )
 from hub.store.engine import make_engine, resolve_url
-from hub.store.migrate import upgrade
+from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.records import Claimed, MessageRecord, StoredError, Turn
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 
@@ -73,6 +73,19 @@ class Store:
             upgrade(self.engine)
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot migrate the store: {exc.orig or exc}") from exc
+
+    def check_schema(self) -> None:
+        """Refuse to run on a store whose schema is behind this version's migrations."""
+        try:
+            current = current_revision(self.engine)
+        except OperationalError as exc:
+            raise _wrap(exc) from exc
+        head = head_revision()
+        if current != head:
+            raise StoreError(
+                f"the store is at revision {current or '(none)'}, this hub needs {head}",
+                hint="run `hub db upgrade --config FILE`, or set store.auto_migrate: true",
+            )
 
     def ping(self) -> None:
         with self._tx() as session:

@@ -170,3 +170,13 @@ def test_published_config_schema_is_current_and_accepts_the_example() -> None:
     )
     example = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(json.loads(published)).validate(example)
+
+
+def test_run_without_auto_migrate_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
+    settings = demo_config(tmp_path)
+    settings["store"]["auto_migrate"] = False
+    result = hub("run", "--config", str(write_config(tmp_path, settings)), "--port", "1")
+    assert result.returncode == 1
+    assert "the store is at revision (none), this hub needs 0001" in result.stderr
+    assert "hub db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr

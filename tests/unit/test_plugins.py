@@ -239,3 +239,17 @@ def test_the_sdk_exports_what_connectors_need() -> None:
         "RetriableDeliveryError",
         "Sink",
     } <= exported
+
+
+def test_a_sink_whose_init_lacks_the_context_argument_is_refused() -> None:
+    from hub.sdk import ConnectorOptions, Delivery, Receipt, Sink
+
+    class OldSink(Sink[ConnectorOptions]):
+        def __init__(self, name: str, options: ConnectorOptions) -> None:
+            super().__init__(name, options)
+
+        def deliver(self, delivery: Delivery) -> Receipt:
+            return Receipt("ok")
+
+    with pytest.raises(PluginError, match=r"must accept \(name, options, context=None\)"):
+        ConnectorPlugin(name="old", description="", sink=OldSink)

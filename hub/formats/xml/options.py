@@ -1,0 +1,81 @@
+"""The ``xml`` codec's options."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from hub.formats.base import CodecOptions
+
+__all__ = ["MAX_DEPTH_LIMIT", "XmlOptions", "declared_encoding"]
+
+#: libxml2 refuses deeper documents unless ``huge_tree`` is on, which this codec never sets.
+MAX_DEPTH_LIMIT = 256
+
+#: Encodings a parser recognises without the XML declaration.
+_SELF_EVIDENT = {"utf-8", "utf-16"}
+_PROBE = '<?xml version="1.0"?>'
+
+
+def declared_encoding(name: str) -> str:
+    """The name to write in the XML declaration: the IANA spelling libxml2 and others know."""
+    python_name = codecs.lookup(name).name
+    if python_name.startswith("iso8859-"):
+        return "ISO-8859-" + python_name.removeprefix("iso8859-")
+    if python_name.startswith("cp125"):
+        return "windows-" + python_name.removeprefix("cp")
+    if python_name == "ascii":
+        return "US-ASCII"
+    return python_name.upper().replace("_", "-")
+
+
+class XmlOptions(CodecOptions):
+    xsd: Path | None = Field(
+        None,
+        description="XML Schema (XSD) checked on decode and on encode; "
+        "its repeating elements (maxOccurs > 1) always decode to lists",
+    )
+    lists: list[str] = Field(
+        default_factory=list,
+        description="elements that always decode to lists: a name ('Item') anywhere, "
+        "a path ending ('Order/Line') or a path from the root ('/Order/Line')",
+    )
+    max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest document decode accepts")
+    max_depth: int = Field(
+        200, ge=1, le=MAX_DEPTH_LIMIT, description="deepest element nesting accepted"
+    )
+    encoding: str = Field("utf-8", description="character encoding of encoded documents")
+    xml_declaration: bool = Field(True, description="start encoded documents with <?xml ...?>")
+    pretty: bool = Field(False, description="indent encoded documents by two spaces a level")
+
+    @field_validator("lists")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            steps = entry.removeprefix("/").split("/")
+            if not all(step.strip() == step and step for step in steps):
+                raise ValueError(f"{entry!r} is not an element name or path like 'Order/Line'")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            info = codecs.lookup(value)
+            probe = _PROBE.encode(info.name)
+        except (LookupError, UnicodeError):
+            raise ValueError(f"unknown text encoding {value!r}") from None
+        if probe != _PROBE.encode("ascii") and info.name != "utf-16":
+            raise ValueError(f"{value!r} is not ASCII-compatible; use utf-8, utf-16 or latin-1")
+        return value
+
+    @model_validator(mode="after")
+    def _declaration(self) -> XmlOptions:
+        if not self.xml_declaration and codecs.lookup(self.encoding).name not in _SELF_EVIDENT:
+            raise ValueError(
+                f"without the XML declaration a reader cannot tell the encoding {self.encoding!r};"
+                " keep xml_declaration or use utf-8"
+            )
+        return self
