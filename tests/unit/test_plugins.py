@@ -242,7 +242,7 @@ def test_the_sdk_exports_what_connectors_need() -> None:
 
 
 def test_a_sink_whose_init_lacks_the_context_argument_is_refused() -> None:
-    from hub.sdk import ConnectorOptions, Delivery, Receipt, Sink
+    from hub.sdk import ConnectorOptions, Receipt, Sink
 
     class OldSink(Sink[ConnectorOptions]):
         def __init__(self, name: str, options: ConnectorOptions) -> None:
