@@ -32,7 +32,10 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ConfigError(f"--option {pair!r} is not key=value", hint="e.g. -o indent=2")
-        options[key.strip()] = yaml.safe_load(value) if value else ""
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            options[key.strip()] = value  # `-o decimal=,` means the text itself
     return options
 
 

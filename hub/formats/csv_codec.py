@@ -13,23 +13,26 @@ to fifty, come in one :class:`~hub.errors.DecodeError`.
 
 from __future__ import annotations
 
-import _csv
 import codecs
 import csv
 import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from io import StringIO
 from itertools import chain
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator
 
 from hub.errors import ConfigError, DecodeError, EncodeError, Problem
 from hub.formats.base import CodecOptions, Tree
 from hub.formats.schema import JsonSchema
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 __all__ = ["CsvCodec", "CsvOptions"]
 
@@ -258,6 +261,7 @@ def _number_pattern(decimal: str) -> re.Pattern[str]:
 
 
 _DIGITS = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = 4300  # Python's limit for int <-> str
 
 
 def _cell_decoder(name: str, types: tuple[str, ...], decimal: str) -> Callable[[str], Any]:
@@ -277,10 +281,17 @@ def _cell_decoder(name: str, types: tuple[str, ...], decimal: str) -> Callable[[
         return value if math.isfinite(value) else _NOT
 
     def integer(text: str) -> Any:
-        value = number(text)
-        if isinstance(value, float):
-            return int(value) if value.is_integer() else _NOT
-        return value
+        if _DIGITS.fullmatch(text):
+            return number(text)
+        if not pattern.fullmatch(text):
+            return _NOT
+        try:
+            exact = Decimal(text.replace(decimal, "."))  # "12,00" is 12, "1e20" is 10**20
+            if exact.adjusted() >= _MAX_DIGITS or exact != exact.to_integral_value():
+                return _NOT
+        except ArithmeticError:  # an exponent beyond what Decimal holds
+            return _NOT
+        return int(exact)
 
     def boolean(text: str) -> Any:
         lowered = text.lower()
@@ -460,8 +471,9 @@ class CsvCodec:
         self.options = opts = options or CsvOptions()
         self._schema = _RowSchema(opts.schema_) if opts.schema_ is not None else None
         types = self._schema.types if self._schema else {}
-        self._decoders = {n: _cell_decoder(n, t, opts.decimal) for n, t in types.items()}
-        self._decoders = {n: f for n, f in self._decoders.items() if types[n] != ("string",)}
+        self._decoders = {  # a plain string column needs no converter
+            n: _cell_decoder(n, t, opts.decimal) for n, t in types.items() if t != ("string",)
+        }
         self._encoders = {n: _cell_encoder(n, t, opts.decimal) for n, t in types.items()}
         self._plain = _plain_encoder(opts.decimal)
         self._wide = codecs.lookup(opts.encoding).name.startswith(("utf-16", "utf-32"))
@@ -523,7 +535,7 @@ class CsvCodec:
             ) from None
 
     def _records(
-        self, reader: _csv.Reader, offset: int, problems: _Problems
+        self, reader: Reader, offset: int, problems: _Problems
     ) -> Iterator[tuple[int, list[str]]]:
         """(first line, fields) of each record; syntax errors go to ``problems``."""
         done = 0  # lines the reader has consumed
@@ -614,20 +626,29 @@ class CsvCodec:
             for index, name in enumerate(names)
             if (convert := self._decoders.get(name)) is not None
         ]
-        delimiter = opts.delimiter
+        long_hint = f"a value that contains {opts.delimiter!r} must be quoted"
+        short_hint = (
+            "empty values still need their delimiters; a line break inside a value must be quoted"
+        )
+        lone_header_hint = (
+            "the header is a single column: if the first line is a title, set `skip_rows`; "
+            f"if not, is the delimiter {opts.delimiter!r}?"
+        )
         rows: list[dict[str, Any]] = []
         for start, fields in records:
             if len(fields) != width:
-                more = len(fields) > width
+                if len(fields) < width:
+                    hint = short_hint
+                elif width == 1 and against == "the header has":
+                    hint = lone_header_hint
+                else:
+                    hint = long_hint
+                count = f"{len(fields)} field{'s' if len(fields) != 1 else ''}"
                 problems.add(
                     Problem(
-                        f"line {start} has {len(fields)} field{'s' if len(fields) != 1 else ''}, "
-                        f"{against} {width}",
+                        f"line {start} has {count}, {against} {width}",
                         where=f"line {start}",
-                        hint=f"a value that contains {delimiter!r} must be quoted"
-                        if more
-                        else "empty values still need their delimiters; "
-                        "a line break inside a value must be quoted",
+                        hint=hint,
                     ),
                     start,
                 )
@@ -699,8 +720,7 @@ class CsvCodec:
             )
         names = self._columns(rows)
         index = dict.fromkeys(names)
-        plain = self._plain
-        encoders = [self._encoders.get(name, plain) for name in names]
+        pairs = [(name, self._encoders.get(name, self._plain)) for name in names]
         problems = _Problems()
         out: list[list[str]] = []
         try:
@@ -725,17 +745,15 @@ class CsvCodec:
                                     else "the columns are the keys of the first row",
                                 )
                             )
-                cells: list[str] = []
-                for name, encoder in zip(names, encoders, strict=True):
-                    try:
-                        cells.append(encoder(row.get(name)))
-                    except _CellError as exc:
-                        problems.add(
-                            Problem(
-                                exc.message, where=f"rows[{number}], key {name!r}", hint=exc.hint
-                            )
-                        )
-                out.append(cells)
+                try:
+                    out.append([encode(row.get(name)) for name, encode in pairs])
+                except _CellError:
+                    for name, encode in pairs:  # again, one by one, to find every bad cell
+                        try:
+                            encode(row.get(name))
+                        except _CellError as exc:
+                            where = f"rows[{number}], key {name!r}"
+                            problems.add(Problem(exc.message, where=where, hint=exc.hint))
         except _TooMany:
             raise _error(EncodeError, problems.items, "writing stopped") from None
         if problems:
