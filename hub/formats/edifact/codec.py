@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from hub.errors import DecodeError
+from hub.errors import ConfigError, DecodeError, EncodeError, SchemaValidationError
 from hub.formats.base import CodecOptions, Tree
+from hub.formats.edifact.definitions import (
+    DEFAULT_DEFINITIONS,
+    Definitions,
+    bundled_definitions,
+    load_definitions,
+)
+from hub.formats.edifact.faults import Fault
 from hub.formats.edifact.interchange import Reading, read_interchange
+from hub.formats.edifact.structure import FlattenError, flatten, walk
 from hub.formats.edifact.syntax import Separators
+from hub.formats.edifact.validate import (
+    MAX_FAULTS,
+    definition_for,
+    each_message,
+    undefined_fault,
+    validate_interchange,
+    validate_message,
+)
 from hub.formats.edifact.writer import write_interchange
 
 __all__ = ["EdifactCodec", "EdifactOptions"]
@@ -26,12 +43,33 @@ class SeparatorOptions(CodecOptions):
 
 
 class EdifactOptions(CodecOptions):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     # decoding
     strict_charset: bool = Field(
         True, description="refuse characters outside UNOA/UNOB instead of passing them on"
     )
     check_envelope: bool = Field(
         True, description="UNB/UNZ, UNG/UNE and UNH/UNT counts and references must agree"
+    )
+    structure: bool = Field(
+        True,
+        description="add `body` to each message whose definition is known: its segments "
+        "nested by segment group (SG25 ...), segments keyed by tag",
+    )
+    validate_: bool = Field(
+        True,
+        alias="validate",
+        description="check each message with a known definition: segment order, mandatory "
+        "segments and elements, repeats, element formats; violations fail the decode",
+    )
+    definitions: Path = Field(
+        DEFAULT_DEFINITIONS,
+        description="folder of EDIFACT message definitions (default: the project's "
+        "schemas/edifact, else the bundled one)",
+    )
+    require_definition: bool = Field(
+        False, description="a message whose type or directory has no definition is an error"
     )
     # encoding
     charset: str | None = Field(None, description="write with this UNB syntax identifier")
@@ -53,6 +91,29 @@ class EdifactCodec:
 
     def __init__(self, options: EdifactOptions | None = None) -> None:
         self.options = options or EdifactOptions()
+        self._defs: Definitions | None = None
+        opts = self.options
+        if opts.structure or opts.validate_ or opts.require_definition:
+            self._defs = self._load_definitions()  # a bad folder is a config error, now
+
+    def _load_definitions(self) -> Definitions:
+        path = self.options.definitions
+        if not path.is_dir() and path.parts[-2:] == DEFAULT_DEFINITIONS.parts:
+            path = bundled_definitions()  # the default, and no schemas/edifact of one's own
+            if not path.is_dir():  # an install without the schemas: nothing is known
+                return Definitions(path, missing_ok=True)
+        if not path.is_dir():
+            raise ConfigError(
+                f"EDIFACT definitions folder not found: {path}",
+                hint="`definitions` names a folder like schemas/edifact (relative to the config)",
+            )
+        return load_definitions(path)
+
+    @property
+    def definitions(self) -> Definitions:
+        if self._defs is None:
+            self._defs = self._load_definitions()
+        return self._defs
 
     def read(self, data: bytes) -> Reading:
         """The tree and every envelope fault, without raising for faults (for CONTRL)."""
@@ -64,6 +125,54 @@ class EdifactCodec:
             raise DecodeError(f"unreadable EDIFACT: {exc}") from None
 
     def decode(self, data: bytes) -> Tree:
+        tree = self._envelope(data)
+        opts = self.options
+        if opts.structure or opts.validate_ or opts.require_definition:
+            self._messages(tree)
+        return tree
+
+    def check_messages(self, tree: Tree) -> list[Fault]:
+        """Every definition violation in a decoded tree, without raising (for CONTRL)."""
+        return validate_interchange(
+            tree, self.definitions, require_definition=self.options.require_definition
+        )
+
+    def _messages(self, tree: dict[str, Any]) -> None:
+        """Add `body` where the definition is known; raise with every violation found."""
+        opts = self.options
+        decimal = str((tree.get("separators") or {}).get("decimal") or ".")
+        faults: list[Fault] = []
+        for message, before in each_message(tree):
+            definition = definition_for(self.definitions, message)
+            if definition is None:
+                if opts.require_definition:
+                    faults.append(undefined_fault(self.definitions, message, before))
+                continue
+            walked = walk(definition, message.get("segments") or [])
+            if opts.structure:
+                message["body"] = walked.body
+            if opts.validate_ and len(faults) < MAX_FAULTS:
+                faults += validate_message(
+                    definition,
+                    message,
+                    decimal=decimal,
+                    before=before,
+                    limit=MAX_FAULTS - len(faults),
+                    walked=walked,
+                )
+        if faults:
+            first, count = faults[0], len(faults)
+            more = f" (showing the first {MAX_FAULTS})" if count >= MAX_FAULTS else ""
+            raise SchemaValidationError(
+                f"the interchange breaks its EDIFACT message definitions: {count} "
+                f"violation{'s' if count > 1 else ''}{more}; first: {first.message}",
+                where=first.where,
+                hint="set the edifact option `validate: false` to pass messages on unchecked",
+                problems=[f.problem() for f in faults],
+            )
+
+    def _envelope(self, data: bytes) -> dict[str, Any]:
+        """The tree as read, envelope faults raised when `check_envelope` (no definitions)."""
         reading = self.read(data)
         if reading.faults and self.options.check_envelope:
             first = reading.faults[0]
@@ -78,6 +187,7 @@ class EdifactCodec:
         return reading.tree
 
     def encode(self, tree: Tree) -> bytes:
+        tree = self._flatten_bodies(tree)
         seps = None
         if self.options.separators is not None:
             seps = Separators(**self.options.separators.model_dump())
@@ -90,9 +200,56 @@ class EdifactCodec:
             transliterate_text=self.options.transliterate,
         )
 
+    def _flatten_bodies(self, tree: Tree) -> Tree:
+        """A message with `body` but no `segments` (a mapping built it) gets its segments
+        from `body` in the order of its definition. The tree given is not changed."""
+        if not isinstance(tree, dict):
+            return tree
+        if "groups" in tree and isinstance(tree["groups"], list):
+            groups = [
+                {**g, "messages": self._flatten_list(g.get("messages"), f"/groups/{n}/messages")}
+                if isinstance(g, dict)
+                else g
+                for n, g in enumerate(tree["groups"])
+            ]
+            return {**tree, "groups": groups}
+        if isinstance(tree.get("messages"), list):
+            return {**tree, "messages": self._flatten_list(tree["messages"], "/messages")}
+        return tree
+
+    def _flatten_list(self, messages: Any, path: str) -> Any:
+        if not isinstance(messages, list):
+            return messages
+        out = []
+        for n, message in enumerate(messages):
+            if isinstance(message, dict) and "body" in message and not message.get("segments"):
+                message = {**message, "segments": self._flatten_one(message, f"{path}/{n}")}
+            out.append(message)
+        return out
+
+    def _flatten_one(self, message: dict[str, Any], path: str) -> list[Any]:
+        definition = definition_for(self.definitions, message)
+        if definition is None:
+            ident = ":".join(str(message.get(k) or "?") for k in ("type", "version", "release"))
+            raise EncodeError(
+                f"the message has `body` but no `segments`, and {ident} has no definition "
+                "to put the body in order",
+                where=f"{path}/body",
+                hint="give `segments`, or `type`, `version`, `release`, `agency` of a "
+                "message type with a definition in schemas/edifact",
+            )
+        try:
+            return flatten(definition, message["body"], f"{path}/body")
+        except FlattenError as exc:
+            raise EncodeError(exc.reason, where=exc.where) from None
+
     def split(self, data: bytes) -> list[bytes]:
-        """One interchange per message, each in a copy of the original envelope."""
-        tree = self.decode(data)
+        """One interchange per message, each in a copy of the original envelope.
+
+        Only the envelope is checked here: each message is checked against its
+        definition when it is decoded on its own.
+        """
+        tree = self._envelope(data)
         parts: list[bytes] = []
         for group, message in _each_message(tree):
             single = {k: v for k, v in tree.items() if k not in ("messages", "groups")}

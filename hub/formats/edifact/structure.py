@@ -1,0 +1,256 @@
+"""Nest a message's flat segments into its segment groups, and flatten them back.
+
+A decoded message keeps ``segments``, the flat list ``[["UNH", ...], ["BGM", ...], ...]``
+the writer uses. When the message's definition is known the codec adds ``body``, the same
+segments arranged by the message's segment table, so a mapping can say "for each line
+item" instead of scanning::
+
+    body = {
+        "UNH": ["UNH", "1", ["ORDERS", "D", "96A", "UN"]],
+        "BGM": ["BGM", "220", "PO-4711", "9"],      # max 1 in the table: the segment
+        "DTM": [["DTM", ["137", "20261120", "102"]]],  # max > 1: a list of segments
+        "SG2": [{"NAD": [...], "SG5": [{"CTA": [...], "COM": [[...]]}]}, ...],
+        "SG25": [                                    # groups: always a list of dicts
+            {"LIN": ["LIN", "1", "", ["4000862141404", "EN"]],
+             "QTY": [["QTY", ["21", "48", "PCE"]]],
+             "SG28": [{"PRI": ["PRI", ["AAA", "12.50"]]}]},
+        ],
+        "UNS": ["UNS", "S"],
+        "UNT": ["UNT", "27", "1"],
+    }
+
+Segments are keyed by tag, holding the segment itself when the table allows it once and a
+list when it allows more (even if only one came); groups are keyed by their name (SG1,
+SG2 ...) and always hold a list of dicts. Keys appear only for what the message has. The
+segments in ``body`` are the very lists in ``segments``. A segment the table has no place
+for is left out of ``body`` (validation reports it); ``segments`` still has it.
+
+:func:`walk` does the matching and also records what breaks the table (missing mandatory
+segments and groups, too many repetitions, segments out of place) for validate.py.
+:func:`flatten` turns a ``body`` (say, one a mapping built) back into segments in the
+table's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.formats.edifact.definitions import GroupDef, MessageDef, SegmentRef
+
+__all__ = ["FlattenError", "Issue", "Walk", "flatten", "nest", "walk"]
+
+Node = SegmentRef | GroupDef
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A broken rule of the segment table, found at segment ``index`` of the message."""
+
+    index: int  # 0-based position in the message's segments (UNH = 0)
+    code: str  # UN/EDIFACT 0085
+    message: str
+
+
+@dataclass
+class Walk:
+    body: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+    matched: list[bool] = field(default_factory=list)  # per segment: placed in the table
+
+
+def nest(definition: MessageDef, segments: list[Any]) -> dict[str, Any]:
+    """The ``body`` view of ``segments`` (best effort: misplaced segments are left out)."""
+    return walk(definition, segments).body
+
+
+def walk(definition: MessageDef, segments: list[Any]) -> Walk:
+    return _Walker(definition, segments).run()
+
+
+class _Walker:
+    def __init__(self, definition: MessageDef, segments: list[Any]) -> None:
+        self.definition = definition
+        self.label = definition.label
+        self.segments = segments
+        self.tags = [_tag(s) for s in segments]
+        self.issues: list[Issue] = []
+        self.matched = [False] * len(segments)
+        self.i = 0
+
+    def run(self) -> Walk:
+        body: dict[str, Any] = {}
+        self.level(self.definition.children, self.definition.index, 0, body, None, _nowhere)
+        return Walk(body, self.issues, self.matched)
+
+    def issue(self, index: int, code: str, message: str) -> None:
+        self.issues.append(Issue(min(index, max(len(self.segments) - 1, 0)), code, message))
+
+    def level(
+        self,
+        children: tuple[Node, ...],
+        index: dict[str, tuple[int, ...]],
+        start: int,
+        into: dict[str, Any],
+        group: GroupDef | None,
+        outer: Callable[[str], bool],
+    ) -> None:
+        """Match segments against ``children[start:]`` until one belongs further out."""
+        pos = start
+        counts = [0] * len(children)
+        if start:
+            counts[0] = 1  # the trigger, already matched by the caller
+
+        def takes(tag: str) -> bool:
+            return _find(index, pos, tag) is not None or outer(tag)
+
+        while self.i < len(self.segments):
+            tag = self.tags[self.i]
+            j = _find(index, pos, tag)
+            if j is None:
+                if outer(tag):
+                    break
+                self.unexpected(children, pos, counts, group, tag)
+                self.i += 1
+                continue
+            self.missing(children, pos, j, counts)
+            pos = j
+            child = children[j]
+            counts[j] += 1
+            if isinstance(child, SegmentRef):
+                if counts[j] > child.max:
+                    self.issue(
+                        self.i,
+                        "35",
+                        f"{tag}: too many repetitions: {counts[j]} > {child.max} allowed "
+                        f"in {self.label} at position {child.pos}",
+                    )
+                self.place(into, child, self.segments[self.i])
+                self.matched[self.i] = True
+                self.i += 1
+            else:
+                if counts[j] > child.max:
+                    self.issue(
+                        self.i,
+                        "36",
+                        f"{child.name} ({child.trigger}): too many segment group repetitions: "
+                        f"{counts[j]} > {child.max} allowed in {self.label} at position "
+                        f"{child.pos}",
+                    )
+                instance: dict[str, Any] = {}
+                into.setdefault(child.name, []).append(instance)
+                trigger = child.children[0]
+                assert isinstance(trigger, SegmentRef)
+                self.place(instance, trigger, self.segments[self.i])
+                self.matched[self.i] = True
+                self.i += 1
+                self.level(child.children, child.index, 1, instance, child, takes)
+        self.missing(children, pos, len(children), counts)
+
+    def place(self, into: dict[str, Any], ref: SegmentRef, segment: Any) -> None:
+        if ref.max > 1:
+            into.setdefault(ref.tag, []).append(segment)
+        elif ref.tag not in into:
+            into[ref.tag] = segment
+
+    def missing(self, children: tuple[Node, ...], pos: int, end: int, counts: list[int]) -> None:
+        """Mandatory entries in ``children[pos:end]`` that never came."""
+        for k in range(pos, end):
+            child = children[k]
+            if counts[k] or not child.mandatory:
+                continue
+            if isinstance(child, SegmentRef):
+                text = f"{child.tag}: mandatory segment missing"
+            else:
+                text = f"{child.name} ({child.trigger}): mandatory segment group missing"
+            self.issue(self.i, "13", f"{text} in {self.label} at position {child.pos}")
+
+    def unexpected(
+        self,
+        children: tuple[Node, ...],
+        pos: int,
+        counts: list[int],
+        group: GroupDef | None,
+        tag: str,
+    ) -> None:
+        if tag not in self.definition.tags:
+            text = f"{tag}: segment not defined in {self.label}"
+        else:
+            last = pos if counts[pos] else (0 if group is not None else None)
+            where = (
+                "here"
+                if last is None
+                else f"after {children[last].trigger} at position {children[last].pos}"
+            )
+            inside = f" ({group.name})" if group is not None else ""
+            text = f"{tag}: segment not allowed {where} in {self.label}{inside}"
+        self.issue(self.i, "15", text)
+
+
+def _tag(segment: Any) -> str:
+    if isinstance(segment, list) and segment and isinstance(segment[0], str):
+        return segment[0]
+    return ""
+
+
+def _find(index: dict[str, tuple[int, ...]], pos: int, tag: str) -> int | None:
+    """The first entry from ``pos`` on that ``tag`` starts."""
+    for k in index.get(tag, ()):
+        if k >= pos:
+            return k
+    return None
+
+
+def _nowhere(tag: str) -> bool:
+    return False
+
+
+class FlattenError(ValueError):
+    """``body`` does not fit the segment table; ``where`` is a JSON pointer into it."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+def flatten(definition: MessageDef, body: Any, where: str = "body") -> list[Any]:
+    """Segments from a ``body``, in the order of the segment table.
+
+    Raises :class:`FlattenError` when ``body`` has something the table lacks or a value
+    of the wrong shape; the codec turns that into an EncodeError.
+    """
+    out: list[Any] = []
+    _flatten(definition.children, body, where, out, definition.label)
+    return out
+
+
+def _flatten(children: tuple[Node, ...], body: Any, where: str, out: list[Any], label: str) -> None:
+    if not isinstance(body, dict):
+        raise FlattenError(where, "a body level is an object keyed by segment tag and group")
+    known = {child.key for child in children}
+    extra = [key for key in body if key not in known]
+    if extra:
+        raise FlattenError(f"{where}/{extra[0]}", f"not a segment or group here in {label}")
+    for child in children:
+        value = body.get(child.key)
+        if value is None:
+            continue
+        path = f"{where}/{child.key}"
+        if isinstance(child, GroupDef):
+            instances = value if isinstance(value, list) else [value]
+            for n, instance in enumerate(instances):
+                _flatten(child.children, instance, f"{path}/{n}", out, label)
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            out.append(_checked(value, child.tag, path))
+        elif isinstance(value, list):
+            out.extend(_checked(s, child.tag, f"{path}/{n}") for n, s in enumerate(value))
+        else:
+            raise FlattenError(path, "a segment is a list starting with its tag")
+
+
+def _checked(segment: Any, tag: str, where: str) -> Any:
+    if not (isinstance(segment, list) and segment and segment[0] == tag):
+        raise FlattenError(where, f"expected a {tag} segment, a list starting with {tag!r}")
+    return segment
