@@ -23,6 +23,7 @@ __all__ = [
     "depth_error",
     "hardened_parser",
     "parse_document",
+    "source_line",
     "syntax_error",
 ]
 
@@ -41,6 +42,13 @@ HARDENED: dict[str, Any] = {
 
 _DTD_HINT = "remove the <!DOCTYPE ...> declaration; documents are checked with an XSD instead"
 _POSITION = re.compile(r", line \d+, column \d+$")
+_SLICE = 64 * 1024  # the prolog check reads this much at a time
+
+
+def source_line(element: etree._Element) -> int | None:
+    """The element's line in the document (lxml-stubs leave ``sourceline`` untyped)."""
+    line: object = element.sourceline
+    return line if isinstance(line, int) else None
 
 
 def hardened_parser() -> etree.XMLParser:
@@ -76,6 +84,8 @@ def check_prolog(chunks: Iterable[bytes]) -> bytes:
         for chunk in chunks:
             seen.append(chunk)
             parser.feed(chunk)
+        if not b"".join(seen).strip(b" \t\r\n"):
+            raise DecodeError("the document is empty", hint="send one XML document")
         parser.close()
     except _Stop as stop:
         if stop.doctype:
@@ -135,7 +145,8 @@ def depth_error(max_depth: int | None, line: int | None) -> DecodeError:
 
 def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
     """The root element of ``data``, parsed by the hardened parser."""
-    check_prolog([data])
+    view = memoryview(data)
+    check_prolog(bytes(view[i : i + _SLICE]) for i in range(0, len(data), _SLICE))
     parser = hardened_parser()
     try:
         return etree.fromstring(data, parser)

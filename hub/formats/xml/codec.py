@@ -1,0 +1,101 @@
+"""The ``xml`` codec: XML documents <-> trees, hardened, with optional XSD validation."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from lxml import etree
+
+from hub.errors import DecodeError
+from hub.formats.base import CodecOptions, Tree
+from hub.formats.xml.convert import Converter, PathRules
+from hub.formats.xml.options import XmlOptions, declared_encoding
+from hub.formats.xml.parse import hardened_parser, parse_document
+from hub.formats.xml.stream import stream_records
+from hub.formats.xml.write import XmlWriter
+from hub.formats.xml.xsd import XsdSchema
+
+__all__ = ["XmlCodec", "iter_records"]
+
+_UNICODE = {"utf-8", "utf-16"}
+
+
+class XmlCodec:
+    name: ClassVar[str] = "xml"
+    content_type: ClassVar[str] = "application/xml"
+    extension: ClassVar[str] = "xml"
+    options_model: ClassVar[type[CodecOptions]] = XmlOptions
+
+    def __init__(self, options: XmlOptions | None = None) -> None:
+        self.options = options = options or XmlOptions()
+        #: The compiled XSD, or None; a missing or broken file is a ConfigError here.
+        self.schema = XsdSchema(options.xsd) if options.xsd is not None else None
+        self._converter = Converter(PathRules(options.lists), max_depth=options.max_depth)
+        self._encoding = codecs.lookup(options.encoding).name
+        self._declaration = (
+            f'<?xml version="1.0" encoding="{declared_encoding(options.encoding)}"?>\n'
+            if options.xml_declaration
+            else ""
+        )
+
+    def decode(self, data: bytes) -> Tree:
+        limit = self.options.max_bytes
+        if len(data) > limit:
+            raise DecodeError(
+                f"the document is {len(data)} bytes, more than max_bytes ({limit})",
+                hint="raise max_bytes, or read huge files record by record with iter_records",
+            )
+        if not data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf"):
+            raise DecodeError("the body is empty", hint="send one XML document")
+        root = parse_document(data, max_depth=self.options.max_depth)
+        shape = self.schema.shapes.roots.get(root.tag) if self.schema is not None else None
+        tree = self._converter.document(root, shape)
+        if self.schema is not None:
+            self.schema.check(root)
+        return tree
+
+    def encode(self, tree: Tree) -> bytes:
+        writer = XmlWriter(
+            pretty=self.options.pretty, max_depth=self.options.max_depth, check_name=self._can_write
+        )
+        text = self._declaration + writer.document(tree) + ("\n" if self.options.pretty else "")
+        data = text.encode(self._encoding, errors="xmlcharrefreplace")
+        if self.schema is not None:
+            self.schema.check(etree.fromstring(data, hardened_parser()))
+        return data
+
+    def iter_records(self, source: BinaryIO | Path, record_tag: str) -> Iterator[Tree]:
+        """Each ``record_tag`` element of a huge document as its own tree, in bounded memory.
+
+        ``record_tag`` is a name or a path as in the ``lists`` option. Each record is a tree
+        like a decoded document whose root is the record, declaring the namespaces in scope.
+        Records inside records stay part of the outer one. With an XSD the whole stream is
+        checked before the first record (a second pass; ``source`` must be a path or a
+        seekable stream); every violation is located if the file is within ``max_bytes``.
+        """
+        return stream_records(
+            source,
+            record_tag,
+            converter=self._converter,
+            schema=self.schema,
+            max_bytes=self.options.max_bytes,
+        )
+
+    def _can_write(self, name: str) -> bool:
+        if self._encoding in _UNICODE:
+            return True
+        try:
+            name.encode(self._encoding)
+        except UnicodeEncodeError:
+            return False
+        return True
+
+
+def iter_records(
+    source: BinaryIO | Path, record_tag: str, *, options: XmlOptions | None = None
+) -> Iterator[Tree]:
+    """:meth:`XmlCodec.iter_records` without keeping a codec (compiles the XSD per call)."""
+    return XmlCodec(options).iter_records(source, record_tag)

@@ -1,0 +1,165 @@
+"""Huge documents of repeated records, read one record at a time in bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from hub.errors import ConfigError, DecodeError, Problem
+from hub.formats.base import Tree
+from hub.formats.xml.convert import Converter, PathRules, qname
+from hub.formats.xml.parse import (
+    HARDENED,
+    check_prolog,
+    depth_error,
+    parse_document,
+    source_line,
+    syntax_error,
+)
+from hub.formats.xml.xsd import XsdSchema, readable_message
+
+__all__ = ["stream_records"]
+
+_CHUNK = 64 * 1024
+
+
+class _Replay:
+    """A reader that gives back the bytes the prolog check read, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            data, self.head = self.head + self.rest.read(), b""
+        else:
+            data, self.head = self.head[:size], self.head[size:]
+        return data
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(_CHUNK):
+        yield chunk
+
+
+def _release(element: etree._Element) -> None:
+    """Free a finished element and the siblings before it."""
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def stream_records(
+    source: BinaryIO | Path,
+    record_tag: str,
+    *,
+    converter: Converter,
+    schema: XsdSchema | None,
+    max_bytes: int,
+) -> Iterator[Tree]:
+    """Each element named ``record_tag`` (a name or path, as in ``lists``) as its own tree.
+
+    With a schema the whole stream is checked first, in a memory-bounded pass of its
+    own, so that no record of an invalid document is ever yielded.
+    """
+    steps = record_tag.removeprefix("/").split("/")
+    if not all(step.strip() == step and step for step in steps):
+        raise ConfigError(f"record tag {record_tag!r} is not an element name or path")
+    rule = PathRules([record_tag])
+    if isinstance(source, Path):
+        if schema is not None:
+            with source.open("rb") as handle:
+                _validate(handle, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+        with source.open("rb") as handle:
+            yield from _records(handle, rule, converter, schema)
+        return
+    if schema is not None:
+        if not source.seekable():
+            raise ConfigError(
+                "checking a stream against an XSD needs a file or a seekable stream",
+                hint="pass the file's path, or read it without the xsd option",
+            )
+        start = source.tell()
+        _validate(source, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+        source.seek(start)
+    yield from _records(source, rule, converter, schema)
+
+
+def _iterparse(handle: BinaryIO, **options: Any) -> Any:
+    head = check_prolog(_chunks(handle))
+    return etree.iterparse(_Replay(head, handle), events=("start", "end"), **HARDENED, **options)
+
+
+def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, max_depth: int) -> None:
+    """Check the whole stream against ``schema``; raise SchemaValidationError if it fails."""
+    start = handle.tell()
+    context = _iterparse(handle, schema=schema.schema)
+    root: etree._Element | None = None
+    try:
+        for event, element in context:
+            if root is None:
+                root = element
+            if event == "end":
+                _release(element)
+    except etree.XMLSyntaxError as exc:
+        entries: list[Any] = list(context.error_log)
+        violations = [e for e in entries if e.domain_name == "SCHEMASV"]
+        if not violations or any(
+            e.domain_name != "SCHEMASV" and e.level_name in ("ERROR", "FATAL") for e in entries
+        ):
+            raise syntax_error(exc, max_depth=max_depth) from None
+        # libxml2 does not say where a streamed violation is; a document small
+        # enough to load is checked again, for every violation with its place.
+        handle.seek(start)
+        data = handle.read(max_bytes + 1)
+        if len(data) <= max_bytes:
+            problems = schema.problems(parse_document(data, max_depth=max_depth))
+            if problems:
+                raise schema.error(problems) from None
+        raise schema.error(
+            [Problem(readable_message(str(e.message), root)) for e in violations]
+        ) from None
+    except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
+        raise DecodeError(f"invalid XML: {exc}") from None
+
+
+def _records(
+    handle: BinaryIO, rule: PathRules, converter: Converter, schema: XsdSchema | None
+) -> Iterator[Tree]:
+    context = _iterparse(handle)
+    max_depth = converter.max_depth
+    names: list[str] = []  # the open elements, from the root down
+    clarks: list[str] = []
+    record_depth: int | None = None
+    try:
+        for event, element in context:
+            if event == "start":
+                names.append(qname(element))
+                clarks.append(element.tag)
+                if len(names) > max_depth:
+                    raise depth_error(max_depth, source_line(element))
+                if record_depth is None and rule.matches(names):
+                    record_depth = len(names)
+                continue
+            if record_depth == len(names):
+                shape = schema.shapes.find(clarks) if schema is not None else None
+                record = converter.record(element, list(names), shape, len(names))
+                record_depth = None
+                _release(element)
+                yield record
+            elif record_depth is None:
+                _release(element)  # outside every record: nobody needs it any more
+            names.pop()
+            clarks.pop()
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(exc, max_depth=max_depth) from None
+    except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
+        raise DecodeError(f"invalid XML: {exc}") from None

@@ -1,0 +1,238 @@
+"""Trees -> XML text, the inverse of convert.py.
+
+Written by hand rather than through lxml so that every prefix is the one the tree
+names (lxml picks its own prefix when two are bound to one namespace) and so that
+every fault is reported with its path in the tree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hub.errors import EncodeError
+from hub.formats.base import Tree
+from hub.formats.xml.convert import XML_NAMESPACE
+
+__all__ = ["XmlWriter"]
+
+# XML 1.0 (fifth edition) names, without ":" (namespaces allow at most one, between parts).
+_START = (
+    "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NCNAME = f"[{_START}][{_START}\\-.0-9\u00b7\u0300-\u036f\u203f\u2040]*"
+_QNAME = re.compile(f"(?:({_NCNAME}):)?({_NCNAME})")
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;"}
+    | {"\r": "&#13;"}
+)
+_RESERVED_PREFIXES = {"xml": XML_NAMESPACE, "xmlns": "http://www.w3.org/2000/xmlns/"}
+
+
+def _pointer(path: list[str]) -> str:
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+class XmlWriter:
+    """Writes one tree as one document; not thread-safe, make one per call."""
+
+    def __init__(self, *, pretty: bool, max_depth: int, check_name: Callable[[str], bool]) -> None:
+        self.pretty = pretty
+        self.max_depth = max_depth
+        self.check_name = check_name  # can the output encoding carry this name?
+        self.out: list[str] = []
+        self.path: list[str] = []  # of the element being written; keys are added on failure
+        self.names: dict[str, tuple[str | None, str]] = {}  # checked names: (prefix, local)
+
+    def fail(self, message: str, hint: str | None = None, at: str | None = None) -> EncodeError:
+        where = _pointer(self.path if at is None else [*self.path, at])
+        return EncodeError(f"cannot encode as XML: {message}", where=where, hint=hint)
+
+    def document(self, tree: Tree) -> str:
+        if not isinstance(tree, dict) or len(tree) != 1:
+            found = f"has {len(tree)} keys" if isinstance(tree, dict) else "is not a dict"
+            raise EncodeError(
+                f"cannot encode as XML: a document has one root element, the tree {found}",
+                where="#",
+                hint="the tree must be a dict with exactly one key, the root element's name",
+            )
+        ((name, value),) = tree.items()
+        self.path.append(str(name))
+        if not isinstance(name, str):
+            raise self.fail(f"key {name!r} is not a string")
+        if isinstance(value, list):
+            raise self.fail("the root element cannot be a list", "a document has one root")
+        self.element(name, value, {None: ""}, 1)
+        return "".join(self.out)
+
+    def name(self, name: str, what: str, at: str | None = None) -> tuple[str | None, str]:
+        known = self.names.get(name)
+        if known is not None:
+            return known
+        match = _QNAME.fullmatch(name)
+        if match is None:
+            raise self.fail(
+                f"{name!r} is not a valid XML {what} name",
+                "names start with a letter or '_' and hold letters, digits, '-', '_' and '.'",
+                at,
+            )
+        if not self.check_name(name):
+            raise self.fail(f"the output encoding cannot write the {what} name {name!r}", at=at)
+        known = self.names[name] = (match.group(1), match.group(2))
+        return known
+
+    def scalar(self, value: object, what: str, at: str | None = None) -> str:
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            try:
+                text = str(value)
+            except ValueError as exc:  # more digits than Python converts
+                raise self.fail(str(exc), at=at) from None
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise self.fail(f"{what} {value!r} is not a finite number", at=at)
+            text = repr(value)
+        else:
+            raise self.fail(
+                f"{what} of type {type(value).__name__} has no XML form",
+                "use strings, numbers, booleans or None",
+                at,
+            )
+        bad = _NOT_XML_CHAR.search(text)
+        if bad:
+            raise self.fail(
+                f"{what} holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry",
+                "drop or replace control characters and lone surrogates in the mapping",
+                at,
+            )
+        return text
+
+    def element(self, name: str, value: Tree, scope: dict[str | None, str], depth: int) -> None:
+        if depth > self.max_depth:
+            raise self.fail(f"the tree nests deeper than {self.max_depth} elements")
+        prefix, _ = self.name(name, "element")
+        attributes: list[tuple[str, str]] = []
+        children: list[tuple[str, int | None, Any]] = []
+        text: str | None = None
+        if isinstance(value, dict):
+            scope, text = self.split(value, scope, attributes, children)
+        elif isinstance(value, list):
+            raise self.fail("a list directly inside a list has no XML form")
+        elif value is not None:
+            text = self.scalar(value, "text")
+        if prefix is not None and prefix not in scope and prefix != "xml":
+            raise self.fail(
+                f"the prefix {prefix!r} of element {name!r} is not declared",
+                f"add '@xmlns:{prefix}' with its namespace URI to this element or an ancestor",
+            )
+        indent = "\n" + "  " * (depth - 1) if self.pretty and depth > 1 else ""
+        out = self.out
+        out.append(f"{indent}<{name}")
+        for key, attribute in attributes:
+            out.append(f' {key}="{attribute.translate(_ATTRIBUTE_ESCAPES)}"')
+        if children:
+            out.append(">")
+            for child_name, index, child in children:
+                self.path.append(child_name)
+                if index is not None:
+                    self.path.append(str(index))
+                self.element(child_name, child, scope, depth + 1)
+                del self.path[-2 if index is not None else -1 :]
+            close_indent = "\n" + "  " * (depth - 1) if self.pretty else ""
+            out.append(f"{close_indent}</{name}>")
+        elif text:
+            out.append(f">{text.translate(_TEXT_ESCAPES)}</{name}>")
+        else:
+            out.append("/>")
+
+    def split(
+        self,
+        node: dict[Any, Tree],
+        scope: dict[str | None, str],
+        attributes: list[tuple[str, str]],
+        children: list[tuple[str, int | None, Any]],
+    ) -> tuple[dict[str | None, str], str | None]:
+        """Sort a dict's keys into namespaces, attributes, text and children."""
+        declared: dict[str | None, str] = {}
+        named: list[tuple[str, str]] = []
+        text: str | None = None
+        for key, value in node.items():
+            if not isinstance(key, str):
+                raise self.fail(f"key {key!r} is not a string", at=str(key))
+            if not key.startswith(("@", "#")):
+                if isinstance(value, list):
+                    children.extend((key, index, item) for index, item in enumerate(value))
+                else:
+                    children.append((key, None, value))
+            elif key == "#text":
+                if isinstance(value, dict | list):
+                    raise self.fail("'#text' must be a string, number or boolean", at=key)
+                text = None if value is None else self.scalar(value, "text", key)
+            elif key.startswith("#"):
+                raise self.fail(
+                    f"unknown key {key!r}", "'#text' is the only key starting with #", key
+                )
+            elif key == "@xmlns" or key.startswith("@xmlns:"):
+                if value is not None:
+                    declared[self.declaration(key, value)] = value
+            elif value is not None:
+                if isinstance(value, dict | list):
+                    raise self.fail(
+                        "an attribute value must be a string, number or boolean", at=key
+                    )
+                named.append((key, self.scalar(value, "attribute value", key)))
+        if text and children:
+            raise self.fail(
+                "'#text' next to child elements is mixed content",
+                "put the text in a child element of its own",
+            )
+        if declared:
+            scope = {**scope, **declared}
+            for prefix, uri in declared.items():
+                attributes.append(("xmlns" if prefix is None else f"xmlns:{prefix}", uri))
+        seen: set[tuple[str, str]] = set()
+        for key, attribute_value in named:
+            attribute = key[1:]
+            prefix, local = self.name(attribute, "attribute", key)
+            namespace = "" if prefix is None else scope.get(prefix, _RESERVED_PREFIXES.get(prefix))
+            if namespace is None or prefix == "xmlns":
+                raise self.fail(
+                    f"the prefix {prefix!r} of attribute {attribute!r} is not declared",
+                    f"add '@xmlns:{prefix}' with its namespace URI to this element or an ancestor",
+                    key,
+                )
+            if (namespace, local) in seen:
+                raise self.fail(
+                    f"attribute {attribute!r} repeats one in the same namespace", at=key
+                )
+            seen.add((namespace, local))
+            attributes.append((attribute, attribute_value))
+        return scope, text
+
+    def declaration(self, key: str, value: object) -> str | None:
+        """The prefix an ``@xmlns``/``@xmlns:p`` key declares (None: the default namespace)."""
+        if not isinstance(value, str):
+            raise self.fail("a namespace URI must be a string", at=key)
+        self.scalar(value, "namespace URI", key)
+        if key == "@xmlns":
+            if value in _RESERVED_PREFIXES.values():
+                raise self.fail(f"{value!r} cannot be the default namespace", at=key)
+            return None
+        prefix = key.removeprefix("@xmlns:")
+        if not re.fullmatch(_NCNAME, prefix):
+            raise self.fail(f"{prefix!r} is not a valid namespace prefix", at=key)
+        if (prefix, value) != ("xml", XML_NAMESPACE) and (
+            prefix in _RESERVED_PREFIXES or value in _RESERVED_PREFIXES.values()
+        ):
+            raise self.fail(f"the prefix {prefix!r} and {value!r} are reserved by XML", at=key)
+        if not value:
+            raise self.fail(f"the prefix {prefix!r} needs a namespace URI, not ''", at=key)
+        return prefix
