@@ -1,6 +1,7 @@
 """UN/EDIFACT: a fast tokenizer, envelope checks, exact re-encoding and CONTRL reports."""
 
 from hub.formats.edifact.codec import EdifactCodec, EdifactOptions
+from hub.formats.edifact.contrl import build_contrl
 from hub.formats.edifact.faults import Fault
 from hub.formats.edifact.interchange import Reading, read_interchange
 from hub.formats.edifact.syntax import CHARSETS, Separators
@@ -13,6 +14,7 @@ __all__ = [
     "Fault",
     "Reading",
     "Separators",
+    "build_contrl",
     "read_interchange",
     "write_interchange",
 ]

@@ -15,12 +15,13 @@ With functional groups (UNG/UNE), ``groups`` replaces ``messages``:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.errors import DecodeError
 from hub.formats.edifact.faults import Fault
-from hub.formats.edifact.lexer import Segment, lex, line_of
+from hub.formats.edifact.lexer import Segment, lex, line_of, lines_of
 from hub.formats.edifact.syntax import Charset, Separators, charset_for
 
 __all__ = ["Reading", "read_interchange"]
@@ -96,7 +97,7 @@ def read_interchange(data: bytes, *, strict_charset: bool = True) -> Reading:
             )
     version = _syntax_version(text, text_start, seps)
     lexed = lex(text, seps, text_start, version)
-    reading = _Envelope(lexed.segments, [line_of(text, o) for o in lexed.offsets]).read()
+    reading = _Envelope(lexed.segments, lambda: lines_of(text, lexed.offsets)).read()
     reading.tree.update(una=una, separators=seps.to_tree(), newline=lexed.newline)
     if una and lexed.newline and data[unb_at - 1 : unb_at] not in (b"\n", b"\r"):
         reading.tree["una_newline"] = False  # UNA directly followed by UNB
@@ -126,9 +127,10 @@ def _element(segment: Segment, position: int) -> Any:
 class _Envelope:
     """Walk UNB (UNG (UNH ... UNT)* UNE)* or UNB (UNH ... UNT)* UNZ, checking as it goes."""
 
-    def __init__(self, segments: list[Segment], lines: list[int]) -> None:
+    def __init__(self, segments: list[Segment], lines: Callable[[], list[int]]) -> None:
         self.segments = segments
-        self.lines = lines
+        self._lines = lines  # counted when the first fault needs them
+        self.lines: list[int] = []
         self.faults: list[Fault] = []
         self.i = 0
 
@@ -142,6 +144,8 @@ class _Envelope:
         **extra: Any,
     ) -> None:
         tag = self.segments[index][0] if index < len(self.segments) else "(end)"
+        if not self.lines:
+            self.lines = self._lines()
         line = self.lines[index] if index < len(self.lines) else None
         self.faults.append(
             Fault(message, index + 1, tag, code, element, line=line, hint=hint, **extra)
@@ -187,7 +191,7 @@ class _Envelope:
             self.check_count(self.i, unz, units, "messages" if "messages" in tree else "groups")
             self.check_ref(self.i, unz, _text(_element(unb, 5)), "UNB")
             if self.i + 1 < len(segs):
-                self.fault(self.i + 1, "segments after UNZ", "15")
+                self.fault(self.i + 1, "segments after UNZ", "33")
         return Reading(tree, self.faults)
 
     def group(self) -> dict[str, Any]:
@@ -211,7 +215,7 @@ class _Envelope:
         segs = self.segments
         while self.i < len(segs) and segs[self.i][0] not in stop:
             if segs[self.i][0] != "UNH":
-                self.fault(self.i, f"{segs[self.i][0]} outside a message: expected UNH", "15")
+                self.fault(self.i, f"{segs[self.i][0]} outside a message: expected UNH", "33")
                 self.i += 1
                 continue
             out.append(self.message())

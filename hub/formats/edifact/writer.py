@@ -130,14 +130,20 @@ def write_interchange(
     fix = (lambda text: transliterate(text, cs)) if transliterate_text else None
     w = _Writer(seps, cs, fix, version)
     lines: list[str] = []
+    wheres: list[str] = []  # the tree path of each segment (UNA has none)
     count = 0
 
     def emit(segment: Any, where: str) -> None:
         nonlocal count
         count += 1
         lines.append(w.segment(segment, where))
+        wheres.append(where)
 
-    if una == "always" or (una == "auto" and (tree.get("una") or seps != Separators())):
+    # without UNA a reader assumes the defaults: level A's, or level B's under UNOB
+    implied = seps == Separators() or (
+        cs.identifier == "UNOB" and seps == Separators.level_b_defaults()
+    )
+    if una == "always" or (una == "auto" and (tree.get("una") or not implied)):
         lines.append(seps.una())
     emit(["UNB", *header], "UNB")
     reference = _text(header[4]) if len(header) > 4 else ""
@@ -156,7 +162,7 @@ def write_interchange(
     text = sep.join(lines) + sep if sep else "".join(lines)
     if lines[0].startswith("UNA") and sep and tree.get("una_newline") is False:
         text = text.replace(lines[0] + sep, lines[0], 1)
-    return _encode(text, cs, seps)
+    return _encode(text, cs, seps, lines[len(lines) - len(wheres) :], wheres)
 
 
 def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any], path: str) -> int:
@@ -178,7 +184,9 @@ def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any],
     return len(messages)
 
 
-def _encode(text: str, cs: Charset, seps: Separators) -> bytes:
+def _encode(
+    text: str, cs: Charset, seps: Separators, segments: list[str], wheres: list[str]
+) -> bytes:
     bad = cs.first_disallowed(text, seps)
     if bad is None:
         try:
@@ -186,10 +194,12 @@ def _encode(text: str, cs: Charset, seps: Separators) -> bytes:
         except UnicodeEncodeError as exc:
             bad = exc.start
     char = text[bad]
-    segment = text.count(seps.segment, 0, bad) + 1
+    # the first segment holding it, counted as in decoding (UNB = 1; UNA and released
+    # terminators are not segments)
+    n = next((i for i, line in enumerate(segments) if char in line), len(segments) - 1)
     raise EncodeError(
         f"character {char!r} (U+{ord(char):04X}) cannot be written in {cs.identifier}",
-        where=f"segment {segment}",
+        where=f"segment {n + 1} ({segments[n][:3]}) at {wheres[n]}",
         hint="set the route's output option `transliterate: true`, or a wider charset (UNOC, UNOW)",
     )
 
