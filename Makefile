@@ -35,6 +35,8 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.codecs
+	$(BIN)/python -m benchmarks.xml_stream
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

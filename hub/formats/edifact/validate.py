@@ -178,9 +178,33 @@ class _Checker:
     def __init__(self, definition: MessageDef, decimal: str, add: Any) -> None:
         self.label = definition.label
         self.decimal = decimal
-        self.add = add
+        self.faults = 0
+
+        def counted(*args: Any) -> None:
+            self.faults += 1
+            add(*args)
+
+        self.add = counted
 
     def segment(
+        self, index: int, segment: list[Any], elements: tuple[ElementDef | CompositeDef, ...]
+    ) -> None:
+        """Check one segment; a segment seen clean before (``DTM+137:...``) is not re-checked."""
+        key = _hashable(segment)
+        if key is not None:
+            seen = (id(elements), self.decimal, key)
+            if seen in _CLEAN:
+                return
+            before = self.faults
+            self._segment(index, segment, elements)
+            if self.faults == before:
+                if len(_CLEAN) >= _CLEAN_MAX:
+                    _CLEAN.clear()
+                _CLEAN[seen] = None
+            return
+        self._segment(index, segment, elements)
+
+    def _segment(
         self, index: int, segment: list[Any], elements: tuple[ElementDef | CompositeDef, ...]
     ) -> None:
         tag = segment[0]
@@ -286,6 +310,24 @@ class _Checker:
             code, rule = broken
             name = _name(tag, composite, element) if composite else _name(tag, element)
             self.add(index, code, f"{name}: {rule} in {self.label}", position, component)
+
+
+# Segments already found clean, by (definition, decimal mark, content). Element
+# definitions live as long as the process (definitions are cached), so their id is stable.
+_CLEAN: dict[tuple[int, str, tuple[Any, ...]], None] = {}
+_CLEAN_MAX = 50_000
+
+
+def _hashable(segment: list[Any]) -> tuple[Any, ...] | None:
+    out: list[Any] = []
+    for element in segment:
+        if type(element) is str:
+            out.append(element)
+        elif type(element) is list:
+            out.append(tuple(element))
+        else:
+            return None  # repetitions and odd values are always checked
+    return tuple(out)
 
 
 def _name(tag: str, definition: ElementDef | CompositeDef, part: ElementDef | None = None) -> str:

@@ -58,47 +58,59 @@ class _Writer:
         specials.discard("")
         self._special = re.compile("|".join(re.escape(c) for c in sorted(specials)))
         self._release = seps.release
-        self.where = ""
+        self._search = self._special.search
 
     def value(self, value: Any) -> str:
+        if type(value) is str and self.fix is None and not self._search(value):
+            return value  # the common case: nothing to fold, nothing to escape
         if value is None:
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise EncodeError(
-                f"a data element must be text or a number, not {type(value).__name__}",
-                where=self.where,
+                f"a data element must be text or a number, not {type(value).__name__}"
             )
         text = value if isinstance(value, str) else str(value)
         if self.fix is not None:
             text = self.fix(text)
-        if self._special.search(text):
+        if self._search(text):
             if not self._release:
                 raise EncodeError(
-                    f"{text!r} holds a separator and this syntax has no release character",
-                    where=self.where,
+                    f"{text!r} holds a separator and this syntax has no release character"
                 )
             text = self._special.sub(lambda m: self._release + m.group(0), text)
         return text
 
     def element(self, element: Any) -> str:
-        if isinstance(element, list):
-            return self.seps.component.join(self.value(c) for c in element)
+        if type(element) is list:
+            return self.seps.component.join([self.value(c) for c in element])
         if isinstance(element, dict) and "repeat" in element:
-            return self.seps.repetition.join(self.element(e) for e in element["repeat"])
+            return self.seps.repetition.join([self.element(e) for e in element["repeat"]])
         return self.value(element)
 
     def segment(self, segment: Any, where: str) -> str:
         if not isinstance(segment, list) or not segment or not isinstance(segment[0], str):
             raise EncodeError("a segment must be a list starting with its tag", where=where)
-        self.where = where
         tag = segment[0]
-        if not re.fullmatch(r"[A-Z][A-Z0-9]{2}", tag):
+        if not _TAG.fullmatch(tag):
             raise EncodeError(f"{tag!r} is not a segment tag", where=where)
-        parts = [tag]
-        for index, element in enumerate(segment[1:], 1):
-            self.where = f"{where}, element {index}"
-            parts.append(self.element(element))
-        return self.seps.element.join(parts) + self.seps.segment
+        try:
+            body = self.seps.element.join([tag, *map(self.element, segment[1:])])
+        except EncodeError as exc:  # locate it only now: building places up front is slow
+            index = next(i for i, e in enumerate(segment[1:], 1) if not self._writes(e))
+            raise EncodeError(
+                exc.message, where=f"{where}, element {index}", hint=exc.hint
+            ) from None
+        return body + self.seps.segment
+
+    def _writes(self, element: Any) -> bool:
+        try:
+            self.element(element)
+        except EncodeError:
+            return False
+        return True
+
+
+_TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 
 
 def write_interchange(
