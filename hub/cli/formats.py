@@ -128,3 +128,29 @@ def register(app: typer.Typer) -> None:
         if schema is not None and schema.suffix.lower() != ".xsd":
             JsonSchema(schema).check(tree)
         typer.echo(f"{input_file}: valid {name}" + (f" against {schema}" if schema else ""))
+
+    @app.command()
+    @handle_errors
+    def contrl(
+        input_file: Annotated[Path, typer.Argument(metavar="INPUT.edi")],
+        reference: Annotated[
+            str, typer.Option("--reference", "-r", help="control reference of the CONTRL's UNB")
+        ] = "1",
+        report_messages: Annotated[
+            bool, typer.Option(help="list accepted messages too (UCM with action 7)")
+        ] = False,
+        option: OptionsOption = None,
+    ) -> None:
+        """Print the CONTRL report (accepted or rejected, with every error) for an interchange."""
+        from hub.formats.edifact import EdifactCodec, build_contrl
+
+        codec = _codec("edifact", option)
+        assert isinstance(codec, EdifactCodec)
+        reading = codec.read(_read(input_file))
+        report = build_contrl(
+            reading,
+            reference=reference,
+            extra_faults=codec.check_messages(reading.tree),
+            report_messages=report_messages,
+        )
+        write_bytes(codec.encode(report))
