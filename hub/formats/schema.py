@@ -11,7 +11,7 @@ from jsonschema.exceptions import SchemaError
 from hub.errors import ConfigError, Problem, SchemaValidationError
 from hub.formats.base import Tree
 
-__all__ = ["JsonSchema"]
+__all__ = ["JsonSchema", "load_schema"]
 
 _MAX_REPORTED = 50
 
@@ -63,3 +63,20 @@ class JsonSchema:
             where=problems[0].where,
             problems=problems,
         )
+
+
+_CACHE: dict[tuple[Path, int, int], JsonSchema] = {}
+
+
+def load_schema(path: Path) -> JsonSchema:
+    """A compiled schema, shared by every route that names the same unchanged file."""
+    resolved = path.resolve()
+    try:
+        stat = resolved.stat()
+    except OSError:
+        return JsonSchema(path)  # raises the located ConfigError
+    key = (resolved, stat.st_mtime_ns, stat.st_size)
+    schema = _CACHE.get(key)
+    if schema is None:
+        schema = _CACHE[key] = JsonSchema(path)
+    return schema

@@ -14,6 +14,7 @@ from hub.config.load import config_error
 from hub.delivery.retry import RetryPolicy
 from hub.errors import ConfigError, HubError, Problem
 from hub.formats import Codec, JsonSchema, codec_class, make_codec
+from hub.formats.schema import load_schema
 from hub.mapping import Mapping, load_mapping
 from hub.mapping.paths import PathSyntaxError, compile_path
 from hub.pipeline.translate import Translator
@@ -179,7 +180,7 @@ class _Builder:
                 )
             )
             return None
-        return self.attempt(loc, lambda: JsonSchema(resolved))
+        return self.attempt(loc, lambda: load_schema(resolved))
 
     def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:
         try:

@@ -296,3 +296,17 @@ def test_schema_file_not_utf8_is_a_config_error(tmp_path: Path) -> None:
 def test_schema_path_that_is_a_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         JsonSchema(tmp_path)
+
+
+def test_a_schema_file_is_compiled_once_until_it_changes(tmp_path: Path) -> None:
+    import os
+
+    from hub.formats.schema import load_schema
+
+    path = tmp_path / "s.json"
+    path.write_text('{"type": "object"}', encoding="utf-8")
+    first = load_schema(path)
+    assert load_schema(path) is first
+    path.write_text('{"type": "array"}', encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert load_schema(path) is not first
