@@ -1,0 +1,95 @@
+"""Mapping functions by name: adding one is a single decorated, documented function.
+
+    @function("upper", doc="upper('abc') -> 'ABC'")
+    def upper(text: str) -> str: ...
+
+The number of arguments is read from the signature (defaults make arguments
+optional, ``*args`` makes them open-ended), so the compiler can reject a wrong
+argument count at load time with file:line:column. A function raises
+:class:`FunctionError` for bad values; the mapping turns it into a run-time
+MappingError naming the rule, the source path and the value.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FUNCTIONS", "FunctionError", "FunctionSpec", "function", "lookup"]
+
+
+class FunctionError(ValueError):
+    """A function could not work with the values it was given."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    call: Callable[..., Any]
+    min_args: int
+    max_args: int | None  # None: open-ended
+    doc: str
+    needs_context: bool = False  # called as fn(context, *args): code lists, now()
+
+    def arity(self) -> str:
+        if self.max_args is None:
+            return f"at least {self.min_args}"
+        if self.min_args == self.max_args:
+            return str(self.min_args)
+        return f"{self.min_args} to {self.max_args}"
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {}
+
+
+def function(
+    name: str, *, doc: str, needs_context: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` under ``name``; ``doc`` is one line with an example, shown in errors."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if name in FUNCTIONS:
+            raise ValueError(f"mapping function {name!r} is registered twice")
+        params = list(inspect.signature(fn).parameters.values())
+        if needs_context:
+            params = params[1:]
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        required = sum(1 for p in positional if p.default is p.empty)
+        variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
+        FUNCTIONS[name] = FunctionSpec(
+            name=name,
+            call=fn,
+            min_args=required,
+            max_args=None if variadic else len(positional),
+            doc=doc,
+            needs_context=needs_context,
+        )
+        return fn
+
+    return register
+
+
+def lookup(name: str) -> FunctionSpec | None:
+    _load_builtins()
+    return FUNCTIONS.get(name)
+
+
+_loaded = False
+
+
+def _load_builtins() -> None:
+    """Import the modules that register the built-in functions, once."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+
+    import hub.mapping.functions as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name != "registry":
+            importlib.import_module(f"{package.__name__}.{module.name}")
