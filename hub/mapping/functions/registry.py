@@ -13,11 +13,31 @@ MappingError naming the rule, the source path and the value.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-__all__ = ["FUNCTIONS", "FunctionError", "FunctionSpec", "function", "lookup"]
+__all__ = [
+    "FUNCTIONS",
+    "FunctionContext",
+    "FunctionError",
+    "FunctionSpec",
+    "function",
+    "lookup",
+]
+
+
+class FunctionContext(Protocol):
+    """What a ``needs_context`` function may ask of the running mapping."""
+
+    def codelist(self, name: str) -> Mapping[str, Any]:
+        """The code list ``name`` (mappings/codelists/NAME.yaml|csv); FunctionError if unknown."""
+        ...
+
+    def now(self) -> datetime:
+        """The time of this mapping run (one value for the whole run), time-zone aware."""
+        ...
 
 
 class FunctionError(ValueError):
