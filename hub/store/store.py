@@ -38,13 +38,6 @@ class Store:
         self.url = resolve_url(url, base_dir or Path.cwd())
         self._setup(make_engine(self.url, echo=echo))
 
-    @classmethod
-    def from_engine(cls, engine: Engine) -> Store:
-        store = cls.__new__(cls)
-        store.url = engine.url.render_as_string(hide_password=False)
-        store._setup(engine)
-        return store
-
     def _setup(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
