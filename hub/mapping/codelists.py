@@ -1,0 +1,246 @@
+"""Code lists: small tables that translate one party's codes into another's.
+
+A code list lives in a code-list directory (``mappings/codelists/``) as
+
+``NAME.yaml`` (or ``.yml``)
+    either a mapping ``code: value`` ::
+
+        kg: KGM
+        pcs: PCE
+
+    or, with a value for unknown codes, ``{codes: {...}, default: X}`` ::
+
+        codes: {kg: KGM, pcs: PCE}
+        default: PCE
+
+``NAME.csv``
+    two columns with a header row (the header's names are free) ::
+
+        code,name
+        DE,Germany
+
+Codes are text (a YAML ``1: x`` is the code '1'). Duplicate codes, blank codes and malformed
+rows are :class:`~hub.errors.ConfigError` naming ``file:line``. Mapping functions reach code
+lists through ``FunctionContext.codelist(name)``: ``lookup('units', unit)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigError, Problem
+from hub.yamlsource import load_yaml
+
+__all__ = ["EXTENSIONS", "CodeList", "available", "clear_cache", "find", "load"]
+
+#: File name endings of code lists, in the order they are looked for.
+EXTENSIONS = (".yaml", ".yml", ".csv")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_STRUCTURED_KEYS = {"codes", "default", "description"}
+
+
+class CodeList(Mapping[str, Any]):
+    """Codes to values, read-only; ``default`` is the value for unknown codes (None: none)."""
+
+    def __init__(
+        self,
+        name: str,
+        codes: Mapping[str, Any],
+        *,
+        default: Any = None,
+        source: str | None = None,
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.source = source
+        self._codes = dict(codes)
+
+    def __getitem__(self, code: str) -> Any:
+        return self._codes[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __repr__(self) -> str:
+        return f"CodeList({self.name!r}, {len(self)} codes, default={self.default!r})"
+
+
+_cache: dict[Path, tuple[int, CodeList]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every loaded code list (tests; a reload picks up changes by mtime anyway)."""
+    _cache.clear()
+
+
+def available(dirs: Sequence[Path]) -> set[str]:
+    """Names of the code lists in ``dirs`` (file names without extension)."""
+    names: set[str] = set()
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            if path.suffix in EXTENSIONS and path.is_file() and _NAME.fullmatch(path.stem):
+                names.add(path.stem)
+    return names
+
+
+def find(dirs: Sequence[Path], name: str) -> Path:
+    """The file of code list ``name``: the first directory that has one wins."""
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"{name!r} is not a code list name",
+            hint="use letters, digits, '_', '-' and '.', without a path or extension",
+        )
+    for directory in dirs:
+        found = [directory / f"{name}{ext}" for ext in EXTENSIONS]
+        found = [path for path in found if path.is_file()]
+        if len(found) > 1:
+            raise ConfigError(
+                f"code list {name!r} is defined twice: {', '.join(p.name for p in found)}",
+                where=str(directory),
+                hint="keep one file per code list",
+            )
+        if found:
+            return found[0]
+    known = sorted(available(dirs))
+    raise ConfigError(
+        f"unknown code list {name!r}",
+        where=", ".join(str(d) for d in dirs) or None,
+        hint=f"known: {', '.join(known)}" if known else "no code lists found there",
+    )
+
+
+def load(dirs: Sequence[Path], name: str) -> CodeList:
+    """Code list ``name`` from the first of ``dirs`` that has it; read again when it changes."""
+    path = find(dirs, name)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ConfigError(f"cannot read code list: {exc}", where=str(path)) from None
+    cached = _cache.get(path)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    codelist = read(path, name)
+    _cache[path] = (mtime, codelist)
+    return codelist
+
+
+def read(path: Path, name: str | None = None) -> CodeList:
+    """Parse one code-list file (no cache)."""
+    name = name or path.stem
+    if path.suffix == ".csv":
+        return _read_csv(path, name)
+    return _read_yaml(path, name)
+
+
+def _read_yaml(path: Path, name: str) -> CodeList:
+    doc = load_yaml(path, substitute_env=False)
+    if doc.problems:
+        raise ConfigError(
+            f"code list {name!r} has {len(doc.problems)} problem(s)",
+            where=str(path),
+            problems=doc.problems,
+        )
+    data = doc.data
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(
+            "a code list must be a non-empty mapping of code: value",
+            where=doc.where(()),
+            hint="write one 'code: value' per line, or 'codes: {...}' with 'default: X'",
+        )
+    default: Any = None
+    loc: tuple[str, ...] = ()
+    if isinstance(data.get("codes"), dict) and set(data) <= _STRUCTURED_KEYS:
+        default, data, loc = data.get("default"), data["codes"], ("codes",)
+    codes: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in data.items():
+        where = doc.where((*loc, key))
+        if isinstance(key, bool) or key is None:
+            problems.append(
+                Problem(
+                    f"code {key!r} is read by YAML as {'null' if key is None else 'a boolean'}",
+                    where=where,
+                    hint="quote it: 'NO': Norway",
+                )
+            )
+            continue
+        code = str(key)
+        if not code.strip():
+            problems.append(Problem("blank code", where=where))
+            continue
+        if code in codes:  # 1 and '1' are both the code '1'
+            problems.append(Problem(f"duplicate code {code!r}", where=where))
+            continue
+        if isinstance(value, dict | list):
+            problems.append(
+                Problem(f"the value of code {code!r} must be a single value", where=where)
+            )
+            continue
+        codes[code] = value
+    if problems:
+        raise ConfigError(
+            f"code list {name!r} has {len(problems)} problem(s)", where=str(path), problems=problems
+        )
+    return CodeList(name, codes, default=default, source=str(path))
+
+
+def _read_csv(path: Path, name: str) -> CodeList:
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Excel writes a byte order mark
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read code list: {exc}", where=str(path)) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    codes: dict[str, Any] = {}
+    first_line: dict[str, int] = {}
+    problems: list[Problem] = []
+    header_seen = False
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # blank line
+            where = f"{path}:{line}"
+            if len(row) != 2:
+                problems.append(
+                    Problem(
+                        f"expected 2 columns (code,value), found {len(row)}",
+                        where=where,
+                        hint='quote a value that contains a comma: DE,"Germany, Federal Republic"',
+                    )
+                )
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            code, value = row[0].strip(), row[1].strip()
+            if not code:
+                problems.append(Problem("blank code", where=where))
+            elif code in codes:
+                problems.append(
+                    Problem(
+                        f"duplicate code {code!r} (first at line {first_line[code]})", where=where
+                    )
+                )
+            else:
+                codes[code], first_line[code] = value, line
+    except csv.Error as exc:
+        problems.append(Problem(f"malformed CSV: {exc}", where=f"{path}:{reader.line_num}"))
+    if problems:
+        raise ConfigError(
+            f"code list {name!r} has {len(problems)} problem(s)", where=str(path), problems=problems
+        )
+    if not codes:
+        raise ConfigError(
+            "a CSV code list needs a header row and at least one code,value row", where=str(path)
+        )
+    return CodeList(name, codes, source=str(path))

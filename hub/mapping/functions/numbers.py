@@ -1,0 +1,160 @@
+"""Number functions: exact decimals, commercial rounding, both decimal marks.
+
+Numbers are :class:`~decimal.Decimal` so money adds up to the cent (0.1 + 0.2
+is 0.3). Null in, null out: ``number(null)`` and ``number('')`` are null.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from hub.mapping.functions.registry import FunctionError, function
+
+__all__ = ["to_decimal", "whole"]
+
+_MARKS = ("auto", ".", ",")
+# Digits with an optional group separator G every three digits, then a decimal part after D.
+_PLAIN = r"[+-]?(?:\d+(?:{d}\d*)?|{d}\d+)"
+_GROUPED = r"[+-]?\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d*)?"
+
+
+def _pattern(decimal: str, groups: str) -> re.Pattern[str]:
+    d, g = re.escape(decimal), f"[{re.escape(groups)}]"
+    return re.compile(f"(?:{_PLAIN.format(d=d)}|{_GROUPED.format(d=d, g=g)})")
+
+
+_POINT = _pattern(".", ", '\u00a0\u202f")  # 1,234.56  1 234.56  1'234.56
+_COMMA = _pattern(",", ". \u00a0\u202f")  # 1.234,56  1 234,56
+
+
+def _auto_mark(text: str) -> str:
+    """The decimal mark of ``text``: the last of '.' and ',' if both occur, else the single one
+    that occurs once ('1,5' and '1.5'); one that occurs more than once groups thousands."""
+    last_point, last_comma = text.rfind("."), text.rfind(",")
+    if last_point >= 0 and last_comma >= 0:
+        return "." if last_point > last_comma else ","
+    if last_comma >= 0:
+        return "," if text.count(",") == 1 else "."
+    if last_point >= 0 and text.count(".") > 1:
+        return ","
+    return "."
+
+
+def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> Decimal | None:
+    """``value`` as a Decimal; null and blank text give None, anything else non-numeric fails."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FunctionError(f"{what} must be a number, not {value!r}")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise FunctionError(f"{what} must be a finite number, not {value}")
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FunctionError(f"{what} must be a finite number, not {value}")
+        return Decimal(repr(value))  # the shortest text: 2.675 stays 2.675
+    if not isinstance(value, str):
+        raise FunctionError(f"{what} must be a number or numeric text, not {type(value).__name__}")
+    if decimal_mark not in _MARKS:
+        raise FunctionError(f"decimal_mark must be 'auto', '.' or ',', not {decimal_mark!r}")
+    text = value.strip()
+    if not text:
+        return None
+    mark = _auto_mark(text) if decimal_mark == "auto" else decimal_mark
+    pattern = _POINT if mark == "." else _COMMA
+    if not pattern.fullmatch(text):
+        raise FunctionError(
+            f"{what} {value!r} is not a number"
+            + ("" if decimal_mark == "auto" else f" with decimal mark {mark!r}")
+        )
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("+-")
+    digits = "".join(c for c in body if c.isdigit() or c == mark).replace(mark, ".")
+    try:
+        return Decimal(sign + digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits and one mark
+        raise FunctionError(f"{what} {value!r} is not a number") from None
+
+
+def whole(value: Any, what: str) -> int:
+    """A whole-number argument such as ``places``."""
+    number = to_decimal(value, what=what)
+    if number is None or number != number.to_integral_value():
+        raise FunctionError(f"{what} must be a whole number, not {value!r}")
+    return int(number)
+
+
+def _rounded(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@function(
+    "number",
+    doc="number('1.234,56', ',') -> 1234.56; number('1,234.56') -> 1234.56 (mark: auto, '.', ',')",
+)
+def number(text: Any, decimal_mark: Any = "auto") -> Decimal | None:
+    """Read a number. ``decimal_mark`` '.' or ',' says which mark separates the decimals (the
+    other one, spaces and apostrophes may group thousands). 'auto' takes the last of '.' and ','
+    when both occur, and otherwise a single '.' or ',' as the decimal mark: '1.234' is 1.234 in
+    auto mode, so name the mark when values may have thousands without decimals."""
+    return to_decimal(text, decimal_mark)
+
+
+@function("round", doc="round(2.675, 2) -> 2.68 (half up, away from zero; places default 0)")
+def round_half_up(value: Any, places: Any = 0) -> Decimal | None:
+    """Commercial rounding (ROUND_HALF_UP) to ``places`` decimals, exact on decimal values."""
+    number = to_decimal(value)
+    return None if number is None else _rounded(number, whole(places, "places"))
+
+
+@function(
+    "format_number",
+    doc="format_number(1234.5, 2, ',', '.') -> '1.234,50' (places 2, mark '.', no thousands)",
+)
+def format_number(
+    value: Any, places: Any = 2, decimal_mark: Any = ".", thousands: Any = ""
+) -> str | None:
+    """Round half up to ``places`` and write with ``decimal_mark`` and ``thousands`` grouping."""
+    number = to_decimal(value)
+    if number is None:
+        return None
+    digits = whole(places, "places")
+    if digits < 0:
+        raise FunctionError(f"places must not be negative, not {digits}")
+    if not isinstance(decimal_mark, str) or len(decimal_mark) != 1:
+        raise FunctionError(f"decimal_mark must be one character, not {decimal_mark!r}")
+    if not isinstance(thousands, str) or len(thousands) > 1:
+        raise FunctionError(f"thousands must be one character or '', not {thousands!r}")
+    if thousands == decimal_mark:
+        raise FunctionError(f"thousands and decimal_mark must differ, both are {thousands!r}")
+    rounded = _rounded(number, digits)
+    integral, _, fraction = f"{abs(rounded):f}".partition(".")
+    if thousands:
+        integral = f"{int(integral):,}".replace(",", thousands)
+    sign = "-" if rounded < 0 else ""  # -0.001 to 2 places is 0.00, not -0.00
+    return sign + integral + (decimal_mark + fraction if fraction else "")
+
+
+@function("integer", doc="integer('12.00') -> 12; integer('12.5') fails (round it first)")
+def integer(value: Any) -> int | None:
+    """The value as a whole number; a value with a fraction is an error, not cut off."""
+    number = to_decimal(value)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise FunctionError(
+            f"{value!r} is not a whole number; use round(value, 0) to round it first"
+        )
+    return int(number)
+
+
+@function("abs", doc="abs('-3.50') -> 3.50")
+def absolute(value: Any) -> Decimal | None:
+    """The value without its sign."""
+    number = to_decimal(value)
+    return None if number is None else abs(number)
