@@ -1,7 +1,7 @@
 """Every Prometheus series the hub exports, defined in one place.
 
 Series are prefixed ``hub_``; counters end in ``_total``, durations in ``_seconds``;
-labels are few and bounded (route, sink, stage, outcome).
+labels are few and bounded (route, sink, stage, outcome, mapping).
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ class HubMetrics:
         self.worker_errors = Counter(
             "hub_worker_errors_total",
             "Worker turns that failed on the store or an internal error; the message is retried.",
+            registry=r,
+        )
+        self.mapping_reloads = Counter(
+            "hub_mapping_reloads_total",
+            "Changed mapping files re-loaded while running, by outcome (applied, rejected).",
+            ["mapping", "outcome"],
             registry=r,
         )
         self.config_loaded = Gauge(

@@ -114,6 +114,38 @@ def translate(
     write_bytes(translation.body)
 
 
+@app.command("test-mappings")
+@handle_errors
+def run_mapping_tests(
+    config: ConfigOption = DEFAULT_CONFIG,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="the mappings folder (default: mappings/ beside the config)"),
+    ] = None,
+) -> None:
+    """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure."""
+    from hub.pipeline.mapping_tests import run_all
+
+    folder = directory if directory is not None else config.parent / "mappings"
+    if not folder.is_dir():
+        raise HubError(f"no mappings folder {folder}", hint="pass --dir")
+    passed = failed = 0
+    for result in run_all(folder):
+        if result.passed:
+            passed += 1
+            typer.echo(f"PASS {result.case.label}")
+            continue
+        failed += 1
+        typer.echo(f"FAIL {result.case.label}: {result.message}")
+        for problem in result.problems:
+            typer.echo(f"  {problem}")
+        if result.diff:
+            typer.echo(result.diff.rstrip("\n"))
+    typer.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
 @messages_app.command("show")
 @handle_errors
 def messages_show(

@@ -11,6 +11,7 @@ __all__ = [
     "ConnectorRef",
     "FormatRef",
     "HubConfig",
+    "MappingsConfig",
     "RetryConfig",
     "RouteConfig",
     "ServerConfig",
@@ -51,6 +52,17 @@ class WorkerConfig(_Strict):
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
+
+
+class MappingsConfig(_Strict):
+    """How the running hub picks up edited mapping files."""
+
+    reload_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="poll mapping and code list files this often and re-load changed ones "
+        "(0 turns hot reload off)",
+    )
 
 
 class RetryConfig(_Strict):
@@ -103,10 +115,11 @@ class RouteConfig(_Strict):
 
 
 class HubConfig(_Strict):
-    """The whole hub: server, store, worker and routes."""
+    """The whole hub: server, store, worker, mapping reload and routes."""
 
     version: Literal[1] = 1
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    mappings: MappingsConfig = Field(default_factory=MappingsConfig)
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)

@@ -1,0 +1,117 @@
+"""``hub test-mappings``: cases beside mappings, run as a user runs them, and the mapping schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from tests.configs import ROOT
+from tests.integration.test_cli import hub
+
+MAPPING = """\
+name: order-to-erp
+source: {format: json}
+target: {format: json}
+fields:
+  order_number: {path: number, required: true}
+  currency: {path: currency, default: EUR}
+  lines:
+    each: items
+    fields:
+      item: sku
+      quantity: qty
+"""
+
+ORDER = {"number": "42", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2", "qty": 1}]}
+
+
+def _folder(tmp_path: Path) -> Path:
+    mappings = tmp_path / "mappings"
+    cases = mappings / "tests" / "order-to-erp"
+    cases.mkdir(parents=True)
+    (mappings / "order-to-erp.yaml").write_text(MAPPING, encoding="utf-8")
+    (cases / "two-lines.input.json").write_text(json.dumps(ORDER), encoding="utf-8")
+    expected = {
+        "order_number": "42",
+        "currency": "EUR",
+        "lines": [{"item": "A-1", "quantity": 2}, {"item": "B-2", "quantity": 1}],
+    }
+    (cases / "two-lines.expected.json").write_text(json.dumps(expected), encoding="utf-8")
+    (cases / "no-items.input.json").write_text('{"number": "7"}', encoding="utf-8")
+    (cases / "no-items.expected.fragment.json").write_text(
+        '{"order_number": "7", "lines": [], "currency": "EUR"}', encoding="utf-8"
+    )
+    return mappings
+
+
+def test_every_case_passes(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    result = hub("test-mappings", "--dir", str(mappings))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "PASS order-to-erp/no-items",
+        "PASS order-to-erp/two-lines",
+        "2 passed, 0 failed",
+    ]
+
+
+def test_a_failing_case_prints_a_unified_diff_and_exits_1(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    cases = mappings / "tests" / "order-to-erp"
+    expected = json.loads((cases / "two-lines.expected.json").read_text(encoding="utf-8"))
+    expected["lines"][1]["quantity"] = 5
+    (cases / "two-lines.expected.json").write_text(json.dumps(expected), encoding="utf-8")
+    (cases / "no-items.expected.fragment.json").write_text(
+        '{"order_number": "7", "currency": "USD"}', encoding="utf-8"
+    )
+    result = hub("test-mappings", "--dir", str(mappings))
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "FAIL order-to-erp/two-lines: output differs from the expected output" in out
+    assert f"--- {cases / 'two-lines.expected.json'}" in out
+    assert "+++ actual output" in out
+    assert '-      "quantity": 5' in out
+    assert '+      "quantity": 1' in out
+    assert "FAIL order-to-erp/no-items: fragment differs at currency" in out
+    assert '-  "currency": "USD",' in out
+    assert '+  "currency": "EUR",' in out
+    assert out.splitlines()[-1] == "0 passed, 2 failed"
+
+
+def test_a_mapping_that_does_not_load_is_reported_with_line_and_column(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    mapping = mappings / "order-to-erp.yaml"
+    mapping.write_text(MAPPING.replace("path: number", "path: 'number[x'"), encoding="utf-8")
+    result = hub("test-mappings", "--dir", str(mappings))
+    assert result.returncode == 1
+    assert "FAIL order-to-erp/two-lines: mapping does not load" in result.stdout
+    assert f"{mapping}:5:" in result.stdout  # file:line:column of the broken path
+
+
+def test_the_shipped_cases_pass() -> None:
+    result = hub("test-mappings", "--config", "config.example.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS woocommerce-order-to-erp/several-lines" in result.stdout
+
+
+def test_every_shipped_mapping_matches_the_mapping_schema() -> None:
+    schema = json.loads((ROOT / "schemas" / "mapping.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted((ROOT / "mappings").glob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=../schemas/mapping.schema.json")
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(text))]
+        assert not errors, f"{path.name}: {errors}"
+
+
+def test_the_mapping_schema_refuses_unknown_keys() -> None:
+    schema = json.loads((ROOT / "schemas" / "mapping.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not validator.is_valid({"name": "x", "fields": {"a": {"pth": "b"}}})
+    assert validator.is_valid({"name": "x", "fields": {"a": {"expr": "b", "when": "c"}}})
