@@ -59,3 +59,18 @@ def test_built_segments_encode() -> None:
     }
     text = EdifactCodec().encode(tree).decode("latin-1")
     assert "UNH+1+ORDERS:D:96A:UN'BGM+220+727+9'DTM+137:20261120:102'UNT+4+1'" in text
+
+
+def test_reading_qualified_segments_and_elements() -> None:
+    dtms = [["DTM", ["137", "20240129", "102"]], ["DTM", ["35", "20240201", "102"]]]
+    assert call("qualified", dtms, "35") == dtms[1]
+    assert call("qualified", dtms, "2") is None
+    assert call("qualified", ["BGM", "380", "RE-1"], "380") == ["BGM", "380", "RE-1"]
+    groups = [{"NAD": ["NAD", "BY", ["401", "", "9"]]}, {"NAD": ["NAD", "SU", ["409", "", "9"]]}]
+    assert call("qualified_group", groups, "NAD", "SU") == groups[1]
+    assert call("element", dtms[0], 1, 2) == "20240129"
+    assert call("element", ["BGM", "380", "RE-1"], 2) == "RE-1"
+    assert call("element", ["QTY", ["47", "48"]], 1, 2) == "48"
+    assert call("element", ["QTY", ["47", "48"]], 1, 3) is None
+    assert call("element", ["QTY", "47"], 1, 1) == "47"
+    assert call("element", None, 1) is None

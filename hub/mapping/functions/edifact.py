@@ -60,3 +60,70 @@ def compact(items: Any) -> list[Any]:
     if not isinstance(items, list):
         raise FunctionError(f"compact() takes a list, not {type(items).__name__}")
     return [i for i in items if i is not None and i != []]
+
+
+def _qualifier(segment: Any) -> Any:
+    if not isinstance(segment, list) or len(segment) < 2:
+        return None
+    first = segment[1]
+    return first[0] if isinstance(first, list) and first else first
+
+
+@function(
+    "qualified",
+    doc="qualified(body.DTM, '137') -> the DTM segment whose first element/component is 137",
+)
+def qualified(segments: Any, code: Any) -> Any:
+    """The first segment qualified by ``code`` (DTM+137, MOA+77, RFF+ON, NAD+SU), or null."""
+    if segments is None:
+        return None
+    if isinstance(segments, list) and segments and isinstance(segments[0], str):
+        segments = [segments]  # a single segment (the definition allows only one)
+    if not isinstance(segments, list):
+        raise FunctionError(f"qualified() takes a list of segments, not {type(segments).__name__}")
+    wanted = str(code)
+    return next((s for s in segments if _qualifier(s) == wanted), None)
+
+
+@function(
+    "qualified_group",
+    doc="qualified_group(body.SG2, 'NAD', 'SU') -> the SG2 group whose NAD is qualified SU",
+)
+def qualified_group(groups: Any, tag: str, code: Any) -> Any:
+    """The first segment group whose trigger segment ``tag`` is qualified by ``code``, or null."""
+    if groups is None:
+        return None
+    if not isinstance(groups, list):
+        raise FunctionError(
+            f"qualified_group() takes a list of groups, not {type(groups).__name__}"
+        )
+    wanted = str(code)
+    for group in groups:
+        if isinstance(group, dict) and _qualifier(group.get(tag)) == wanted:
+            return group
+    return None
+
+
+@function(
+    "element",
+    doc="element(segment, 1, 2) -> component 2 of data element 1 (null when absent)",
+)
+def element(segment: Any, position: Any, component: Any = None) -> Any:
+    """A data element (or one of its components) from a segment, whatever its shape."""
+    if segment is None:
+        return None
+    if not isinstance(segment, list):
+        raise FunctionError(f"element() takes a segment list, not {type(segment).__name__}")
+    try:
+        index = int(position)
+    except (TypeError, ValueError):
+        raise FunctionError(f"element position {position!r} is not a number") from None
+    if index < 1 or index >= len(segment):
+        return None
+    value = segment[index]
+    if component is None:
+        return value if not isinstance(value, list) else (value[0] if value else None)
+    part = int(component)
+    parts = value if isinstance(value, list) else [value]
+    found = parts[part - 1] if 1 <= part <= len(parts) else None
+    return None if found == "" else found
