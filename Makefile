@@ -28,6 +28,7 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/hub check --config $(CONFIG)
+	$(BIN)/hub test-mappings --config $(CONFIG)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -37,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.codecs
 	$(BIN)/python -m benchmarks.xml_stream
+	$(BIN)/python -m benchmarks.mapping
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

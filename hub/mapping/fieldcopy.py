@@ -1,51 +1,168 @@
-"""The field-copy mapping: a YAML description of the target tree, filled from source paths.
+"""The mapping language: a YAML description of the target tree, filled by expressions.
 
 Each entry under ``fields`` builds one target key::
 
-    order_number: number                       # copy a source path
-    currency: {path: currency, default: EUR}   # with a default
+    order_number: number                       # an expression (a bare path is one)
+    currency: {expr: currency, default: EUR}   # with a default (`path:` is an alias)
     buyer_id: {path: customer_id, required: true}
     sender: {value: SHOP01}                    # a literal
+    vip: {expr: "total > 1000", when: "status == 'completed'"}
     customer: {fields: {...}}                  # a nested object
-    lines: {each: line_items, fields: {...}}   # one object per source list item
+    lines: {each: line_items, where: "quantity > 0", fields: {...}}
 
-Inside ``each``, paths are relative to the current item. A richer language
-replaces this later behind the same :class:`hub.mapping.Mapping` protocol.
+Top level: ``vars`` (named expressions evaluated once per run, in order) and ``split``
+(an expression giving a list: one output per item). The expression language lives in
+:mod:`hub.mapping.expr`; docs/mappings.md describes both. The file keeps its historic
+name: every field-copy mapping is a valid mapping in the language.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigError, MappingError, Problem
+from hub.errors import ConfigError, HubError, MappingError, Problem
 from hub.formats.base import Tree
-from hub.mapping.paths import MISSING, PathSyntaxError, compile_path
+from hub.mapping.expr import (
+    MAX_ITEMS,
+    Env,
+    EvalError,
+    ExprSyntaxError,
+    Scope,
+    compile_expr,
+    parse_expr,
+    truthy,
+)
+from hub.mapping.functions.registry import FunctionError
+from hub.mapping.paths import MISSING
 from hub.yamlsource import Loc, YamlDocument, parse_yaml
 
 __all__ = ["FieldCopyMapping", "load_mapping", "parse_mapping"]
 
-_Rule = Callable[[Tree, dict[str, Any]], None]
-_TOP_KEYS = {"name", "description", "source", "target", "fields"}
-_RULE_KEYS = {"path", "default", "required", "value", "fields", "each"}
+_Rule = Callable[[Scope, dict[str, Any]], None]
+_Eval = Callable[[Scope], Any]
+_TOP_KEYS = {"name", "description", "source", "target", "fields", "vars", "split"}
+_RULE_KEYS = {"path", "expr", "default", "required", "value", "fields", "each", "when", "where"}
+_KIND_HINT = "a rule is one of: a source path, `path`, `value`, `fields`, or `each` + `fields`"
+
+
+class _Run:
+    """The :class:`FunctionContext` of one run: code lists next to the mapping, one clock."""
+
+    __slots__ = ("_dirs", "_now")
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self._dirs = dirs
+        self._now: datetime | None = None
+
+    def codelist(self, name: str) -> Mapping[str, Any]:
+        try:
+            from hub.mapping import codelists
+        except ImportError:  # pragma: no cover - the module ships with the hub
+            raise FunctionError("code lists are not available") from None
+        try:
+            return codelists.load(self._dirs, name)
+        except HubError as exc:
+            raise FunctionError(exc.message) from None
+
+    def now(self) -> datetime:
+        if self._now is None:
+            self._now = datetime.now(UTC)
+        return self._now
 
 
 class FieldCopyMapping:
-    """A compiled field-copy mapping."""
+    """A compiled mapping (the name is historic: it runs the whole mapping language)."""
 
-    def __init__(self, name: str, content_hash: str, source: str, rules: list[_Rule]) -> None:
+    def __init__(
+        self,
+        name: str,
+        content_hash: str,
+        source: str,
+        rules: list[_Rule],
+        *,
+        variables: list[tuple[str, _Eval]] | None = None,
+        split: _Eval | None = None,
+        split_text: str = "",
+        codelist_dirs: list[Path] | None = None,
+    ) -> None:
         self.name = name
         self.content_hash = content_hash
         self.source = source
         self._rules = rules
+        self._vars = variables or []
+        self._split = split
+        self._split_text = split_text
+        self._dirs = codelist_dirs or []
 
-    def apply(self, tree: Tree) -> Tree:
+    @property
+    def splits(self) -> bool:
+        """True when ``split`` is set: :meth:`apply` then returns a list of outputs."""
+        return self._split is not None
+
+    def _root(self, tree: Tree) -> Scope:
+        scope = Scope(tree, None, tree, {}, _Run(self._dirs))
+        for name, evaluate in self._vars:
+            try:
+                value = evaluate(scope)
+            except EvalError as exc:
+                raise MappingError(
+                    f"vars.{name}: {exc}", where=f"{self.source} vars.{name}"
+                ) from None
+            scope.vars[name] = value
+        return scope
+
+    def _build(self, scope: Scope) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for rule in self._rules:
-            rule(tree, out)
+            rule(scope, out)
         return out
+
+    def apply(self, tree: Tree) -> Tree:
+        """The target tree; with ``split``, the list of target trees (one per item)."""
+        if self._split is None:
+            return self._build(self._root(tree))
+        return self.apply_all(tree)
+
+    def apply_all(self, tree: Tree) -> list[Tree]:
+        """Always a list of outputs: one, or one per ``split`` item."""
+        root = self._root(tree)
+        if self._split is None:
+            return [self._build(root)]
+        try:
+            items = self._split(root)
+        except EvalError as exc:
+            raise MappingError(f"split: {exc}", where=f"{self.source} split") from None
+        items = _as_items(items, "split", self._split_text, f"{self.source} split")
+        outputs = []
+        for index, item in enumerate(items):
+            scope = Scope(item, root, tree, root.vars, root.run, index, index, "", self._split_text)
+            outputs.append(self._build(scope))
+        return outputs
+
+
+def _as_items(items: Any, rule_name: str, text: str, where: str) -> list[Any]:
+    if items is MISSING or items is None:
+        return []
+    if not isinstance(items, list):
+        raise MappingError(
+            f"rule {rule_name!r} loops over {text!r}, which is a "
+            f"{type(items).__name__}, not a list",
+            where=where,
+        )
+    if len(items) > MAX_ITEMS:
+        raise MappingError(
+            f"rule {rule_name!r} loops over {len(items)} items of {text!r}; "
+            f"the limit is {MAX_ITEMS}",
+            where=where,
+            hint="split the input into smaller documents",
+        )
+    return items
 
 
 def load_mapping(path: Path) -> FieldCopyMapping:
@@ -74,9 +191,43 @@ class _Compiler:
     def __init__(self, document: YamlDocument) -> None:
         self.doc = document
         self.problems: list[Problem] = list(document.problems)
+        self.variables: list[str] = []
+        self.depth = 0
+        self.base = Path(document.source).parent
+        self.dirs = [self.base / "codelists"]
+        self.codelists: set[str] | None = None
+        try:
+            from hub.mapping import codelists
+
+            self.codelists = codelists.available(self.dirs)
+        except ImportError:  # pragma: no cover - the module ships with the hub
+            self.codelists = None
 
     def fail(self, loc: Loc, message: str, hint: str | None = None) -> None:
         self.problems.append(Problem(message, where=self.doc.where(loc, column=True), hint=hint))
+
+    def fail_at(self, loc: Loc, offset: int, message: str, hint: str | None) -> None:
+        start = self.doc.values.get(loc)
+        where = self.doc.where(loc, column=True)
+        if start is not None:
+            where = f"{self.doc.source}:{start[0]}:{start[1] + offset}"
+        self.problems.append(Problem(message, where=where, hint=hint))
+
+    def expression(self, text: Any, loc: Loc) -> _Eval | None:
+        """Compile the expression at ``loc``; problems are located at their character."""
+        if not isinstance(text, str):
+            self.fail(loc, f"a source path must be a string, not {type(text).__name__}")
+            return None
+        try:
+            node = parse_expr(text)
+        except ExprSyntaxError as exc:
+            self.fail_at(loc, exc.offset, exc.message, exc.hint)
+            return None
+        env = Env(list(self.variables), self.depth, codelist_names=self.codelists)
+        compiled = compile_expr(node, env)
+        for problem in env.problems:
+            self.fail_at(loc, problem.offset, problem.message, problem.hint)
+        return None if env.problems else compiled
 
     def compile(self, content_hash: str) -> FieldCopyMapping:
         data = self.doc.data
@@ -92,21 +243,59 @@ class _Compiler:
         if not isinstance(name, str) or not name:
             self.fail(("name",), "`name` must be a non-empty string")
             name = "?"
+        variables = self.vars(data.get("vars"))
+        split = split_text = None
+        if "split" in data:
+            split_text = data["split"]
+            split = self.expression(split_text, ("split",))
+            self.depth = 1
         fields = data.get("fields")
         if not isinstance(fields, dict) or not fields:
             self.fail(("fields",), "`fields` must map target keys to rules")
             return FieldCopyMapping(name, content_hash, self.doc.source, [])
+        rules = self.fields(fields, ("fields",), "")
+        self.check_target(data.get("target"), fields)
         return FieldCopyMapping(
-            name, content_hash, self.doc.source, self.fields(fields, ("fields",))
+            name,
+            content_hash,
+            self.doc.source,
+            rules,
+            variables=variables,
+            split=split,
+            split_text=str(split_text or ""),
+            codelist_dirs=self.dirs,
         )
 
-    def fields(self, spec: dict[str, Any], loc: Loc) -> list[_Rule]:
-        return [self.rule(str(key), value, (*loc, key)) for key, value in spec.items()]
+    def vars(self, spec: Any) -> list[tuple[str, _Eval]]:
+        if spec is None:
+            return []
+        if not isinstance(spec, dict):
+            self.fail(("vars",), "`vars` must map names to expressions")
+            return []
+        compiled = []
+        for name, text in spec.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                self.fail(("vars", name), f"bad variable name {name!r}", "use letters, digits, _")
+                continue
+            if name in ("root", "parent", "index"):
+                self.fail(("vars", name), f"`${name}` is built in; choose another name")
+                continue
+            evaluate = self.expression(text, ("vars", name))
+            self.variables.append(name)
+            if evaluate is not None:
+                compiled.append((name, evaluate))
+        return compiled
 
-    def rule(self, key: str, spec: Any, loc: Loc) -> _Rule:
+    def fields(self, spec: dict[str, Any], loc: Loc, prefix: str) -> list[_Rule]:
+        return [
+            self.rule(str(key), value, (*loc, key), f"{prefix}.{key}" if prefix else str(key))
+            for key, value in spec.items()
+        ]
+
+    def rule(self, key: str, spec: Any, loc: Loc, rel: str) -> _Rule:
         rule_name = ".".join(str(p) for p in loc[1::2])  # target keys: fields.a.fields.b -> a.b
         if isinstance(spec, str):
-            return self.copy(key, spec, loc, rule_name, default=MISSING, required=False)
+            return self.copy(key, spec, loc, rule_name, rel, default=MISSING, required=False)
         if not isinstance(spec, dict):
             self.fail(loc, f"rule {rule_name!r} must be a source path or a mapping of options")
             return _noop
@@ -117,94 +306,113 @@ class _Compiler:
                     f"unknown rule option {option!r}",
                     "allowed: " + ", ".join(sorted(_RULE_KEYS)),
                 )
-        kinds = [k for k in ("value", "each", "path") if k in spec]
+        kinds = [k for k in ("value", "each", "path", "expr") if k in spec]
         if "fields" in spec and "each" not in spec:
             kinds.append("fields")
         if len(kinds) > 1:
             self.fail(
-                loc,
-                f"rule {rule_name!r} mixes {' and '.join(f'`{k}`' for k in kinds)}",
-                "a rule is one of: a source path, `path`, `value`, `fields`, or `each` + `fields`",
+                loc, f"rule {rule_name!r} mixes {' and '.join(f'`{k}`' for k in kinds)}", _KIND_HINT
             )
             return _noop
-        extras = [k for k in ("default", "required") if k in spec and kinds and "path" not in kinds]
+        extras = [
+            k
+            for k in ("default", "required")
+            if k in spec and kinds and not {"path", "expr"} & set(kinds)
+        ]
         if extras:
             self.fail(
                 (*loc, extras[0]),
                 f"rule {rule_name!r}: `{extras[0]}` only applies to a `path` rule",
             )
+        if "where" in spec and "each" not in spec:
+            self.fail(
+                (*loc, "where"), f"rule {rule_name!r}: `where` only applies to an `each` rule"
+            )
+        when = self.expression(spec["when"], (*loc, "when")) if "when" in spec else None
+        built = self.kind(key, spec, loc, rule_name, rel)
+        if when is None or built is _noop:
+            return built
+        return _guarded(when, built, self.doc.source, rule_name, rel)
+
+    def kind(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
         if "value" in spec:
             literal = spec["value"]
 
-            def set_literal(tree: Tree, out: dict[str, Any]) -> None:
+            def set_literal(scope: Scope, out: dict[str, Any]) -> None:
                 out[key] = literal
 
             return set_literal
         if "each" in spec:
-            return self.each(key, spec, loc, rule_name)
+            return self.each(key, spec, loc, rule_name, rel)
         if "fields" in spec:
             rules = (
-                self.fields(spec["fields"], (*loc, "fields"))
+                self.fields(spec["fields"], (*loc, "fields"), rel)
                 if isinstance(spec["fields"], dict)
                 else self._bad_fields(loc)
             )
 
-            def nested(tree: Tree, out: dict[str, Any]) -> None:
+            def nested(scope: Scope, out: dict[str, Any]) -> None:
                 child: dict[str, Any] = {}
                 for rule in rules:
-                    rule(tree, child)
+                    rule(scope, child)
                 out[key] = child
 
             return nested
-        if "path" in spec:
-            return self.copy(
-                key,
-                spec["path"],
-                (*loc, "path"),
-                rule_name,
-                default=spec.get("default", MISSING),
-                required=bool(spec.get("required", False)),
-            )
-        self.fail(loc, f"rule {rule_name!r} needs one of `path`, `value`, `fields` or `each`")
+        for option in ("path", "expr"):
+            if option in spec:
+                return self.copy(
+                    key,
+                    spec[option],
+                    (*loc, option),
+                    rule_name,
+                    rel,
+                    default=spec.get("default", MISSING),
+                    required=bool(spec.get("required", False)),
+                )
+        self.fail(
+            loc,
+            f"rule {rule_name!r} needs one of `path`, `value`, `fields` or `each`",
+            "`expr` is another name for `path`",
+        )
         return _noop
 
     def _bad_fields(self, loc: Loc) -> list[_Rule]:
         self.fail((*loc, "fields"), "`fields` must map target keys to rules")
         return []
 
-    def reader(self, path: Any, loc: Loc) -> Callable[[Any], Any] | None:
-        if not isinstance(path, str):
-            self.fail(loc, f"a source path must be a string, not {type(path).__name__}")
-            return None
-        try:
-            return compile_path(path)
-        except PathSyntaxError as exc:
-            start = self.doc.values.get(loc)
-            where = self.doc.where(loc, column=True)
-            if start is not None:
-                where = f"{self.doc.source}:{start[0]}:{start[1] + exc.column - 1}"
-            self.problems.append(Problem(str(exc), where=where, hint="write paths like a.b[0].c"))
-            return None
-
     def copy(
-        self, key: str, path: Any, loc: Loc, rule_name: str, *, default: Any, required: bool
+        self,
+        key: str,
+        text: Any,
+        loc: Loc,
+        rule_name: str,
+        rel: str,
+        *,
+        default: Any,
+        required: bool,
     ) -> _Rule:
-        read = self.reader(path, loc)
-        if read is None:
+        evaluate = self.expression(text, loc)
+        if evaluate is None:
             return _noop
         source = self.doc.source
+        where = f"{source} rule {rule_name}"
+        is_path = isinstance(text, str) and _looks_like_path(text)
+        what = f"source path {text!r}" if is_path else f"expression {text!r}"
 
-        def copy_value(tree: Tree, out: dict[str, Any]) -> None:
-            value = read(tree)
+        def copy_value(scope: Scope, out: dict[str, Any]) -> None:
+            try:
+                value = evaluate(scope)
+            except EvalError as exc:
+                raise MappingError(f"{scope.target(rel)}: {exc}", where=where) from None
             if value is MISSING or value is None:
                 if default is not MISSING:
                     out[key] = default
                     return
                 if required:
                     raise MappingError(
-                        f"required field {rule_name!r} has no value: source path {path!r} "
+                        f"required field {scope.target(rel)!r} has no value: {what} "
                         + ("is null" if value is None else "is missing"),
-                        where=f"{source} rule {rule_name}",
+                        where=where,
                         hint="fix the input or give the rule a `default`",
                     )
                 if value is MISSING:
@@ -213,38 +421,110 @@ class _Compiler:
 
         return copy_value
 
-    def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str) -> _Rule:
-        read = self.reader(spec["each"], (*loc, "each"))
+    def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
+        read = self.expression(spec["each"], (*loc, "each"))
         fields = spec.get("fields")
         if not isinstance(fields, dict):
             self.fail(loc, f"rule {rule_name!r}: `each` needs `fields` to build each item")
             return _noop
-        rules = self.fields(fields, (*loc, "fields"))
-        if read is None:
+        self.depth += 1
+        try:
+            where_ = self.expression(spec["where"], (*loc, "where")) if "where" in spec else None
+            rules = self.fields(fields, (*loc, "fields"), "")
+        finally:
+            self.depth -= 1
+        if read is None or ("where" in spec and where_ is None):
             return _noop
-        source, path = self.doc.source, spec["each"]
+        source, text = self.doc.source, str(spec["each"])
+        where = f"{source} rule {rule_name}"
 
-        def each_item(tree: Tree, out: dict[str, Any]) -> None:
-            items = read(tree)
-            if items is MISSING or items is None:
-                out[key] = []
-                return
-            if not isinstance(items, list):
-                raise MappingError(
-                    f"rule {rule_name!r} loops over {path!r}, which is a "
-                    f"{type(items).__name__}, not a list",
-                    where=f"{source} rule {rule_name}",
-                )
-            built = []
-            for item in items:
+        def each_item(scope: Scope, out: dict[str, Any]) -> None:
+            try:
+                found = read(scope)
+            except EvalError as exc:
+                raise MappingError(f"{scope.target(rel)}: {exc}", where=where) from None
+            items = _as_items(found, rule_name, text, where)
+            built: list[dict[str, Any]] = []
+            run, root, variables = scope.run, scope.root, scope.vars
+            for index, item in enumerate(items):
+                inner = Scope(item, scope, root, variables, run, index, len(built), rel, text)
+                if where_ is not None:
+                    try:
+                        keep = truthy(where_(inner))
+                    except EvalError as exc:
+                        raise MappingError(
+                            f"{inner.target('')} (where): {exc}", where=where
+                        ) from None
+                    if not keep:
+                        continue
                 child: dict[str, Any] = {}
                 for rule in rules:
-                    rule(item, child)
+                    rule(inner, child)
                 built.append(child)
             out[key] = built
 
         return each_item
 
+    def check_target(self, target: Any, fields: dict[str, Any]) -> None:
+        if not isinstance(target, dict) or "schema" not in target:
+            return
+        ref = target["schema"]
+        if not isinstance(ref, str) or not ref:
+            self.fail(("target", "schema"), "`schema` must be a path to a JSON Schema file")
+            return
+        path = self.base / ref
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self.fail(
+                ("target", "schema"),
+                f"cannot read target schema {ref}: {exc}",
+                "the path is relative to the mapping file",
+            )
+            return
+        self._walk_schema(fields, schema, ("fields",), ref)
 
-def _noop(tree: Tree, out: dict[str, Any]) -> None:
+    def _walk_schema(self, fields: dict[str, Any], schema: Any, loc: Loc, ref: str) -> None:
+        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+            return
+        props: dict[str, Any] = schema["properties"]
+        for key, spec in fields.items():
+            here = (*loc, key)
+            if key not in props:
+                close = difflib.get_close_matches(str(key), list(props), n=3)
+                name = ".".join(str(p) for p in here[1::2])
+                self.fail(
+                    here,
+                    f"target field {name!r} is not in the target schema {ref}",
+                    ("did you mean " + ", ".join(close) + "?")
+                    if close
+                    else "known: " + ", ".join(props),
+                )
+                continue
+            if isinstance(spec, dict) and isinstance(spec.get("fields"), dict):
+                sub = props[key]
+                if "each" in spec:
+                    sub = sub.get("items") if isinstance(sub, dict) else None
+                self._walk_schema(spec["fields"], sub, (*here, "fields"), ref)
+
+
+def _looks_like_path(text: str) -> bool:
+    return all(ch.isalnum() or ch in "_@$.[]-*" for ch in text)
+
+
+def _guarded(when: _Eval, rule: _Rule, source: str, rule_name: str, rel: str) -> _Rule:
+    def guarded(scope: Scope, out: dict[str, Any]) -> None:
+        try:
+            ok = truthy(when(scope))
+        except EvalError as exc:
+            raise MappingError(
+                f"{scope.target(rel)} (when): {exc}", where=f"{source} rule {rule_name}"
+            ) from None
+        if ok:
+            rule(scope, out)
+
+    return guarded
+
+
+def _noop(scope: Scope, out: dict[str, Any]) -> None:
     return None
