@@ -77,3 +77,19 @@ def lookup(context: FunctionContext, codelist: Any, code: Any, default: Any = _M
         f", ... ({len(known)} in all)" if len(known) > _SHOWN else ""
     )
     raise FunctionError(f"code {key!r} is not in code list {name!r} (known: {shown or 'none'})")
+
+
+@function("get", doc="get(qualified_group(body.SG2, 'NAD', 'SU'), 'NAD') -> that group's NAD")
+def get(value: Any, key: Any) -> Any:
+    """A key of an object or an index of a list from a computed value; null when absent."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get(str(key))
+    if isinstance(value, list):
+        try:
+            index = int(key)
+        except (TypeError, ValueError):
+            raise FunctionError(f"a list index must be a number, not {key!r}") from None
+        return value[index] if -len(value) <= index < len(value) else None
+    raise FunctionError(f"get() reads objects and lists, not {type(value).__name__}")
