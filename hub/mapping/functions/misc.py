@@ -93,3 +93,19 @@ def get(value: Any, key: Any) -> Any:
             raise FunctionError(f"a list index must be a number, not {key!r}") from None
         return value[index] if -len(value) <= index < len(value) else None
     raise FunctionError(f"get() reads objects and lists, not {type(value).__name__}")
+
+
+@function("flatten", doc="flatten(body.SG10[*].SG15) -> every package's line items in one list")
+def flatten(value: Any) -> list[Any]:
+    """One level of nesting removed; nulls dropped (a package without lines)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise FunctionError(f"flatten() takes a list, not {type(value).__name__}")
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, list):
+            out.extend(item)
+        elif item is not None:
+            out.append(item)
+    return out
