@@ -68,14 +68,32 @@ def test_check_passes_on_the_example_config() -> None:
     assert "ok (1 route)" in result.stdout
 
 
-def test_translate_prints_the_erp_order(tmp_path: Path) -> None:
-    result = hub(
-        "translate", "--config", "config.example.yaml", "--route", "shop-orders", str(EXAMPLE_ORDER)
+def test_translate_prints_the_orders_interchange(tmp_path: Path) -> None:
+    from hub.formats import make_codec
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "translate",
+            "-c",
+            "config.example.yaml",
+            str(EXAMPLE_ORDER),
+            "-r",
+            "shop-orders",
+        ],
+        capture_output=True,  # bytes: the interchange is ISO 8859-1 (UNOC)
+        cwd=ROOT,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
-    order = json.loads(result.stdout)
-    assert order["order_number"] == "727"
-    assert len(order["lines"]) == 3
+    tree = make_codec("edifact").decode(result.stdout)  # validated against ORDERS D96A
+    [message] = tree["messages"]
+    assert message["type"] == "ORDERS"
+    assert message["body"]["BGM"] == ["BGM", "220", "727", "9"]
+    assert len(message["body"]["SG25"]) == 3
 
 
 def test_translate_bad_input_names_the_place_on_stderr(tmp_path: Path) -> None:

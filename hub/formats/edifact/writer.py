@@ -39,10 +39,32 @@ _FOLD = str.maketrans(
 
 
 def transliterate(text: str, charset: Charset) -> str:
-    """Best-effort: strip accents and fold ligatures; level A is also upper-cased."""
-    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return folded.upper() if charset.identifier == "UNOA" else folded
+    """Fold only the characters ``charset`` cannot carry: ``Łukasz Wójcik`` -> ``Lukasz
+    Wójcik`` in UNOC (ó is Latin-1), accents stripped and ligatures spelled out; level A
+    is upper-cased as well."""
+    if charset.identifier == "UNOA":
+        text = text.upper()
+    if _fits(text, charset):
+        return text
+    out: list[str] = []
+    for char in text:
+        if _fits(char, charset):
+            out.append(char)
+            continue
+        folded = unicodedata.normalize("NFKD", char.translate(_FOLD))
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        out.append(folded.upper() if charset.identifier == "UNOA" else folded)
+    return "".join(out)
+
+
+def _fits(text: str, charset: Charset) -> bool:
+    if charset.allowed is not None and charset.allowed.search(text):
+        return False
+    try:
+        text.encode(charset.codec)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _Writer:
