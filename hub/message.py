@@ -22,10 +22,11 @@ class MessageStatus(enum.StrEnum):
     RETRYING = "retrying"  # a delivery failed transiently; next attempt is scheduled
     DELIVERED = "delivered"  # every sink has it
     FAILED = "failed"  # dead letter: needs a person
+    SPLIT = "split"  # its mapping split it into new messages, which are delivered instead
 
     @property
     def is_final(self) -> bool:
-        return self in (MessageStatus.DELIVERED, MessageStatus.FAILED)
+        return self in (MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.SPLIT)
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, MessageError, RetriableDeliveryError
-from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
+from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.metrics import HubMetrics
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
@@ -81,6 +82,8 @@ class Processor:
                 mapping_hash=translation.mapping_hash,
             )
             events.extend(translation.events)
+            if translation.parts is not None:
+                return _split(message, translation.parts, output, events)
             body, content_type, extension = output.body, output.content_type, output.extension
         else:
             body = claimed.output
@@ -188,6 +191,33 @@ def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, floa
         log.exception("sink %s raised an unexpected error", delivery.sink)
         return "retry", f"unexpected error in the connector: {exc!r}", None
     return "delivered", receipt.detail, None
+
+
+def _split(
+    message: Message, parts: tuple[bytes, ...], output: StoredOutput, events: list[Event]
+) -> Turn:
+    """The mapping made several outputs: each becomes a message of its own, to deliver."""
+    children = tuple(
+        Message(
+            id=str(uuid.uuid4()),
+            route=message.route,
+            source=f"split:{message.id}",
+            body=part,
+            format=message.format,
+            correlation_key=f"{message.correlation_key or message.id[:8]}#{index}"[:255],
+            content_type=output.content_type,
+            headers={"x-hub-split-from": message.id, "x-hub-split-part": f"{index}/{len(parts)}"},
+        )
+        for index, part in enumerate(parts, 1)
+    )
+    events.append(
+        Event(
+            "split",
+            f"split by {output.mapping_name} into {len(children)} message(s)",
+            data={"ids": [child.id for child in children]},
+        )
+    )
+    return Turn(MessageStatus.SPLIT, output=output, events=tuple(events), children=children)
 
 
 def _failed(

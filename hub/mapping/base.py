@@ -16,6 +16,15 @@ class Mapping(Protocol):
     name: str
     content_hash: str
 
+    @property
+    def splits(self) -> bool:
+        """Whether the mapping makes one output per item of its ``split`` list."""
+        ...
+
     def apply(self, tree: Tree) -> Tree:
         """Build the target tree; raise :class:`hub.errors.MappingError` naming the rule."""
+        ...
+
+    def apply_all(self, tree: Tree) -> list[Tree]:
+        """Every output: one per split item, or a list of one for a mapping without split."""
         ...

@@ -24,6 +24,7 @@ class Translation:
     mapping_name: str | None
     mapping_hash: str | None
     events: tuple[Event, ...]
+    parts: tuple[bytes, ...] | None = None  # a splitting mapping's outputs, one message each
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,11 @@ class Translator:
         if self.input_schema is not None:
             self.input_schema.check(tree)
             step("validated", f"input matches {self.input_schema.path.name}")
+        trees = [tree]
+        splits = self.mapping is not None and self.mapping.splits
         if self.mapping is not None:
             try:
-                tree = self.mapping.apply(tree)
+                trees = self.mapping.apply_all(tree) if splits else [self.mapping.apply(tree)]
             except HubError:
                 raise
             except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
@@ -94,12 +97,16 @@ class Translator:
                 ) from exc
             step("mapped", f"{self.mapping.name} ({self.mapping.content_hash})")
         if self.output_schema is not None:
-            self.output_schema.check(tree)
+            for part in trees:
+                self.output_schema.check(part)
             step("validated", f"output matches {self.output_schema.path.name}")
-        out = self.output_codec.encode(tree)
-        step("encoded", f"{self.output_codec.name}, {len(out)} bytes")
+        outs = [self.output_codec.encode(part) for part in trees]
+        size = sum(len(out) for out in outs)
+        parts = f", {len(outs)} parts" if splits else ""
+        step("encoded", f"{self.output_codec.name}, {size} bytes{parts}")
         return Translation(
-            body=out,
+            body=outs[0] if outs else b"",
+            parts=tuple(outs) if splits else None,
             content_type=self.output_codec.content_type,
             extension=self.output_codec.extension,
             mapping_name=self.mapping.name if self.mapping else None,

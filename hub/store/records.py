@@ -60,6 +60,7 @@ class Turn:
     output: StoredOutput | None = None
     attempts: tuple[SinkAttempt, ...] = ()
     events: tuple[Event, ...] = ()
+    children: tuple[Message, ...] = ()  # SPLIT: new messages, each with its output already made
 
 
 @dataclass(frozen=True)

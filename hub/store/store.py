@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, or_, select, text, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,7 @@ from hub.message import (
 )
 from hub.store.engine import make_engine, resolve_url
 from hub.store.migrate import current_revision, head_revision, upgrade
-from hub.store.records import Claimed, MessageRecord, StoredError, Turn
+from hub.store.records import Claimed, MessageRecord, StoredError, StoredOutput, Turn
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 
 __all__ = ["Store"]
@@ -95,48 +95,9 @@ class Store:
         Once this returns they are safe: a crash after it loses nothing.
         """
         batch = [messages] if isinstance(messages, Message) else list(messages)
-        if not batch:
-            return
-        now = utcnow()
-        with self._tx() as session:
-            session.execute(
-                insert(MessageRow),
-                [
-                    {
-                        "id": m.id,
-                        "route": m.route,
-                        "source": m.source,
-                        "format": m.format,
-                        "correlation_key": m.correlation_key,
-                        "content_type": m.content_type,
-                        "headers": dict(m.headers),
-                        "body": m.body,
-                        "received_at": m.received_at,
-                        "status": MessageStatus.RECEIVED.value,
-                        "attempts": 0,
-                        "next_attempt_at": m.received_at,
-                        "updated_at": now,
-                    }
-                    for m in batch
-                ],
-            )
-            session.execute(
-                insert(DeliveryRow),
-                [
-                    {
-                        "message_id": m.id,
-                        "sink": sink,
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                    }
-                    for m in batch
-                    for sink in sinks
-                ],
-            )
-            session.execute(
-                insert(EventRow),
-                [_event_values(m.id, Event("received", _received_detail(m))) for m in batch],
-            )
+        if batch:
+            with self._tx() as session:
+                _insert_messages(session, batch, sinks)
 
     def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
         """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed."""
@@ -226,12 +187,23 @@ class Store:
             )
         elif turn.status == MessageStatus.DELIVERED:
             values.update(error_stage=None, error_type=None, error_message=None)
+        if turn.children:  # the parts carry the output; the parent keeps its input only
+            for key in ("output", "output_content_type", "output_extension"):
+                values.pop(key, None)
         with self._tx() as session:
             result = session.execute(
                 update(MessageRow)
                 .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
                 .values(**values)
             )
+            if turn.children and result.rowcount == 1:  # type: ignore[attr-defined]
+                sinks = session.scalars(
+                    select(DeliveryRow.sink)
+                    .where(DeliveryRow.message_id == message_id)
+                    .order_by(DeliveryRow.id)
+                ).all()
+                session.execute(delete(DeliveryRow).where(DeliveryRow.message_id == message_id))
+                _insert_messages(session, turn.children, sinks, output=turn.output)
             for attempt in turn.attempts:
                 changes: dict[str, object] = {
                     "status": attempt.status.value,
@@ -370,6 +342,69 @@ def _message(row: MessageRow) -> Message:
         content_type=row.content_type,
         headers=row.headers,
         received_at=row.received_at,
+    )
+
+
+def _insert_messages(
+    session: Session,
+    batch: Sequence[Message],
+    sinks: Sequence[str],
+    output: StoredOutput | None = None,
+) -> None:
+    """Rows for new messages, their pending deliveries and a ``received`` event each.
+
+    With ``output`` (the parts of a split message) each body is also its output, already
+    translated, so the worker only delivers it.
+    """
+    now = utcnow()
+    made: dict[str, object] = {}
+    if output is not None:
+        made = {
+            "output_content_type": output.content_type,
+            "output_extension": output.extension,
+            "mapping_name": output.mapping_name,
+            "mapping_hash": output.mapping_hash,
+        }
+    session.execute(
+        insert(MessageRow),
+        [
+            {
+                "id": m.id,
+                "route": m.route,
+                "source": m.source,
+                "format": m.format,
+                "correlation_key": m.correlation_key,
+                "content_type": m.content_type,
+                "headers": dict(m.headers),
+                "body": m.body,
+                "received_at": m.received_at,
+                "status": MessageStatus.RECEIVED.value,
+                "attempts": 0,
+                "next_attempt_at": m.received_at,
+                "updated_at": now,
+                "output": m.body if output is not None else None,
+                **made,
+            }
+            for m in batch
+        ],
+    )
+    if sinks:
+        session.execute(
+            insert(DeliveryRow),
+            [
+                {
+                    "message_id": m.id,
+                    "sink": sink,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                }
+                for m in batch
+                for sink in sinks
+            ],
+        )
+    session.execute(
+        insert(EventRow),
+        [_event_values(m.id, Event("received", _received_detail(m))) for m in batch],
     )
 
 
