@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hub.mapping.functions.registry import FUNCTIONS, FunctionError, lookup
-from hub.mapping.paths import MISSING, PathSyntaxError, _parse
+from hub.mapping.paths import MISSING, PathSyntaxError, parse_path, step_reader
 
 __all__ = [
     "MAX_ITEMS",
@@ -141,7 +141,7 @@ def _tokens(text: str) -> list[_Tok]:
                 if tail[0] not in ".[":
                     raise ExprSyntaxError(f"unexpected {tail[0]!r}", name_end)
                 try:
-                    steps = _parse("_" + tail)[1:]
+                    steps = parse_path("_" + tail)[1:]
                 except PathSyntaxError as exc:
                     raise ExprSyntaxError(
                         f"bad path {text[pos:rest_end]!r}", name_end + exc.column - 2, _PATH_HINT
@@ -192,7 +192,7 @@ def _wild_path(raw: str, pos: int) -> list[str | int]:
         text = part if number == 0 else "_" + part
         shift = 0 if number == 0 else 1
         try:
-            parsed = _parse(text)
+            parsed = parse_path(text)
         except PathSyntaxError as exc:
             if number == 0 and len(raw) == len(part):
                 raise ExprSyntaxError(str(exc), pos + exc.column - 1, _PATH_HINT) from None
@@ -512,27 +512,7 @@ def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
             return [v for v in found if v is not MISSING]
 
         return every
-    if len(steps) == 1 and isinstance(steps[0], str):
-        key = steps[0]
-
-        def one(node: Any) -> Any:
-            return node.get(key, MISSING) if isinstance(node, dict) else MISSING
-
-        return one
-
-    def read(node: Any) -> Any:
-        for step in steps:
-            if isinstance(step, str):
-                if not isinstance(node, dict) or step not in node:
-                    return MISSING
-                node = node[step]
-            else:
-                if not isinstance(node, list) or not -len(node) <= step < len(node):
-                    return MISSING
-                node = node[step]
-        return node
-
-    return read
+    return step_reader(steps)
 
 
 class _Compiler:

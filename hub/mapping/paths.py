@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MISSING", "PathSyntaxError", "compile_path"]
+__all__ = ["MISSING", "PathSyntaxError", "compile_path", "parse_path", "step_reader"]
 
 
 class _Missing:
@@ -59,10 +59,25 @@ def _parse(path: str) -> list[str | int]:
 
 def compile_path(path: str) -> Callable[[Any], Any]:
     """A reader returning the value at ``path`` or :data:`MISSING`."""
-    steps = _parse(path)
+    return step_reader(parse_path(path))
 
-    def read(tree: Any) -> Any:
-        node = tree
+
+def parse_path(path: str) -> list[str | int]:
+    """``a.b[0].c`` -> ``["a", "b", 0, "c"]``; raises :class:`PathSyntaxError`."""
+    return _parse(path)
+
+
+def step_reader(steps: list[str | int]) -> Callable[[Any], Any]:
+    """A reader following parsed ``steps`` through dicts and lists, or :data:`MISSING`."""
+    if len(steps) == 1 and isinstance(steps[0], str):
+        key = steps[0]
+
+        def one(node: Any) -> Any:
+            return node.get(key, MISSING) if isinstance(node, dict) else MISSING
+
+        return one
+
+    def read(node: Any) -> Any:
         for step in steps:
             if isinstance(step, str):
                 if not isinstance(node, dict) or step not in node:
