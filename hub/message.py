@@ -48,6 +48,7 @@ class Message:
     content_type: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)
+    idempotency_key: str | None = None  # a repeat with the same key on the route is this one
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ class HubMetrics:
             ["route", "reason"],
             registry=r,
         )
+        self.duplicates = Counter(
+            "hub_ingest_duplicates_total",
+            "Submissions recognised by their idempotency key: the first message's id is returned.",
+            ["route"],
+            registry=r,
+        )
         self.delivered = Counter(
             "hub_messages_delivered_total",
             "Messages delivered to every sink.",

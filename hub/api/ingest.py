@@ -22,6 +22,7 @@ router = APIRouter(tags=["ingest"])
 class Accepted(BaseModel):
     id: str
     ids: list[str]  # every message stored: several when the route splits a batch
+    duplicate: bool = False  # seen before (same idempotency key): the first submission's ids
     route: str
     correlation_key: str | None
     status_url: str
@@ -60,7 +61,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
     status_code=202,
     response_model=Accepted,
     responses={
-        200: {"model": Acknowledged, "description": "A ping with no message, acknowledged."},
+        200: {
+            "description": "A ping with no message, acknowledged; or a repeat recognised by "
+            "its idempotency key (`duplicate: true`, the first submission's ids)."
+        },
         400: {"description": "The body is malformed; the error says where."},
         401: {"description": "The source refused the request (e.g. a wrong signature)."},
         404: {"description": "No such route."},
@@ -95,8 +99,10 @@ async def ingest(
     accepted = Accepted(
         id=result.message_id,
         ids=list(result.ids),
+        duplicate=result.duplicate,
         route=route,
         correlation_key=result.correlation_key,
         status_url=url,
     )
-    return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": url})
+    status = 200 if result.duplicate else 202  # a repeat: stored before, nothing new
+    return JSONResponse(accepted.model_dump(), status_code=status, headers={"Location": url})

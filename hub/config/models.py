@@ -11,6 +11,7 @@ __all__ = [
     "ConnectorRef",
     "FormatRef",
     "HubConfig",
+    "IdempotencyConfig",
     "MappingsConfig",
     "RetryConfig",
     "RouteConfig",
@@ -96,6 +97,17 @@ class FormatRef(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class IdempotencyConfig(_Strict):
+    """How a repeated submission is recognised: the same key on the same route is one message."""
+
+    header: str | None = Field(
+        "Idempotency-Key", description="request header carrying the sender's key; null: ignore"
+    )
+    path: str | None = Field(
+        None, description="path in the input document used when the header is absent, e.g. id"
+    )
+
+
 class RouteConfig(_Strict):
     """source -> decode -> validate -> map -> validate -> encode -> sinks."""
 
@@ -108,6 +120,7 @@ class RouteConfig(_Strict):
     correlation: str | None = Field(
         None, description="path in the input document of a business key, e.g. an order number"
     )
+    idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
     mapping: Path | None = None
     output: FormatRef = Field(default_factory=FormatRef)
     sinks: list[SinkRef] = Field(min_length=1)

@@ -104,6 +104,9 @@ class _Builder:
         correlation = None
         if cfg.correlation is not None:
             correlation = self.correlation((*loc, "correlation"), cfg.correlation)
+        idempotency = None
+        if cfg.idempotency.path is not None:
+            idempotency = self.correlation((*loc, "idempotency", "path"), cfg.idempotency.path)
         sinks: dict[str, Sink[Any]] = {}
         for index, ref in enumerate(cfg.sinks):
             sink_loc: Loc = (*loc, "sinks", index)
@@ -133,6 +136,7 @@ class _Builder:
             mapping=mapping,
             correlation=correlation,
             correlation_path=cfg.correlation,
+            idempotency=idempotency,
         )
         return CompiledRoute(
             name=name,

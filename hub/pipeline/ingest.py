@@ -24,6 +24,7 @@ class IngestResult:
     message_id: str | None
     correlation_key: str | None = None
     ids: tuple[str, ...] = ()  # every message stored; several when the route splits
+    duplicate: bool = False  # every message was already there (same idempotency key)
 
 
 class Ingestor:
@@ -58,7 +59,7 @@ class Ingestor:
                 return IngestResult(None)
             try:
                 parts = route.translator.split(inbound.body) if route.split else [inbound.body]
-                keys = [route.translator.inspect(part) for part in parts]
+                inspected = [route.translator.inspect_keys(part) for part in parts]
             except DecodeError as exc:
                 raise InboundRejected(
                     f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
@@ -70,6 +71,8 @@ class Ingestor:
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             raise
+        keys = [correlation for correlation, _ in inspected]
+        given = _header_key(route, request)
         messages = [
             Message(
                 id=str(uuid.uuid4()),
@@ -80,15 +83,36 @@ class Ingestor:
                 correlation_key=key,
                 content_type=inbound.content_type,
                 headers=dict(inbound.headers),
+                idempotency_key=_part_key(given, index, len(parts)) or document_key,
             )
-            for part, key in zip(parts, keys, strict=True)
+            for index, (part, (key, document_key)) in enumerate(zip(parts, inspected, strict=True))
         ]
-        self.store.add(messages, list(route.sinks))  # all or none, in one transaction
-        self.metrics.received.labels(route.name).inc(len(messages))
+        ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+        new = sum(1 for m, stored in zip(messages, ids, strict=True) if m.id == stored)
+        self.metrics.received.labels(route.name).inc(new)
+        if new < len(messages):
+            self.metrics.duplicates.labels(route.name).inc(len(messages) - new)
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
-        self.on_stored()
+        if new:
+            self.on_stored()
         return IngestResult(
-            messages[0].id if messages else None,
+            ids[0] if ids else None,
             keys[0] if keys else None,
-            ids=tuple(m.id for m in messages),
+            ids=tuple(ids),
+            duplicate=bool(messages) and new == 0,
         )
+
+
+def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:
+    header = route.config.idempotency.header
+    if header is None:
+        return None
+    value = request.headers.get(header.lower(), "").strip()
+    return value[:200] or None
+
+
+def _part_key(key: str | None, index: int, parts: int) -> str | None:
+    """One key for a whole batch becomes one key per message in it."""
+    if key is None:
+        return None
+    return key if parts == 1 else f"{key}#{index + 1}"

@@ -39,9 +39,14 @@ class Translator:
     mapping: Mapping | None = None
     correlation: Callable[[Tree], Any] | None = None
     correlation_path: str | None = None
+    idempotency: Callable[[Tree], Any] | None = None  # reads the document's idempotency key
 
     def inspect(self, body: bytes) -> str | None:
-        """Check the body parses and read its correlation key; used at ingest.
+        """Check the body parses and read its correlation key; used at ingest."""
+        return self.inspect_keys(body)[0]
+
+    def inspect_keys(self, body: bytes) -> tuple[str | None, str | None]:
+        """Check the body parses; read its correlation key and idempotency key.
 
         A schema violation found while decoding is not refused here: the message is
         stored and dead-lettered by the worker with every violation, for a person.
@@ -49,8 +54,8 @@ class Translator:
         try:
             tree = self.input_codec.decode(body)
         except SchemaValidationError:
-            return None
-        return self.correlation_key(tree)
+            return None, None
+        return self.correlation_key(tree), _scalar(self.idempotency, tree)
 
     def split(self, body: bytes) -> list[bytes]:
         """One body per message, for formats that batch (an EDIFACT interchange)."""
@@ -61,12 +66,7 @@ class Translator:
         return parts
 
     def correlation_key(self, tree: Tree) -> str | None:
-        if self.correlation is None:
-            return None
-        value = self.correlation(tree)
-        if value is MISSING or value is None or isinstance(value, dict | list):
-            return None
-        return str(value)[:255]
+        return _scalar(self.correlation, tree)
 
     def translate(self, body: bytes) -> Translation:
         events: list[Event] = []
@@ -113,3 +113,13 @@ class Translator:
             mapping_hash=self.mapping.content_hash if self.mapping else None,
             events=tuple(events),
         )
+
+
+def _scalar(reader: Callable[[Tree], Any] | None, tree: Tree) -> str | None:
+    """The text of a plain value at a compiled path, or None (absent, null, object, list)."""
+    if reader is None:
+        return None
+    value = reader(tree)
+    if value is MISSING or value is None or isinstance(value, dict | list):
+        return None
+    return str(value)[:255]

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import MessageNotFound, StoreError, StoreUnavailable
@@ -89,15 +89,43 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, messages: Message | Sequence[Message], sinks: Sequence[str]) -> None:
+    def add(self, messages: Message | Sequence[Message], sinks: Sequence[str]) -> list[str]:
         """Commit received messages and their pending deliveries, all or none.
 
-        Once this returns they are safe: a crash after it loses nothing.
+        Once this returns they are safe: a crash after it loses nothing. Returns the id
+        stored for each message: the earlier message's id when its idempotency key was
+        seen before on the route (nothing new is stored for it).
         """
         batch = [messages] if isinstance(messages, Message) else list(messages)
-        if batch:
-            with self._tx() as session:
-                _insert_messages(session, batch, sinks)
+        for attempt in (1, 2):  # a concurrent twin may commit first: then look again
+            try:
+                with self._tx() as session:
+                    return self._add(session, batch, sinks)
+            except StoreError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _add(self, session: Session, batch: list[Message], sinks: Sequence[str]) -> list[str]:
+        keys = {m.idempotency_key for m in batch if m.idempotency_key}
+        known: dict[str, str] = {}
+        if keys:
+            rows = session.execute(
+                select(MessageRow.idempotency_key, MessageRow.id).where(
+                    MessageRow.route == batch[0].route, MessageRow.idempotency_key.in_(keys)
+                )
+            ).all()
+            known = {key: mid for key, mid in rows if key is not None}
+        fresh: list[Message] = []
+        for m in batch:
+            if m.idempotency_key is None:
+                fresh.append(m)
+            elif m.idempotency_key not in known:
+                known[m.idempotency_key] = m.id
+                fresh.append(m)
+        if fresh:
+            _insert_messages(session, fresh, sinks)
+        return [known[m.idempotency_key] if m.idempotency_key else m.id for m in batch]
 
     def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
         """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed."""
@@ -342,6 +370,7 @@ def _message(row: MessageRow) -> Message:
         content_type=row.content_type,
         headers=row.headers,
         received_at=row.received_at,
+        idempotency_key=row.idempotency_key,
     )
 
 
@@ -383,6 +412,7 @@ def _insert_messages(
                 "next_attempt_at": m.received_at,
                 "updated_at": now,
                 "output": m.body if output is not None else None,
+                "idempotency_key": m.idempotency_key,
                 **made,
             }
             for m in batch

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
+__all__ = ["AuditRow", "Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -79,8 +79,13 @@ class MessageRow(Base):
     error_type: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index("ix_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_messages_due", "status", "next_attempt_at"),
+        # a repeated submission with the same key on the same route is the same message
+        Index("uq_messages_route_idempotency_key", "route", "idempotency_key", unique=True),
+    )
 
 
 class DeliveryRow(Base):
@@ -110,4 +115,18 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     sink: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AuditRow(Base):
+    """Who did what to a message by hand (replay, discard), when and why."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str] = mapped_column(String(36), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
