@@ -7,6 +7,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── ConfigError                 config or mapping files are wrong (load time)
     ├── PluginError                 a connector or codec is unknown or malformed
     ├── RouteNotFound               a request names a route the config lacks
+    ├── StateConflict               the message is not in a state that allows this
     ├── InboundRejected             a source refused a request (bad signature, body)
     ├── MessageError                one message cannot be translated: permanent
     │   ├── DecodeError             bytes are not valid in the input format
@@ -41,6 +42,7 @@ __all__ = [
     "RetriableDeliveryError",
     "RouteNotFound",
     "SchemaValidationError",
+    "StateConflict",
     "StoreError",
     "StoreUnavailable",
 ]
@@ -114,6 +116,12 @@ class PluginError(HubError):
 
 class RouteNotFound(HubError):
     code = "route_not_found"
+
+
+class StateConflict(HubError):
+    """E.g. replaying a message that is not a dead letter."""
+
+    code = "state_conflict"
 
 
 class InboundRejected(HubError):

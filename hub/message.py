@@ -23,10 +23,16 @@ class MessageStatus(enum.StrEnum):
     DELIVERED = "delivered"  # every sink has it
     FAILED = "failed"  # dead letter: needs a person
     SPLIT = "split"  # its mapping split it into new messages, which are delivered instead
+    DISCARDED = "discarded"  # a dead letter a person decided to drop (the audit says why)
 
     @property
     def is_final(self) -> bool:
-        return self in (MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.SPLIT)
+        return self in (
+            MessageStatus.DELIVERED,
+            MessageStatus.FAILED,
+            MessageStatus.SPLIT,
+            MessageStatus.DISCARDED,
+        )
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -11,7 +11,7 @@ from hub.delivery.worker import Worker
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor, build_routes
 from hub.pipeline.reload import MappingWatcher
-from hub.store import Store
+from hub.store import DeadLetters, Store
 
 __all__ = ["Hub"]
 
@@ -40,6 +40,7 @@ class Hub:
             raise
         self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
         self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
+        self.dead_letters = DeadLetters(self.store)
         self.watcher = MappingWatcher(
             loaded, self.routes, self.metrics, self.config.mappings.reload_seconds
         )

@@ -19,6 +19,7 @@ from hub.errors import (
     MessageNotFound,
     PluginError,
     RouteNotFound,
+    StateConflict,
     StoreError,
 )
 
@@ -32,6 +33,8 @@ def status_for(exc: HubError) -> int:
         return exc.status
     if isinstance(exc, RouteNotFound | MessageNotFound):
         return 404
+    if isinstance(exc, StateConflict):
+        return 409
     if isinstance(exc, StoreError):
         return 503
     if isinstance(exc, DecodeError):

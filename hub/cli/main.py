@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hub import __version__
-from hub.cli import formats
+from hub.cli import deadletters, formats
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
@@ -30,6 +30,7 @@ db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
 app.add_typer(messages_app, name="messages")
 app.add_typer(db_app, name="db")
 formats.register(app)
+deadletters.register(app)
 
 ConfigOption = Annotated[
     Path,

@@ -1,8 +1,10 @@
 """The store: messages, deliveries and history in SQLite or PostgreSQL via SQLAlchemy."""
 
+from hub.store.deadletters import DeadLetters, ListFilter, ReplayMode
 from hub.store.records import (
     Claimed,
     MessageRecord,
+    MessageSummary,
     SinkAttempt,
     StoredError,
     StoredOutput,
@@ -12,7 +14,11 @@ from hub.store.store import Store
 
 __all__ = [
     "Claimed",
+    "DeadLetters",
+    "ListFilter",
     "MessageRecord",
+    "MessageSummary",
+    "ReplayMode",
     "SinkAttempt",
     "Store",
     "StoredError",

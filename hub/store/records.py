@@ -7,7 +7,15 @@ from datetime import datetime
 
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, SinkDelivery
 
-__all__ = ["Claimed", "MessageRecord", "SinkAttempt", "StoredError", "StoredOutput", "Turn"]
+__all__ = [
+    "Claimed",
+    "MessageRecord",
+    "MessageSummary",
+    "SinkAttempt",
+    "StoredError",
+    "StoredOutput",
+    "Turn",
+]
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,17 @@ class MessageRecord:
     error: StoredError | None
     deliveries: tuple[SinkDelivery, ...]
     events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class MessageSummary:
+    """One line of a message list (dead letters, say): enough to pick one to look at."""
+
+    id: str
+    route: str
+    status: MessageStatus
+    correlation_key: str | None
+    received_at: datetime
+    updated_at: datetime
+    attempts: int
+    error: StoredError | None

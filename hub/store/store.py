@@ -48,6 +48,10 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One transaction for store modules (dead letters); errors become StoreError."""
+        return self._tx()
+
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         """One transaction; database errors become the hub's own StoreError types."""
@@ -249,7 +253,7 @@ class Store:
                 )
             if turn.events:
                 session.execute(
-                    insert(EventRow), [_event_values(message_id, event) for event in turn.events]
+                    insert(EventRow), [event_values(message_id, event) for event in turn.events]
                 )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -278,7 +282,7 @@ class Store:
                     session.execute(
                         insert(EventRow),
                         [
-                            _event_values(
+                            event_values(
                                 mid, Event("recovered", f"worker {holder} died holding it")
                             )
                             for mid in ids
@@ -434,11 +438,11 @@ def _insert_messages(
         )
     session.execute(
         insert(EventRow),
-        [_event_values(m.id, Event("received", _received_detail(m))) for m in batch],
+        [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
     )
 
 
-def _event_values(message_id: str, event: Event) -> dict[str, object]:
+def event_values(message_id: str, event: Event) -> dict[str, object]:
     return {
         "message_id": message_id,
         "at": event.at,

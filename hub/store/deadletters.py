@@ -1,0 +1,180 @@
+"""Dead letters: find them, replay them, discard them; every hand-made change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from hub.errors import HubError, MessageNotFound, StateConflict
+from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
+from hub.store.records import MessageSummary, StoredError
+from hub.store.store import Store, event_values
+from hub.store.tables import AuditRow, DeliveryRow, EventRow, MessageRow
+
+__all__ = ["DeadLetters", "ListFilter", "ReplayMode"]
+
+ReplayMode = Literal["current", "original"]
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: MessageStatus | None = MessageStatus.FAILED
+    route: str | None = None
+    error_type: str | None = None
+    correlation_key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+class DeadLetters:
+    """Operations on failed messages, over a :class:`Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def find(self, where: ListFilter) -> list[MessageSummary]:
+        query = select(MessageRow).order_by(MessageRow.seq.desc()).limit(where.limit)
+        if where.status is not None:
+            query = query.where(MessageRow.status == where.status.value)
+        if where.route is not None:
+            query = query.where(MessageRow.route == where.route)
+        if where.error_type is not None:
+            query = query.where(MessageRow.error_type == where.error_type)
+        if where.correlation_key is not None:
+            query = query.where(MessageRow.correlation_key == where.correlation_key)
+        if where.since is not None:
+            query = query.where(MessageRow.received_at >= where.since)
+        if where.until is not None:
+            query = query.where(MessageRow.received_at < where.until)
+        with self.store.transaction() as session:
+            return [
+                MessageSummary(
+                    id=row.id,
+                    route=row.route,
+                    status=MessageStatus(row.status),
+                    correlation_key=row.correlation_key,
+                    received_at=row.received_at,
+                    updated_at=row.updated_at,
+                    attempts=row.attempts,
+                    error=StoredError(
+                        row.error_stage or "", row.error_type or "", row.error_message or ""
+                    )
+                    if row.error_type
+                    else None,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def replay(self, message_id: str, *, actor: str, reason: str, mode: ReplayMode) -> None:
+        """Send a dead letter through again: ``current`` translates it again with today's
+        mapping and config; ``original`` re-delivers the output it was translated to.
+        Sinks that already have it are not sent it again."""
+        now = utcnow()
+        with self.store.transaction() as session:
+            row = self._failed(session, message_id, "replay")
+            retranslate = mode == "current" or row.output is None
+            values: dict[str, object] = {
+                "status": MessageStatus.RECEIVED.value,
+                "next_attempt_at": now,
+                "claimed_by": None,
+                "lease_expires_at": None,
+                "error_stage": None,
+                "error_type": None,
+                "error_message": None,
+                "updated_at": now,
+            }
+            if retranslate:
+                values.update(output=None, output_content_type=None, output_extension=None)
+            session.execute(update(MessageRow).where(MessageRow.id == message_id).values(**values))
+            session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.message_id == message_id,
+                    DeliveryRow.status != DeliveryStatus.DELIVERED.value,
+                )
+                .values(status=DeliveryStatus.PENDING.value)
+            )
+            detail = (
+                f"replayed by {actor} "
+                + (
+                    "with the current mapping and config"
+                    if retranslate
+                    else "with its original output"
+                )
+                + (f": {reason}" if reason else "")
+            )
+            self._record(session, message_id, actor, "replay", reason, detail, {"mode": mode})
+
+    def discard(self, message_id: str, *, actor: str, reason: str) -> None:
+        """Drop a dead letter for good; the reason is required and kept in the audit trail."""
+        if not reason.strip():
+            raise HubError("a discard needs a reason", hint="say why, e.g. --reason 'sent by fax'")
+        now = utcnow()
+        with self.store.transaction() as session:
+            self._failed(session, message_id, "discard")
+            session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_id)
+                .values(status=MessageStatus.DISCARDED.value, updated_at=now)
+            )
+            self._record(
+                session,
+                message_id,
+                actor,
+                "discard",
+                reason,
+                f"discarded by {actor}: {reason}",
+                None,
+            )
+
+    def audit(self, message_id: str) -> list[dict[str, object]]:
+        with self.store.transaction() as session:
+            rows = session.scalars(
+                select(AuditRow).where(AuditRow.message_id == message_id).order_by(AuditRow.id)
+            )
+            return [
+                {
+                    "at": r.at,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "reason": r.reason,
+                    "data": r.data,
+                }
+                for r in rows
+            ]
+
+    @staticmethod
+    def _failed(session: Session, message_id: str, action: str) -> MessageRow:
+        row = session.scalars(select(MessageRow).where(MessageRow.id == message_id)).first()
+        if row is None:
+            raise MessageNotFound(f"no message with id {message_id!r}")
+        if row.status != MessageStatus.FAILED.value:
+            raise StateConflict(
+                f"message {message_id} is {row.status}, not failed: only dead letters can be "
+                f"{action}ed",
+                hint="list them with `hub dead-letters list`",
+            )
+        return row
+
+    @staticmethod
+    def _record(
+        session: Session,
+        message_id: str,
+        actor: str,
+        action: str,
+        reason: str,
+        detail: str,
+        data: dict[str, object] | None,
+    ) -> None:
+        now = utcnow()
+        session.execute(
+            insert(AuditRow).values(
+                at=now, actor=actor, action=action, message_id=message_id, reason=reason, data=data
+            )
+        )
+        session.execute(insert(EventRow), [event_values(message_id, Event(action, detail, at=now))])

@@ -1,0 +1,142 @@
+"""A partner refuses (400): dead letter after one attempt; fixed, a replay delivers it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hub.api import create_app
+from hub.runtime import Hub
+from hub.sdk import InboundRequest
+from tests.configs import EXAMPLE_ORDER, demo_config, write_config
+from tests.peers import Reply, http_peer, serve_app
+
+
+def wait(client: httpx.Client, message_id: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = client.get(f"/messages/{message_id}").json()
+        if body["status"] == status:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{message_id} stayed {body.get('status')}")
+
+
+def test_refused_then_replayed_and_discarded(tmp_path: Path) -> None:
+    with http_peer() as peer:
+        peer.default = Reply(400, body=b'{"error": "unknown customer 26"}')
+        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
+        hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path, sinks=sinks)))
+        with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+            order = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+            first = client.post("/ingest/shop-orders", json=order).json()["id"]
+            order["id"], order["number"] = 728, "728"
+            second = client.post("/ingest/shop-orders", json=order).json()["id"]
+            wait(client, first, "failed")
+            wait(client, second, "failed")
+            assert len(peer.received) == 2  # one attempt each: a 400 is not retried
+
+            listed = client.get("/dead-letters", params={"route": "shop-orders"}).json()
+            assert [m["id"] for m in listed] == [second, first]
+            assert listed[0]["error"]["type"] == "delivery_fatal"
+            assert "unknown customer 26" in listed[0]["error"]["message"]
+            only = client.get("/dead-letters", params={"correlation_key": "727"}).json()
+            assert [m["id"] for m in only] == [first]
+
+            peer.default = Reply(201)  # the partner fixed its customer table
+            replay = client.post(
+                f"/messages/{first}/replay",
+                json={"mode": "original", "reason": "customer created"},
+                headers={"X-Hub-Actor": "alice"},
+            )
+            assert replay.status_code == 200, replay.text
+            delivered = wait(client, first, "delivered")
+            kinds = [e["kind"] for e in delivered["events"]]
+            assert kinds[-3:] == ["replay", "attempt", "delivered"]
+            assert "encoded" not in kinds[kinds.index("replay") :]  # original output resent
+            assert peer.received[-1].headers["idempotency-key"] == f"{first}:partner"
+
+            again = client.post(f"/messages/{first}/replay", json={})
+            assert again.status_code == 409
+            assert "not failed" in again.json()["error"]["message"]
+
+            assert (
+                client.post(f"/messages/{second}/discard", json={"reason": ""}).status_code == 422
+            )
+            dropped = client.post(
+                f"/messages/{second}/discard",
+                json={"reason": "order cancelled by phone"},
+                headers={"X-Hub-Actor": "bob"},
+            )
+            assert dropped.status_code == 200
+            assert client.get(f"/messages/{second}").json()["status"] == "discarded"
+            assert client.get("/dead-letters").json() == []
+
+            trail = client.get(f"/messages/{first}/audit").json()
+            assert [(a["actor"], a["action"], a["reason"]) for a in trail] == [
+                ("alice", "replay", "customer created")
+            ]
+            assert client.get(f"/messages/{second}/audit").json()[0]["actor"] == "bob"
+            assert client.post("/messages/nope/replay", json={}).status_code == 404
+
+
+def test_replay_with_the_current_mapping_translates_again(tmp_path: Path) -> None:
+    order = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+    order["currency"] = "euro"  # the input schema wants ISO 4217: a dead letter at `validate`
+    hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path)))
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        message_id = client.post("/ingest/shop-orders", json=order).json()["id"]
+        failed = wait(client, message_id, "failed")
+        assert failed["error"]["stage"] == "validate"
+        # An admin relaxes the route (here: drops the input schema) and replays.
+        route = hub.routes["shop-orders"]
+        route.translator = route.translator.__class__(
+            **{**route.translator.__dict__, "input_schema": None, "output_schema": None}
+        )
+        client.post(f"/messages/{message_id}/replay", json={"mode": "current"})
+        done = wait(client, message_id, "delivered")
+        assert "mapped" in [e["kind"] for e in done["events"]]
+        output = client.get(f"/messages/{message_id}/output").json()
+        assert output["currency"] == "euro"
+
+
+def test_the_cli_lists_replays_and_discards(tmp_path: Path) -> None:
+    from tests.integration.test_cli import hub as cli
+
+    with http_peer() as peer:
+        peer.default = Reply(422, body=b"bad")
+        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
+        config = write_config(tmp_path, demo_config(tmp_path, sinks=sinks))
+        running = Hub.from_file(config)
+        try:
+            ids = []
+            for number in ("1", "2"):
+                order = EXAMPLE_ORDER.read_text(encoding="utf-8")
+                body = order.replace('"number": "727"', f'"number": "{number}"').encode()
+                result = running.ingestor.ingest(InboundRequest(route="shop-orders", body=body))
+                ids.append(result.message_id)
+            while running.worker.run_once():
+                pass
+        finally:
+            running.close()
+        listed = cli("dead-letters", "list", "--config", str(config))
+        assert listed.returncode == 0, listed.stderr
+        lines = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert [line["correlation_key"] for line in lines] == ["2", "1"]
+        assert lines[0]["error"].startswith("deliver/delivery_fatal: partner: HTTP 422")
+        done = cli("dead-letters", "replay", ids[0], "--config", str(config), "--reason", "fixed")
+        assert done.returncode == 0, done.stderr
+        missing = cli("dead-letters", "discard", ids[1], "--config", str(config))
+        assert missing.returncode == 2  # --reason is required
+        gone = cli("dead-letters", "discard", ids[1], "--reason", "dup", "--config", str(config))
+        assert gone.returncode == 0, gone.stderr
+        twice = cli("dead-letters", "discard", ids[1], "--reason", "dup", "--config", str(config))
+        assert twice.returncode == 1
+        assert "is discarded, not failed" in twice.stderr
+        left = cli("dead-letters", "list", "--config", str(config), "--status", "received")
+        assert [json.loads(line)["id"] for line in left.stdout.splitlines()] == [ids[0]]
