@@ -20,22 +20,19 @@ class HubProcess:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20) -> HubProcess:
+    def start(self, timeout: float = 20, command: str = "run") -> HubProcess:
+        args = ["--port", str(self.port)] if command == "run" else []
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "hub",
-                    "run",
-                    "--config",
-                    str(self.config),
-                    "--port",
-                    str(self.port),
-                ],
+                [sys.executable, "-m", "hub", command, "--config", str(self.config), *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        if command != "run":
+            time.sleep(1.0)  # no HTTP port to poll; give it a moment, then check it lives
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub {command} exited early:\n{self.log.read_text()}")
+            return self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -93,6 +93,29 @@ def run(
 
 @app.command()
 @handle_errors
+def worker(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Run the delivery worker without the API; on PostgreSQL, run as many as you need."""
+    import signal
+    import threading
+
+    from hub.runtime import Hub
+
+    hub = Hub.from_file(config)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    hub.start()
+    typer.echo(f"worker {hub.worker.identity}: {len(hub.routes)} route(s); Ctrl-C stops", err=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        hub.close()
+    typer.echo("worker stopped", err=True)
+
+
+@app.command()
+@handle_errors
 def translate(
     input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="the input document")],
     route: Annotated[str, typer.Option("--route", "-r", help="the route whose pipeline to use")],

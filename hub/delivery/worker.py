@@ -16,6 +16,7 @@ from hub.errors import StoreError
 from hub.message import utcnow
 from hub.metrics import HubMetrics
 from hub.store import Store
+from hub.store.notify import Listener
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -47,8 +48,12 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._listener: Listener | None = None  # PostgreSQL: woken by NOTIFY, not only polls
 
     def start(self) -> None:
+        if self.store.is_postgres:
+            self._listener = Listener(self.store.engine, self.wake)
+            self._listener.start()
         freed = self.store.recover_leases(lambda holder: holder_is_dead(holder, self.identity))
         if freed:
             log.warning("recovered %d message(s) from crashed workers on this host", len(freed))
@@ -63,6 +68,9 @@ class Worker:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
         self._stop.set()
         self._wake.set()
         for thread in self._threads:

@@ -23,6 +23,7 @@ from hub.message import (
 )
 from hub.store.engine import make_engine, resolve_url
 from hub.store.migrate import current_revision, head_revision, upgrade
+from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, StoredError, StoredOutput, Turn
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 
@@ -41,7 +42,8 @@ class Store:
     def _setup(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._skip_locked = engine.dialect.name == "postgresql"
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._skip_locked = self.is_postgres
         # SQLite has one writer at a time. Queueing on a lock here is fair and fast;
         # left to SQLite's busy handler, losers sleep with back-off (p99 near a second).
         self._lock: AbstractContextManager[object] = (
@@ -129,6 +131,8 @@ class Store:
                 fresh.append(m)
         if fresh:
             _insert_messages(session, fresh, sinks)
+            if self.is_postgres:
+                notify(session)
         return [known[m.idempotency_key] if m.idempotency_key else m.id for m in batch]
 
     def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
