@@ -84,6 +84,9 @@ class HttpSink(Sink[HttpSinkOptions]):
 
     def deliver(self, delivery: Delivery) -> Receipt:
         url = self.options.url
+        timeout = self.options.timeout_seconds
+        if delivery.timeout is not None:
+            timeout = min(timeout, delivery.timeout)
         try:
             response = self.client.request(
                 self.options.method,
@@ -95,10 +98,11 @@ class HttpSink(Sink[HttpSinkOptions]):
                     "X-Hub-Message-Id": delivery.message_id,
                     "X-Hub-Attempt": str(delivery.attempt),
                 },
+                timeout=timeout,
             )
         except httpx.TimeoutException as exc:
             raise RetriableDeliveryError(
-                f"{url} timed out after {self.options.timeout_seconds}s ({type(exc).__name__})"
+                f"{url} timed out after {timeout}s ({type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
             raise RetriableDeliveryError(

@@ -74,6 +74,12 @@ class RetryConfig(_Strict):
     max_delay_seconds: float = Field(300.0, ge=0)
     multiplier: float = Field(2.0, ge=1)
     jitter: float = Field(0.2, ge=0, le=1)
+    max_age_seconds: float = Field(
+        3 * 86400, gt=0, description="give up on a message this long after it was received"
+    )
+    attempt_timeout_seconds: float | None = Field(
+        None, gt=0, description="at most this long per delivery attempt (sinks that wait honour it)"
+    )
 
 
 class ConnectorRef(_Strict):

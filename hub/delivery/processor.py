@@ -118,6 +118,7 @@ class Processor:
                 correlation_key=message.correlation_key,
                 idempotency_key=f"{message.id}:{sink_name}",
                 attempt=number,
+                timeout=route.retry.attempt_timeout,
             )
             started = time.perf_counter()
             outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
@@ -146,14 +147,17 @@ class Processor:
             error = StoredError("deliver", "delivery_fatal", "; ".join(fatal))
             return _failed(error, None, output, events, attempts)
         if waiting:
+            age = (utcnow() - message.received_at).total_seconds()
             delay = route.retry.delay(
-                claimed.attempts + 1, max(retry_after) if retry_after else None
+                claimed.attempts + 1, max(retry_after) if retry_after else None, age
             )
             if delay is None:
                 error = StoredError(
                     "deliver",
                     "retries_exhausted",
-                    f"gave up after {claimed.attempts + 1} attempts: " + "; ".join(waiting),
+                    f"gave up after {claimed.attempts + 1} attempts over {age:.0f}s "
+                    f"(max_attempts {route.retry.max_attempts}, max_age_seconds "
+                    f"{route.retry.max_age:.0f}): " + "; ".join(waiting),
                 )
                 return _failed(error, None, output, events, attempts)
             when = utcnow() + timedelta(seconds=delay)

@@ -20,6 +20,8 @@ class RetryPolicy:
     max_delay: float = 300.0
     multiplier: float = 2.0
     jitter: float = 0.2
+    max_age: float = 3 * 86400.0
+    attempt_timeout: float | None = None
 
     @classmethod
     def from_config(cls, config: RetryConfig) -> RetryPolicy:
@@ -29,10 +31,15 @@ class RetryPolicy:
             max_delay=config.max_delay_seconds,
             multiplier=config.multiplier,
             jitter=config.jitter,
+            max_age=config.max_age_seconds,
+            attempt_timeout=config.attempt_timeout_seconds,
         )
 
-    def delay(self, attempts: int, retry_after: float | None = None) -> float | None:
-        """Seconds to wait after ``attempts`` failed attempts, or None to give up."""
+    def delay(
+        self, attempts: int, retry_after: float | None = None, age: float = 0.0
+    ) -> float | None:
+        """Seconds to wait after ``attempts`` failed attempts of a message ``age`` seconds
+        old, or None to give up (too many attempts, or the next one would be too late)."""
         if attempts >= self.max_attempts:
             return None
         base = self._backoff(max(0, attempts - 1))
@@ -40,7 +47,8 @@ class RetryPolicy:
         wait = base + random.uniform(-spread, spread)  # noqa: S311 - jitter, not security
         if retry_after is not None:
             wait = max(wait, retry_after)
-        return max(0.0, min(wait, self.max_delay))
+        wait = max(0.0, min(wait, self.max_delay))
+        return None if age + wait > self.max_age else wait
 
     def _backoff(self, exponent: int) -> float:
         """initial * multiplier**exponent, capped at max_delay without overflowing."""

@@ -97,6 +97,7 @@ class Delivery:
     correlation_key: str | None
     idempotency_key: str  # stable per message and sink: peers may drop duplicates by it
     attempt: int = 1
+    timeout: float | None = None  # seconds this attempt may take, from the route's retry policy
 
 
 @dataclass(frozen=True)

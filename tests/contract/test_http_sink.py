@@ -146,6 +146,20 @@ def test_timeout_is_retriable(silent_port: int) -> None:
     assert time.monotonic() - started < 3
 
 
+def test_the_routes_attempt_timeout_caps_the_sinks_own(silent_port: int) -> None:
+    sink = HttpSink(
+        "partner",
+        HttpSinkOptions(url=f"http://127.0.0.1:{silent_port}/orders", timeout_seconds=60),
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(RetriableDeliveryError, match=r"timed out after 0\.3s"):
+            sink.deliver(make_delivery(timeout=0.3))
+    finally:
+        sink.close()
+    assert time.monotonic() - started < 5
+
+
 def test_connection_refused_is_retriable(closed_port: int) -> None:
     sink = HttpSink("partner", HttpSinkOptions(url=f"http://127.0.0.1:{closed_port}/x"))
     try:

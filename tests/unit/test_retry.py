@@ -142,3 +142,10 @@ def test_policy_is_immutable() -> None:
     policy = RetryPolicy()
     with pytest.raises(AttributeError):
         policy.max_attempts = 1  # type: ignore[misc]
+
+
+def test_a_message_too_old_for_the_next_attempt_is_given_up() -> None:
+    policy = RetryPolicy(max_attempts=100, initial_delay=10, max_delay=10, jitter=0, max_age=60)
+    assert policy.delay(1, age=0) == 10
+    assert policy.delay(1, age=50) == 10
+    assert policy.delay(1, age=51) is None  # 51 + 10 > 60
