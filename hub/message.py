@@ -55,6 +55,7 @@ class Message:
     headers: Mapping[str, str] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)
     idempotency_key: str | None = None  # a repeat with the same key on the route is this one
+    ordering_key: str | None = None  # same key on the route: delivered in ingest order
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,9 @@ class RouteConfig(_Strict):
         None, description="path in the input document of a business key, e.g. an order number"
     )
     idempotency: IdempotencyConfig = Field(default_factory=IdempotencyConfig)
+    ordering: str | None = Field(
+        None, description="path of a key (an order number): same key, delivered in ingest order"
+    )
     mapping: Path | None = None
     output: FormatRef = Field(default_factory=FormatRef)
     sinks: list[SinkRef] = Field(min_length=1)

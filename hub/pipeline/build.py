@@ -104,6 +104,9 @@ class _Builder:
         correlation = None
         if cfg.correlation is not None:
             correlation = self.correlation((*loc, "correlation"), cfg.correlation)
+        ordering = None
+        if cfg.ordering is not None:
+            ordering = self.correlation((*loc, "ordering"), cfg.ordering)
         idempotency = None
         if cfg.idempotency.path is not None:
             idempotency = self.correlation((*loc, "idempotency", "path"), cfg.idempotency.path)
@@ -137,6 +140,7 @@ class _Builder:
             correlation=correlation,
             correlation_path=cfg.correlation,
             idempotency=idempotency,
+            ordering=ordering,
         )
         return CompiledRoute(
             name=name,

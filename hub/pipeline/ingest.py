@@ -71,7 +71,7 @@ class Ingestor:
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             raise
-        keys = [correlation for correlation, _ in inspected]
+        keys = [correlation for correlation, _, _ in inspected]
         given = _header_key(route, request)
         messages = [
             Message(
@@ -84,8 +84,11 @@ class Ingestor:
                 content_type=inbound.content_type,
                 headers=dict(inbound.headers),
                 idempotency_key=_part_key(given, index, len(parts)) or document_key,
+                ordering_key=ordering_key,
             )
-            for index, (part, (key, document_key)) in enumerate(zip(parts, inspected, strict=True))
+            for index, (part, (key, document_key, ordering_key)) in enumerate(
+                zip(parts, inspected, strict=True)
+            )
         ]
         ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
         new = sum(1 for m, stored in zip(messages, ids, strict=True) if m.id == stored)

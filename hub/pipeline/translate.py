@@ -40,13 +40,14 @@ class Translator:
     correlation: Callable[[Tree], Any] | None = None
     correlation_path: str | None = None
     idempotency: Callable[[Tree], Any] | None = None  # reads the document's idempotency key
+    ordering: Callable[[Tree], Any] | None = None  # reads the document's ordering key
 
     def inspect(self, body: bytes) -> str | None:
         """Check the body parses and read its correlation key; used at ingest."""
         return self.inspect_keys(body)[0]
 
-    def inspect_keys(self, body: bytes) -> tuple[str | None, str | None]:
-        """Check the body parses; read its correlation key and idempotency key.
+    def inspect_keys(self, body: bytes) -> tuple[str | None, str | None, str | None]:
+        """Check the body parses; read its correlation, idempotency and ordering keys.
 
         A schema violation found while decoding is not refused here: the message is
         stored and dead-lettered by the worker with every violation, for a person.
@@ -54,8 +55,12 @@ class Translator:
         try:
             tree = self.input_codec.decode(body)
         except SchemaValidationError:
-            return None, None
-        return self.correlation_key(tree), _scalar(self.idempotency, tree)
+            return None, None, None
+        return (
+            self.correlation_key(tree),
+            _scalar(self.idempotency, tree),
+            _scalar(self.ordering, tree),
+        )
 
     def split(self, body: bytes) -> list[bytes]:
         """One body per message, for formats that batch (an EDIFACT interchange)."""

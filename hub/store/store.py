@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from hub.errors import MessageNotFound, StoreError, StoreUnavailable
 from hub.message import (
@@ -140,10 +140,22 @@ class Store:
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
         free = or_(MessageRow.lease_expires_at.is_(None), MessageRow.lease_expires_at < now)
+        earlier = aliased(MessageRow)
+        in_turn = or_(  # nothing earlier with the same ordering key is still open
+            MessageRow.ordering_key.is_(None),
+            ~exists().where(
+                earlier.route == MessageRow.route,
+                earlier.ordering_key == MessageRow.ordering_key,
+                earlier.seq < MessageRow.seq,
+                earlier.status.in_(_OPEN),
+            ),
+        )
         with self._tx() as session:
             query = (
                 select(MessageRow)
-                .where(MessageRow.status.in_(_OPEN), MessageRow.next_attempt_at <= now, free)
+                .where(
+                    MessageRow.status.in_(_OPEN), MessageRow.next_attempt_at <= now, free, in_turn
+                )
                 .order_by(MessageRow.seq)
                 .limit(limit)
             )
@@ -379,6 +391,7 @@ def _message(row: MessageRow) -> Message:
         headers=row.headers,
         received_at=row.received_at,
         idempotency_key=row.idempotency_key,
+        ordering_key=row.ordering_key,
     )
 
 
@@ -421,6 +434,7 @@ def _insert_messages(
                 "updated_at": now,
                 "output": m.body if output is not None else None,
                 "idempotency_key": m.idempotency_key,
+                "ordering_key": m.ordering_key,
                 **made,
             }
             for m in batch

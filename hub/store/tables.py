@@ -80,11 +80,13 @@ class MessageRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    ordering_key: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         Index("ix_messages_due", "status", "next_attempt_at"),
         # a repeated submission with the same key on the same route is the same message
         Index("uq_messages_route_idempotency_key", "route", "idempotency_key", unique=True),
+        Index("ix_messages_ordering", "route", "ordering_key", "seq"),
     )
 
 
