@@ -34,6 +34,11 @@ class HubMetrics:
             ["route"],
             registry=r,
         )
+        self.purged = Counter(
+            "hub_messages_purged_total",
+            "Finished messages deleted by the retention job.",
+            registry=r,
+        )
         self.delivered = Counter(
             "hub_messages_delivered_total",
             "Messages delivered to every sink.",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hub.config import LoadedConfig, load_config
+from hub.delivery.retention import RetentionJob
 from hub.delivery.worker import Worker
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor, build_routes
@@ -41,6 +42,7 @@ class Hub:
         self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
         self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
         self.dead_letters = DeadLetters(self.store)
+        self.retention = RetentionJob(self.store, self.config.store.retention, self.metrics)
         self.watcher = MappingWatcher(
             loaded, self.routes, self.metrics, self.config.mappings.reload_seconds
         )
@@ -53,6 +55,7 @@ class Hub:
     def start(self) -> None:
         self.watcher.start()
         if self.config.worker.enabled and not self._started:
+            self.retention.start()
             self.worker.start()
             self._started = True
             log.info(
@@ -63,6 +66,7 @@ class Hub:
 
     def close(self) -> None:
         self.watcher.stop()
+        self.retention.stop()
         if self._started:
             self.worker.stop()
             self._started = False

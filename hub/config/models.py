@@ -37,12 +37,23 @@ class ServerConfig(_Strict):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
 
 
+class RetentionConfig(_Strict):
+    """Finished messages are purged after a while; dead letters stay until a person acts."""
+
+    finished_days: float = Field(
+        30, gt=0, description="purge delivered, split and discarded messages older than this"
+    )
+    interval_seconds: float = Field(3600, gt=0, description="how often the purge job runs")
+    enabled: bool = True
+
+
 class StoreConfig(_Strict):
     """Any SQLAlchemy URL; relative SQLite paths are relative to the config file."""
 
     url: str = "sqlite:///var/hub.db"
     auto_migrate: bool = True
     echo: bool = False
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
 
 class WorkerConfig(_Strict):

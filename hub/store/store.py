@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, exists, func, insert, or_, select, text, update
@@ -272,6 +272,26 @@ class Store:
                     insert(EventRow), [event_values(message_id, event) for event in turn.events]
                 )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def purge(self, older_than: datetime) -> int:
+        """Delete finished messages (delivered, split, discarded) last changed before
+        ``older_than``, with their deliveries and events; dead letters are never purged."""
+        finished = (
+            MessageStatus.DELIVERED.value,
+            MessageStatus.SPLIT.value,
+            MessageStatus.DISCARDED.value,
+        )
+        with self._tx() as session:
+            ids = select(MessageRow.id).where(
+                MessageRow.status.in_(finished), MessageRow.updated_at < older_than
+            )
+            gone = list(session.scalars(ids))
+            for chunk in range(0, len(gone), 500):
+                batch = gone[chunk : chunk + 500]
+                session.execute(delete(EventRow).where(EventRow.message_id.in_(batch)))
+                session.execute(delete(DeliveryRow).where(DeliveryRow.message_id.in_(batch)))
+                session.execute(delete(MessageRow).where(MessageRow.id.in_(batch)))
+            return len(gone)
 
     def recover_leases(self, holder_is_dead: Callable[[str], bool]) -> list[str]:
         """Free the leases of workers known to be dead, without waiting for expiry.
