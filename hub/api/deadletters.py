@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.errors import HubError
 from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.store import ListFilter, ReplayMode
@@ -107,3 +108,30 @@ async def discard(
 async def audit(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> list[dict[str, Any]]:
     """Every replay and discard of the message: who, when, why."""
     return await run_in_threadpool(hub.dead_letters.audit, message_id)
+
+
+class BulkReplay(Replay):
+    ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/dead-letters/replay")
+async def replay_many(
+    body: BulkReplay,
+    hub: Annotated[Hub, Depends(get_hub)],
+    actor: Actor = "api",
+) -> dict[str, Any]:
+    """Replay several dead letters; each succeeds or fails on its own, reported per id."""
+
+    def replay_all() -> dict[str, str]:
+        results: dict[str, str] = {}
+        for message_id in body.ids:
+            try:
+                hub.dead_letters.replay(message_id, actor=actor, reason=body.reason, mode=body.mode)
+                results[message_id] = "replayed"
+            except HubError as exc:
+                results[message_id] = f"{exc.code}: {exc.message}"
+        return results
+
+    results = await run_in_threadpool(replay_all)
+    hub.worker.wake()
+    return {"results": results}

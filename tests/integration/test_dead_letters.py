@@ -83,6 +83,9 @@ def test_refused_then_replayed_and_discarded(tmp_path: Path) -> None:
             ]
             assert client.get(f"/messages/{second}/audit").json()[0]["actor"] == "bob"
             assert client.post("/messages/nope/replay", json={}).status_code == 404
+            bulk = client.post("/dead-letters/replay", json={"ids": [first, "nope"]}).json()
+            assert bulk["results"][first].startswith("state_conflict: ")
+            assert bulk["results"]["nope"] == "message_not_found: no message with id 'nope'"
 
 
 def test_replay_with_the_current_mapping_translates_again(tmp_path: Path) -> None:
