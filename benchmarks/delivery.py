@@ -1,0 +1,197 @@
+"""Delivered messages/s from the store: SQLite with one worker process, PostgreSQL with one
+and two, beside a bare insert + claim + update loop on the same database in the same run.
+
+Messages are put in the store first, then `hub worker` processes deliver them to a file
+sink; the clock runs from their start until every message is delivered.
+Run: ``python -m benchmarks.delivery [--messages N]``. Needs the local PostgreSQL
+(HUB_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hub.message import Message, MessageStatus
+from hub.store import Store
+
+ADMIN = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BODY = b'{"order": 1, "lines": [1, 2, 3], "note": "' + b"x" * 400 + b'"}'
+
+
+def _database() -> tuple[str, Any]:
+    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def _hub(url: str, workdir: Path, messages: int, processes: int) -> float:
+    config = {
+        "store": {"url": url},
+        "worker": {"threads": 2, "batch_size": 50, "poll_interval_seconds": 0.2},
+        "mappings": {"reload_seconds": 0},
+        "routes": {
+            "bench": {
+                "sinks": [
+                    {"name": "out", "type": "file", "options": {"directory": str(workdir / "out")}}
+                ]
+            }
+        },
+    }
+    path = workdir / "hub.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    store = Store(url, base_dir=workdir)
+    store.migrate()
+    for start in range(0, messages, 500):
+        batch = [
+            Message(id=str(uuid.uuid4()), route="bench", source="bench", body=BODY, format="json")
+            for _ in range(start, min(messages, start + 500))
+        ]
+        store.add(batch, ["out"])
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker", "--config", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(processes)
+    ]
+    try:
+        while store.count_by_status().get(MessageStatus.DELIVERED, 0) < messages:
+            if time.perf_counter() - started > 300:
+                raise RuntimeError("the hub did not deliver everything within 300 s")
+            time.sleep(0.05)
+        return time.perf_counter() - started
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(20)
+        store.close()
+
+
+def _floor_postgres(url: str, messages: int) -> float:
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE q (id serial PRIMARY KEY, body bytea, status text)")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO q (body, status) VALUES (%s, 'new')", [(BODY,)] * messages)
+        conn.commit()
+        started = time.perf_counter()
+        while True:
+            rows = conn.execute(
+                "WITH c AS (SELECT id FROM q WHERE status = 'new' ORDER BY id LIMIT 50 "
+                "FOR UPDATE SKIP LOCKED) UPDATE q SET status = 'claimed' FROM c "
+                "WHERE q.id = c.id RETURNING q.id"
+            ).fetchall()
+            conn.commit()
+            if not rows:
+                break
+            for (row_id,) in rows:
+                conn.execute("UPDATE q SET status = 'done' WHERE id = %s", (row_id,))
+                conn.commit()
+        return time.perf_counter() - started
+
+
+def _floor_sqlite(path: Path, messages: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, body BLOB, status TEXT)")
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO q (body, status) VALUES (?, 'new')", [(BODY,)] * messages)
+    conn.execute("COMMIT")
+    started = time.perf_counter()
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        ids = [r[0] for r in conn.execute("SELECT id FROM q WHERE status = 'new' LIMIT 50")]
+        conn.executemany("UPDATE q SET status = 'claimed' WHERE id = ?", [(i,) for i in ids])
+        conn.execute("COMMIT")
+        if not ids:
+            break
+        for row_id in ids:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE q SET status = 'done' WHERE id = ?", (row_id,))
+            conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def run(messages: int = 3000) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="hub-delivery-bench-") as tmp:
+        base = Path(tmp)
+        floor = _floor_sqlite(base / "floor.db", messages)
+        rows.append({"case": "SQLite floor (insert+claim+update)", "seconds": floor})
+        (base / "s").mkdir()
+        hub = _hub(f"sqlite:///{base / 's' / 'hub.db'}", base / "s", messages, 1)
+        rows.append({"case": "SQLite, hub, 1 worker process", "seconds": hub, "floor": floor})
+        url, drop = _database()
+        try:
+            pg_floor = _floor_postgres(url, messages)
+        finally:
+            drop()
+        rows.append({"case": "PostgreSQL floor (insert+claim+update)", "seconds": pg_floor})
+        for processes in (1, 2):
+            url, drop = _database()
+            workdir = base / f"p{processes}"
+            workdir.mkdir()
+            try:
+                seconds = _hub(url, workdir, messages, processes)
+            finally:
+                drop()
+            plural = "es" if processes > 1 else ""
+            rows.append(
+                {
+                    "case": f"PostgreSQL, hub, {processes} worker process{plural}",
+                    "seconds": seconds,
+                    "floor": pg_floor,
+                }
+            )
+    for row in rows:
+        row["per_second"] = messages / row["seconds"]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=3000)
+    args = parser.parse_args(argv)
+    rows = run(args.messages)
+    print(f"Delivery from the store: {args.messages} messages, file sink, 2 threads per process")
+    print(f"{'case':<44} {'delivered/s':>12} {'vs floor':>9}")
+    for row in rows:
+        ratio = f"{row['floor'] / row['seconds']:.2f}x" if "floor" in row else "-"
+        print(f"{row['case']:<44} {row['per_second']:12.1f} {ratio:>9}")
+    one = next(r for r in rows if r["case"].endswith("1 worker process") and "Postgre" in r["case"])
+    two = next(r for r in rows if r["case"].endswith("2 worker processes"))
+    print(f"PostgreSQL scaling, 2 processes / 1: {two['per_second'] / one['per_second']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
