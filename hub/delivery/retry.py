@@ -1,10 +1,14 @@
-"""Retry policy as a value: given the attempts so far, retry at a time or give up."""
+"""Retry policy as a value: given the attempts so far, retry at a time or give up.
+
+The exponential wait comes from tenacity; jitter, Retry-After and the age limit are ours.
+"""
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
+
+import tenacity
 
 from hub.config import RetryConfig
 
@@ -51,11 +55,15 @@ class RetryPolicy:
         return None if age + wait > self.max_age else wait
 
     def _backoff(self, exponent: int) -> float:
-        """initial * multiplier**exponent, capped at max_delay without overflowing."""
-        if self.initial_delay <= 0:
-            return 0.0
-        if self.multiplier > 1:
-            cap = math.log(max(self.max_delay, self.initial_delay) / self.initial_delay)
-            if exponent >= cap / math.log(self.multiplier):
-                return self.max_delay
-        return min(self.max_delay, self.initial_delay * self.multiplier**exponent)
+        """initial * multiplier**exponent, capped at max_delay: tenacity's wait_exponential."""
+        wait = tenacity.wait_exponential(
+            multiplier=self.initial_delay, exp_base=self.multiplier, max=self.max_delay
+        )
+        state = tenacity.RetryCallState(_RETRYING, None, (), {})
+        state.attempt_number = exponent + 1
+        return float(wait(state))
+
+
+# tenacity computes the waits; its retry loop is not used, because a waiting retry must
+# not hold a worker: the next attempt's time is stored and the message claimed when due.
+_RETRYING = tenacity.Retrying()
