@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from hub.errors import HubError, MessageNotFound, StateConflict
 from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
-from hub.store.records import MessageSummary, StoredError
-from hub.store.store import Store, event_values
+from hub.store.records import MessageSummary
+from hub.store.store import Store, event_values, stored_error
 from hub.store.tables import AuditRow, DeliveryRow, EventRow, MessageRow
 
 __all__ = ["DeadLetters", "ListFilter", "ReplayMode"]
@@ -61,11 +61,7 @@ class DeadLetters:
                     received_at=row.received_at,
                     updated_at=row.updated_at,
                     attempts=row.attempts,
-                    error=StoredError(
-                        row.error_stage or "", row.error_type or "", row.error_message or ""
-                    )
-                    if row.error_type
-                    else None,
+                    error=stored_error(row),
                 )
                 for row in session.scalars(query)
             ]

@@ -345,11 +345,7 @@ class Store:
             events = session.scalars(
                 select(EventRow).where(EventRow.message_id == message_id).order_by(EventRow.id)
             ).all()
-            error = (
-                StoredError(row.error_stage or "", row.error_type or "", row.error_message or "")
-                if row.error_type
-                else None
-            )
+            error = stored_error(row)
             status = MessageStatus(row.status)
             return MessageRecord(
                 message=_message(row),
@@ -397,6 +393,13 @@ class Store:
                 select(MessageRow.status, func.count()).group_by(MessageRow.status)
             ).all()
             return {MessageStatus(status): count for status, count in rows}
+
+
+def stored_error(row: MessageRow) -> StoredError | None:
+    """The error a message row records, if it records one."""
+    if not row.error_type:
+        return None
+    return StoredError(row.error_stage or "", row.error_type, row.error_message or "")
 
 
 def _message(row: MessageRow) -> Message:
