@@ -190,3 +190,26 @@ def test_a_reload_that_breaks_the_schema_or_the_mapping_tests_is_refused(
                 f'hub_mapping_reloads_total{{mapping="woocommerce-order-to-erp",'
                 f'outcome="{outcome}",reason="{reason}"}} 1.0'
             ) in metrics
+
+
+def test_schema_warnings_are_logged_at_start_and_shown_per_route(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mapping = tmp_path / "woocommerce-order-to-erp.yaml"
+    original = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    mapping.write_text(
+        original.replace("  note: customer_note", "  note: shiping_lines[0].method_title"),
+        encoding="utf-8",
+    )
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    with caplog.at_level("WARNING", logger="hub"):
+        hub = Hub.from_file(write_config(tmp_path, config))
+    logged = [r.getMessage() for r in caplog.records if r.name == "hub"]
+    assert len(logged) == 1
+    assert logged[0].startswith(f"{mapping}:")
+    assert "warning: source path 'shiping_lines[0].method_title'" in logged[0]
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        warnings = _status(client)["warnings"]
+    assert [w["severity"] for w in warnings] == ["warning"]
+    assert warnings[0]["hint"].startswith("did you mean shipping_lines")
