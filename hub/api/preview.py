@@ -130,13 +130,14 @@ def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
     route = _route(request.route, hub) if request.route is not None else None
     mapping, text, ref = _mapping(request, hub, route)
     formats = _formats(text)
-    in_codec, out_codec = (
-        route.translator.input_codec if route is not None else None,
-        route.translator.output_codec if route is not None else None,
-    )
-    if in_codec is None or request.input_format is not None or request.input_options:
+    translator = route.translator if route is not None else None
+    if translator is not None and request.input_format is None and not request.input_options:
+        in_codec = translator.input_codec  # the route's, unless the request names another
+    else:
         in_codec = _codec("input", request.input_format, request.input_options, formats[0], hub)
-    if out_codec is None or request.output_format is not None or request.output_options:
+    if translator is not None and request.output_format is None and not request.output_options:
+        out_codec = translator.output_codec
+    else:
         out_codec = _codec("output", request.output_format, request.output_options, formats[1], hub)
     tree = _decode(in_codec, request.input)
     warnings: list[Problem] = []
