@@ -25,6 +25,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 __all__ = [
     "ConfigError",
@@ -42,10 +43,19 @@ __all__ = [
     "RetriableDeliveryError",
     "RouteNotFound",
     "SchemaValidationError",
+    "Severity",
     "StateConflict",
     "StoreError",
     "StoreUnavailable",
+    "problem_dict",
 ]
+
+
+class Severity(StrEnum):
+    """How bad a problem found by a check is: an error stops a load, a warning is reported."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,15 @@ class Problem:
     message: str
     where: str | None = None
     hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity is Severity.WARNING
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.message}" if self.where else self.message
+        message = f"warning: {self.message}" if self.is_warning else self.message
+        text = f"{self.where}: {message}" if self.where else message
         return f"{text} ({self.hint})" if self.hint else text
 
 
@@ -95,15 +111,20 @@ class HubError(Exception):
         if self.hint:
             body["hint"] = self.hint
         if self.problems:
-            body["problems"] = [
-                {
-                    k: v
-                    for k, v in (("message", p.message), ("where", p.where), ("hint", p.hint))
-                    if v
-                }
-                for p in self.problems
-            ]
+            body["problems"] = [problem_dict(p) for p in self.problems]
         return body
+
+
+def problem_dict(problem: Problem) -> dict[str, str]:
+    """A problem as JSON: the fields it has; ``severity`` only for a warning."""
+    body = {
+        k: v
+        for k, v in (("message", problem.message), ("where", problem.where), ("hint", problem.hint))
+        if v
+    }
+    if problem.is_warning:
+        body["severity"] = problem.severity.value
+    return body
 
 
 class ConfigError(HubError):
@@ -148,6 +169,9 @@ class MessageError(HubError):
 
     code = "message_error"
     stage = "translate"
+    #: ``(name, content hash)`` of the mapping that had been applied when this was raised
+    #: (set by the translator), so a dead letter records the version it failed with.
+    mapping: tuple[str, str] | None = None
 
 
 class DecodeError(MessageError):

@@ -78,8 +78,9 @@ class HubMetrics:
         )
         self.mapping_reloads = Counter(
             "hub_mapping_reloads_total",
-            "Changed mapping files re-loaded while running, by outcome (applied, rejected).",
-            ["mapping", "outcome"],
+            "Changed mapping files re-loaded while running, by outcome (applied, rejected) and "
+            "reason (none; or invalid, schema, tests, error for a rejected file).",
+            ["mapping", "outcome", "reason"],
             registry=r,
         )
         self.config_loaded = Gauge(

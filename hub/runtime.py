@@ -9,8 +9,10 @@ from pathlib import Path
 from hub.config import LoadedConfig, load_config
 from hub.delivery.retention import RetentionJob
 from hub.delivery.worker import Worker
+from hub.errors import Problem
 from hub.metrics import HubMetrics
-from hub.pipeline import CompiledRoute, Ingestor, build_routes
+from hub.pipeline import CompiledRoute, Ingestor
+from hub.pipeline.build import compile_routes
 from hub.pipeline.reload import MappingWatcher
 from hub.store import DeadLetters, Store
 
@@ -26,7 +28,13 @@ class Hub:
         self.loaded = loaded
         self.config = loaded.config
         self.metrics = HubMetrics()
-        self.routes: dict[str, CompiledRoute] = build_routes(loaded)
+        built = compile_routes(loaded)
+        self.routes: dict[str, CompiledRoute] = built.routes
+        #: What the checks found that does not stop the hub (e.g. a source path the input
+        #: schema does not declare); logged here, shown by `hub check` and GET /mappings.
+        self.warnings: list[Problem] = built.warnings
+        for warning in self.warnings:
+            log.warning("%s", warning)
         self.metrics.config_loaded.set(len(self.routes))
         store_cfg = self.config.store
         self.store = Store(store_cfg.url, base_dir=loaded.base_dir, echo=store_cfg.echo)

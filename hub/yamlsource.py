@@ -37,6 +37,10 @@ class YamlDocument:
     problems: list[Problem] = field(default_factory=list)
     #: Where each scalar value's text starts (after an opening quote), for column-exact errors.
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    #: The file's text, and each scalar's span in it (start, end, style), so that a character
+    #: of a value (an expression's fault) can be located at its own line and column.
+    text: str = ""
+    spans: dict[Loc, tuple[int, int, str]] = field(default_factory=dict)
 
     def position(self, loc: Loc) -> tuple[int, int] | None:
         """Position of the deepest part of ``loc`` the file actually has."""
@@ -51,6 +55,99 @@ class YamlDocument:
         if pos is None:
             return self.source
         return f"{self.source}:{pos[0]}:{pos[1]}" if column else f"{self.source}:{pos[0]}"
+
+    def value_position(self, loc: Loc, offset: int) -> tuple[int, int] | None:
+        """``(line, column)`` of character ``offset`` of the scalar value at ``loc``.
+
+        Follows the value through the file's text, so a character on the third line of a
+        folded (``>-``) or multi-line plain value is found on that line; quotes, ``''`` and
+        backslash escapes are skipped. None when ``loc`` is not a scalar of this file.
+        """
+        span = self.spans.get(loc)
+        if span is None or not self.text:
+            return None
+        value = self.data_at(loc)
+        if not isinstance(value, str):
+            value = str(value)
+        index = _source_index(self.text, span, value, offset)
+        if index is None:
+            start = self.values.get(loc)
+            return None if start is None else (start[0], start[1] + offset)
+        line = self.text.count("\n", 0, index) + 1
+        column = index - (self.text.rfind("\n", 0, index) + 1) + 1
+        return line, column
+
+    def where_in_value(self, loc: Loc, offset: int) -> str:
+        """``file:line:column`` of character ``offset`` of the value at ``loc``."""
+        pos = self.value_position(loc, offset)
+        if pos is None:
+            return self.where(loc, column=True)
+        return f"{self.source}:{pos[0]}:{pos[1]}"
+
+    def data_at(self, loc: Loc) -> Any:
+        node = self.data
+        for part in loc:
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (in_dict or in_list):
+                return None
+            node = node[part]
+        return node
+
+
+_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
+
+
+def _source_index(text: str, span: tuple[int, int, str], value: str, offset: int) -> int | None:
+    """The index in ``text`` of ``value[offset]``, walking the scalar's source alongside it."""
+    start, end, style = span
+    i = start
+    if style in ("|", ">"):  # the indicator line: the content starts on the next line
+        newline = text.find("\n", start, end)
+        if newline < 0:
+            return None
+        i = newline + 1
+    elif style in ("'", '"'):
+        i += 1
+    j = 0
+    while j < offset:
+        if j >= len(value) or i >= end:
+            return None
+        ch = value[j]
+        if style == '"' and text[i] == "\\" and i + 1 < end:
+            after = text[i + 1]
+            if after in "\r\n":  # an escaped line break produces nothing
+                i += 2
+                while i < end and text[i] in " \t\r\n":
+                    i += 1
+                continue
+            i += _ESCAPE_LENGTH.get(after, 2)
+            j += 1
+            continue
+        if style == "'" and text.startswith("''", i):
+            i += 2
+            j += 1
+            continue
+        if ch in " \t\n":
+            if text[i] in " \t\r\n":  # a run of blanks and line breaks folds to fewer
+                j += 1
+                while j < offset and j < len(value) and value[j] in " \t\n":
+                    j += 1
+                while i < end and text[i] in " \t\r\n":
+                    i += 1
+                continue
+            return None
+        if text[i] == ch:
+            i += 1
+            j += 1
+            continue
+        if text[i] in " \t\r\n":  # indentation the value does not keep
+            i += 1
+            continue
+        return None
+    while i < end and text[i] in " \t\r\n" and offset < len(value) and value[offset] not in " \t\n":
+        i += 1
+    return i if i <= end else None
 
 
 def load_yaml(
@@ -80,7 +177,7 @@ def parse_yaml(
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        doc = YamlDocument(source=source, data=None)
+        doc = YamlDocument(source=source, data=None, text=text)
         if node is not None:
             walker = _Walker(
                 loader, doc, os.environ if environ is None else environ, substitute_env
@@ -123,8 +220,10 @@ class _Walker:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        quoted = 1 if getattr(node, "style", None) in ("'", '"') else 0
+        style = getattr(node, "style", None) or ""
+        quoted = 1 if style in ("'", '"') else 0
         self.doc.values[loc] = (node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
+        self.doc.spans[loc] = (node.start_mark.index, node.end_mark.index, style)
         value = self.loader.construct_object(node, deep=True)
         if isinstance(value, str) and self.substitute_env:
             return self._substitute(value, node, loc)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hub import __version__
-from hub.api import deadletters, health, ingest, messages, preview
+from hub.api import deadletters, health, ingest, mappings, messages, preview
 from hub.api.errors import install_error_handlers
 from hub.runtime import Hub
 
@@ -40,5 +40,6 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.include_router(messages.router)
     app.include_router(deadletters.router)
     app.include_router(preview.router)
+    app.include_router(mappings.router)
     app.include_router(health.router)
     return app

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from fastapi import APIRouter, Depends
@@ -14,9 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
-from hub.errors import ConfigError, DecodeError, HubError, MappingError, Problem
-from hub.formats import Codec, Tree, make_codec
+from hub.errors import (
+    ConfigError,
+    DecodeError,
+    HubError,
+    MappingError,
+    Problem,
+    RouteNotFound,
+    SchemaValidationError,
+)
+from hub.formats import Codec, JsonSchema, Tree, make_codec
 from hub.mapping import Mapping, parse_mapping
+from hub.pipeline.build import CompiledRoute, mapping_problems
 from hub.runtime import Hub
 
 __all__ = ["router"]
@@ -31,25 +41,60 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mapping: str | None = Field(
-        None, description="a mapping used by a route, or mappings/NAME.yaml beside the config"
+        None,
+        description="the name of a mapping a route uses, or of mappings/NAME.yaml beside the "
+        "config; the file as it is on disk now (what was just saved) is run",
     )
     mapping_text: str | None = Field(None, description="a whole mapping file, not yet saved")
+    route: str | None = Field(
+        None,
+        description="apply this route's input and output schemas (and its formats, unless "
+        "given); without `mapping` or `mapping_text`, run the route's mapping file",
+    )
     input: Any = Field(description="the input document: text, or a JSON value for json input")
-    input_format: str | None = Field(None, description="default: the mapping's source.format")
+    input_format: str | None = Field(
+        None, description="default: the route's input format, else the mapping's source.format"
+    )
     input_options: dict[str, Any] = Field(default_factory=dict)
-    output_format: str | None = Field(None, description="default: the mapping's target.format")
+    output_format: str | None = Field(
+        None, description="default: the route's output format, else the mapping's target.format"
+    )
     output_options: dict[str, Any] = Field(default_factory=dict)
 
 
 class MappingRef(BaseModel):
     name: str
-    hash: str
+    hash: str = Field(description="content hash of the version that was run")
+    source: Literal["file", "text"] = Field(
+        description="file: the mapping file on disk; text: the submitted mapping_text"
+    )
+    path: str | None = Field(None, description="the file that was run (source file)")
+    serving_hash: str | None = Field(
+        None, description="the version routes serve for this mapping now (null: none serves it)"
+    )
+    same_as_serving: bool | None = Field(
+        None,
+        description="false: what was run differs from the version the routes serve (an edit "
+        "not re-loaded yet, or refused: see GET /mappings)",
+    )
+
+
+class PreviewProblem(BaseModel):
+    message: str
+    where: str | None = None
+    hint: str | None = None
+    severity: str = "warning"
 
 
 class PreviewResponse(BaseModel):
     output: Any
     encoded: str
     mapping: MappingRef
+    route: str | None = Field(None, description="the route whose schemas were applied")
+    warnings: list[PreviewProblem] = Field(
+        default_factory=list,
+        description="with `route`: source paths the input schema does not declare, and the like",
+    )
 
 
 @router.post(
@@ -60,6 +105,10 @@ class PreviewResponse(BaseModel):
 async def preview(request: PreviewRequest, hub: Annotated[Hub, Depends(get_hub)]) -> Any:
     """Decode ``input``, apply the mapping and encode the result, as a route would.
 
+    A mapping named by ``mapping`` is read from its file now, so an edit is previewed before
+    (or although) hot reload swaps it in; ``mapping.same_as_serving`` says whether it is the
+    version the routes run. With ``route``, the route's input schema checks the input, its
+    output schema the output, and the mapping is checked against both (located problems).
     Every problem with what was submitted is a 422 with located ``problems``.
     """
     try:
@@ -78,48 +127,183 @@ async def preview(request: PreviewRequest, hub: Annotated[Hub, Depends(get_hub)]
 
 
 def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
-    mapping, text = _mapping(request, hub)
+    route = _route(request.route, hub) if request.route is not None else None
+    mapping, text, ref = _mapping(request, hub, route)
     formats = _formats(text)
-    in_codec = _codec("input", request.input_format or formats[0], request.input_options, hub)
-    out_codec = _codec("output", request.output_format or formats[1], request.output_options, hub)
+    translator = route.translator if route is not None else None
+    if translator is not None and request.input_format is None and not request.input_options:
+        in_codec = translator.input_codec  # the route's, unless the request names another
+    else:
+        in_codec = _codec("input", request.input_format, request.input_options, formats[0], hub)
+    if translator is not None and request.output_format is None and not request.output_options:
+        out_codec = translator.output_codec
+    else:
+        out_codec = _codec("output", request.output_format, request.output_options, formats[1], hub)
     tree = _decode(in_codec, request.input)
+    warnings: list[Problem] = []
+    if route is not None:
+        warnings = _fits(mapping, route)
+        _check("input", route.translator.input_schema, [tree])
     try:
         output = mapping.apply(tree)
     except HubError:
         raise
     except Exception as exc:  # a bug the input triggers is still the input's problem here
         raise MappingError(f"mapping {mapping.name} failed: {exc}") from exc
+    if route is not None:
+        outputs = output if mapping.splits and isinstance(output, list) else [output]
+        _check("output", route.translator.output_schema, outputs)
     encoded = out_codec.encode(output)
     return PreviewResponse(
         output=json.loads(json.dumps(output, default=str)),
         encoded=encoded.decode("utf-8", errors="replace"),
-        mapping=MappingRef(name=mapping.name, hash=mapping.content_hash),
+        mapping=ref,
+        route=route.name if route is not None else None,
+        warnings=[PreviewProblem(message=w.message, where=w.where, hint=w.hint) for w in warnings],
     )
 
 
-def _mapping(request: PreviewRequest, hub: Hub) -> tuple[Mapping, str]:
-    if (request.mapping is None) == (request.mapping_text is None):
+def _route(name: str, hub: Hub) -> CompiledRoute:
+    route = hub.routes.get(name)
+    if route is None:
+        close = difflib.get_close_matches(name, list(hub.routes), n=3)
+        raise RouteNotFound(
+            f"no route named {name!r}",
+            where="route",
+            hint=("did you mean " + ", ".join(close) + "?")
+            if close
+            else "routes: " + ", ".join(sorted(hub.routes)),
+        )
+    return route
+
+
+def _fits(mapping: Mapping, route: CompiledRoute) -> list[Problem]:
+    """The mapping checked against the route's schemas: errors raise, warnings are returned."""
+    translator = route.translator
+    found = mapping_problems(mapping, translator.input_schema, translator.output_schema)
+    errors = [p for p in found if not p.is_warning]
+    if errors:
+        raise ConfigError(
+            f"the mapping does not fit the schemas of route {route.name!r}: "
+            f"{len(errors)} problem{'s' if len(errors) != 1 else ''}",
+            problems=errors,
+        )
+    return [p for p in found if p.is_warning]
+
+
+def _check(side: str, schema: JsonSchema | None, trees: list[Tree]) -> None:
+    """Validate against a route's schema; the problems say input#/... or output#/..."""
+    if schema is None:
+        return
+    for tree in trees:
+        try:
+            schema.check(tree)
+        except SchemaValidationError as exc:
+            problems = [
+                Problem(p.message, where=f"{side}{p.where or ''}", hint=p.hint)
+                for p in exc.problems
+            ]
+            raise SchemaValidationError(
+                f"the {side} breaks {schema.path.name}: {len(exc.problems)} error(s)",
+                where=problems[0].where if problems else side,
+                hint=f"the route's {side} schema",
+                problems=problems,
+            ) from None
+
+
+def _mapping(
+    request: PreviewRequest, hub: Hub, route: CompiledRoute | None
+) -> tuple[Mapping, str, MappingRef]:
+    if request.mapping is not None and request.mapping_text is not None:
         raise ConfigError(
             "give exactly one of `mapping` (a name) and `mapping_text` (a mapping file's text)"
         )
     if request.mapping_text is not None:
-        return parse_mapping(request.mapping_text, _SUBMITTED), request.mapping_text
-    name = request.mapping or ""
+        mapping = parse_mapping(request.mapping_text, _SUBMITTED)
+        serving = _serving_by_name(mapping.name, hub)
+        return mapping, request.mapping_text, _ref(mapping, "text", None, serving)
+    if request.mapping is not None:
+        path = _find(request.mapping, hub)
+    elif route is not None and route.config.mapping is not None:
+        path = hub.loaded.resolve(route.config.mapping)
+    elif route is not None:
+        raise ConfigError(
+            f"route {route.name!r} has no mapping",
+            hint="give `mapping` (a name) or `mapping_text` to run with its schemas",
+        )
+    else:
+        raise ConfigError(
+            "give one of `mapping` (a name), `mapping_text` (a mapping file's text) or `route`"
+        )
+    text = _read(path)
+    serving = _serving_by_path(path, hub)
+    try:
+        mapping = parse_mapping(text, str(path))
+    except ConfigError as exc:
+        if serving is not None:
+            exc.hint = f"the routes keep serving version {serving} until the file loads"
+        raise
+    return mapping, text, _ref(mapping, "file", path, serving)
+
+
+def _ref(
+    mapping: Mapping, source: Literal["file", "text"], path: Path | None, serving: str | None
+) -> MappingRef:
+    return MappingRef(
+        name=mapping.name,
+        hash=mapping.content_hash,
+        source=source,
+        path=str(path) if path is not None else None,
+        serving_hash=serving,
+        same_as_serving=None if serving is None else serving == mapping.content_hash,
+    )
+
+
+def _served(hub: Hub) -> list[tuple[Path, Mapping]]:
+    """Every route's mapping file and the version it serves."""
+    found = []
     for route in hub.routes.values():
         used = route.translator.mapping
-        if used is None or route.config.mapping is None:
-            continue
-        path = hub.loaded.resolve(route.config.mapping)
+        if used is not None and route.config.mapping is not None:
+            found.append((hub.loaded.resolve(route.config.mapping), used))
+    return found
+
+
+def _serving_by_path(path: Path, hub: Hub) -> str | None:
+    for served_path, used in _served(hub):
+        if served_path == path:
+            return used.content_hash
+    return None
+
+
+def _serving_by_name(name: str, hub: Hub) -> str | None:
+    for _path, used in _served(hub):
+        if used.name == name:
+            return used.content_hash
+    return None
+
+
+def _find(name: str, hub: Hub) -> Path:
+    """The file of the mapping called ``name``: a route's, or mappings/NAME.yaml."""
+    candidates: list[str] = []
+    for path, used in _served(hub):
         if name in (used.name, path.stem):
-            return used, _read(path)
+            return path
+        candidates += [used.name, path.stem]
+    folder = hub.loaded.base_dir / "mappings"
     if _NAME.match(name) and ".." not in name:
-        path = hub.loaded.base_dir / "mappings" / f"{name}.yaml"
+        path = folder / f"{name}.yaml"
         if path.is_file():
-            text = _read(path)
-            return parse_mapping(text, str(path)), text
+            return path
+    if folder.is_dir():
+        candidates += [p.stem for p in folder.glob("*.yaml")]
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=3)
     raise ConfigError(
         f"no mapping named {name!r}",
-        hint="name a mapping a route uses, or a file mappings/NAME.yaml beside the config",
+        where="mapping",
+        hint=("did you mean " + ", ".join(close) + "?")
+        if close
+        else "name a mapping a route uses, or a file mappings/NAME.yaml beside the config",
     )
 
 
@@ -144,7 +328,8 @@ def _formats(text: str) -> tuple[str, str]:
     return found[0], found[1]
 
 
-def _codec(side: str, name: str, options: dict[str, Any], hub: Hub) -> Codec:
+def _codec(side: str, name: str | None, options: dict[str, Any], default: str, hub: Hub) -> Codec:
+    name = name or default
     try:
         return make_codec(name, options, base_dir=hub.loaded.base_dir)
     except ValidationError as exc:

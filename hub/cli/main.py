@@ -14,7 +14,7 @@ from hub.cli import deadletters, formats
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
-from hub.pipeline import build_routes
+from hub.pipeline.build import compile_routes
 
 __all__ = ["app", "main"]
 
@@ -58,13 +58,29 @@ def _root(
 
 @app.command()
 @handle_errors
-def check(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Validate a config and everything it names; print every problem as file:line."""
+def check(
+    config: ConfigOption = DEFAULT_CONFIG,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="warnings are errors too: exit 1 on any")
+    ] = False,
+) -> None:
+    """Validate a config and everything it names; print every problem as file:line.
+
+    Errors exit 1. Warnings (e.g. a mapping reads a path the input schema does not declare)
+    are printed and exit 0, unless --strict.
+    """
     loaded = load_config(config)
-    routes = build_routes(loaded)
-    for route in routes.values():
+    built = compile_routes(loaded, strict=strict)
+    for route in built.routes.values():
         route.close()
-    typer.echo(f"{config}: ok ({len(routes)} route{'s' if len(routes) != 1 else ''})")
+    for warning in built.warnings:
+        typer.echo(str(warning), err=True)
+    count = len(built.routes)
+    summary = f"{config}: ok ({count} route{'s' if count != 1 else ''})"
+    if built.warnings:
+        many = len(built.warnings) != 1
+        summary += f", {len(built.warnings)} warning{'s' if many else ''} (--strict fails on them)"
+    typer.echo(summary)
 
 
 @app.command()
@@ -123,7 +139,10 @@ def translate(
 ) -> None:
     """Decode, validate, map and encode INPUT as ROUTE would, without delivering it."""
     loaded = load_config(config)
-    routes = build_routes(loaded)
+    built = compile_routes(loaded)
+    routes = built.routes
+    for warning in built.warnings:
+        typer.echo(str(warning), err=True)
     try:
         if route not in routes:
             raise HubError(
@@ -146,14 +165,22 @@ def run_mapping_tests(
         Path | None,
         typer.Option("--dir", help="the mappings folder (default: mappings/ beside the config)"),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="write the actual output of each failing case as its expected file, after "
+            "showing the diff",
+        ),
+    ] = False,
 ) -> None:
     """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure."""
-    from hub.pipeline.mapping_tests import run_all
+    from hub.pipeline.mapping_tests import run_all, update_expected
 
     folder = directory if directory is not None else config.parent / "mappings"
     if not folder.is_dir():
         raise HubError(f"no mappings folder {folder}", hint="pass --dir")
-    passed = failed = 0
+    passed = failed = updated = 0
     for result in run_all(folder):
         if result.passed:
             passed += 1
@@ -165,8 +192,18 @@ def run_mapping_tests(
             typer.echo(f"  {problem}")
         if result.diff:
             typer.echo(result.diff.rstrip("\n"))
-    typer.echo(f"{passed} passed, {failed} failed")
-    if failed:
+        if update:
+            written = update_expected(result)
+            if written is None:
+                typer.echo(f"  not updated: {result.case.label} made no output")
+            else:
+                updated += 1
+                typer.echo(f"UPDATED {written}")
+    summary = f"{passed} passed, {failed} failed"
+    if update:
+        summary += f", {updated} updated"
+    typer.echo(summary)
+    if failed > updated:
         raise typer.Exit(1)
 
 

@@ -73,7 +73,9 @@ class Processor:
             try:
                 translation = route.translator.translate(message.body)
             except MessageError as exc:
-                return _failed(StoredError(exc.stage, exc.code, str(exc)), exc)
+                name, version = exc.mapping or (None, None)
+                error = StoredError(exc.stage, exc.code, str(exc), name, version)
+                return _failed(error, exc)
             output = StoredOutput(
                 body=translation.body,
                 content_type=translation.content_type,

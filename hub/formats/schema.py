@@ -47,6 +47,8 @@ class JsonSchema:
                 f"not a valid JSON Schema: {exc.message}",
                 where=f"{path}#{_pointer(exc.absolute_path)}",
             ) from None
+        #: The schema document itself, for static checks of what a mapping reads and writes.
+        self.document: object = schema
         self._validator = Draft202012Validator(schema)
 
     def check(self, tree: Tree) -> None:

@@ -144,7 +144,9 @@ def _tokens(text: str) -> list[_Tok]:
                     steps = parse_path("_" + tail)[1:]
                 except PathSyntaxError as exc:
                     raise ExprSyntaxError(
-                        f"bad path {text[pos:rest_end]!r}", name_end + exc.column - 2, _PATH_HINT
+                        f"bad path {text[pos:rest_end]!r}: {exc.reason}",
+                        name_end + exc.column - 2,
+                        _PATH_HINT,
                     ) from None
             name = ident.group(0) if ident else ""
             out.append(_Tok("var", pos, text[pos:rest_end], (name, steps)))
@@ -154,9 +156,10 @@ def _tokens(text: str) -> list[_Tok]:
             match = _PATH_CHARS.match(text, pos)
             assert match is not None
             stop = match.end()
-            while text.startswith("*]", stop) and text[stop - 1] == "[":  # a[*].b
-                more = _PATH_CHARS.match(text, stop + 2)
-                stop = more.end() if more else stop + 2
+            while text.startswith("*", stop) and text[stop - 1] == "[":  # a[*].b
+                stop += 2 if text.startswith("*]", stop) else 1  # `a[*` fails below: no ]
+                more = _PATH_CHARS.match(text, stop)
+                stop = more.end() if more else stop
             raw = text[pos:stop]
             if raw in _WORD_OPS:
                 out.append(_Tok("word", pos, raw))
@@ -194,10 +197,10 @@ def _wild_path(raw: str, pos: int) -> list[str | int]:
         try:
             parsed = parse_path(text)
         except PathSyntaxError as exc:
-            if number == 0 and len(raw) == len(part):
-                raise ExprSyntaxError(str(exc), pos + exc.column - 1, _PATH_HINT) from None
             raise ExprSyntaxError(
-                f"bad path {raw!r}", pos + offset + exc.column - 1 - shift, _PATH_HINT
+                f"bad path {raw!r}: {exc.reason}",
+                pos + offset + exc.column - 1 - shift,
+                _PATH_HINT,
             ) from None
         steps.extend(parsed[shift:])
         offset += len(part) + 3

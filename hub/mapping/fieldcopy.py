@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,10 +38,12 @@ from hub.mapping.expr import (
     truthy,
 )
 from hub.mapping.functions.registry import FunctionError
+from hub.mapping.outline import Loop, MappingOutline, SourceRead
 from hub.mapping.paths import MISSING
+from hub.mapping.schemacheck import check_target_schema
 from hub.yamlsource import Loc, YamlDocument, parse_yaml
 
-__all__ = ["FieldCopyMapping", "load_mapping", "parse_mapping"]
+__all__ = ["FieldCopyMapping", "content_hash", "load_mapping", "parse_mapping"]
 
 _Rule = Callable[[Scope, dict[str, Any]], None]
 _Eval = Callable[[Scope], Any]
@@ -90,6 +91,7 @@ class FieldCopyMapping:
         split: _Eval | None = None,
         split_text: str = "",
         codelist_dirs: list[Path] | None = None,
+        outline: MappingOutline | None = None,
     ) -> None:
         self.name = name
         self.content_hash = content_hash
@@ -99,6 +101,8 @@ class FieldCopyMapping:
         self._split = split
         self._split_text = split_text
         self._dirs = codelist_dirs or []
+        #: What the mapping reads and writes, for checks against a route's schemas.
+        self.outline = outline
 
     @property
     def splits(self) -> bool:
@@ -170,14 +174,24 @@ def load_mapping(path: Path) -> FieldCopyMapping:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}") from None
+        hint = None
+        if isinstance(exc, FileNotFoundError) and path.parent.is_dir():
+            names = sorted(p.name for p in path.parent.iterdir() if p.suffix in (".yaml", ".yml"))
+            close = difflib.get_close_matches(path.name, names, n=3)
+            hint = "did you mean " + ", ".join(close) + "?" if close else None
+        raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}", hint=hint) from None
     return parse_mapping(text, str(path))
+
+
+def content_hash(text: str) -> str:
+    """The version of a mapping file's text, as recorded with every message it translates."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_mapping(text: str, source: str) -> FieldCopyMapping:
     document = parse_yaml(text, source, substitute_env=False)
     compiler = _Compiler(document)
-    mapping = compiler.compile(hashlib.sha256(text.encode()).hexdigest()[:16])
+    mapping = compiler.compile(content_hash(text))
     if compiler.problems:
         count = len(compiler.problems)
         raise ConfigError(
@@ -193,6 +207,9 @@ class _Compiler:
         self.problems: list[Problem] = list(document.problems)
         self.variables: list[str] = []
         self.depth = 0
+        self.scope: Loop | None = None
+        self.outline = MappingOutline(document)
+        self.read_at: dict[Loc, SourceRead] = {}
         self.base = Path(document.source).parent
         self.dirs = [self.base / "codelists"]
         self.codelists: set[str] | None = None
@@ -207,13 +224,10 @@ class _Compiler:
         self.problems.append(Problem(message, where=self.doc.where(loc, column=True), hint=hint))
 
     def fail_at(self, loc: Loc, offset: int, message: str, hint: str | None) -> None:
-        start = self.doc.values.get(loc)
-        where = self.doc.where(loc, column=True)
-        if start is not None:
-            where = f"{self.doc.source}:{start[0]}:{start[1] + offset}"
+        where = self.doc.where_in_value(loc, offset)
         self.problems.append(Problem(message, where=where, hint=hint))
 
-    def expression(self, text: Any, loc: Loc) -> _Eval | None:
+    def expression(self, text: Any, loc: Loc, role: str = "field") -> _Eval | None:
         """Compile the expression at ``loc``; problems are located at their character."""
         if not isinstance(text, str):
             self.fail(loc, f"a source path must be a string, not {type(text).__name__}")
@@ -223,6 +237,9 @@ class _Compiler:
         except ExprSyntaxError as exc:
             self.fail_at(loc, exc.offset, exc.message, exc.hint)
             return None
+        read = SourceRead(node, loc, self.scope, role)
+        self.outline.reads.append(read)
+        self.read_at[loc] = read
         env = Env(list(self.variables), self.depth, codelist_names=self.codelists)
         compiled = compile_expr(node, env)
         for problem in env.problems:
@@ -247,13 +264,15 @@ class _Compiler:
         split = split_text = None
         if "split" in data:
             split_text = data["split"]
-            split = self.expression(split_text, ("split",))
+            split = self.expression(split_text, ("split",), "split")
             self.depth = 1
+            self.scope = Loop(self.read_at.get(("split",)), None)
         fields = data.get("fields")
         if not isinstance(fields, dict) or not fields:
             self.fail(("fields",), "`fields` must map target keys to rules")
             return FieldCopyMapping(name, content_hash, self.doc.source, [])
         rules = self.fields(fields, ("fields",), "")
+        self.outline.fields = fields
         self.check_target(data.get("target"), fields)
         return FieldCopyMapping(
             name,
@@ -264,6 +283,7 @@ class _Compiler:
             split=split,
             split_text=str(split_text or ""),
             codelist_dirs=self.dirs,
+            outline=self.outline,
         )
 
     def vars(self, spec: Any) -> list[tuple[str, _Eval]]:
@@ -280,7 +300,9 @@ class _Compiler:
             if name in ("root", "parent", "index"):
                 self.fail(("vars", name), f"`${name}` is built in; choose another name")
                 continue
-            evaluate = self.expression(text, ("vars", name))
+            evaluate = self.expression(text, ("vars", name), "var")
+            if ("vars", name) in self.read_at:
+                self.outline.variables[name] = self.read_at["vars", name]
             self.variables.append(name)
             if evaluate is not None:
                 compiled.append((name, evaluate))
@@ -301,11 +323,7 @@ class _Compiler:
             return _noop
         for option in spec:
             if option not in _RULE_KEYS:
-                self.fail(
-                    (*loc, option),
-                    f"unknown rule option {option!r}",
-                    "allowed: " + ", ".join(sorted(_RULE_KEYS)),
-                )
+                self.unknown_option(str(option), spec, loc, rule_name)
         kinds = [k for k in ("value", "each", "path", "expr") if k in spec]
         if "fields" in spec and "each" not in spec:
             kinds.append("fields")
@@ -328,11 +346,31 @@ class _Compiler:
             self.fail(
                 (*loc, "where"), f"rule {rule_name!r}: `where` only applies to an `each` rule"
             )
-        when = self.expression(spec["when"], (*loc, "when")) if "when" in spec else None
+        when = self.expression(spec["when"], (*loc, "when"), "when") if "when" in spec else None
         built = self.kind(key, spec, loc, rule_name, rel)
         if when is None or built is _noop:
             return built
         return _guarded(when, built, self.doc.source, rule_name, rel)
+
+    def unknown_option(self, option: str, spec: dict[str, Any], loc: Loc, rule_name: str) -> None:
+        """An unknown key in a rule: a misspelt option, or a target key at the wrong level."""
+        close = difflib.get_close_matches(option, sorted(_RULE_KEYS), n=1, cutoff=0.75)
+        beside = next((k for k in ("each", "fields") if k in spec), None)
+        if close:
+            hint = f"did you mean {close[0]}?"
+        elif beside is not None:
+            what = "each item" if beside == "each" else "the object"
+            shape = "each: ..., fields" if beside == "each" else "fields"
+            self.fail(
+                (*loc, option),
+                f"rule {rule_name!r}: {option!r} is not a rule option; the target keys of "
+                f"{what} go under `fields:`",
+                f"write {loc[-1]}: {{{shape}: {{{option}: ...}}}}",
+            )
+            return
+        else:
+            hint = "allowed: " + ", ".join(sorted(_RULE_KEYS))
+        self.fail((*loc, option), f"unknown rule option {option!r}", hint)
 
     def kind(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
         if "value" in spec:
@@ -422,17 +460,23 @@ class _Compiler:
         return copy_value
 
     def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
-        read = self.expression(spec["each"], (*loc, "each"))
+        read = self.expression(spec["each"], (*loc, "each"), "each")
         fields = spec.get("fields")
         if not isinstance(fields, dict):
             self.fail(loc, f"rule {rule_name!r}: `each` needs `fields` to build each item")
             return _noop
         self.depth += 1
+        outer, self.scope = self.scope, Loop(self.read_at.get((*loc, "each")), self.scope)
         try:
-            where_ = self.expression(spec["where"], (*loc, "where")) if "where" in spec else None
+            where_ = (
+                self.expression(spec["where"], (*loc, "where"), "where")
+                if "where" in spec
+                else None
+            )
             rules = self.fields(fields, (*loc, "fields"), "")
         finally:
             self.depth -= 1
+            self.scope = outer
         if read is None or ("where" in spec and where_ is None):
             return _noop
         source, text = self.doc.source, str(spec["each"])
@@ -466,46 +510,8 @@ class _Compiler:
         return each_item
 
     def check_target(self, target: Any, fields: dict[str, Any]) -> None:
-        if not isinstance(target, dict) or "schema" not in target:
-            return
-        ref = target["schema"]
-        if not isinstance(ref, str) or not ref:
-            self.fail(("target", "schema"), "`schema` must be a path to a JSON Schema file")
-            return
-        path = self.base / ref
-        try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            self.fail(
-                ("target", "schema"),
-                f"cannot read target schema {ref}: {exc}",
-                "the path is relative to the mapping file",
-            )
-            return
-        self._walk_schema(fields, schema, ("fields",), ref)
-
-    def _walk_schema(self, fields: dict[str, Any], schema: Any, loc: Loc, ref: str) -> None:
-        if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
-            return
-        props: dict[str, Any] = schema["properties"]
-        for key, spec in fields.items():
-            here = (*loc, key)
-            if key not in props:
-                close = difflib.get_close_matches(str(key), list(props), n=3)
-                name = ".".join(str(p) for p in here[1::2])
-                self.fail(
-                    here,
-                    f"target field {name!r} is not in the target schema {ref}",
-                    ("did you mean " + ", ".join(close) + "?")
-                    if close
-                    else "known: " + ", ".join(props),
-                )
-                continue
-            if isinstance(spec, dict) and isinstance(spec.get("fields"), dict):
-                sub = props[key]
-                if "each" in spec:
-                    sub = sub.get("items") if isinstance(sub, dict) else None
-                self._walk_schema(spec["fields"], sub, (*here, "fields"), ref)
+        if isinstance(target, dict) and "schema" in target:
+            self.problems += check_target_schema(self.outline, target["schema"], self.base)
 
 
 def _looks_like_path(text: str) -> bool:

@@ -21,11 +21,20 @@ _INDEX = re.compile(r"\[(-?\d+)\]")
 
 
 class PathSyntaxError(ValueError):
-    """A path that cannot be parsed; ``column`` is the 1-based offset of the fault."""
+    """A path that cannot be parsed; ``column`` is the 1-based character of the fault.
 
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(message)
+    ``reason`` says what is wrong without a position, for callers that locate the fault
+    themselves (``file:line:column``); ``str()`` adds the character for those that cannot.
+    """
+
+    def __init__(self, path: str, reason: str, column: int) -> None:
+        super().__init__(f"bad path {path!r}: {reason} at character {column}")
+        self.path = path
+        self.reason = reason
         self.column = column
+
+
+_OPEN_INDEX = re.compile(r"\[(-?\d+|\*)?")
 
 
 def _parse(path: str) -> list[str | int]:
@@ -36,25 +45,40 @@ def _parse(path: str) -> list[str | int]:
         is_index = path[pos] == "["
         if is_index:
             match = _INDEX.match(path, pos)
+            if match is None:
+                raise _bad_index(path, pos)
         else:
             if steps:
                 if path[pos] != ".":
-                    raise PathSyntaxError(
-                        f"bad path {path!r}: expected '.' or '[' at character {pos + 1}", pos + 1
-                    )
+                    reason = f"expected '.' or '[' before {path[pos]!r}"
+                    raise PathSyntaxError(path, reason, pos + 1)
                 pos += 1
             match = _NAME.match(path, pos)
         if match is None:
-            raise PathSyntaxError(
-                f"bad path {path!r}: unexpected {path[pos : pos + 1] or 'end'!r} "
-                f"at character {pos + 1}",
-                pos + 1,
-            )
+            found = repr(path[pos]) if pos < len(path) else "end of path"
+            raise PathSyntaxError(path, f"unexpected {found}", pos + 1)
         steps.append(int(match.group(1)) if is_index else match.group(0))
         pos = match.end()
     if not steps:
-        raise PathSyntaxError("empty path", 1)
+        raise PathSyntaxError(path, "empty path", 1)
     return steps
+
+
+def _bad_index(path: str, pos: int) -> PathSyntaxError:
+    """``[`` not followed by ``N]``: a missing ``]`` is said as such, at the ``[``."""
+    opened = _OPEN_INDEX.match(path, pos)
+    assert opened is not None
+    inside = opened.group(1)
+    after = opened.end()
+    if inside is not None and (after >= len(path) or path[after] != "]"):
+        return PathSyntaxError(path, f"missing ']' to close '[{inside}'", pos + 1)
+    if inside is None and (after >= len(path) or path[after] in ".["):
+        return PathSyntaxError(path, "missing index and ']' after '['", pos + 1)
+    if inside == "*":
+        return PathSyntaxError(path, "[*] is only allowed in mapping expressions", pos + 1)
+    return PathSyntaxError(
+        path, "an index is a whole number in brackets, like [0] or [-1]", pos + 1
+    )
 
 
 def compile_path(path: str) -> Callable[[Any], Any]:

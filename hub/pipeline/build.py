@@ -12,17 +12,18 @@ from pydantic import BaseModel, ValidationError
 from hub.config import ConnectorRef, LoadedConfig, RouteConfig, validation_problems
 from hub.config.load import config_error
 from hub.delivery.retry import RetryPolicy
-from hub.errors import ConfigError, HubError, Problem
+from hub.errors import ConfigError, HubError, Problem, Severity
 from hub.formats import Codec, JsonSchema, codec_class, make_codec
 from hub.formats.schema import load_schema
-from hub.mapping import Mapping, load_mapping
+from hub.mapping import FieldCopyMapping, Mapping, load_mapping
 from hub.mapping.paths import PathSyntaxError, compile_path
+from hub.mapping.schemacheck import SchemaView, check_reads, check_writes
 from hub.pipeline.translate import Translator
 from hub.plugins import sink_class, source_class
 from hub.sdk import ConnectorContext, PushSource, Sink
 from hub.yamlsource import Loc
 
-__all__ = ["CompiledRoute", "build_routes"]
+__all__ = ["BuiltRoutes", "CompiledRoute", "build_routes", "compile_routes", "mapping_problems"]
 
 T = TypeVar("T")
 
@@ -38,6 +39,8 @@ class CompiledRoute:
     sinks: dict[str, Sink[Any]]
     retry: RetryPolicy
     config: RouteConfig = field(repr=False)
+    #: What the checks of the mapping against the route's schemas found that does not stop it.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def split(self) -> bool:
@@ -49,22 +52,70 @@ class CompiledRoute:
             sink.close()
 
 
-def build_routes(loaded: LoadedConfig) -> dict[str, CompiledRoute]:
-    """Build every route or raise one ConfigError listing all problems found."""
+@dataclass
+class BuiltRoutes:
+    """Routes ready to run, and the warnings the checks found (they do not stop a route)."""
+
+    routes: dict[str, CompiledRoute]
+    warnings: list[Problem]
+
+
+def compile_routes(loaded: LoadedConfig, *, strict: bool = False) -> BuiltRoutes:
+    """Build every route or raise one ConfigError listing all errors found.
+
+    Warnings (a source path the input schema does not declare, say) are returned with the
+    routes; with ``strict`` they are errors too.
+    """
     builder = _Builder(loaded)
     routes = {name: builder.route(name, cfg) for name, cfg in loaded.config.routes.items()}
-    if builder.problems:
+    if builder.problems or (strict and builder.warnings):
         for route in routes.values():
             if route is not None:
                 route.close()
-        raise config_error(loaded.path, builder.problems)
-    return {name: route for name, route in routes.items() if route is not None}
+        error = config_error(loaded.path, builder.problems + builder.warnings)
+        if builder.warnings:  # listed too, marked "warning:"; counted apart unless strict
+            count = len(builder.warnings)
+            if strict:
+                error.hint = "--strict: warnings count as errors"
+            else:
+                errors = len(builder.problems)
+                error.message = (
+                    f"{loaded.path} has {errors} problem{'s' if errors != 1 else ''} "
+                    f"and {count} warning{'s' if count != 1 else ''}"
+                )
+        raise error
+    built = {name: route for name, route in routes.items() if route is not None}
+    return BuiltRoutes(built, builder.warnings)
+
+
+def build_routes(loaded: LoadedConfig) -> dict[str, CompiledRoute]:
+    """Build every route or raise one ConfigError listing all errors found."""
+    return compile_routes(loaded).routes
+
+
+def mapping_problems(
+    mapping: Mapping, input_schema: JsonSchema | None, output_schema: JsonSchema | None
+) -> list[Problem]:
+    """A mapping checked against a route's schemas: the source paths it reads against the
+    input schema, its target keys against the output schema; errors and warnings."""
+    outline = mapping.outline if isinstance(mapping, FieldCopyMapping) else None
+    if outline is None:
+        return []
+    problems: list[Problem] = []
+    if input_schema is not None:
+        view = SchemaView(input_schema.document, input_schema.path.name)
+        problems += check_reads(outline, view, f"input schema {input_schema.path.name}")
+    if output_schema is not None:
+        view = SchemaView(output_schema.document, output_schema.path.name)
+        problems += check_writes(outline, view, f"output schema {output_schema.path.name}")
+    return problems
 
 
 class _Builder:
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.context = ConnectorContext(base_dir=loaded.base_dir)
 
     def where(self, loc: Loc) -> str:
@@ -128,6 +179,16 @@ class _Builder:
                     hint="remove `split: true`, or use a format that batches (edifact)",
                 )
             )
+        warnings: list[Problem] = []
+        if mapping is not None:
+            for problem in mapping_problems(mapping, in_schema, out_schema):
+                if problem.severity is Severity.WARNING:
+                    warnings.append(problem)
+                    found = self.warnings
+                else:
+                    found = self.problems
+                if problem not in found:  # two routes may share a mapping and a schema
+                    found.append(problem)
         if source_obj is None or in_codec is None or out_codec is None:
             return None
         translator = Translator(
@@ -150,6 +211,7 @@ class _Builder:
             sinks=sinks,
             retry=RetryPolicy.from_config(cfg.retry),
             config=cfg,
+            warnings=tuple(warnings),
         )
 
     def connector(
@@ -194,5 +256,8 @@ class _Builder:
         try:
             return compile_path(path)
         except PathSyntaxError as exc:
-            self.problems.append(Problem(str(exc), where=self.where(loc)))
+            where = self.loaded.document.where_in_value(loc, exc.column - 1)
+            self.problems.append(
+                Problem(f"bad path {path!r}: {exc.reason}", where=where, hint="write a.b[0].c")
+            )
             return None

@@ -27,7 +27,15 @@ from hub.formats import Codec, Tree, make_codec
 from hub.mapping import Mapping, load_mapping
 from hub.mapping.paths import MISSING, PathSyntaxError, compile_path
 
-__all__ = ["CaseResult", "MappingCase", "discover", "run_all", "run_case"]
+__all__ = [
+    "CaseResult",
+    "MappingCase",
+    "cases_for",
+    "discover",
+    "run_all",
+    "run_case",
+    "update_expected",
+]
 
 _FRAGMENT = ".expected.fragment.json"
 
@@ -58,6 +66,8 @@ class CaseResult:
     message: str = ""
     diff: str = ""
     problems: list[Problem] = field(default_factory=list)
+    #: The mapping's output (MISSING when it made none), for ``--update``.
+    actual: Any = MISSING
 
 
 def discover(directory: Path) -> list[MappingCase]:
@@ -69,18 +79,32 @@ def discover(directory: Path) -> list[MappingCase]:
     for folder in sorted(p for p in tests_dir.iterdir() if p.is_dir()):
         mapping_path = _mapping_file(directory, folder.name)
         if mapping_path is None:
+            names = sorted(p.stem for p in directory.glob("*.y*ml"))
+            close = difflib.get_close_matches(folder.name, names, n=3)
             raise ConfigError(
                 f"test folder {folder} has no mapping {folder.name}.yaml in {directory}",
-                hint="name each folder under tests/ after a mapping file",
+                hint=("did you mean " + ", ".join(close) + "?")
+                if close
+                else "name each folder under tests/ after a mapping file",
             )
-        shared = folder / "case.yaml"
-        for input_path in sorted(folder.glob("*.input.*")):
-            name = input_path.name.split(".input.", 1)[0]
-            own = folder / f"{name}.case.yaml"
-            settings = tuple(p for p in (shared, own) if p.is_file())
-            cases.append(
-                MappingCase(mapping_path, name, input_path, _expected(folder, name), settings)
-            )
+        cases.extend(_folder_cases(folder, mapping_path))
+    return cases
+
+
+def cases_for(mapping_path: Path) -> list[MappingCase]:
+    """The cases of one mapping file: ``tests/NAME/`` beside it (none if there is no folder)."""
+    folder = mapping_path.parent / "tests" / mapping_path.stem
+    return _folder_cases(folder, mapping_path) if folder.is_dir() else []
+
+
+def _folder_cases(folder: Path, mapping_path: Path) -> list[MappingCase]:
+    shared = folder / "case.yaml"
+    cases = []
+    for input_path in sorted(folder.glob("*.input.*")):
+        name = input_path.name.split(".input.", 1)[0]
+        own = folder / f"{name}.case.yaml"
+        settings = tuple(p for p in (shared, own) if p.is_file())
+        cases.append(MappingCase(mapping_path, name, input_path, _expected(folder, name), settings))
     return cases
 
 
@@ -121,62 +145,106 @@ def run_case(case: MappingCase, mapping: Mapping | ConfigError | None = None) ->
     if isinstance(mapping, ConfigError):
         problems = mapping.problems or [Problem(mapping.message, mapping.where, mapping.hint)]
         return CaseResult(case, False, f"mapping does not load: {mapping.message}", "", problems)
-    if case.expected_path is None:
-        return CaseResult(
-            case,
-            False,
-            f"no {case.name}.expected.<ext> or {case.name}{_FRAGMENT} beside the input",
-        )
+    actual: Any = MISSING
     try:
         in_codec, out_codec = _codecs(case)
         tree = in_codec.decode(case.input_path.read_bytes())
         actual = mapping.apply(tree)
+        if case.expected_path is None:
+            return CaseResult(
+                case,
+                False,
+                f"no {case.name}.expected.<ext> or {case.name}{_FRAGMENT} beside the input",
+                actual=actual,
+            )
         if case.fragment:
             return _check_fragment(case, actual)
         expected = out_codec.decode(case.expected_path.read_bytes())
-        actual = out_codec.decode(out_codec.encode(actual))  # compare as the output reads back
+        read_back = out_codec.decode(out_codec.encode(actual))  # compare as the output reads
     except HubError as exc:
         problems = exc.problems or ([Problem(exc.message, exc.where, exc.hint)])
-        return CaseResult(case, False, f"{exc.code}: {exc.message}", "", problems)
+        return CaseResult(case, False, f"{exc.code}: {exc.message}", "", problems, actual)
     except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
         return CaseResult(case, False, f"mapping_error: {exc}")
-    if expected == actual:
-        return CaseResult(case, True)
+    if expected == read_back:
+        return CaseResult(case, True, actual=actual)
     return CaseResult(
         case,
         False,
         "output differs from the expected output",
-        json_diff(expected, actual, str(case.expected_path), "actual output"),
+        json_diff(expected, read_back, str(case.expected_path), "actual output"),
+        actual=actual,
     )
+
+
+def _read_fragment(path: Path) -> dict[str, Any]:
+    try:
+        fragment = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(fragment, dict):
+        raise ConfigError(f"{path} must be a JSON object of output path -> expected value")
+    return fragment
+
+
+def _fragment_values(path: Path, paths: list[str], actual: Tree) -> dict[str, Any]:
+    """The value at each output path of a fragment file (``"<missing>"`` for none)."""
+    found: dict[str, Any] = {}
+    for text in paths:
+        try:
+            read: Callable[[Any], Any] = compile_path(text)
+        except PathSyntaxError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        value = read(actual)
+        found[text] = "<missing>" if value is MISSING else value
+    return found
 
 
 def _check_fragment(case: MappingCase, actual: Tree) -> CaseResult:
     assert case.expected_path is not None
-    try:
-        fragment = json.loads(case.expected_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {case.expected_path}: {exc}") from None
-    if not isinstance(fragment, dict):
-        raise ConfigError(
-            f"{case.expected_path} must be a JSON object of output path -> expected value"
-        )
-    found: dict[str, Any] = {}
-    for path in fragment:
-        try:
-            read: Callable[[Any], Any] = compile_path(path)
-        except PathSyntaxError as exc:
-            raise ConfigError(f"{case.expected_path}: bad path {path!r}: {exc}") from None
-        value = read(actual)
-        found[path] = "<missing>" if value is MISSING else value
+    fragment = _read_fragment(case.expected_path)
+    found = _fragment_values(case.expected_path, list(fragment), actual)
     if found == fragment:
-        return CaseResult(case, True)
+        return CaseResult(case, True, actual=actual)
     wrong = ", ".join(p for p in fragment if found[p] != fragment[p])
     return CaseResult(
         case,
         False,
         f"fragment differs at {wrong}",
         json_diff(fragment, found, str(case.expected_path), "actual output"),
+        actual=actual,
     )
+
+
+def update_expected(result: CaseResult) -> Path | None:
+    """Write a failing case's actual output as its expected file; None if it made none.
+
+    A full expected file gets the whole output (JSON pretty-printed, other formats as the
+    case's output codec writes them; a case without one gets ``CASE.expected.<ext>``); a
+    fragment file keeps its paths and gets the value now found at each.
+    """
+    case = result.case
+    if result.passed or result.actual is MISSING:
+        return None
+    actual = result.actual
+    target = case.expected_path
+    if target is not None and case.fragment:
+        fragment = _read_fragment(target)
+        found = _fragment_values(target, list(fragment), actual)
+        target.write_text(_pretty(found), encoding="utf-8")
+        return target
+    out_codec = _codecs(case)[1]
+    if target is None:
+        target = case.input_path.parent / f"{case.name}.expected.{out_codec.extension}"
+    if out_codec.name == "json":
+        target.write_text(_pretty(actual), encoding="utf-8")
+    else:
+        target.write_bytes(out_codec.encode(actual))
+    return target
+
+
+def _pretty(tree: Any) -> str:
+    return json.dumps(tree, indent=2, ensure_ascii=False) + "\n"
 
 
 def json_diff(expected: Any, actual: Any, expected_name: str, actual_name: str) -> str:

@@ -1,21 +1,58 @@
-"""Hot reload: mapping files and their code lists are re-checked and swapped in while running."""
+"""Hot reload: mapping files and their code lists are re-checked and swapped in while running.
+
+A changed mapping goes live only if it loads, passes the checks against the input and
+output schemas of every route that uses it, and passes its own test cases
+(``mappings/tests/NAME/``). Otherwise the route keeps the version it runs, one log line
+says why, and :meth:`MappingWatcher.statuses` (``GET /mappings``) shows the refusal.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from hub.config import LoadedConfig
-from hub.errors import HubError
-from hub.mapping import load_mapping
+from hub.errors import HubError, Problem
+from hub.mapping import Mapping, content_hash, parse_mapping
+from hub.message import utcnow
 from hub.metrics import HubMetrics
-from hub.pipeline.build import CompiledRoute
+from hub.pipeline.build import CompiledRoute, mapping_problems
+from hub.pipeline.mapping_tests import cases_for, run_case
 
-__all__ = ["MappingWatcher"]
+__all__ = ["MappingStatus", "MappingWatcher", "Refusal"]
 
 log = logging.getLogger("hub.reload")
+
+#: Why a changed mapping was refused: the label of ``hub_mapping_reloads_total``.
+REASONS = ("invalid", "schema", "tests", "error")
+_LOGGED_PROBLEMS = 3
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A newer mapping file that was not swapped in, and why."""
+
+    hash: str | None  # None when the file could not be read
+    at: datetime
+    reason: str  # one of REASONS
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class MappingStatus:
+    """The mapping version a route runs, and the last refused newer file, if any."""
+
+    route: str
+    name: str
+    hash: str
+    path: Path
+    loaded_at: datetime
+    warnings: tuple[Problem, ...] = ()
+    refused: Refusal | None = None
 
 
 _Stamp = tuple[int, int] | None
@@ -32,9 +69,10 @@ def _stamp(path: Path) -> _Stamp:
 class MappingWatcher:
     """Polls every route's mapping file (and ``codelists/`` beside it) and re-loads changes.
 
-    A valid new version replaces the translator of each route that uses the file, in one
-    attribute assignment, so a message is translated wholly by the old or the new version.
-    An invalid one is rejected with its located problems; the previous version keeps serving.
+    A new version that loads, fits every route's schemas and passes its test cases replaces
+    the translator of each route that uses the file, in one attribute assignment, so a
+    message is translated wholly by the old or the new version. Any other is refused with
+    its located problems; the previous version keeps serving.
     """
 
     def __init__(
@@ -53,6 +91,16 @@ class MappingWatcher:
                 path = loaded.resolve(route.config.mapping)
                 self.files.setdefault(path, []).append(name)
         self.codelist_dirs = sorted({path.parent / "codelists" for path in self.files})
+        started = utcnow()
+        self._status: dict[str, MappingStatus] = {}
+        for path, names in self.files.items():
+            for name in names:
+                route = routes[name]
+                mapping = route.translator.mapping
+                assert mapping is not None
+                self._status[name] = MappingStatus(
+                    name, mapping.name, mapping.content_hash, path, started, route.warnings
+                )
         self._stamps = self._snapshot()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,33 +152,105 @@ class MappingWatcher:
         for path in sorted(targets):
             self.reload(path)
 
+    def statuses(self) -> list[MappingStatus]:
+        """Per route with a mapping: the version it runs and the last refusal, by route name."""
+        return [self._status[name] for name in sorted(self._status)]
+
     def reload(self, path: Path) -> bool:
-        routes = [self.routes[name] for name in self.files[path]]
+        """Check the file at ``path`` and swap it in; False (and the old version) if refused."""
+        names = self.files[path]
+        routes = [self.routes[name] for name in names]
         old = routes[0].translator.mapping
         label = old.name if old is not None else path.stem
         try:
-            mapping = load_mapping(path)
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            problem = Problem(f"cannot read mapping {path}: {exc.strerror or exc}")
+            return self._refuse(path, label, old, None, "invalid", [problem])
+        version = content_hash(text)
+        try:
+            mapping = parse_mapping(text, str(path))
         except HubError as exc:
-            self.metrics.mapping_reloads.labels(mapping=label, outcome="rejected").inc()
-            log.error(
-                "mapping %s changed but was rejected; still using version %s: %s",
-                path,
-                old.content_hash if old is not None else "-",
-                exc,
-            )
-            return False
-        except Exception:
-            self.metrics.mapping_reloads.labels(mapping=label, outcome="rejected").inc()
+            problems = exc.problems or [Problem(exc.message, exc.where, exc.hint)]
+            return self._refuse(path, label, old, version, "invalid", problems)
+        except Exception as exc:  # a bug in the loader must not stop the watcher
             log.exception("mapping %s changed but could not be loaded", path)
-            return False
+            problem = Problem(f"the mapping could not be loaded: {exc!r}")
+            return self._refuse(path, label, old, version, "error", [problem], logged=True)
+        found: list[Problem] = []
+        for route in routes:
+            translator = route.translator
+            for problem in mapping_problems(
+                mapping, translator.input_schema, translator.output_schema
+            ):
+                if problem not in found:
+                    found.append(problem)
+        errors = [p for p in found if not p.is_warning]
+        if errors:
+            return self._refuse(path, label, old, version, "schema", errors)
+        failures = self._failed_cases(path, mapping)
+        if failures:
+            return self._refuse(path, label, old, version, "tests", failures)
+        warnings = tuple(p for p in found if p.is_warning)
         for route in routes:
             route.translator = dataclasses.replace(route.translator, mapping=mapping)
-        self.metrics.mapping_reloads.labels(mapping=label, outcome="applied").inc()
+        now = utcnow()
+        for name in names:
+            self._status[name] = MappingStatus(
+                name, mapping.name, mapping.content_hash, path, now, warnings
+            )
+        self.metrics.mapping_reloads.labels(mapping=label, outcome="applied", reason="none").inc()
         log.info(
-            "mapping %s re-loaded: version %s -> %s for route(s) %s",
+            "mapping %s re-loaded: version %s -> %s for route(s) %s%s",
             path,
             old.content_hash if old is not None else "-",
             mapping.content_hash,
-            ", ".join(self.files[path]),
+            ", ".join(names),
+            f"; {len(warnings)} warning(s): " + "; ".join(map(str, warnings)) if warnings else "",
         )
         return True
+
+    def _failed_cases(self, path: Path, mapping: Mapping) -> list[Problem]:
+        """The mapping's own test cases run on the new version: one problem per failure."""
+        failures = []
+        for case in cases_for(path):
+            result = run_case(case, mapping)
+            if not result.passed:
+                detail = "; ".join(str(p) for p in result.problems)
+                failures.append(
+                    Problem(
+                        f"test case {case.label} fails: {result.message}"
+                        + (f" ({detail})" if detail else ""),
+                        where=str(case.input_path),
+                        hint="run `hub test-mappings` for the diff",
+                    )
+                )
+        return failures
+
+    def _refuse(
+        self,
+        path: Path,
+        label: str,
+        old: Mapping | None,
+        version: str | None,
+        reason: str,
+        problems: list[Problem],
+        *,
+        logged: bool = False,
+    ) -> bool:
+        refusal = Refusal(version, utcnow(), reason, tuple(problems))
+        for name in self.files[path]:
+            self._status[name] = dataclasses.replace(self._status[name], refused=refusal)
+        self.metrics.mapping_reloads.labels(mapping=label, outcome="rejected", reason=reason).inc()
+        if not logged:
+            shown = "; ".join(str(p) for p in problems[:_LOGGED_PROBLEMS])
+            more = len(problems) - _LOGGED_PROBLEMS
+            log.error(
+                "mapping %s changed but was refused (%s), still serving version %s: %s%s",
+                path,
+                reason,
+                old.content_hash if old is not None else "-",
+                shown,
+                f"; and {more} more (GET /mappings)" if more > 0 else "",
+            )
+        return False

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import HubError, MappingError, SchemaValidationError
+from hub.errors import HubError, MappingError, MessageError, SchemaValidationError
 from hub.formats import Codec, JsonSchema, Tree
 from hub.mapping import Mapping
 from hub.mapping.paths import MISSING
@@ -88,6 +88,17 @@ class Translator:
         if self.input_schema is not None:
             self.input_schema.check(tree)
             step("validated", f"input matches {self.input_schema.path.name}")
+        try:
+            return self._map_and_encode(tree, step, events)
+        except MessageError as exc:  # the dead letter records the version that failed
+            if self.mapping is not None:
+                exc.mapping = (self.mapping.name, self.mapping.content_hash)
+            raise
+
+    def _map_and_encode(
+        self, tree: Tree, step: Callable[[str, str], None], events: list[Event]
+    ) -> Translation:
+        """map -> validate the output -> encode."""
         trees = [tree]
         splits = self.mapping is not None and self.mapping.splits
         if self.mapping is not None:

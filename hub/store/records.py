@@ -23,6 +23,8 @@ class StoredError:
     stage: str
     type: str
     message: str
+    mapping_name: str | None = None  # the mapping version the message failed with, if one ran
+    mapping_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,10 @@ class Store:
                 error_type=turn.error.type,
                 error_message=turn.error.message,
             )
+            if turn.error.mapping_name is not None:
+                values.update(
+                    mapping_name=turn.error.mapping_name, mapping_hash=turn.error.mapping_hash
+                )
         elif turn.status == MessageStatus.DELIVERED:
             values.update(error_stage=None, error_type=None, error_message=None)
         if turn.children:  # the parts carry the output; the parent keeps its input only

@@ -13,7 +13,7 @@ import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
-from tests.configs import EXAMPLE_ORDER, demo_config, write_config
+from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
 from tests.peers import HttpPeer, Reply, http_peer, serve_app
 
 
@@ -142,6 +142,47 @@ def test_an_invalid_order_is_dead_lettered_with_json_pointers(
     )
     assert any(p.startswith("#/line_items/1/quantity:") for p in problems)
     assert not (tmp_path / "outbox").exists()
+    assert message["mapping"] is None  # the input failed before the mapping ran
+
+
+def test_a_message_the_mapping_fails_on_records_the_mapping_version(tmp_path: Path) -> None:
+    erp = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    mapping = tmp_path / "erp.yaml"
+    # map stage: a required field with no value; validate stage: a number where the output
+    # schema wants text (the static checks look at keys, not at value types)
+    mapping.write_text(
+        erp.replace("  note: customer_note", "  note: {path: coupon_code, required: true}"),
+        encoding="utf-8",
+    )
+    second = tmp_path / "erp-typed.yaml"
+    second.write_text(erp.replace("  note: customer_note", "  note: id"), encoding="utf-8")
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    config["routes"]["typed"] = {
+        **config["routes"]["shop-orders"],
+        "mapping": str(second),
+    }
+    hub = Hub.from_file(write_config(tmp_path, config))
+    versions = {}
+    for name, route in hub.routes.items():
+        assert route.translator.mapping is not None
+        versions[name] = route.translator.mapping.content_hash
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        first = wait_status(client, post_order(client).json()["id"], "failed")
+        assert first["error"]["stage"] == "map"
+        assert first["mapping"] == {
+            "name": "woocommerce-order-to-erp",
+            "hash": versions["shop-orders"],
+        }
+        response = client.post(
+            "/ingest/typed",
+            content=EXAMPLE_ORDER.read_bytes(),
+            headers={"Content-Type": "application/json"},
+        )
+        typed = wait_status(client, response.json()["id"], "failed")
+        assert typed["error"]["stage"] == "validate"
+        assert "#/note" in typed["events"][-1]["data"]["problems"][0]
+        assert typed["mapping"]["hash"] == versions["typed"] != versions["shop-orders"]
 
 
 def test_health_readiness_and_metrics(api: tuple[httpx.Client, Hub]) -> None:

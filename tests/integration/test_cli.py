@@ -66,6 +66,36 @@ def test_check_passes_on_the_example_config() -> None:
     result = hub("check", "--config", "config.example.yaml")
     assert result.returncode == 0, result.stderr
     assert "ok (1 route)" in result.stdout
+    assert "warning" not in result.stdout + result.stderr
+
+
+def test_check_prints_schema_warnings_and_strict_makes_them_errors(tmp_path: Path) -> None:
+    original = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    mapping = tmp_path / "erp.yaml"
+    mapping.write_text(
+        original.replace("  note: customer_note", "  note: shiping_lines[0].method_title"),
+        encoding="utf-8",
+    )
+    line = original.splitlines().index("  note: customer_note") + 1
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    path = write_config(tmp_path, config)
+    warning = (
+        f"{mapping}:{line}:9: warning: source path 'shiping_lines[0].method_title': the input "
+        "schema woocommerce-order.schema.json does not declare 'shiping_lines' at the top level "
+        "(did you mean shipping_lines"
+    )
+
+    result = hub("check", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(warning)
+    assert result.stdout == f"{path}: ok (1 route), 1 warning (--strict fails on them)\n"
+
+    result = hub("check", "--strict", "--config", str(path))
+    assert result.returncode == 1
+    assert f"error: {path} has 1 problem (--strict: warnings count as errors)" in result.stderr
+    assert f"  {warning}" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_translate_prints_the_orders_interchange(tmp_path: Path) -> None:

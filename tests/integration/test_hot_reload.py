@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
@@ -77,6 +78,9 @@ def test_a_valid_edit_is_used_and_an_invalid_one_rejected(tmp_path: Path) -> Non
         assert output["note"] == "reloaded"
         assert _metric(client, "applied") == 1
         assert _metric(client, "rejected") == 1
+        refused = _status(client)["refused"]
+        assert refused["reason"] == "invalid"
+        assert refused["problems"][0]["where"].startswith(f"{mapping}:")
 
 
 def test_reload_off_keeps_the_loaded_version(tmp_path: Path) -> None:
@@ -96,3 +100,116 @@ def test_reload_off_keeps_the_loaded_version(tmp_path: Path) -> None:
         assert hub.routes["shop-orders"].translator is not before
     finally:
         hub.close()
+
+
+def _status(client: httpx.Client) -> dict[str, Any]:
+    routes = client.get("/mappings").json()["routes"]
+    assert [r["route"] for r in routes] == ["shop-orders"]
+    return dict(routes[0])
+
+
+def test_a_reload_that_breaks_the_schema_or_the_mapping_tests_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    mapping = folder / "woocommerce-order-to-erp.yaml"
+    shutil.copy(ROOT / "mappings" / "woocommerce-order-to-erp.yaml", mapping)
+    shutil.copytree(
+        ROOT / "mappings" / "tests" / "woocommerce-order-to-erp",
+        folder / "tests" / "woocommerce-order-to-erp",
+    )
+    original = mapping.read_text(encoding="utf-8")
+    line = original.splitlines().index("  note: customer_note") + 1
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    config["mappings"] = {"reload_seconds": 0}  # turns run by hand below
+    hub = Hub.from_file(write_config(tmp_path, config))
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        first, _ = _deliver(client)
+        serving = first["mapping"]["hash"]
+        status = _status(client)
+        assert status["name"] == "woocommerce-order-to-erp"
+        assert status["hash"] == status["file_hash"] == serving
+        assert status["path"] == str(mapping)
+        assert status["refused"] is None
+        assert status["warnings"] == []
+        started = status["loaded_at"]
+
+        # a target field the route's output schema does not allow
+        broken = original.replace("  note: customer_note", "  notes: customer_note")
+        _edit(mapping, broken)
+        caplog.clear()
+        hub.watcher.check()
+        logged = [r for r in caplog.records if r.name == "hub.reload"]
+        assert len(logged) == 1
+        assert logged[0].levelname == "ERROR"
+        text = logged[0].getMessage()
+        assert "\n" not in text
+        assert f"refused (schema), still serving version {serving}" in text
+        assert f"{mapping}:{line}:3: target field 'notes' is not allowed" in text
+        second, output = _deliver(client)
+        assert second["mapping"]["hash"] == serving
+        assert "notes" not in output
+        status = _status(client)
+        assert status["hash"] == serving
+        assert status["file_hash"] == status["refused"]["hash"] != serving
+        assert status["refused"]["reason"] == "schema"
+        assert status["refused"]["problems"][0]["where"] == f"{mapping}:{line}:3"
+        assert "additionalProperties: false" in status["refused"]["problems"][0]["message"]
+
+        # the mapping's own test cases fail
+        _edit(mapping, original.replace("  note: customer_note", '  note: {value: "x"}'))
+        caplog.clear()
+        hub.watcher.check()
+        logged = [r for r in caplog.records if r.name == "hub.reload"]
+        assert len(logged) == 1
+        assert "refused (tests)" in logged[0].getMessage()
+        assert "woocommerce-order-to-erp/several-lines" in logged[0].getMessage()
+        status = _status(client)
+        assert status["hash"] == serving
+        assert status["refused"]["reason"] == "tests"
+        assert status["refused"]["problems"][0]["hint"] == "run `hub test-mappings` for the diff"
+        third, output = _deliver(client)
+        assert third["mapping"]["hash"] == serving
+        assert output["note"].startswith("Bitte")
+
+        # a valid edit goes live and clears the refusal
+        _edit(mapping, original + "\n# reviewed\n")
+        hub.watcher.check()
+        status = _status(client)
+        assert status["hash"] == status["file_hash"] != serving
+        assert status["refused"] is None
+        assert status["loaded_at"] > started
+        fourth, _ = _deliver(client)
+        assert fourth["mapping"]["hash"] == status["hash"]
+
+        metrics = client.get("/metrics").text
+        for outcome, reason in (("rejected", "schema"), ("rejected", "tests"), ("applied", "none")):
+            assert (
+                f'hub_mapping_reloads_total{{mapping="woocommerce-order-to-erp",'
+                f'outcome="{outcome}",reason="{reason}"}} 1.0'
+            ) in metrics
+
+
+def test_schema_warnings_are_logged_at_start_and_shown_per_route(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mapping = tmp_path / "woocommerce-order-to-erp.yaml"
+    original = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    mapping.write_text(
+        original.replace("  note: customer_note", "  note: shiping_lines[0].method_title"),
+        encoding="utf-8",
+    )
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    with caplog.at_level("WARNING", logger="hub"):
+        hub = Hub.from_file(write_config(tmp_path, config))
+    logged = [r.getMessage() for r in caplog.records if r.name == "hub"]
+    assert len(logged) == 1
+    assert logged[0].startswith(f"{mapping}:")
+    assert "warning: source path 'shiping_lines[0].method_title'" in logged[0]
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        warnings = _status(client)["warnings"]
+    assert [w["severity"] for w in warnings] == ["warning"]
+    assert warnings[0]["hint"].startswith("did you mean shipping_lines")

@@ -115,3 +115,69 @@ def test_the_mapping_schema_refuses_unknown_keys() -> None:
     validator = jsonschema.Draft202012Validator(schema)
     assert not validator.is_valid({"name": "x", "fields": {"a": {"pth": "b"}}})
     assert validator.is_valid({"name": "x", "fields": {"a": {"expr": "b", "when": "c"}}})
+
+
+def test_update_writes_the_actual_output_of_failing_cases_after_the_diff(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    cases = mappings / "tests" / "order-to-erp"
+    full = cases / "two-lines.expected.json"
+    expected = json.loads(full.read_text(encoding="utf-8"))
+    expected["lines"][1]["quantity"] = 5
+    full.write_text(json.dumps(expected), encoding="utf-8")
+    fragment = cases / "no-items.expected.fragment.json"
+    fragment.write_text('{"currency": "USD", "lines": [1], "gone": 1}', encoding="utf-8")
+    (cases / "new.input.json").write_text('{"number": "8"}', encoding="utf-8")
+    untouched = {p.name: p.read_bytes() for p in cases.iterdir() if p.name.endswith(".input.json")}
+
+    result = hub("test-mappings", "--dir", str(mappings), "--update")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout.splitlines()
+    assert out.index(f"UPDATED {full}") > out.index('+      "quantity": 1')  # after the diff
+    assert f"UPDATED {fragment}" in out
+    assert f"UPDATED {cases / 'new.expected.json'}" in out
+    assert out[-1] == "0 passed, 3 failed, 3 updated"
+
+    assert json.loads(full.read_text(encoding="utf-8"))["lines"][1]["quantity"] == 1
+    assert full.read_text(encoding="utf-8").startswith('{\n  "order_number": "42"')
+    assert json.loads(fragment.read_text(encoding="utf-8")) == {
+        "currency": "EUR",
+        "lines": [],
+        "gone": "<missing>",
+    }  # the same paths, with what the output has at each
+    assert json.loads((cases / "new.expected.json").read_text(encoding="utf-8")) == {
+        "order_number": "8",
+        "currency": "EUR",
+        "lines": [],
+    }
+    assert {p: (cases / p).read_bytes() for p in untouched} == untouched
+
+    again = hub("test-mappings", "--dir", str(mappings))
+    assert again.returncode == 0, again.stdout
+    assert again.stdout.splitlines()[-1] == "3 passed, 0 failed"
+
+
+def test_update_leaves_passing_cases_alone_and_fails_when_there_is_no_output(
+    tmp_path: Path,
+) -> None:
+    mappings = _folder(tmp_path)
+    cases = mappings / "tests" / "order-to-erp"
+    before = (cases / "two-lines.expected.json").read_bytes()
+    (cases / "no-number.input.json").write_text('{"items": []}', encoding="utf-8")
+    (cases / "no-number.expected.json").write_text("{}", encoding="utf-8")
+    result = hub("test-mappings", "--dir", str(mappings), "--update")
+    assert result.returncode == 1, result.stdout
+    assert "FAIL order-to-erp/no-number: mapping_error: " in result.stdout
+    assert "  not updated: order-to-erp/no-number made no output" in result.stdout
+    assert "UPDATED" not in result.stdout
+    assert result.stdout.splitlines()[-1] == "2 passed, 1 failed, 0 updated"
+    assert (cases / "two-lines.expected.json").read_bytes() == before
+    assert (cases / "no-number.expected.json").read_text(encoding="utf-8") == "{}"
+
+
+def test_a_test_folder_named_after_no_mapping_gets_did_you_mean(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    (mappings / "tests" / "order-to-epr").mkdir()
+    result = hub("test-mappings", "--dir", str(mappings))
+    assert result.returncode == 1
+    assert "has no mapping order-to-epr.yaml" in result.stderr
+    assert "(did you mean order-to-erp?)" in result.stderr

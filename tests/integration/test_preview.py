@@ -11,7 +11,7 @@ import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
-from tests.configs import EXAMPLE_ORDER, demo_config, write_config
+from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
 from tests.peers import serve_app
 
 SMALL = """\
@@ -118,3 +118,129 @@ def test_bad_requests_are_422_never_500(client: httpx.Client, request_body: obje
     response = client.post("/preview", json=request_body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["message"]
+
+
+@pytest.fixture
+def editable(tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
+    """The demo route on a copy of its mapping that the test may edit (no hot reload)."""
+    mapping = tmp_path / "woocommerce-order-to-erp.yaml"
+    mapping.write_text(
+        (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    config["mappings"] = {"reload_seconds": 0}
+    hub = Hub.from_file(write_config(tmp_path, config))
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        yield client, mapping
+
+
+ORDER = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+
+
+def test_a_mapping_by_name_runs_the_file_on_disk_and_says_so(
+    editable: tuple[httpx.Client, Path],
+) -> None:
+    client, mapping = editable
+    request = {"mapping": "woocommerce-order-to-erp", "input": ORDER}
+    served = client.post("/preview", json=request).json()["mapping"]
+    assert served["source"] == "file"
+    assert served["path"] == str(mapping)
+    assert served["hash"] == served["serving_hash"]
+    assert served["same_as_serving"] is True
+
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("  note: customer_note", '  note: {value: "saved"}'))
+    body = client.post("/preview", json=request).json()
+    assert body["output"]["note"] == "saved"  # what the admin just saved, not what runs
+    assert body["mapping"]["serving_hash"] == served["hash"] != body["mapping"]["hash"]
+    assert body["mapping"]["same_as_serving"] is False
+
+    mapping.write_text(text.replace("fields:\n", "fields: [unclosed\n", 1))
+    response = client.post("/preview", json=request)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["problems"][0]["where"].startswith(f"{mapping}:")
+    assert error["hint"] == f"the routes keep serving version {served['hash']} until the file loads"
+
+
+def test_a_route_applies_its_input_and_output_schemas(
+    editable: tuple[httpx.Client, Path],
+) -> None:
+    client, _ = editable
+    response = client.post("/preview", json={"route": "shop-orders", "input": ORDER})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["route"] == "shop-orders"
+    assert body["warnings"] == []
+    assert body["output"]["order_number"] == "727"
+    assert json.loads(body["encoded"]) == body["output"]
+
+    bad = {**ORDER, "billing": {**ORDER["billing"]}}
+    del bad["billing"]["email"]
+    response = client.post("/preview", json={"route": "shop-orders", "input": bad})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["type"] == "validation_error"
+    assert error["message"].startswith("the input breaks woocommerce-order.schema.json")
+    assert error["problems"][0]["where"] == "input#/billing"
+
+    erp = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    typed = erp.replace("  note: customer_note", "  note: id")
+    response = client.post(
+        "/preview", json={"route": "shop-orders", "mapping_text": typed, "input": ORDER}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith("the output breaks erp-order.schema.json")
+    assert error["problems"][0]["where"] == "output#/note"
+
+
+def test_a_route_checks_the_mapping_against_its_schemas(
+    editable: tuple[httpx.Client, Path],
+) -> None:
+    client, _ = editable
+    erp = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+    line = erp.splitlines().index("  note: customer_note") + 1
+    misspelt = erp.replace("  note: customer_note", "  note: shiping_lines[0].method_title")
+    response = client.post(
+        "/preview", json={"route": "shop-orders", "mapping_text": misspelt, "input": ORDER}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "note" not in body["output"]  # silently missing without the check
+    assert [(w["where"], w["severity"]) for w in body["warnings"]] == [
+        (f"mapping_text:{line}:9", "warning")
+    ]
+    assert body["warnings"][0]["hint"].startswith("did you mean shipping_lines")
+    assert body["mapping"]["source"] == "text"
+
+    forbidden = erp.replace("  note: customer_note", "  notes: customer_note")
+    response = client.post(
+        "/preview", json={"route": "shop-orders", "mapping_text": forbidden, "input": ORDER}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"] == (
+        "the mapping does not fit the schemas of route 'shop-orders': 1 problem"
+    )
+    assert error["problems"][0]["where"] == f"mapping_text:{line}:3"
+
+
+@pytest.mark.parametrize(
+    ("request_body", "hint"),
+    [
+        (
+            {"mapping": "woocomerce-order-to-erp", "input": {}},
+            "did you mean woocommerce-order-to-erp?",
+        ),
+        ({"route": "shop-order", "input": {}}, "did you mean shop-orders?"),
+    ],
+)
+def test_unknown_names_get_did_you_mean(
+    client: httpx.Client, request_body: object, hint: str
+) -> None:
+    response = client.post("/preview", json=request_body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["hint"] == hint

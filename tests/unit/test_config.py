@@ -11,6 +11,8 @@ import pytest
 from hub.config import load_config
 from hub.errors import ConfigError
 from hub.pipeline import CompiledRoute, build_routes
+from hub.pipeline.build import compile_routes
+from tests.configs import ROOT
 
 Write = Callable[[str, str], Path]
 
@@ -460,3 +462,82 @@ def test_invalid_schema_file_is_a_build_problem(write: Write) -> None:
     error = build_error(path)
     assert len(error.problems) == 1
     assert "not a valid JSON Schema" in error.problems[0].message
+
+
+def test_a_bad_correlation_path_is_located_at_its_character(write: Write) -> None:
+    path = write(
+        "config.yaml",
+        """\
+        routes:
+          orders:
+            correlation: "items[0.sku"
+            sinks:
+              - {name: out, type: file, options: {directory: one}}
+        """,
+    )
+    error = build_error(path)
+    assert [str(p) for p in error.problems] == [
+        f"{path}:3:24: bad path 'items[0.sku': missing ']' to close '[0' (write a.b[0].c)"
+    ]
+
+
+# --- the route's mapping against the route's schemas ------------------------------------
+
+ROUTE_WITH_SCHEMAS = """\
+routes:
+  orders:
+    input: {{format: json, schema: {root}/schemas/json/woocommerce-order.schema.json}}
+    mapping: mappings/m.yaml
+    output: {{format: json, schema: {root}/schemas/json/erp-order.schema.json}}
+    sinks:
+      - {{name: out, type: file, options: {{directory: out}}}}
+"""
+
+ERP_MAPPING = (ROOT / "mappings" / "woocommerce-order-to-erp.yaml").read_text(encoding="utf-8")
+
+
+def test_a_path_the_input_schema_does_not_declare_is_a_warning_and_strict_an_error(
+    write: Write, built: list[dict[str, CompiledRoute]]
+) -> None:
+    mapping = write(
+        "mappings/m.yaml",
+        ERP_MAPPING.replace("  note: customer_note", "  note: shiping_lines[0].method_title"),
+    )
+    path = write("config.yaml", ROUTE_WITH_SCHEMAS.format(root=ROOT))
+    loaded = load_config(path, environ={})
+    result = compile_routes(loaded)
+    built.append(result.routes)
+    line = ERP_MAPPING.splitlines().index("  note: customer_note") + 1
+    assert [str(w) for w in result.warnings] == [
+        f"{mapping}:{line}:9: warning: source path 'shiping_lines[0].method_title': the input "
+        "schema woocommerce-order.schema.json does not declare 'shiping_lines' at the top level "
+        "(did you mean shipping_lines, shipping_total, shipping?)"
+    ]
+    assert result.routes["orders"].warnings == tuple(result.warnings)
+    with pytest.raises(ConfigError) as caught:
+        compile_routes(loaded, strict=True)
+    assert caught.value.problems == result.warnings
+    assert caught.value.hint == "--strict: warnings count as errors"
+
+
+def test_a_target_field_the_output_schema_does_not_allow_is_a_load_error(write: Write) -> None:
+    mapping = write(
+        "mappings/m.yaml",
+        ERP_MAPPING.replace("  note: customer_note", "  notes: customer_note"),
+    )
+    path = write("config.yaml", ROUTE_WITH_SCHEMAS.format(root=ROOT))
+    error = build_error(path)
+    line = ERP_MAPPING.splitlines().index("  note: customer_note") + 1
+    assert error.message == f"{path} has 1 problem"
+    assert [str(p) for p in error.problems] == [
+        f"{mapping}:{line}:3: target field 'notes' is not allowed by the output schema "
+        "erp-order.schema.json (additionalProperties: false) (did you mean note, lines?)"
+    ]
+
+
+def test_the_shipped_demo_route_has_no_warnings() -> None:
+    loaded = load_config(ROOT / "config.example.yaml", environ={})
+    result = compile_routes(loaded)
+    for route in result.routes.values():
+        route.close()
+    assert result.warnings == []

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.errors import ConfigError, MappingError
-from hub.mapping import FieldCopyMapping, parse_mapping
+from hub.mapping import FieldCopyMapping, load_mapping, parse_mapping
 from hub.mapping.expr import MAX_ITEMS, ExprSyntaxError, parse_expr
 from hub.mapping.functions.registry import FUNCTIONS, FunctionError, function
 
@@ -412,3 +412,86 @@ def test_lookup_checks_the_code_list_name_at_load_and_the_code_at_run(tmp_path: 
     assert mapping.apply({"x": "kg"}) == {"a": "KGM"}
     with pytest.raises(MappingError, match=r"code 'zz' is not in code list 'units'"):
         mapping.apply({"x": "zz"})
+
+
+# --- wording: what is wrong, said once, at one line:column ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "message"),
+    [
+        ("line_items[0.sku", "3:16", "bad path 'line_items[0.sku': missing ']' to close '[0'"),
+        ('"upper(items[0)"', "3:18", "bad path 'items[0': missing ']' to close '[0'"),
+        ('"$root.items[0"', "3:18", "bad path '$root.items[0': missing ']' to close '[0'"),
+        ('"items[*.sku"', "3:12", "bad path 'items[*.sku': missing ']' to close '[*'"),
+        ("items[", "3:11", "bad path 'items[': missing index and ']' after '['"),
+        ("items[x]", "3:11", "bad path 'items[x]': an index is a whole number in brackets"),
+        ("billing..email", "3:14", "bad path 'billing..email': unexpected '.'"),
+    ],
+)
+def test_a_missing_bracket_is_said_as_such_at_its_line_and_column(
+    value: str, where: str, message: str
+) -> None:
+    found = problems(f"name: m\nfields:\n  a: {value}\n")
+    assert len(found) == 1
+    assert found[0].startswith(f"m.yaml:{where}: {message}")
+    assert "unexpected '['" not in found[0]
+    assert "character" not in found[0]  # one coordinate system: line:column
+
+
+def test_problems_in_a_multi_line_expression_are_on_their_own_line() -> None:
+    found = problems(
+        """\
+        name: m
+        fields:
+          folded: >-
+            t_join(
+              a,
+              nope(c))
+          plain: t_shout(b) &
+            zzz(c)
+          quoted: "t_shout(b) &\\n nope(c)"
+        """
+    )
+    assert [p.split(": ")[0] for p in found] == [
+        "m.yaml:6:7",  # `      nope(c))`
+        "m.yaml:8:5",  # `    zzz(c)`
+        "m.yaml:9:27",  # after the escape `\n` and a space
+    ]
+
+
+def test_a_target_key_beside_each_belongs_under_fields_and_names_the_rule() -> None:
+    found = problems(
+        """\
+        name: m
+        fields:
+          order:
+            fields:
+              lines:
+                each: line_items
+                sku: sku
+                fields: {qty: quantity}
+          address:
+            fields: {city: city}
+            street: street
+        """
+    )
+    assert found == [
+        "m.yaml:7:9: rule 'order.lines': 'sku' is not a rule option; the target keys of each "
+        "item go under `fields:` (write lines: {each: ..., fields: {sku: ...}})",
+        "m.yaml:11:5: rule 'address': 'street' is not a rule option; the target keys of the "
+        "object go under `fields:` (write address: {fields: {street: ...}})",
+    ]
+
+
+def test_a_misspelt_rule_option_gets_did_you_mean() -> None:
+    found = problems("name: m\nfields:\n  a: {path: x, requird: true}\n  b: {path: x, wat: 1}\n")
+    assert found[0] == "m.yaml:3:16: unknown rule option 'requird' (did you mean required?)"
+    assert found[1].startswith("m.yaml:4:16: unknown rule option 'wat' (allowed: default,")
+
+
+def test_a_missing_mapping_file_gets_did_you_mean(tmp_path: Path) -> None:
+    (tmp_path / "woocommerce-order-to-erp.yaml").write_text("name: x\nfields: {a: b}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(tmp_path / "woocomerce-order-to-erp.yaml")
+    assert caught.value.hint == "did you mean woocommerce-order-to-erp.yaml?"

@@ -279,3 +279,32 @@ def test_an_empty_variable_takes_the_default_like_the_shell() -> None:
     doc = parse_yaml("a: ${V:-fallback}\nb: ${V}\n", "x.yaml", environ={"V": ""})
     assert doc.data == {"a": "fallback", "b": ""}
     assert doc.problems == []
+
+
+# --- characters of a value -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "loc"),
+    [
+        ("a: >-\n    upper(\n      b,\n      nope(c))\n", ("a",)),  # folded, more indented
+        ("a: upper(b) &\n    nope(c)\n", ("a",)),  # plain, on two lines
+        ('a: "upper(b) &\\n nope(c)"\n', ("a",)),  # an escape before it
+        ("a: \"'it''s' & nope\"\n", ("a",)),
+        ("a: '''it''''s'' & nope'\n", ("a",)),  # doubled quotes
+        ("a: |\n  x\n  y & nope\n", ("a",)),  # literal
+        ("a: {p: 'x & nope'}\n", ("a", "p")),  # flow mapping
+        ('a:\n  - x\n  - "y\\u00e9 & nope"\n', ("a", 1)),  # a \u escape is one character
+    ],
+)
+def test_a_character_of_a_value_is_located_on_its_own_line(
+    text: str, loc: tuple[str | int, ...]
+) -> None:
+    doc = parse_yaml(text, "f.yaml")
+    value = doc.data_at(loc)
+    assert isinstance(value, str)
+    position = doc.value_position(loc, value.index("nope"))
+    assert position is not None
+    line, column = position
+    assert text.splitlines()[line - 1][column - 1 :].startswith("nope")
+    assert doc.where_in_value(loc, value.index("nope")) == f"f.yaml:{line}:{column}"
