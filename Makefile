@@ -4,12 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config.example.yaml
+SOAK_N ?= 10000
 
-.PHONY: run test lint typecheck unit bench check clean
+.PHONY: run test soak lint typecheck unit bench check clean
 
+# The distribution used to be called switchboard (another project's name on PyPI): an install
+# under that name is dropped, so only switchboard-hub provides hub's modules and entry points.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip uninstall --quiet --yes switchboard 2>/dev/null || true
+	rm -rf switchboard.egg-info
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -31,6 +36,10 @@ test: lint typecheck
 	$(BIN)/hub test-mappings --config $(CONFIG)
 	$(BIN)/python -m pytest
 
+# The conservation tests under crashes with 10,000 messages (`make test` runs them with 2,000).
+soak: $(STAMP)
+	HUB_CONSERVATION_N=$(SOAK_N) $(BIN)/python -m pytest -m soak -v
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/contract -q
 
@@ -42,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.mapping
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

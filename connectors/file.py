@@ -19,6 +19,7 @@ from hub.sdk import (
     ConnectorOptions,
     ConnectorPlugin,
     Delivery,
+    DeliverySemantics,
     FatalDeliveryError,
     Receipt,
     RetriableDeliveryError,
@@ -68,6 +69,8 @@ def _safe(value: str) -> str:
 
 class FileSink(Sink[FileSinkOptions]):
     options_model = FileSinkOptions
+    # A redelivery writes the same file name again: one file per message.
+    delivery_semantics = DeliverySemantics.PEER_DEDUPLICATES
 
     def target(self, delivery: Delivery) -> Path:
         name = self.options.filename.format(

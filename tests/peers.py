@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.waiting import wait_for_progress
+
 
 @dataclass
 class Reply:
@@ -51,14 +53,16 @@ class HttpPeer:
         with self._lock:
             self.received.append(item)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for(self, count: int) -> list[Received]:
+        """Every request so far, once there are ``count``; waits while more arrive."""
+
+        def observe() -> list[Received]:
             with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.02)
-        raise AssertionError(f"peer got {len(self.received)} requests, expected {count}")
+                return list(self.received)
+
+        return wait_for_progress(
+            observe, lambda got: len(got) >= count, what=f"{count} requests at the peer"
+        )
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -130,11 +134,14 @@ def serve_app(app: object) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    _alive, started = wait_for_progress(
+        lambda: (thread.is_alive(), server.started),
+        lambda seen: seen[1] or not seen[0],
+        what="uvicorn to start",
+        interval=0.01,
+    )
+    if not started:
+        raise RuntimeError("uvicorn did not start")
     try:
         yield f"http://127.0.0.1:{config.port}"
     finally:

@@ -20,6 +20,7 @@ from hub.sdk import (
     ConnectorContext,
     ConnectorOptions,
     Delivery,
+    DeliverySemantics,
     FatalDeliveryError,
     Receipt,
     RetriableDeliveryError,
@@ -58,6 +59,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 class HttpSink(Sink[HttpSinkOptions]):
     options_model = HttpSinkOptions
+    # Every attempt sends the same Idempotency-Key; the partner keeps one copy per key.
+    delivery_semantics = DeliverySemantics.PEER_DEDUPLICATES
 
     def __init__(
         self, name: str, options: HttpSinkOptions, context: ConnectorContext | None = None

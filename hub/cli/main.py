@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hub import __version__
+from hub import DISTRIBUTION, __version__
 from hub.cli import deadletters, formats
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
@@ -41,7 +41,7 @@ DEFAULT_CONFIG = Path("config.example.yaml")
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"switchboard {__version__}")
+        typer.echo(f"{DISTRIBUTION} {__version__}")
         raise typer.Exit()
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "ConnectorContext",
     "ConnectorOptions",
     "Delivery",
+    "DeliverySemantics",
     "Inbound",
     "InboundRequest",
     "PushSource",
@@ -31,10 +32,32 @@ __all__ = [
 
 
 class Capability(enum.Enum):
-    """What a connector class can do; the engine wires it up accordingly."""
+    """What a connector class can do, set by its base class (``PushSource``, ``Sink``).
+
+    The hub takes a class's role from the ``ConnectorPlugin`` slot it is given in
+    (``source=``, ``sink=``); ``capabilities`` describes the class for code that inspects it.
+    """
 
     PUSH = "push"  # the hub's HTTP server hands requests to the source
     SINK = "sink"  # the engine hands deliveries to it
+
+
+class DeliverySemantics(enum.Enum):
+    """What the peer does when a sink hands it the same message again.
+
+    Delivery is at least once: after a crash the engine repeats a turn, so a peer may get a
+    message twice, with the same ``Delivery.idempotency_key``. A sink declares which of these
+    holds for its peer (``Sink.delivery_semantics``); the contract kit checks that property.
+    """
+
+    PEER_DEDUPLICATES = "peer-deduplicates"
+    """The peer keeps one copy per idempotency key: a redelivery overwrites or is dropped
+    (a file of the same name, an upsert, an HTTP partner honouring ``Idempotency-Key``)."""
+
+    AT_LEAST_ONCE_KEYED = "at-least-once-keyed"
+    """The peer may keep several copies (a queue: RabbitMQ, Kafka, SQS, MQTT); every copy
+    carries the idempotency key (a header, an attribute, the file name) so its reader can
+    drop the repeats."""
 
 
 class ConnectorOptions(BaseModel):
@@ -140,10 +163,15 @@ class Sink(_Connector[OptionsT]):
     """Delivers translated messages to a peer."""
 
     capabilities = frozenset({Capability.SINK})
+    # What a redelivery leaves at the peer; a queue-like peer declares AT_LEAST_ONCE_KEYED.
+    delivery_semantics: ClassVar[DeliverySemantics] = DeliverySemantics.PEER_DEDUPLICATES
 
     @abstractmethod
     def deliver(self, delivery: Delivery) -> Receipt:
         """Hand one message to the peer; must be safe to repeat with the same key.
+
+        "Safe" is what ``delivery_semantics`` says: the peer keeps one copy per key, or
+        every copy carries the key.
 
         Raise :class:`hub.errors.RetriableDeliveryError` when a later attempt may
         succeed and :class:`hub.errors.FatalDeliveryError` when it cannot.

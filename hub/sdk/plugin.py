@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import PluginError
-from hub.sdk.base import ConnectorOptions, PushSource, Sink
+from hub.sdk.base import ConnectorOptions, DeliverySemantics, PushSource, Sink
 
 __all__ = ["ConnectorPlugin"]
 
@@ -44,6 +44,12 @@ class ConnectorPlugin:
                 )
             if not issubclass(cls.options_model, ConnectorOptions):
                 missing.append(f"{role} {cls.__name__}.options_model is not a ConnectorOptions")
+            semantics = getattr(cls, "delivery_semantics", None)
+            if base is Sink and not isinstance(semantics, DeliverySemantics):
+                missing.append(
+                    f"sink {cls.__name__}.delivery_semantics is {semantics!r}, "
+                    "not a hub.sdk.DeliverySemantics"
+                )
         if missing:
             raise PluginError(
                 f"connector plugin {self.name!r} is malformed: " + "; ".join(missing),

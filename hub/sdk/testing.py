@@ -11,6 +11,13 @@ provide the few fixtures they ask for, and pytest runs the standard tests::
 
         def read_back(self, sink, delivery, receipt): ...
 
+A sink whose peer keeps every copy (a queue) declares
+``delivery_semantics = DeliverySemantics.AT_LEAST_ONCE_KEYED`` and implements
+``read_back_keyed`` instead, returning (idempotency key, body) for every copy.
+
+pytest rewrites this module's asserts (the ``pytest11`` entry point registers it, see
+:mod:`hub.sdk.pytest_plugin`), so a failing contract test shows what differed.
+
 The tests talk to a real peer (a directory, a loopback server); they check
 behaviour the engine relies on: exact bytes, safe redelivery, and errors that
 say whether to retry.
@@ -29,6 +36,7 @@ from hub.errors import InboundRejected, RetriableDeliveryError
 from hub.sdk.base import (
     ConnectorContext,
     Delivery,
+    DeliverySemantics,
     Inbound,
     InboundRequest,
     PushSource,
@@ -63,7 +71,13 @@ def make_delivery(body: bytes = _PAYLOADS["json"], **overrides: Any) -> Delivery
 
 
 class SinkContract:
-    """Standard tests for a sink. Provide ``sink_class``, ``options`` and ``read_back``."""
+    """Standard tests for a sink. Provide ``sink_class``, ``options`` and a read-back hook.
+
+    The redelivery check follows ``sink_class.delivery_semantics``: a peer that
+    de-duplicates (``PEER_DEDUPLICATES``) must hold one copy after a redelivery, read with
+    ``read_back``; a peer that keeps every copy (``AT_LEAST_ONCE_KEYED``) must hold copies
+    that all carry the idempotency key and the exact bytes, read with ``read_back_keyed``.
+    """
 
     sink_class: ClassVar[type[Sink[Any]]]
 
@@ -78,8 +92,41 @@ class SinkContract:
         raise NotImplementedError("the contract needs an `unreachable_options` fixture")
 
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
-        """Every copy of ``delivery`` the peer holds (after dropping duplicates by key)."""
-        raise NotImplementedError("the contract needs `read_back`")
+        """Every copy of ``delivery`` the peer holds (``PEER_DEDUPLICATES`` sinks)."""
+        raise NotImplementedError(
+            f"the contract needs `read_back` for a {self._semantics.name} sink: return every "
+            "copy of the delivery the peer holds, as a list of bytes"
+        )
+
+    def read_back_keyed(
+        self, sink: Sink[Any], delivery: Delivery, receipt: Receipt
+    ) -> list[tuple[str, bytes]]:
+        """Every copy of ``delivery`` the peer holds, each as (the idempotency key it
+        carries, its body) (``AT_LEAST_ONCE_KEYED`` sinks).
+
+        Find the copies by something other than the key (the message id, a queue used by
+        this test only), so a copy that lost its key shows up instead of going unseen.
+        """
+        raise NotImplementedError(
+            f"the contract needs `read_back_keyed` for a {self._semantics.name} sink: return "
+            "every copy of the delivery the peer holds as (idempotency key it carries, body), "
+            "the key read from where the peer keeps it (a header, an attribute, a file name)"
+        )
+
+    @property
+    def _semantics(self) -> DeliverySemantics:
+        return self.sink_class.delivery_semantics
+
+    def _assert_peer_holds(
+        self, sink: Sink[Any], delivery: Delivery, receipt: Receipt, body: bytes
+    ) -> None:
+        """The peer holds ``body`` for ``delivery``, once."""
+        if self._semantics is DeliverySemantics.AT_LEAST_ONCE_KEYED:
+            assert self.read_back_keyed(sink, delivery, receipt) == [
+                (delivery.idempotency_key, body)
+            ]
+        else:
+            assert self.read_back(sink, delivery, receipt) == [body]
 
     @pytest.fixture
     def sink(self, options: dict[str, Any], tmp_path: Path) -> Iterator[Sink[Any]]:
@@ -89,22 +136,38 @@ class SinkContract:
         yield sink
         sink.close()
 
+    def test_delivery_semantics_are_declared(self) -> None:
+        assert isinstance(self._semantics, DeliverySemantics), (
+            f"{self.sink_class.__name__}.delivery_semantics must be a hub.sdk.DeliverySemantics"
+        )
+
     @pytest.mark.parametrize("payload", sorted(_PAYLOADS))
     def test_peer_receives_the_exact_bytes(self, sink: Sink[Any], payload: str) -> None:
         delivery = make_delivery(_PAYLOADS[payload])
         receipt = sink.deliver(delivery)
-        assert self.read_back(sink, delivery, receipt) == [_PAYLOADS[payload]]
+        self._assert_peer_holds(sink, delivery, receipt, _PAYLOADS[payload])
 
     def test_receipt_says_what_happened(self, sink: Sink[Any]) -> None:
         receipt = sink.deliver(make_delivery())
         assert isinstance(receipt, Receipt)
         assert receipt.detail.strip()
 
-    def test_redelivery_with_the_same_key_leaves_one_copy(self, sink: Sink[Any]) -> None:
+    def test_redelivery_with_the_same_key_is_safe(self, sink: Sink[Any]) -> None:
         delivery = make_delivery()
         sink.deliver(delivery)
         receipt = sink.deliver(make_delivery(attempt=2))
-        assert self.read_back(sink, delivery, receipt) == [delivery.body]
+        if self._semantics is DeliverySemantics.AT_LEAST_ONCE_KEYED:
+            # The peer may keep both copies; its reader drops the repeat by the key.
+            copies = self.read_back_keyed(sink, delivery, receipt)
+            assert 1 <= len(copies) <= 2, f"the peer holds {len(copies)} copies after 2 sends"
+            assert copies == [(delivery.idempotency_key, delivery.body)] * len(copies)
+        else:
+            copies_held = self.read_back(sink, delivery, receipt)
+            assert copies_held == [delivery.body], (
+                "a PEER_DEDUPLICATES sink must leave one copy per idempotency key; if the "
+                "peer keeps every copy by design (a queue), declare delivery_semantics = "
+                "DeliverySemantics.AT_LEAST_ONCE_KEYED and implement read_back_keyed"
+            )
 
     def test_distinct_messages_stay_distinct(self, sink: Sink[Any]) -> None:
         first = make_delivery(b"first")
@@ -115,8 +178,8 @@ class SinkContract:
         )
         first_receipt = sink.deliver(first)
         second_receipt = sink.deliver(second)
-        assert self.read_back(sink, first, first_receipt) == [b"first"]
-        assert self.read_back(sink, second, second_receipt) == [b"second"]
+        self._assert_peer_holds(sink, first, first_receipt, b"first")
+        self._assert_peer_holds(sink, second, second_receipt, b"second")
 
     def test_unreachable_peer_is_retriable(self, unreachable_options: dict[str, Any]) -> None:
         sink = self.sink_class(

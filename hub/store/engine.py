@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
+from hub import DISTRIBUTION
 from hub.errors import ConfigError
 
 __all__ = ["make_engine", "resolve_url"]
@@ -41,7 +42,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         except (ArgumentError, ImportError) as exc:
             raise ConfigError(
                 f"cannot use store.url {parsed.render_as_string()!r}: {exc}",
-                hint="for PostgreSQL install the extra: pip install 'switchboard[postgres]'",
+                hint=f"for PostgreSQL install the extra: pip install '{DISTRIBUTION}[postgres]'",
             ) from None
     memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from hub.api import create_app
 from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
 from tests.peers import HttpPeer, Reply, http_peer, serve_app
+from tests.waiting import wait_for_progress
 
 
 def _client(tmp_path: Path, **overrides: Any) -> Iterator[tuple[httpx.Client, Hub]]:
@@ -28,17 +28,14 @@ def api(tmp_path: Path) -> Iterator[tuple[httpx.Client, Hub]]:
     yield from _client(tmp_path)
 
 
-def wait_status(
-    client: httpx.Client, message_id: str, *states: str, timeout: float = 10
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = client.get(f"/messages/{message_id}").json()
-        if body.get("status") in states:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"message stayed {body.get('status')}: {json.dumps(body, indent=1)}")
+def wait_status(client: httpx.Client, message_id: str, *states: str) -> dict[str, Any]:
+    """The message once it is in one of ``states``; waits while it changes."""
+    body: dict[str, Any] = wait_for_progress(
+        lambda: client.get(f"/messages/{message_id}").json(),
+        lambda body: body.get("status") in states,
+        what=f"message {message_id} to become {' or '.join(states)}",
+    )
+    return body
 
 
 def post_order(client: httpx.Client, order: dict[str, Any] | None = None) -> Any:

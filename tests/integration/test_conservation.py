@@ -1,14 +1,15 @@
-"""Nothing accepted is lost: 10,000 messages, worker processes killed with SIGKILL mid-run.
+"""Nothing accepted is lost: thousands of messages, worker processes killed with SIGKILL mid-run.
 
 Afterwards received = delivered + dead-lettered, every message reached the partner at
 least once, and every copy it got carries that message's own idempotency key.
-Set HUB_CONSERVATION_N to change the count (default 10,000).
+HUB_CONSERVATION_N sets the count: 2,000 by default (`make test`), 10,000 in `make soak`.
+The tests wait as long as deliveries keep coming, and fail only when nothing has moved for
+tests/waiting.py's stall limit: a loaded machine makes them slower, never red.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from hub.sdk import InboundRequest
 from tests.configs import demo_config, write_config
 from tests.peers import HttpPeer, http_peer
 from tests.processes import HubProcess
+from tests.waiting import wait_for_progress
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
-N = int(os.environ.get("HUB_CONSERVATION_N", "10000"))
+N = int(os.environ.get("HUB_CONSERVATION_N", "2000"))
 FINAL = {MessageStatus.DELIVERED, MessageStatus.FAILED}
 
 
@@ -57,15 +59,28 @@ def ingest_all(path: Path) -> list[str]:
         hub.close()
 
 
-def wait_until_final(path: Path, timeout: float) -> dict[MessageStatus, int]:
+def wait_until_delivered(peer: HttpPeer, count: int) -> None:
+    """Until the partner has had ``count`` requests (first copies or repeats)."""
+    wait_for_progress(
+        lambda: len(peer.received),
+        lambda received: received >= count,
+        what=f"{count} deliveries at the partner",
+        interval=0.1,
+    )
+
+
+def wait_until_final(path: Path, peer: HttpPeer) -> dict[MessageStatus, int]:
+    """Until every message is delivered or dead; a new status count or a new request at
+    the partner is progress."""
     hub = Hub.from_file(path)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            counts = hub.store.count_by_status()
-            if set(counts) <= FINAL or time.monotonic() > deadline:
-                return counts
-            time.sleep(0.5)
+        counts, _ = wait_for_progress(
+            lambda: (hub.store.count_by_status(), len(peer.received)),
+            lambda seen: set(seen[0]) <= FINAL,
+            what="every message delivered or dead-lettered",
+            interval=0.5,
+        )
+        return counts
     finally:
         hub.close()
 
@@ -90,11 +105,9 @@ def test_two_workers_on_postgresql_one_killed(tmp_path: Path, postgres_url: str)
         first = HubProcess(path, tmp_path / "w1.log").start(command="worker")
         second = HubProcess(path, tmp_path / "w2.log").start(command="worker")
         try:
-            deadline = time.monotonic() + 60
-            while len(peer.received) < N // 5 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_until_delivered(peer, N // 5)
             first.kill()  # SIGKILL mid-run: its leased messages are taken over when leases end
-            counts = wait_until_final(path, timeout=240)
+            counts = wait_until_final(path, peer)
         finally:
             first.stop()
             second.stop()
@@ -107,15 +120,13 @@ def test_one_process_on_sqlite_killed_and_restarted(tmp_path: Path) -> None:
         ids = ingest_all(path)
         first = HubProcess(path, tmp_path / "w1.log").start(command="worker")
         try:
-            deadline = time.monotonic() + 60
-            while len(peer.received) < N // 5 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_until_delivered(peer, N // 5)
             first.kill()
         finally:
             first.stop()
         second = HubProcess(path, tmp_path / "w2.log").start(command="worker")
         try:
-            counts = wait_until_final(path, timeout=240)
+            counts = wait_until_final(path, peer)
         finally:
             second.stop()
         check_conservation(ids, counts, peer)

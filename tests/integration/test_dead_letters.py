@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,16 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 from tests.peers import Reply, http_peer, serve_app
+from tests.waiting import wait_for_progress
 
 
 def wait(client: httpx.Client, message_id: str, status: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 10
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = client.get(f"/messages/{message_id}").json()
-        if body["status"] == status:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"{message_id} stayed {body.get('status')}")
+    body: dict[str, Any] = wait_for_progress(
+        lambda: client.get(f"/messages/{message_id}").json(),
+        lambda body: body["status"] == status,
+        what=f"message {message_id} to become {status}",
+    )
+    return body
 
 
 def test_refused_then_replayed_and_discarded(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from hub.runtime import Hub
 from tests.configs import ROOT, demo_config, write_config
 from tests.integration.test_api import post_order, wait_status
 from tests.peers import serve_app
+from tests.waiting import wait_for_progress
 
 
 def _edit(path: Path, text: str) -> None:
@@ -33,10 +34,11 @@ def _metric(client: httpx.Client, outcome: str) -> float:
 
 
 def _wait_metric(client: httpx.Client, outcome: str, value: float) -> None:
-    deadline = time.monotonic() + 10
-    while _metric(client, outcome) < value:
-        assert time.monotonic() < deadline, f"no {outcome} reload counted"
-        time.sleep(0.05)
+    wait_for_progress(
+        lambda: _metric(client, outcome),
+        lambda counted: counted >= value,
+        what=f"{value:g} {outcome} reload(s) counted",
+    )
 
 
 def _deliver(client: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:

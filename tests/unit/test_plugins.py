@@ -17,6 +17,7 @@ from hub.sdk import (
     ConnectorOptions,
     ConnectorPlugin,
     Delivery,
+    DeliverySemantics,
     Inbound,
     InboundRequest,
     PushSource,
@@ -90,6 +91,15 @@ def test_abstract_sink_is_rejected_naming_the_missing_method() -> None:
 def test_options_model_must_be_connector_options() -> None:
     with pytest.raises(PluginError, match=r"options_model is not a ConnectorOptions"):
         ConnectorPlugin(name="bad", description="d", sink=BadOptionsSink)
+
+
+def test_sink_delivery_semantics_must_be_declared_with_the_enum() -> None:
+    class StringlySemanticsSink(GoodSink):
+        delivery_semantics = "dedupe"  # type: ignore[assignment]
+
+    with pytest.raises(PluginError, match=r"delivery_semantics is 'dedupe', not a hub\.sdk\."):
+        ConnectorPlugin(name="bad", description="d", sink=StringlySemanticsSink)
+    assert GoodSink.delivery_semantics is DeliverySemantics.PEER_DEDUPLICATES  # the default
 
 
 def test_all_problems_are_named_at_once() -> None:
@@ -231,7 +241,9 @@ def test_the_sdk_exports_what_connectors_need() -> None:
     assert {
         "ConnectorOptions",
         "ConnectorPlugin",
+        "Capability",
         "Delivery",
+        "DeliverySemantics",
         "FatalDeliveryError",
         "InboundRejected",
         "PushSource",
