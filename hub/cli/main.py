@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hub import __version__
-from hub.cli import deadletters, formats
+from hub.cli import deadletters, formats, messages
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
@@ -31,6 +31,7 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(db_app, name="db")
 formats.register(app)
 deadletters.register(app)
+messages.register(messages_app)
 
 ConfigOption = Annotated[
     Path,
