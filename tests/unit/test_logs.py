@@ -14,15 +14,27 @@ from hub.logs import CHATTY_LOGGERS, configure_logging, message_context
 
 @pytest.fixture
 def restore_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state: put it back after each test."""
+    """configure_logging changes process-wide state: put it back after each test.
+
+    An earlier test may have run uvicorn with its own logging config, which gives uvicorn
+    and uvicorn.access handlers of their own and stops propagation; the ``hub`` command
+    never does (log_config=None), so the libraries' loggers start here as they do there.
+    """
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS}
+    names = {".".join(name.split(".")[:n]) for name in CHATTY_LOGGERS for n in (1, 2)}
+    chatty = [logging.getLogger(name) for name in sorted(names)]  # with parents (uvicorn)
+    saved = [(lg.level, list(lg.handlers), lg.propagate) for lg in chatty]
+    for lg in chatty:
+        lg.handlers[:] = []
+        lg.propagate = True
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
+    for lg, (old_level, old_handlers, propagate) in zip(chatty, saved, strict=True):
+        lg.setLevel(old_level)
+        lg.handlers[:] = old_handlers
+        lg.propagate = propagate
 
 
 @pytest.mark.usefixtures("restore_logging")
