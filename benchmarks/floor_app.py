@@ -114,8 +114,12 @@ def main() -> None:
 
     import uvicorn
 
-    # The same call as `hub run` (hub/cli/main.py): one process, default loop/http, access log.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    from hub.logs import configure_logging
+
+    # The same as `hub run` (hub/cli/main.py): its logging (INFO, access log at WARNING),
+    # one process, default loop/http.
+    configure_logging("INFO")
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
 
 
 if __name__ == "__main__":

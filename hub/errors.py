@@ -8,6 +8,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── PluginError                 a connector or codec is unknown or malformed
     ├── RouteNotFound               a request names a route the config lacks
     ├── StateConflict               the message is not in a state that allows this
+    ├── QueryError                  a search names a filter that cannot work (limit, times)
     ├── InboundRejected             a source refused a request (bad signature, body)
     ├── MessageError                one message cannot be translated: permanent
     │   ├── DecodeError             bytes are not valid in the input format
@@ -40,6 +41,7 @@ __all__ = [
     "MessageNotFound",
     "PluginError",
     "Problem",
+    "QueryError",
     "RetriableDeliveryError",
     "RouteNotFound",
     "SchemaValidationError",
@@ -143,6 +145,12 @@ class StateConflict(HubError):
     """E.g. replaying a message that is not a dead letter."""
 
     code = "state_conflict"
+
+
+class QueryError(HubError):
+    """A list or search was asked with a filter that cannot work; ``where`` names it."""
+
+    code = "bad_query"
 
 
 class InboundRejected(HubError):

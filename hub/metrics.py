@@ -1,12 +1,18 @@
 """Every Prometheus series the hub exports, defined in one place.
 
 Series are prefixed ``hub_``; counters end in ``_total``, durations in ``_seconds``;
-labels are few and bounded (route, sink, stage, outcome, mapping).
+labels are few and bounded (route, sink, stage, outcome, mapping). The gauges read from the
+store at scrape time are in ``hub.gauges``; docs/metrics.md describes every series.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 __all__ = ["HubMetrics"]
 
@@ -88,4 +94,31 @@ class HubMetrics:
         )
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format, without the ``_created`` series of counters and histograms."""
+        return generate_latest(_WithoutCreated(self.registry))
+
+
+class _WithoutCreated(Collector):
+    """A registry's families minus their ``_created`` samples.
+
+    Each labelled counter or histogram would add a ``..._created`` series per label set:
+    as many series again, which no alert uses. prometheus_client's own switch,
+    ``disable_created_metrics()``, is process-wide (a module global); this filter keeps the
+    choice with the hub's registry and leaves any other registry in the process alone.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.registry.collect():
+            kept = [s for s in family.samples if not s.name.endswith("_created")]
+            if len(kept) != len(family.samples):
+                family = _copy(family, kept)
+            yield family
+
+
+def _copy(family: Metric, samples: list[Sample]) -> Metric:
+    copy = Metric(family.name, family.documentation, family.type, family.unit)
+    copy.samples = samples
+    return copy

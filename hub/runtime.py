@@ -10,6 +10,7 @@ from hub.config import LoadedConfig, load_config
 from hub.delivery.retention import RetentionJob
 from hub.delivery.worker import Worker
 from hub.errors import Problem
+from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
@@ -47,6 +48,7 @@ class Hub:
             self.close_routes()
             self.store.close()
             raise
+        self.metrics.registry.register(StoreGauges(self.store, self.routes))
         self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
         self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
         self.dead_letters = DeadLetters(self.store)

@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from hub.store import MessageRecord
+from hub.store import MessagePage, MessageRecord, MessageSummary
 
-__all__ = ["MessageView", "message_view"]
+__all__ = [
+    "MessageListView",
+    "MessageView",
+    "SummaryView",
+    "message_view",
+    "page_view",
+    "summary_view",
+]
 
 
 class EventView(BaseModel):
@@ -98,4 +105,46 @@ def message_view(record: MessageRecord) -> MessageView:
             )
             for e in record.events
         ],
+    )
+
+
+class SummaryView(BaseModel):
+    """One message in a list: enough to pick it; ``GET /messages/{id}`` has the rest."""
+
+    id: str
+    route: str
+    status: str
+    correlation_key: str | None
+    received_at: datetime
+    updated_at: datetime
+    attempts: int
+    error: ErrorView | None
+
+
+class MessageListView(BaseModel):
+    messages: list[SummaryView]
+    next_cursor: int | None = Field(
+        description="pass as `cursor` for the next page (older messages); null on the last page"
+    )
+
+
+def summary_view(summary: MessageSummary) -> SummaryView:
+    error = summary.error
+    return SummaryView(
+        id=summary.id,
+        route=summary.route,
+        status=summary.status.value,
+        correlation_key=summary.correlation_key,
+        received_at=summary.received_at,
+        updated_at=summary.updated_at,
+        attempts=summary.attempts,
+        error=ErrorView(stage=error.stage, type=error.type, message=error.message)
+        if error
+        else None,
+    )
+
+
+def page_view(page: MessagePage) -> MessageListView:
+    return MessageListView(
+        messages=[summary_view(m) for m in page.messages], next_cursor=page.next_cursor
     )

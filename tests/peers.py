@@ -19,6 +19,7 @@ class Reply:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b'{"ok": true}'
+    hold: threading.Event | None = None  # answer only once the test sets it (a busy partner)
 
 
 @dataclass
@@ -87,6 +88,8 @@ def http_peer() -> Iterator[HttpPeer]:
             )
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.hold is not None:
+                reply.hold.wait(60)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)

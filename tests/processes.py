@@ -1,8 +1,8 @@
-"""Start real ``hub run`` processes for tests that kill them."""
+"""Start real ``hub run`` and ``hub worker`` processes for tests that kill or scrape them."""
 
 from __future__ import annotations
 
-import re
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,34 +12,46 @@ import httpx
 from tests.peers import free_port
 from tests.waiting import wait_for_progress
 
-WORKER_STARTED = re.compile(rb"worker \S+: \d+ route")
-
 
 class HubProcess:
-    def __init__(self, config: Path, log: Path) -> None:
+    """``hub run`` (API on ``url``) or ``hub worker`` (health and metrics on ``metrics_url``).
+
+    ``start()`` returns once the process answers ``/healthz``; a worker gets a metrics port
+    for that, so no test has to guess how long a worker takes to start.
+    """
+
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_port = free_port()
         self.log = log
+        self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}"
+
     def start(self, command: str = "run") -> HubProcess:
-        """Start ``hub <command>`` and return once it is ready: ``run`` answers ``/healthz``,
-        ``worker`` has logged that it runs. A slow start is waited for as long as its log
-        keeps growing (see tests/waiting.py); a process that exits fails at once."""
-        args = ["--port", str(self.port)] if command == "run" else []
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        """Start ``hub <command>`` and return once it answers ``/healthz`` (``run`` on its
+        API port, ``worker`` on its metrics port). A slow start is waited for as long as
+        its log keeps growing (see tests/waiting.py); a process that exits fails at once."""
+        if command == "run":
+            args, health = ["--port", str(self.port)], f"{self.url}/healthz"
+        else:
+            args, health = ["--metrics-port", str(self.metrics_port)], f"{self.metrics_url}/healthz"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "hub", command, "--config", str(self.config), *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env} if self.env is not None else None,
             )
         proc = self.proc
 
         def observe() -> tuple[int | None, int, bool]:
-            ready = self._healthy() if command == "run" else self._logged_start(offset)
-            return proc.poll(), self.log.stat().st_size, ready
+            return proc.poll(), self.log.stat().st_size, self._healthy(health)
 
         exit_code, _, _ = wait_for_progress(
             observe, lambda seen: seen[0] is not None or seen[2], what=f"hub {command} to start"
@@ -48,17 +60,12 @@ class HubProcess:
             raise AssertionError(f"hub {command} exited early:\n{self.log.read_text()}")
         return self
 
-    def _healthy(self) -> bool:
+    @staticmethod
+    def _healthy(url: str) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            return httpx.get(url, timeout=1).status_code == 200
         except httpx.TransportError:
             return False
-
-    def _logged_start(self, offset: int) -> bool:
-        """``hub worker`` logs "worker <identity>: <n> route(s)" once its threads run."""
-        with self.log.open("rb") as log:
-            log.seek(offset)
-            return WORKER_STARTED.search(log.read()) is not None
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, exactly like a crash."""

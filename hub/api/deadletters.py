@@ -10,27 +10,19 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.messages import BAD_QUERY
 from hub.errors import HubError
 from hub.message import MessageStatus
 from hub.runtime import Hub
-from hub.store import ListFilter, ReplayMode
+from hub.store import MessageFilter, ReplayMode
+from hub.store.queries import MAX_LIMIT
+from hub.views import SummaryView, summary_view
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["dead letters"])
 
 Actor = Annotated[str, Header(alias="X-Hub-Actor", description="who asks (kept in the audit)")]
-
-
-class Summary(BaseModel):
-    id: str
-    route: str
-    status: str
-    correlation_key: str | None
-    received_at: datetime
-    updated_at: datetime
-    attempts: int
-    error: dict[str, str] | None
 
 
 class Replay(BaseModel):
@@ -44,35 +36,42 @@ class Discard(BaseModel):
     reason: str = Field(min_length=1, description="why it is dropped (kept in the audit)")
 
 
-@router.get("/dead-letters", response_model=list[Summary])
+@router.get("/dead-letters", response_model=list[SummaryView], responses=BAD_QUERY)
 async def list_dead_letters(
     hub: Annotated[Hub, Depends(get_hub)],
-    route: str | None = None,
-    error_type: str | None = None,
-    correlation_key: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    status: Annotated[MessageStatus, Query()] = MessageStatus.FAILED,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[Summary]:
-    """Failed messages (or another status), newest first."""
-    where = ListFilter(status, route, error_type, correlation_key, since, until, limit)
+    route: Annotated[str | None, Query(description="a route name from the config")] = None,
+    error_type: Annotated[
+        str | None, Query(description="e.g. `delivery_fatal`, `validation_error`")
+    ] = None,
+    correlation_key: Annotated[
+        str | None, Query(description="the business key, e.g. an order number")
+    ] = None,
+    since: Annotated[
+        datetime | None, Query(description="received at or after (ISO 8601; no zone: UTC)")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="received before (ISO 8601; no zone: UTC)")
+    ] = None,
+    status: Annotated[
+        list[MessageStatus] | None,
+        Query(description="default `failed`; repeat for several, e.g. `status=discarded`"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> list[SummaryView]:
+    """Failed messages (or other statuses), newest first; `GET /messages` pages through all."""
+    if route is not None:
+        hub.ingestor.route(route)  # 404 with the routes there are, not an empty list
+    where = MessageFilter(
+        statuses=tuple(status or (MessageStatus.FAILED,)),
+        route=route,
+        error_type=error_type,
+        correlation_key=correlation_key,
+        since=since,
+        until=until,
+        limit=limit,
+    )
     found = await run_in_threadpool(hub.dead_letters.find, where)
-    return [
-        Summary(
-            id=m.id,
-            route=m.route,
-            status=m.status.value,
-            correlation_key=m.correlation_key,
-            received_at=m.received_at,
-            updated_at=m.updated_at,
-            attempts=m.attempts,
-            error={"stage": m.error.stage, "type": m.error.type, "message": m.error.message}
-            if m.error
-            else None,
-        )
-        for m in found
-    ]
+    return [summary_view(m) for m in found]
 
 
 @router.post("/messages/{message_id}/replay")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.errors import (
@@ -23,7 +25,7 @@ from hub.errors import (
     StoreError,
 )
 
-__all__ = ["install_error_handlers", "status_for"]
+__all__ = ["ErrorBody", "error_responses", "install_error_handlers", "status_for"]
 
 log = logging.getLogger("hub.api")
 
@@ -89,3 +91,28 @@ def install_error_handlers(app: FastAPI) -> None:
                 "hint": "the hub log has the details under that incident id",
             },
         )
+
+
+class ProblemBody(BaseModel):
+    message: str
+    where: str | None = None
+    hint: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="e.g. bad_request, bad_query, route_not_found, store_error")
+    message: str
+    where: str | None = Field(None, description="the parameter, file:line or pointer at fault")
+    hint: str | None = None
+    problems: list[ProblemBody] | None = None
+
+
+class ErrorBody(BaseModel):
+    """What every error answer looks like (for the OpenAPI document)."""
+
+    error: ErrorDetail
+
+
+def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error statuses, each with the shape the handlers answer."""
+    return {status: {"model": ErrorBody, "description": text} for status, text in described.items()}

@@ -40,4 +40,6 @@ async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
 @router.get("/metrics", response_class=Response)
 async def metrics(hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """Prometheus text exposition of every ``hub_`` series."""
-    return Response(hub.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    # The store's gauges query the database: off the event loop, so /healthz never waits.
+    body = await run_in_threadpool(hub.metrics.exposition)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

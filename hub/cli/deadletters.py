@@ -1,25 +1,28 @@
-"""``hub dead-letters list | replay | discard`` and ``hub worker``."""
+"""``hub dead-letters list | replay | discard``."""
 
 from __future__ import annotations
 
 import getpass
-import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from hub.cli.listing import (
+    ConfigOption,
+    LimitOption,
+    SinceOption,
+    UntilOption,
+    open_store,
+    summary_line,
+)
 from hub.cli.output import handle_errors
 from hub.config import load_config
 from hub.message import MessageStatus
-from hub.store import DeadLetters, ListFilter, Store
+from hub.store import DeadLetters, MessageFilter, Store
 
 __all__ = ["register"]
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="the hub's YAML config", envvar="HUB_CONFIG")
-]
 DEFAULT_CONFIG = Path("config.example.yaml")
 
 
@@ -37,32 +40,37 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def list_(
         config: ConfigOption = DEFAULT_CONFIG,
-        route: str | None = None,
+        route: Annotated[str | None, typer.Option(help="a route of the config")] = None,
         error_type: Annotated[str | None, typer.Option(help="e.g. delivery_fatal")] = None,
-        correlation_key: str | None = None,
-        since: Annotated[datetime | None, typer.Option(help="received at or after")] = None,
-        until: Annotated[datetime | None, typer.Option(help="received before")] = None,
-        status: MessageStatus = MessageStatus.FAILED,
-        limit: int = 100,
+        correlation_key: Annotated[
+            str | None, typer.Option(help="the business key, e.g. an order number")
+        ] = None,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        status: Annotated[
+            list[MessageStatus] | None,
+            typer.Option(
+                "--status",
+                help="default failed; repeat for several, e.g. --status discarded (see also "
+                "`hub messages list`)",
+            ),
+        ] = None,
+        limit: LimitOption = 100,
     ) -> None:
         """Failed messages, newest first, one JSON object per line."""
-        store, dead_letters = _open(config)
-        try:
-            found = dead_letters.find(
-                ListFilter(status, route, error_type, correlation_key, since, until, limit)
-            )
-        finally:
-            store.close()
-        for m in found:
-            line = {
-                "id": m.id,
-                "route": m.route,
-                "status": m.status.value,
-                "correlation_key": m.correlation_key,
-                "received_at": m.received_at.isoformat(),
-                "error": f"{m.error.stage}/{m.error.type}: {m.error.message}" if m.error else None,
-            }
-            typer.echo(json.dumps(line, ensure_ascii=False))
+        where = MessageFilter(
+            statuses=tuple(status or (MessageStatus.FAILED,)),
+            route=route,
+            error_type=error_type,
+            correlation_key=correlation_key,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+        with open_store(config, route) as store:
+            found = DeadLetters(store).find(where)
+        for summary in found:
+            typer.echo(summary_line(summary))
 
     @dead.command()
     @handle_errors

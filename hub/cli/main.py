@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 from pathlib import Path
@@ -10,13 +11,16 @@ from typing import Annotated
 import typer
 
 from hub import DISTRIBUTION, __version__
-from hub.cli import deadletters, formats
+from hub.cli import deadletters, formats, messages
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
+from hub.logs import configure_logging
 from hub.pipeline.build import compile_routes
 
 __all__ = ["app", "main"]
+
+log = logging.getLogger("hub.cli")
 
 app = typer.Typer(
     name="hub",
@@ -31,6 +35,7 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(db_app, name="db")
 formats.register(app)
 deadletters.register(app)
+messages.register(messages_app)
 
 ConfigOption = Annotated[
     Path,
@@ -45,15 +50,43 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class LogLevel(enum.StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+class LogFormatName(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 @app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = False,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            envvar="HUB_LOG_LEVEL",
+            case_sensitive=False,
+            help="log records at this level and above (DEBUG also shows every HTTP request)",
+        ),
+    ] = LogLevel.INFO,
+    log_format: Annotated[
+        LogFormatName,
+        typer.Option(
+            "--log-format",
+            envvar="HUB_LOG_FORMAT",
+            case_sensitive=False,
+            help="text for people, json for a log collector (one object per line)",
+        ),
+    ] = LogFormatName.TEXT,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level.value, "json" if log_format == LogFormatName.JSON else "text")
 
 
 @app.command()
@@ -99,35 +132,55 @@ def run(
     hub = Hub.from_file(config)
     server = hub.config.server
     app_ = create_app(hub)
-    typer.echo(
-        f"switchboard {__version__}: {len(hub.routes)} route(s), "
-        f"store {hub.store.engine.url.render_as_string()}",
-        err=True,
+    log.info(
+        "switchboard %s: %d route(s), store %s",
+        __version__,
+        len(hub.routes),
+        hub.store.engine.url.render_as_string(),
     )
-    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_level="info")
+    # log_config=None: uvicorn's records go through the hub's handler (--log-format json too)
+    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_config=None)
 
 
 @app.command()
 @handle_errors
-def worker(config: ConfigOption = DEFAULT_CONFIG) -> None:
+def worker(
+    config: ConfigOption = DEFAULT_CONFIG,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="serve /metrics, /healthz and /readyz on this port of server.host "
+            "(overrides worker.metrics_port)",
+        ),
+    ] = None,
+) -> None:
     """Run the delivery worker without the API; on PostgreSQL, run as many as you need."""
     import signal
     import threading
 
+    from hub.api.ops import OpsServer
     from hub.runtime import Hub
 
     hub = Hub.from_file(config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    hub.start()
-    typer.echo(f"worker {hub.worker.identity}: {len(hub.routes)} route(s); Ctrl-C stops", err=True)
+    port = metrics_port or hub.config.worker.metrics_port
+    ops = OpsServer(hub, hub.config.server.host, port) if port else None
     try:
+        hub.start()
+        if ops is not None:
+            ops.start()
+        log.info("worker %s: %d route(s); Ctrl-C stops", hub.worker.identity, len(hub.routes))
         while not stop.wait(1.0):
             pass
     finally:
+        if ops is not None:
+            ops.stop()
         hub.close()
-    typer.echo("worker stopped", err=True)
+    log.info("worker stopped")
 
 
 @app.command()

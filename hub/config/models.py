@@ -64,6 +64,13 @@ class WorkerConfig(_Strict):
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="`hub worker` serves /metrics, /healthz and /readyz on this port of "
+        "server.host (`hub run` serves them on server.port); null: no port",
+    )
 
 
 class MappingsConfig(_Strict):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import HubError, MessageError, RetriableDeliveryError
+from hub.logs import message_context
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.metrics import HubMetrics
 from hub.sdk import Delivery, Sink
@@ -38,6 +39,11 @@ class Processor:
         self.worker = worker
 
     def process(self, claimed: Claimed) -> MessageStatus:
+        message = claimed.message
+        with message_context(message.id, message.route, message.correlation_key):
+            return self._process(claimed)
+
+    def _process(self, claimed: Claimed) -> MessageStatus:
         started = time.perf_counter()
         route_name = claimed.message.route
         try:
@@ -46,6 +52,13 @@ class Processor:
                 log.warning("message %s: lease lost during the turn", claimed.message.id)
             if turn.status == MessageStatus.DELIVERED:
                 self.metrics.delivered.labels(route_name).inc()
+                log.debug("message %s delivered", claimed.message.id)
+            elif turn.status == MessageStatus.RETRYING:
+                log.info(
+                    "message %s: delivery failed, retry at %s",
+                    claimed.message.id,
+                    turn.next_attempt_at.isoformat() if turn.next_attempt_at else "once due",
+                )
             elif turn.status == MessageStatus.FAILED and turn.error is not None:
                 self.metrics.failed.labels(route_name, turn.error.stage).inc()
                 log.warning(

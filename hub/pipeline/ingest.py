@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -15,6 +16,8 @@ from hub.sdk import InboundRequest
 from hub.store import Store
 
 __all__ = ["IngestResult", "Ingestor"]
+
+log = logging.getLogger("hub.ingest")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Ingestor:
                 ) from None
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
+            log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
         keys = [correlation for correlation, _, _ in inspected]
         given = _header_key(route, request)
@@ -96,6 +100,13 @@ class Ingestor:
         if new < len(messages):
             self.metrics.duplicates.labels(route.name).inc(len(messages) - new)
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
+        if log.isEnabledFor(logging.DEBUG):
+            for m, stored in zip(messages, ids, strict=True):
+                key = m.correlation_key
+                log.debug(
+                    "stored" if m.id == stored else "a repeat of a stored message",
+                    extra={"message_id": stored, "route": m.route, "correlation_key": key},
+                )
         if new:
             self.on_stored()
         return IngestResult(

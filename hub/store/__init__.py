@@ -1,11 +1,13 @@
 """The store: messages, deliveries and history in SQLite or PostgreSQL via SQLAlchemy."""
 
-from hub.store.deadletters import DeadLetters, ListFilter, ReplayMode
+from hub.store.deadletters import DeadLetters, ReplayMode
+from hub.store.queries import MessageFilter, MessagePage, find_messages
 from hub.store.records import (
     Claimed,
     MessageRecord,
     MessageSummary,
     SinkAttempt,
+    StatusCount,
     StoredError,
     StoredOutput,
     Turn,
@@ -15,13 +17,16 @@ from hub.store.store import Store
 __all__ = [
     "Claimed",
     "DeadLetters",
-    "ListFilter",
+    "MessageFilter",
+    "MessagePage",
     "MessageRecord",
     "MessageSummary",
     "ReplayMode",
     "SinkAttempt",
+    "StatusCount",
     "Store",
     "StoredError",
     "StoredOutput",
     "Turn",
+    "find_messages",
 ]

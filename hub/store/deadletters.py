@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from typing import Literal
 
 from sqlalchemy import insert, select, update
@@ -11,24 +10,14 @@ from sqlalchemy.orm import Session
 
 from hub.errors import HubError, MessageNotFound, StateConflict
 from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
+from hub.store.queries import MessageFilter, find_messages
 from hub.store.records import MessageSummary
-from hub.store.store import Store, event_values, stored_error
+from hub.store.store import Store, event_values
 from hub.store.tables import AuditRow, DeliveryRow, EventRow, MessageRow
 
-__all__ = ["DeadLetters", "ListFilter", "ReplayMode"]
+__all__ = ["DeadLetters", "ReplayMode"]
 
 ReplayMode = Literal["current", "original"]
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    status: MessageStatus | None = MessageStatus.FAILED
-    route: str | None = None
-    error_type: str | None = None
-    correlation_key: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int = 100
 
 
 class DeadLetters:
@@ -37,34 +26,12 @@ class DeadLetters:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def find(self, where: ListFilter) -> list[MessageSummary]:
-        query = select(MessageRow).order_by(MessageRow.seq.desc()).limit(where.limit)
-        if where.status is not None:
-            query = query.where(MessageRow.status == where.status.value)
-        if where.route is not None:
-            query = query.where(MessageRow.route == where.route)
-        if where.error_type is not None:
-            query = query.where(MessageRow.error_type == where.error_type)
-        if where.correlation_key is not None:
-            query = query.where(MessageRow.correlation_key == where.correlation_key)
-        if where.since is not None:
-            query = query.where(MessageRow.received_at >= where.since)
-        if where.until is not None:
-            query = query.where(MessageRow.received_at < where.until)
-        with self.store.transaction() as session:
-            return [
-                MessageSummary(
-                    id=row.id,
-                    route=row.route,
-                    status=MessageStatus(row.status),
-                    correlation_key=row.correlation_key,
-                    received_at=row.received_at,
-                    updated_at=row.updated_at,
-                    attempts=row.attempts,
-                    error=stored_error(row),
-                )
-                for row in session.scalars(query)
-            ]
+    def find(self, where: MessageFilter | None = None) -> list[MessageSummary]:
+        """Failed messages (unless ``where`` names other statuses), newest first."""
+        where = where or MessageFilter()
+        if not where.statuses:
+            where = replace(where, statuses=(MessageStatus.FAILED,))
+        return list(find_messages(self.store, where).messages)
 
     def replay(self, message_id: str, *, actor: str, reason: str, mode: ReplayMode) -> None:
         """Send a dead letter through again: ``current`` translates it again with today's

@@ -12,6 +12,7 @@ __all__ = [
     "MessageRecord",
     "MessageSummary",
     "SinkAttempt",
+    "StatusCount",
     "StoredError",
     "StoredOutput",
     "Turn",
@@ -102,3 +103,13 @@ class MessageSummary:
     updated_at: datetime
     attempts: int
     error: StoredError | None
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """How many messages of a route are in a status, and when the oldest of them arrived."""
+
+    route: str
+    status: MessageStatus
+    count: int
+    oldest_received_at: datetime | None

@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, delete, exists, func, insert, or_, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from hub.errors import MessageNotFound, StoreError, StoreUnavailable
@@ -62,6 +68,8 @@ class Store:
                 yield session
         except DBAPIError as exc:
             raise _wrap(exc) from exc
+        except StatementError as exc:  # SQLAlchemy's own, around a statement: no SQL to users
+            raise StoreError(f"store error: {exc.orig or type(exc).__name__}") from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc}") from exc
 
@@ -339,7 +347,8 @@ class Store:
             if row is None:
                 raise MessageNotFound(
                     f"no message with id {message_id!r}",
-                    hint="ids are returned by POST /ingest/{route} and shown by `hub messages`",
+                    hint="ids are returned by POST /ingest/{route}; find them by order number "
+                    "with `hub messages find KEY` or GET /messages?correlation_key=KEY",
                 )
             deliveries = session.scalars(
                 select(DeliveryRow)
