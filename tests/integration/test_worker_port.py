@@ -69,7 +69,7 @@ def test_a_busy_worker_answers_health_and_metrics_on_its_own_port(
         worker = HubProcess(path, log, env={"HUB_LOG_FORMAT": "json"}).start(command="worker")
         try:
             first = front.ingestor.ingest(order("1")).message_id
-            peer.wait_for(1, timeout=30)  # the worker's only thread now waits on the partner
+            peer.wait_for(1)  # the worker's only thread now waits on the partner
             bad = front.ingestor.ingest(order("2", currency="euro")).message_id
             health = httpx.get(f"{worker.metrics_url}/healthz", timeout=10)
             assert health.json() == {"status": "ok"}
