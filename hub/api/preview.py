@@ -146,7 +146,9 @@ def _formats(text: str) -> tuple[str, str]:
 
 def _codec(side: str, name: str, options: dict[str, Any], hub: Hub) -> Codec:
     try:
-        return make_codec(name, options, base_dir=hub.loaded.base_dir)
+        return make_codec(
+            name, options, base_dir=hub.loaded.base_dir, limits=hub.loaded.config.limits
+        )
     except ValidationError as exc:
         problems = [
             Problem(
