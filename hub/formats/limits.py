@@ -135,14 +135,12 @@ class _Walk:
                         )
                 else:
                     self.value(child, depth + 1)
-            if self.nodes > self.max_nodes:
-                raise _Found(
-                    "max_nodes", self.nodes, f"the tree goes on past value {self.max_nodes}"
-                )
         except (_Found, _NotFinite) as found:
             if step is not None:
                 found.path.append(step)
             raise
+        if self.nodes > self.max_nodes:  # scalars are counted, and checked once a container ends
+            raise _Found("max_nodes", self.nodes, f"the tree goes on past value {self.max_nodes}")
 
 
 def check_tree(tree: Any, limits: DecodeLimits) -> None:
