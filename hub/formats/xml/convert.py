@@ -298,6 +298,10 @@ class _Run:
                         node["#text"] = text
                 else:
                     self.check_tail(frame, None)
+                    # No proxy of a child may outlive the clearing: lxml would move the
+                    # child to a document of its own, fixing each namespaced attribute
+                    # up one by one (quadratic in their number).
+                    frame.last = None
                 parent = frames[-1] if frames else None
                 if parent is None or parent.node is None:
                     if not self.keep_tree:
@@ -356,7 +360,8 @@ class _Run:
         else:
             self.check_tail(parent, child)
             if not self.keep_tree:
-                release(parent.last)
+                previous, parent.last = parent.last, None
+                release(previous)
         parent.last = child
 
     def check_tail(self, frame: _Frame, following: etree._Element | None) -> None:
