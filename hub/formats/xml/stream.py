@@ -8,10 +8,17 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
-from hub.errors import ConfigError, DecodeError, Problem
+from hub.errors import ConfigError, DecodeError, LimitExceeded, Problem
 from hub.formats.base import Tree
-from hub.formats.xml.convert import Converter, PathRules, release
-from hub.formats.xml.parse import parse_document, stream_context, stream_events, syntax_error
+from hub.formats.limits import DecodeLimits, shorten
+from hub.formats.xml.convert import Converter, PathRules, qname, release
+from hub.formats.xml.parse import (
+    parse_document,
+    source_line,
+    stream_context,
+    stream_events,
+    syntax_error,
+)
 from hub.formats.xml.xsd import XsdSchema, readable_message
 
 __all__ = ["stream_records"]
@@ -39,7 +46,7 @@ def stream_records(
     if isinstance(source, Path):
         if schema is not None:
             with source.open("rb") as handle:
-                _validate(handle, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+                _validate(handle, schema, max_bytes=max_bytes, limits=converter.limits)
         with source.open("rb") as handle:
             yield from _records(handle, rule, converter, schema)
         return
@@ -50,20 +57,28 @@ def stream_records(
                 hint="pass the file's path, or read it without the xsd option",
             )
         start = source.tell()
-        _validate(source, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+        _validate(source, schema, max_bytes=max_bytes, limits=converter.limits)
         source.seek(start)
     yield from _records(source, rule, converter, schema)
 
 
-def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, max_depth: int) -> None:
-    """Check the whole stream against ``schema``; raise SchemaValidationError if it fails."""
+def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: DecodeLimits) -> None:
+    """Check the whole stream against ``schema``; raise SchemaValidationError if it fails.
+
+    An element with more attributes than ``max_attributes`` ends the check at once, as
+    the records pass would (libxml2 reports each attribute the schema does not allow).
+    """
     start = handle.tell()
+    max_depth = limits.max_depth
     context = stream_context(handle, schema=schema.schema)
     root: etree._Element | None = None
     try:
         for event, element in context:
-            if event == "start" and root is None:
-                root = element
+            if event == "start":
+                if root is None:
+                    root = element
+                if len(element.attrib) > limits.max_attributes:
+                    raise _too_many_attributes(element, limits.max_attributes)
             elif event == "end":
                 release(element)
     except etree.XMLSyntaxError as exc:
@@ -86,6 +101,18 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, max_depth:
         ) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
+
+
+def _too_many_attributes(element: etree._Element, maximum: int) -> LimitExceeded:
+    count = len(element.attrib)
+    line = source_line(element)
+    return LimitExceeded(
+        "max_attributes",
+        found=count,
+        maximum=maximum,
+        what=f"<{shorten(qname(element))}> has {count} attributes",
+        where=f"line {line}" if line else None,
+    )
 
 
 def _records(

@@ -18,7 +18,7 @@ from hub.formats.edifact import EdifactCodec
 from hub.formats.json_codec import JsonCodec
 from hub.formats.limits import DecodeLimits, check_tree
 from hub.formats.registry import CheckedCodec, takes_limits
-from hub.formats.xml_codec import XmlCodec, iter_records
+from hub.formats.xml_codec import XmlCodec, XmlOptions, iter_records
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -158,6 +158,19 @@ def test_xml_streams_count_elements_per_record() -> None:
     with pytest.raises(LimitExceeded) as caught:  # outside the records too
         list(iter_records(io.BytesIO(b'<r a="1" b="2"><i/></r>'), "i", limits=limits))
     assert caught.value.limit == "max_attributes"
+
+
+def test_xml_streams_with_an_xsd_refuse_many_attributes_before_listing_violations() -> None:
+    codec = XmlCodec(XmlOptions(xsd=ROOT / "schemas/xsd/stock-report.xsd"))
+    data = (
+        b'<StockReport xmlns="urn:switchboard:example:stock-report:1"\n '
+        + attributes(1_000)
+        + b"/>"
+    )
+    with pytest.raises(LimitExceeded) as caught:
+        list(codec.iter_records(io.BytesIO(data), "Item"))
+    assert (caught.value.limit, caught.value.where) == ("max_attributes", "line 2")  # its end
+    assert refused(codec, data, "max_attributes").found == 1_000
 
 
 def test_xml_namespaced_attributes_keep_the_innermost_prefix() -> None:
