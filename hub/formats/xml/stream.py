@@ -72,14 +72,18 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
     max_depth = limits.max_depth
     context = stream_context(handle, schema=schema.schema)
     root: etree._Element | None = None
+    declared = 0
     try:
         for event, element in context:
-            if event == "start":
+            if event == "start-ns":
+                declared += 1
+            elif event == "start":
                 if root is None:
                     root = element
-                if len(element.attrib) > limits.max_attributes:
-                    raise _too_many_attributes(element, limits.max_attributes)
-            elif event == "end":
+                if len(element.attrib) + declared > limits.max_attributes:
+                    raise _too_many_attributes(element, declared, limits.max_attributes)
+                declared = 0
+            else:
                 release(element)
     except etree.XMLSyntaxError as exc:
         entries: list[Any] = list(context.error_log)
@@ -103,14 +107,14 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
         raise DecodeError(f"invalid XML: {exc}") from None
 
 
-def _too_many_attributes(element: etree._Element, maximum: int) -> LimitExceeded:
-    count = len(element.attrib)
+def _too_many_attributes(element: etree._Element, declared: int, maximum: int) -> LimitExceeded:
+    count = len(element.attrib) + declared
     line = source_line(element)
     return LimitExceeded(
         "max_attributes",
         found=count,
         maximum=maximum,
-        what=f"<{shorten(qname(element))}> has {count} attributes",
+        what=f"<{shorten(qname(element))}> has {count} attributes and namespace declarations",
         where=f"line {line}" if line else None,
     )
 
