@@ -202,117 +202,104 @@ class _Run:
         self.elements = 0  # in the document, or in the current record of a stream
 
     def __iter__(self) -> Iterator[Tree]:
-        limits = self.limits
-        max_depth, max_attributes = limits.max_depth, limits.max_attributes
-        max_string, max_namespaces = limits.max_string_length, limits.max_namespaces
         declared: list[tuple[str | None, str]] = []
-        frames, names, clarks = self.frames, self.names, self.clarks
         for event, item in self.events:
             if event == "start-ns":
                 prefix, uri = item
                 declared.append((prefix or None, uri))
-                continue
-            element: etree._Element = item
-            if event == "start":
-                depth = len(frames) + 1
-                name = qname(element)
-                if depth > max_depth:
-                    raise depth_limit(max_depth, source_line(element), name)
-                names.append(name)
-                clarks.append(element.tag)
-                parent = frames[-1] if frames else None
-                scope = parent.scope if parent is not None else _NO_NAMESPACES
-                if declared:
-                    scope = scope.inner(declared)
-                    if len(scope.forward) > max_namespaces:
-                        raise self.limit(
-                            "max_namespaces",
-                            len(scope.forward),
-                            f"<{shorten(name)}> has {len(scope.forward)} namespaces in scope",
-                            element,
-                        )
-                attributes = len(element.attrib)
-                if attributes + len(declared) > max_attributes:
-                    count = attributes + len(declared)
-                    raise self.limit(
-                        "max_attributes",
-                        count,
-                        f"<{shorten(name)}> has {count} attributes and namespace declarations",
-                        element,
-                    )
-                if self.root is None:
-                    self.root = element
-                node: dict[str, Tree] | None = None
-                shape: Shape | None = None
-                if parent is not None and parent.node is not None:
-                    self.next_child(parent, element)
-                    node = {}
-                    if parent.shape is not None:
-                        shape = parent.shape.child(element.tag)[1]
-                    for prefix, uri in declared:
-                        if parent.scope.forward.get(prefix, _MISSING) != uri:
-                            node["@xmlns" if prefix is None else f"@xmlns:{prefix}"] = uri
-                elif self.record is None or self.record.matches(names):
-                    self.elements = 0
-                    node = {}
-                    if self.shapes is not None:
-                        shape = self.shapes.find(clarks)
-                    first = dict(declared)  # the record's own declarations first
-                    for prefix, uri in (*first.items(), *scope.forward.items()):
-                        key = "@xmlns" if prefix is None else f"@xmlns:{prefix}"
-                        node.setdefault(key, uri)
-                if node is not None:
-                    self.elements += 1
-                    if self.elements > limits.max_nodes:
-                        raise self.limit(
-                            "max_nodes",
-                            self.elements,
-                            f"the document goes on past element {limits.max_nodes}",
-                            element,
-                        )
-                    if attributes:
-                        self.attributes(element, scope, node, attributes, max_string)
+            elif event == "start":
+                self.start(item, declared)
                 declared = []
-                frames.append(_Frame(element, name, scope, node, shape))
-                continue
-            # "end"
-            frame = frames.pop()
-            node = frame.node
-            if node is None:
+            else:
+                record = self.end(item)
+                if record is not None:
+                    yield record
+
+    def start(self, element: etree._Element, declared: list[tuple[str | None, str]]) -> None:
+        """An element's start tag: check the limits, then read its attributes."""
+        limits, frames, names = self.limits, self.frames, self.names
+        name = qname(element)
+        if len(frames) + 1 > limits.max_depth:
+            raise depth_limit(limits.max_depth, source_line(element), name)
+        names.append(name)
+        self.clarks.append(element.tag)
+        parent = frames[-1] if frames else None
+        scope = parent.scope if parent is not None else _NO_NAMESPACES
+        if declared:
+            scope = scope.inner(declared)
+            if len(scope.forward) > limits.max_namespaces:
+                count = len(scope.forward)
+                what = f"<{shorten(name)}> has {count} namespaces in scope"
+                raise self.limit("max_namespaces", count, what, element)
+        attributes = len(element.attrib)
+        if attributes + len(declared) > limits.max_attributes:
+            count = attributes + len(declared)
+            what = f"<{shorten(name)}> has {count} attributes and namespace declarations"
+            raise self.limit("max_attributes", count, what, element)
+        if self.root is None:
+            self.root = element
+        node: dict[str, Tree] | None = None
+        shape: Shape | None = None
+        if parent is not None and parent.node is not None:
+            self.next_child(parent, element)
+            node = {}
+            if parent.shape is not None:
+                shape = parent.shape.child(element.tag)[1]
+            for prefix, uri in declared:
+                if parent.scope.forward.get(prefix, _MISSING) != uri:
+                    node["@xmlns" if prefix is None else f"@xmlns:{prefix}"] = uri
+        elif self.record is None or self.record.matches(names):
+            self.elements = 0  # a record (or the document) starts
+            node = {}
+            if self.shapes is not None:
+                shape = self.shapes.find(self.clarks)
+            first = dict(declared)  # the record's own declarations first, then the inherited
+            for prefix, uri in (*first.items(), *scope.forward.items()):
+                node.setdefault("@xmlns" if prefix is None else f"@xmlns:{prefix}", uri)
+        if node is not None:
+            self.elements += 1
+            if self.elements > limits.max_nodes:
+                what = f"the document goes on past element {limits.max_nodes}"
+                raise self.limit("max_nodes", self.elements, what, element)
+            if attributes:
+                self.attributes(element, scope, node, attributes)
+        frames.append(_Frame(element, name, scope, node, shape))
+
+    def end(self, element: etree._Element) -> Tree | None:
+        """An element's end tag: its value goes into its parent; a record is returned."""
+        frame = self.frames.pop()
+        node = frame.node
+        record: Tree | None = None
+        if node is None:  # outside every record
+            if not self.keep_tree:
+                release(element)
+        else:
+            value: Tree = node
+            if frame.last is None:
+                text = element.text
+                if text is not None and len(text) > self.limits.max_string_length:
+                    what = f"the text of <{shorten(frame.name)}> has {len(text)} characters"
+                    raise self.limit("max_string_length", len(text), what, element)
+                if not node:
+                    value = text
+                elif text is not None:
+                    node["#text"] = text
+            else:
+                self.check_tail(frame, None)
+                # No proxy of a child may outlive the clearing: lxml would move the child
+                # to a document of its own, fixing each namespaced attribute up one by one
+                # (quadratic in their number).
+                frame.last = None
+            parent = self.frames[-1] if self.frames else None
+            if parent is None or parent.node is None:
                 if not self.keep_tree:
                     release(element)
+                record = {frame.name: value}
             else:
-                value: Tree = node
-                if frame.last is None:
-                    text = element.text
-                    if text is not None and len(text) > max_string:
-                        raise self.limit(
-                            "max_string_length",
-                            len(text),
-                            f"the text of <{shorten(frame.name)}> has {len(text)} characters",
-                            element,
-                        )
-                    if not node:
-                        value = text
-                    elif text is not None:
-                        node["#text"] = text
-                else:
-                    self.check_tail(frame, None)
-                    # No proxy of a child may outlive the clearing: lxml would move the
-                    # child to a document of its own, fixing each namespaced attribute
-                    # up one by one (quadratic in their number).
-                    frame.last = None
-                parent = frames[-1] if frames else None
-                if parent is None or parent.node is None:
-                    if not self.keep_tree:
-                        release(element)
-                    names.pop()
-                    clarks.pop()
-                    yield {frame.name: value}
-                    continue
                 self.add(parent.node, frame, value)
-            names.pop()
-            clarks.pop()
+        self.names.pop()
+        self.clarks.pop()
+        return record
 
     def limit(self, key: str, found: int, what: str, element: etree._Element) -> LimitExceeded:
         line = source_line(element)
@@ -324,13 +311,9 @@ class _Run:
         return LimitExceeded(key, found=found, maximum=maximum, what=what, where=where)
 
     def attributes(
-        self,
-        element: etree._Element,
-        scope: _Scope,
-        node: dict[str, Tree],
-        count: int,
-        max_string: int,
+        self, element: etree._Element, scope: _Scope, node: dict[str, Tree], count: int
     ) -> None:
+        max_string = self.limits.max_string_length
         pairs: Iterable[tuple[Any, Any]]
         if count <= _FEW_ATTRIBUTES:
             pairs = element.attrib.items()
