@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.codecs
 	$(BIN)/python -m benchmarks.xml_stream
+	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.mapping
 

@@ -12,6 +12,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── InboundRejected             a source refused a request (bad signature, body)
     ├── MessageError                one message cannot be translated: permanent
     │   ├── DecodeError             bytes are not valid in the input format
+    │   │   └── LimitExceeded       the document is bigger or deeper than a decoding limit
     │   ├── SchemaValidationError   the document breaks its schema
     │   ├── MappingError            the mapping cannot produce the target
     │   └── EncodeError             the target tree cannot be written
@@ -36,6 +37,7 @@ __all__ = [
     "FatalDeliveryError",
     "HubError",
     "InboundRejected",
+    "LimitExceeded",
     "MappingError",
     "MessageError",
     "MessageNotFound",
@@ -185,6 +187,57 @@ class MessageError(HubError):
 class DecodeError(MessageError):
     code = "decode_error"
     stage = "decode"
+
+
+class LimitExceeded(DecodeError):
+    """A document goes beyond one of the decoding limits (``limits:`` in the config).
+
+    ``limit`` is the config key (``max_attributes``), ``found`` what the document has
+    (at least), ``maximum`` the limit in force. ``size`` tells a limit on the amount of
+    content (answered 413 at ingest) from one on its shape (400).
+    """
+
+    code = "limit_exceeded"
+
+    #: Limits on how much content there is; the others bound its shape.
+    SIZE_LIMITS = frozenset(
+        {"max_bytes", "max_nodes", "max_string_length", "max_segments", "max_rows"}
+    )
+
+    def __init__(
+        self,
+        limit: str,
+        *,
+        found: int,
+        maximum: int,
+        what: str,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.limit = limit
+        self.found = found
+        self.maximum = maximum
+        super().__init__(
+            f"{what}, more than {limit} allows ({maximum})",
+            where=where,
+            hint=hint
+            or f"if such documents are expected, raise `limits.{limit}` (hub-wide) "
+            f"or `input.limits.{limit}` (this route)",
+        )
+
+    @property
+    def size(self) -> bool:
+        return self.limit in self.SIZE_LIMITS
+
+    @property
+    def status(self) -> int:
+        """The HTTP status an ingest answers with: 413 for a size limit, else 400."""
+        return 413 if self.size else 400
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["limit"] = {"name": self.limit, "found": self.found, "maximum": self.maximum}
+        return body
 
 
 class SchemaValidationError(MessageError):

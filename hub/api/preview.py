@@ -331,7 +331,9 @@ def _formats(text: str) -> tuple[str, str]:
 def _codec(side: str, name: str | None, options: dict[str, Any], default: str, hub: Hub) -> Codec:
     name = name or default
     try:
-        return make_codec(name, options, base_dir=hub.loaded.base_dir)
+        return make_codec(
+            name, options, base_dir=hub.loaded.base_dir, limits=hub.loaded.config.limits
+        )
     except ValidationError as exc:
         problems = [
             Problem(

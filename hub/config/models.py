@@ -7,11 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hub.formats.limits import DecodeLimits
+
 __all__ = [
     "ConnectorRef",
+    "DecodeLimits",
     "FormatRef",
     "HubConfig",
     "IdempotencyConfig",
+    "InputRef",
     "MappingsConfig",
     "RetryConfig",
     "RouteConfig",
@@ -121,6 +125,23 @@ class FormatRef(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class InputRef(FormatRef):
+    """The input format; ``limits`` overrides some of the hub-wide decoding limits."""
+
+    limits: DecodeLimits | None = Field(
+        None,
+        description="decoding limits for this route: the keys given replace the hub-wide "
+        "`limits`, the others keep them",
+    )
+
+    def merged_limits(self, hub: DecodeLimits) -> DecodeLimits:
+        """The hub-wide limits with the keys this route sets replaced."""
+        if self.limits is None:
+            return hub
+        given = {key: getattr(self.limits, key) for key in self.limits.model_fields_set}
+        return hub.model_copy(update=given)
+
+
 class IdempotencyConfig(_Strict):
     """How a repeated submission is recognised: the same key on the same route is one message."""
 
@@ -137,7 +158,7 @@ class RouteConfig(_Strict):
 
     description: str = ""
     source: ConnectorRef = Field(default_factory=lambda: ConnectorRef(type="http"))
-    input: FormatRef = Field(default_factory=FormatRef)
+    input: InputRef = Field(default_factory=InputRef)
     split: bool = Field(
         False, description="store one message per message in a batch (an EDIFACT interchange)"
     )
@@ -155,10 +176,15 @@ class RouteConfig(_Strict):
 
 
 class HubConfig(_Strict):
-    """The whole hub: server, store, worker, mapping reload and routes."""
+    """The whole hub: server, store, worker, mapping reload, decoding limits and routes."""
 
     version: Literal[1] = 1
     server: ServerConfig = Field(default_factory=ServerConfig)
+    limits: DecodeLimits = Field(
+        default_factory=DecodeLimits,
+        description="how big and deep an input document may be; a route's input.limits "
+        "overrides single keys",
+    )
     store: StoreConfig = Field(default_factory=StoreConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator
 
-from hub.errors import ConfigError, DecodeError, EncodeError, Problem
+from hub.errors import ConfigError, DecodeError, EncodeError, LimitExceeded, Problem
 from hub.formats.base import CodecOptions, Tree
+from hub.formats.limits import DecodeLimits
 from hub.formats.schema import JsonSchema
 
 if TYPE_CHECKING:
@@ -467,8 +468,15 @@ class CsvCodec:
     extension: ClassVar[str] = "csv"
     options_model: ClassVar[type[CodecOptions]] = CsvOptions
 
-    def __init__(self, options: CsvOptions | None = None) -> None:
+    def __init__(
+        self, options: CsvOptions | None = None, *, limits: DecodeLimits | None = None
+    ) -> None:
         self.options = opts = options or CsvOptions()
+        self.limits = limits = limits or DecodeLimits()
+        if limits.max_string_length > csv.field_size_limit():
+            # The csv module's own limit (128 KiB by default) is process-wide; it is only
+            # ever raised, to the largest max_string_length of any CSV codec.
+            csv.field_size_limit(limits.max_string_length)
         self._schema = _RowSchema(opts.schema_) if opts.schema_ is not None else None
         types = self._schema.types if self._schema else {}
         self._decoders = {  # a plain string column needs no converter
@@ -502,7 +510,7 @@ class CsvCodec:
             skipped += 1
         reader = csv.reader(stream, strict=True, **self._dialect)
         problems = _Problems()
-        records = self._records(reader, skipped, problems)
+        records = self._limited(self._records(reader, skipped, problems), len(data))
         try:
             rows = self._rows(records, problems, skipped)
         except _TooMany as stop:
@@ -558,6 +566,53 @@ class CsvCodec:
                 fields = [""]
             yield start, fields
 
+    def _limited(
+        self, records: Iterator[tuple[int, list[str]]], size: int
+    ) -> Iterator[tuple[int, list[str]]]:
+        """The records, refused at the first beyond ``max_rows``, ``max_columns`` or
+        ``max_string_length`` (the csv module checks the last when its own limit is ours)."""
+        limits = self.limits
+        max_rows, max_columns, max_string = (
+            limits.max_rows,
+            limits.max_columns,
+            limits.max_string_length,
+        )
+        check_fields = max_string < csv.field_size_limit() and size > max_string
+        header = 1 if self.options.header else 0
+        for count, (start, fields) in enumerate(records, 1 - header):
+            if count > max_rows:
+                raise LimitExceeded(
+                    "max_rows",
+                    found=count,
+                    maximum=max_rows,
+                    what=f"the CSV goes on past row {max_rows}",
+                    where=f"line {start}",
+                )
+            if len(fields) > max_columns:
+                raise LimitExceeded(
+                    "max_columns",
+                    found=len(fields),
+                    maximum=max_columns,
+                    what=f"line {start} has {len(fields)} fields",
+                    where=f"line {start}",
+                )
+            if check_fields and max(map(len, fields)) > max_string:
+                index = next(i for i, field in enumerate(fields) if len(field) > max_string)
+                raise self._too_long(len(fields[index]), _line_of(start, fields, index), index)
+            yield start, fields
+
+    def _too_long(self, length: int, line: int, index: int | None) -> LimitExceeded:
+        """``index`` None: the csv module stopped reading the field (it is even longer)."""
+        column = f", column {index + 1}" if index is not None else ""
+        amount = f"{length}" if index is not None else f"over {length - 1}"
+        return LimitExceeded(
+            "max_string_length",
+            found=length,
+            maximum=self.limits.max_string_length,
+            what=f"a field has {amount} characters",
+            where=f"line {line}{column}",
+        )
+
     def _syntax_problem(self, error: str, start: int, now: int) -> Problem:
         quote = repr(self.options.quotechar)
         doubled = repr(self.options.quotechar * 2)
@@ -577,6 +632,8 @@ class CsvCodec:
                 "and a field with a quote in it must be quoted as a whole",
             )
         if "field larger than field limit" in error:
+            if csv.field_size_limit() == self.limits.max_string_length:
+                raise self._too_long(self.limits.max_string_length + 1, now, None)
             return Problem(
                 f"a field is longer than {csv.field_size_limit()} characters",
                 where=f"line {now}",

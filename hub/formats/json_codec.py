@@ -1,14 +1,22 @@
-"""JSON: strict decoding (UTF-8, one document, no NaN) with line and column in errors."""
+"""JSON: strict decoding (UTF-8, one document, no NaN) with line and column in errors.
+
+The standard library's C scanner does the parsing, in linear time; the decoding
+limits are checked in one pass over the tree it builds. Nesting deeper than Python
+can parse (about 1,000 levels) is a RecursionError in the scanner, reported as the
+``max_depth`` limit with the place found by a scan of the brackets.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 from pydantic import Field
 
-from hub.errors import DecodeError, EncodeError
+from hub.errors import DecodeError, EncodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
+from hub.formats.limits import DecodeLimits, check_tree
 
 __all__ = ["JsonCodec", "JsonOptions"]
 
@@ -22,14 +30,54 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: Brackets, and strings (skipped whole, so brackets inside them do not count).
+_BRACKET_OR_STRING = re.compile(r'[\[\]{}]|"[^"\\]*(?:\\.[^"\\]*)*"')
+#: A run of digits longer than Python converts to an int (its default limit is 4,300).
+_LONG_DIGITS = re.compile(r"[0-9]{4301,}")
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _too_deep(text: str, max_depth: int) -> LimitExceeded:
+    """The ``max_depth`` error for a document the scanner could not parse (linear scan)."""
+    depth = 0
+    for match in _BRACKET_OR_STRING.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return LimitExceeded(
+                    "max_depth",
+                    found=depth,
+                    maximum=max_depth,
+                    what=f"arrays and objects nest deeper than {max_depth} levels",
+                    where=_position(text, match.start()),
+                )
+        elif char in "]}":
+            depth -= 1
+    return LimitExceeded(  # not found: the scanner's own limit is lower than max_depth
+        "max_depth",
+        found=max_depth + 1,
+        maximum=max_depth,
+        what="arrays and objects nest deeper than Python's JSON parser can follow",
+    )
+
+
 class JsonCodec:
     name: ClassVar[str] = "json"
     content_type: ClassVar[str] = "application/json"
     extension: ClassVar[str] = "json"
     options_model: ClassVar[type[CodecOptions]] = JsonOptions
 
-    def __init__(self, options: JsonOptions | None = None) -> None:
+    def __init__(
+        self, options: JsonOptions | None = None, *, limits: DecodeLimits | None = None
+    ) -> None:
         self.options = options or JsonOptions()
+        self.limits = limits or DecodeLimits()
 
     def decode(self, data: bytes) -> Tree:
         bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
@@ -45,15 +93,27 @@ class JsonCodec:
         if not text.strip():
             raise DecodeError("the body is empty", hint="send one JSON document")
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            tree = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise DecodeError(
                 f"invalid JSON: {exc.msg}",
                 where=f"line {exc.lineno}, column {exc.colno}",
                 hint="check the character at that position",
             ) from None
-        except (ValueError, RecursionError) as exc:
-            raise DecodeError(f"invalid JSON: {exc}") from None
+        except RecursionError:
+            raise _too_deep(text, self.limits.max_depth) from None
+        except ValueError as exc:
+            digits = _LONG_DIGITS.search(text)
+            if digits is None:
+                raise DecodeError(f"invalid JSON: {exc}") from None
+            raise DecodeError(
+                f"invalid JSON: a number of {len(digits.group())} digits is longer than "
+                "the 4300 digits an integer may have",
+                where=_position(text, digits.start()),
+                hint="send such a number as a string",
+            ) from None
+        check_tree(tree, self.limits)
+        return tree
 
     def encode(self, tree: Tree) -> bytes:
         try:

@@ -1,7 +1,9 @@
 """Codecs by name, discovered through the ``hub.codecs`` entry-point group.
 
 A codec class is loaded only when a route asks for it, so one broken
-third-party codec cannot stop routes that do not use it.
+third-party codec cannot stop routes that do not use it. A codec class whose
+constructor takes a ``limits`` keyword is given the route's :class:`DecodeLimits`;
+one that does not is wrapped so that its trees are checked after decoding.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import inspect
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hub.errors import PluginError
-from hub.formats.base import Codec, CodecOptions
+from hub.formats.base import Codec, CodecOptions, Tree
+from hub.formats.limits import DecodeLimits, check_tree
 
-__all__ = ["available_codecs", "codec_class", "make_codec"]
+__all__ = ["CheckedCodec", "available_codecs", "codec_class", "make_codec", "takes_limits"]
 
 GROUP = "hub.codecs"
 _REQUIRED = ("name", "content_type", "extension", "options_model", "decode", "encode")
@@ -50,13 +53,59 @@ def codec_class(name: str) -> type[Any]:
     return cls
 
 
+def takes_limits(cls: type[Any]) -> bool:
+    """Whether a codec class accepts ``limits=`` (and so enforces them while decoding)."""
+    try:
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # a builtin or an odd callable: assume not
+        return False
+    return "limits" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+class CheckedCodec:
+    """A plugin codec that takes no limits: each decoded tree is checked afterwards.
+
+    The check (depth, nodes, string length) runs after the plugin's own decoding, so
+    it cannot make that decoding linear; it keeps oversized trees out of the rest of
+    the hub. Every other attribute (``split``, options) is the wrapped codec's.
+    """
+
+    def __init__(self, codec: Any, limits: DecodeLimits) -> None:
+        self.codec = codec
+        self.limits = limits
+        self.name = codec.name
+        self.content_type = codec.content_type
+        self.extension = codec.extension
+        self.options_model = codec.options_model
+
+    def decode(self, data: bytes) -> Tree:
+        tree = self.codec.decode(data)
+        check_tree(tree, self.limits)
+        return tree
+
+    def encode(self, tree: Tree) -> bytes:
+        data: bytes = self.codec.encode(tree)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.codec, name)
+
+
 def make_codec(
-    name: str, options: dict[str, Any] | None = None, *, base_dir: Path | None = None
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    base_dir: Path | None = None,
+    limits: DecodeLimits | None = None,
 ) -> Codec:
     """Build a codec; bad options raise pydantic's ValidationError for the caller to locate.
 
     Relative paths among the options (schemas, say) are made relative to ``base_dir``.
+    ``limits`` (default: :class:`DecodeLimits`' defaults) bound what ``decode`` accepts.
     """
+    limits = limits if limits is not None else DecodeLimits()
     cls = codec_class(name)
     model: type[CodecOptions] = cls.options_model
     validated = model.model_validate(options or {})
@@ -68,5 +117,9 @@ def make_codec(
         }
         if updates:
             validated = validated.model_copy(update=updates)
-    codec: Codec = cls(validated)
-    return codec
+    if takes_limits(cls):
+        codec: Codec = cls(validated, limits=limits)
+        return codec
+    # The wrapper carries the codec's name, content_type, ... per instance; callers read
+    # them exactly as the class variables the protocol declares.
+    return cast(Codec, CheckedCodec(cls(validated), limits))

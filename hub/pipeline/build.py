@@ -14,6 +14,7 @@ from hub.config.load import config_error
 from hub.delivery.retry import RetryPolicy
 from hub.errors import ConfigError, HubError, Problem, Severity
 from hub.formats import Codec, JsonSchema, codec_class, make_codec
+from hub.formats.limits import DecodeLimits
 from hub.formats.schema import load_schema
 from hub.mapping import FieldCopyMapping, Mapping, load_mapping
 from hub.mapping.paths import PathSyntaxError, compile_path
@@ -144,8 +145,10 @@ class _Builder:
         source_obj: PushSource[Any] | None = self.connector(
             (*loc, "source"), source_class, cfg.source, name
         )
-        in_codec = self.codec((*loc, "input"), cfg.input.format, cfg.input.options)
-        out_codec = self.codec((*loc, "output"), cfg.output.format, cfg.output.options)
+        hub_limits = self.loaded.config.limits
+        in_limits = cfg.input.merged_limits(hub_limits)
+        in_codec = self.codec((*loc, "input"), cfg.input.format, cfg.input.options, in_limits)
+        out_codec = self.codec((*loc, "output"), cfg.output.format, cfg.output.options, hub_limits)
         in_schema = self.schema((*loc, "input", "schema"), cfg.input.schema_)
         out_schema = self.schema((*loc, "output", "schema"), cfg.output.schema_)
         mapping: Mapping | None = None
@@ -227,13 +230,15 @@ class _Builder:
             cls.options_model,
         )
 
-    def codec(self, loc: Loc, name: str, options: dict[str, Any]) -> Codec | None:
+    def codec(
+        self, loc: Loc, name: str, options: dict[str, Any], limits: DecodeLimits
+    ) -> Codec | None:
         cls = self.attempt((*loc, "format"), lambda: codec_class(name))
         if cls is None:
             return None
         return self.attempt(
             (*loc, "options"),
-            lambda: make_codec(name, options, base_dir=self.loaded.base_dir),
+            lambda: make_codec(name, options, base_dir=self.loaded.base_dir, limits=limits),
             cls.options_model,
         )
 

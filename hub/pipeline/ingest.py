@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hub.errors import DecodeError, InboundRejected, RouteNotFound
+from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
@@ -63,6 +63,14 @@ class Ingestor:
             try:
                 parts = route.translator.split(inbound.body) if route.split else [inbound.body]
                 inspected = [route.translator.inspect_keys(part) for part in parts]
+            except LimitExceeded as exc:
+                raise InboundRejected(
+                    f"the body is refused by a decoding limit: {exc.message}",
+                    status=exc.status,
+                    reason="limit",
+                    where=exc.where,
+                    hint=exc.hint,
+                ) from None
             except DecodeError as exc:
                 raise InboundRejected(
                     f"the body is not valid {route.translator.input_codec.name}: {exc.message}",

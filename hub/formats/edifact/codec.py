@@ -29,6 +29,7 @@ from hub.formats.edifact.validate import (
     validate_message,
 )
 from hub.formats.edifact.writer import write_interchange
+from hub.formats.limits import DecodeLimits
 
 __all__ = ["EdifactCodec", "EdifactOptions"]
 
@@ -89,8 +90,11 @@ class EdifactCodec:
     extension: ClassVar[str] = "edi"
     options_model: ClassVar[type[CodecOptions]] = EdifactOptions
 
-    def __init__(self, options: EdifactOptions | None = None) -> None:
+    def __init__(
+        self, options: EdifactOptions | None = None, *, limits: DecodeLimits | None = None
+    ) -> None:
         self.options = options or EdifactOptions()
+        self.limits = limits or DecodeLimits()
         self._defs: Definitions | None = None
         opts = self.options
         if opts.structure or opts.validate_ or opts.require_definition:
@@ -118,7 +122,9 @@ class EdifactCodec:
     def read(self, data: bytes) -> Reading:
         """The tree and every envelope fault, without raising for faults (for CONTRL)."""
         try:
-            return read_interchange(data, strict_charset=self.options.strict_charset)
+            return read_interchange(
+                data, strict_charset=self.options.strict_charset, limits=self.limits
+            )
         except DecodeError:
             raise
         except (ValueError, IndexError, RecursionError) as exc:  # a defect here must stay typed
@@ -177,12 +183,13 @@ class EdifactCodec:
         if reading.faults and self.options.check_envelope:
             first = reading.faults[0]
             count = len(reading.faults)
+            more = f" (showing the first {MAX_FAULTS})" if count > MAX_FAULTS else ""
             raise DecodeError(
-                f"the interchange envelope has {count} fault{'s' if count > 1 else ''}: "
+                f"the interchange envelope has {count} fault{'s' if count > 1 else ''}{more}: "
                 f"{first.message}",
                 where=first.where,
                 hint=first.hint,
-                problems=[f.problem() for f in reading.faults],
+                problems=[f.problem() for f in reading.faults[:MAX_FAULTS]],
             )
         return reading.tree
 

@@ -1,4 +1,4 @@
-"""CONTRL: the syntax and service report (syntax version 3) answering a received interchange.
+"""CONTRL: the syntax and service report (CONTRL D:3) answering a received interchange.
 
 :func:`build_contrl` turns a :class:`Reading` (and faults found later, e.g. by message
 validation) into a tree of the same shape as a decoded interchange, so
@@ -42,6 +42,7 @@ REJECTED = "4"  # 0083: this level and all lower levels rejected
 
 _SERVICE_TAGS = frozenset({"UNB", "UNZ", "UNG", "UNE", "UNH", "UNT"})
 _V3_CHARSETS = frozenset(f"UNO{c}" for c in "ABCDEFGHIJK")  # UNOW/UNOY need syntax 4
+_CONTRL_VERSIONS = frozenset({"2", "3"})  # syntax versions CONTRL D:3 belongs to
 _MAX_UCS = 999  # SG2 repeats
 _MAX_UCD = 99  # UCD per UCS
 
@@ -78,7 +79,8 @@ def build_contrl(
 
     ``extra_faults`` are added to the reading's envelope faults (message validation);
     ``date_time`` goes into UNB (default: now); ``charset`` is the UNB syntax identifier
-    (default: the received one when syntax version 3 has it, else UNOC).
+    (default: the received one). UNB answers in the sender's syntax version, 2 or 3; a
+    version 4 interchange is answered in version 3 (UNOC for UNOW and UNOY).
     """
     received = reading.tree
     header = list(received.get("header") or [])
@@ -123,18 +125,16 @@ def build_contrl(
     segments.append(["UNT", str(len(segments) + 1), message_reference])
 
     when = date_time or datetime.now()
-    identifier = charset or _text(_at(header, 0)).upper()
-    if charset is None and identifier not in _V3_CHARSETS:
-        identifier = "UNOC"
+    identifier, version = _syntax(header, charset)
     separators = dict(received.get("separators") or {})
-    separators["repetition"] = " "  # reserved in syntax version 3
+    separators["repetition"] = " "  # reserved before syntax version 4
     return {
         "una": bool(received.get("una")),
         "separators": separators,
-        "syntax": {"identifier": identifier, "version": "3"},
+        "syntax": {"identifier": identifier, "version": version},
         "newline": received.get("newline"),
         "header": [
-            [identifier, "3"],
+            [identifier, version],
             _at(header, 2),
             _at(header, 1),
             [when.strftime("%y%m%d"), when.strftime("%H%M")],
@@ -152,6 +152,24 @@ def build_contrl(
             }
         ],
     }
+
+
+def _syntax(header: list[Any], charset: str | None) -> tuple[str, str]:
+    """The UNB syntax identifier and version of the answer: the sender's own.
+
+    CONTRL D:3 is a message of syntax versions 2 and 3, so a version 2 or 3 sender is
+    answered in its identifier and version. A version 4 sender (``CONTRL:4:1`` would be
+    its own report) is answered in version 3, which every version 4 reader accepts,
+    with UNOC in place of the version 4 sets UNOW and UNOY.
+    """
+    received = _at(header, 0)
+    identifier = charset or _text(received).upper()
+    version = str(received[1]) if isinstance(received, list) and len(received) > 1 else ""
+    if version not in _CONTRL_VERSIONS:
+        version = "3"
+        if charset is None and identifier not in _V3_CHARSETS:
+            identifier = "UNOC"
+    return identifier, version
 
 
 def _index(tree: dict[str, Any]) -> tuple[list[_Group], list[_Message]]:

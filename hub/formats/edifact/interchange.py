@@ -23,6 +23,7 @@ from hub.errors import DecodeError
 from hub.formats.edifact.faults import Fault
 from hub.formats.edifact.lexer import Segment, lex, line_of, lines_of
 from hub.formats.edifact.syntax import Charset, Separators, charset_for
+from hub.formats.limits import DecodeLimits
 
 __all__ = ["Reading", "read_interchange"]
 
@@ -67,7 +68,9 @@ def _detect(data: bytes) -> tuple[Separators, bool, int, str]:
     return seps, una, match.start(), match.group(2).decode("ascii")
 
 
-def read_interchange(data: bytes, *, strict_charset: bool = True) -> Reading:
+def read_interchange(
+    data: bytes, *, strict_charset: bool = True, limits: DecodeLimits | None = None
+) -> Reading:
     """Decode bytes to a tree; syntax errors raise, envelope faults are collected."""
     seps, una, unb_at, identifier = _detect(data)
     charset = charset_for(identifier)
@@ -96,7 +99,7 @@ def read_interchange(data: bytes, *, strict_charset: bool = True) -> Reading:
                 hint="the sender should declare a wider character set (UNOB, UNOC or UNOW)",
             )
     version = _syntax_version(text, text_start, seps)
-    lexed = lex(text, seps, text_start, version)
+    lexed = lex(text, seps, text_start, version, limits)
     reading = _Envelope(lexed.segments, lambda: lines_of(text, lexed.offsets)).read()
     reading.tree.update(una=una, separators=seps.to_tree(), newline=lexed.newline)
     if una and lexed.newline and data[unb_at - 1 : unb_at] not in (b"\n", b"\r"):

@@ -11,11 +11,14 @@ writing the list back gives the same segment.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from hub.errors import DecodeError
+from hub.errors import DecodeError, LimitExceeded
 from hub.formats.edifact.syntax import Separators
+from hub.formats.limits import DecodeLimits
 
 __all__ = ["Lexed", "Segment", "lex", "line_of", "lines_of"]
 
@@ -45,13 +48,36 @@ def lines_of(text: str, offsets: list[int]) -> list[int]:
     return lines
 
 
-def lex(text: str, seps: Separators, start: int = 0, version: str = "3") -> Lexed:
-    """Tokenize ``text[start:]``; raises :class:`DecodeError` naming segment and line."""
+def lex(
+    text: str,
+    seps: Separators,
+    start: int = 0,
+    version: str = "3",
+    limits: DecodeLimits | None = None,
+) -> Lexed:
+    """Tokenize ``text[start:]``; raises :class:`DecodeError` naming segment and line.
+
+    ``limits`` bound the segments, the elements of a segment and the length of a
+    value; a segment is looked at closely only when it is long enough to break one.
+    """
+    limits = limits or DecodeLimits()
     term, rel = seps.segment, seps.release
     released = bool(rel) and text.find(rel, start) >= 0  # not `in text`: UNA holds one
     chunks = text[start:].split(term)
     if released:
         chunks = _glue(chunks, term, rel)
+    if len(chunks) - 1 > limits.max_segments:
+        offset = start + sum(len(chunk) + 1 for chunk in chunks[: limits.max_segments])
+        following = chunks[limits.max_segments]
+        offset += len(following) - len(following.lstrip("\r\n"))  # the line break before it
+        raise LimitExceeded(
+            "max_segments",
+            found=len(chunks) - 1,
+            maximum=limits.max_segments,
+            what=f"the interchange goes on past segment {limits.max_segments}",
+            where=f"segment {limits.max_segments + 1}, line {line_of(text, offset)}",
+        )
+    long_segment = min(limits.max_segment_elements, limits.max_string_length)
     tail = chunks.pop()  # what follows the last (unreleased) terminator
     if tail.strip():
         number = len(chunks) + 1
@@ -93,6 +119,8 @@ def lex(text: str, seps: Separators, start: int = 0, version: str = "3") -> Lexe
             segment = _fast(chunk, seps, repetition)
         else:  # _fast without repetitions, inlined: this line is most of the decoding
             segment = [e.split(comp) if comp in e else e for e in chunk.split(elem)]
+        if len(chunk) > long_segment:
+            _check_segment(segment, number, partial(line_of, text, offset), limits)
         tag = segment[0]
         if type(tag) is not str or tag not in tags:
             if not isinstance(tag, str) or not _TAG.match(tag):
@@ -105,6 +133,45 @@ def lex(text: str, seps: Separators, start: int = 0, version: str = "3") -> Lexe
         segments.append(segment)
         offsets.append(offset)
     return Lexed(segments, offsets, newline)
+
+
+def _check_segment(
+    segment: Segment, number: int, line: Callable[[], int], limits: DecodeLimits
+) -> None:
+    """Refuse a segment with too many elements, components or repeats, or a long value.
+
+    ``line`` counts the segment's line only for the error: counting it for every long
+    segment would make a file of many long segments quadratic.
+    """
+    most, longest = limits.max_segment_elements, limits.max_string_length
+
+    def where() -> str:
+        return f"segment {number} ({str(segment[0])[:3]}), line {line()}"
+
+    def too_many(found: int, what: str) -> LimitExceeded:
+        return LimitExceeded(
+            "max_segment_elements", found=found, maximum=most, what=what, where=where()
+        )
+
+    if len(segment) - 1 > most:
+        raise too_many(len(segment) - 1, f"the segment has {len(segment) - 1} data elements")
+    for position, element in enumerate(segment[1:], 1):
+        values = element["repeat"] if isinstance(element, dict) else [element]
+        if len(values) > most:
+            raise too_many(len(values), f"data element {position} repeats {len(values)} times")
+        for value in values:
+            parts = value if isinstance(value, list) else [value]
+            if len(parts) > most:
+                raise too_many(len(parts), f"data element {position} has {len(parts)} components")
+            for part in parts:
+                if len(part) > longest:
+                    raise LimitExceeded(
+                        "max_string_length",
+                        found=len(part),
+                        maximum=longest,
+                        what=f"a value of data element {position} has {len(part)} characters",
+                        where=where(),
+                    )
 
 
 def _glue(pieces: list[str], term: str, rel: str) -> list[str]:

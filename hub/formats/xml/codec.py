@@ -9,11 +9,12 @@ from typing import BinaryIO, ClassVar
 
 from lxml import etree
 
-from hub.errors import DecodeError
+from hub.errors import DecodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
+from hub.formats.limits import DecodeLimits
 from hub.formats.xml.convert import Converter, PathRules
 from hub.formats.xml.options import XmlOptions, declared_encoding
-from hub.formats.xml.parse import hardened_parser, parse_document
+from hub.formats.xml.parse import document_events, hardened_parser
 from hub.formats.xml.stream import stream_records
 from hub.formats.xml.write import XmlWriter
 from hub.formats.xml.xsd import XsdSchema
@@ -29,11 +30,14 @@ class XmlCodec:
     extension: ClassVar[str] = "xml"
     options_model: ClassVar[type[CodecOptions]] = XmlOptions
 
-    def __init__(self, options: XmlOptions | None = None) -> None:
+    def __init__(
+        self, options: XmlOptions | None = None, *, limits: DecodeLimits | None = None
+    ) -> None:
         self.options = options = options or XmlOptions()
+        self.limits = limits = limits or DecodeLimits()
         #: The compiled XSD, or None; a missing or broken file is a ConfigError here.
         self.schema = XsdSchema(options.xsd) if options.xsd is not None else None
-        self._converter = Converter(PathRules(options.lists), max_depth=options.max_depth)
+        self._converter = Converter(PathRules(options.lists), limits)
         self._encoding = codecs.lookup(options.encoding).name
         self._declaration = (
             f'<?xml version="1.0" encoding="{declared_encoding(options.encoding)}"?>\n'
@@ -44,22 +48,26 @@ class XmlCodec:
     def decode(self, data: bytes) -> Tree:
         limit = self.options.max_bytes
         if len(data) > limit:
-            raise DecodeError(
-                f"the document is {len(data)} bytes, more than max_bytes ({limit})",
-                hint="raise max_bytes, or read huge files record by record with iter_records",
+            raise LimitExceeded(
+                "max_bytes",
+                found=len(data),
+                maximum=limit,
+                what=f"the document is {len(data)} bytes",
+                hint="raise the xml option max_bytes, or read huge files record by record "
+                "with iter_records",
             )
         if not data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf"):
             raise DecodeError("the body is empty", hint="send one XML document")
-        root = parse_document(data, max_depth=self.options.max_depth)
-        shape = self.schema.shapes.roots.get(root.tag) if self.schema is not None else None
-        tree = self._converter.document(root, shape)
+        events = document_events(data, max_depth=self.limits.max_depth)
+        shapes = self.schema.shapes if self.schema is not None else None
+        tree, root = self._converter.document(events, shapes, keep_tree=shapes is not None)
         if self.schema is not None:
             self.schema.check(root)
         return tree
 
     def encode(self, tree: Tree) -> bytes:
         writer = XmlWriter(
-            pretty=self.options.pretty, max_depth=self.options.max_depth, check_name=self._can_write
+            pretty=self.options.pretty, max_depth=self.limits.max_depth, check_name=self._can_write
         )
         text = self._declaration + writer.document(tree) + ("\n" if self.options.pretty else "")
         data = text.encode(self._encoding, errors="xmlcharrefreplace")
@@ -95,7 +103,11 @@ class XmlCodec:
 
 
 def iter_records(
-    source: BinaryIO | Path, record_tag: str, *, options: XmlOptions | None = None
+    source: BinaryIO | Path,
+    record_tag: str,
+    *,
+    options: XmlOptions | None = None,
+    limits: DecodeLimits | None = None,
 ) -> Iterator[Tree]:
     """:meth:`XmlCodec.iter_records` without keeping a codec (compiles the XSD per call)."""
-    return XmlCodec(options).iter_records(source, record_tag)
+    return XmlCodec(options, limits=limits).iter_records(source, record_tag)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
 from hub.formats.base import CodecOptions
 
-__all__ = ["MAX_DEPTH_LIMIT", "XmlOptions", "declared_encoding"]
-
-#: libxml2 refuses deeper documents unless ``huge_tree`` is on, which this codec never sets.
-MAX_DEPTH_LIMIT = 256
+__all__ = ["XmlOptions", "declared_encoding"]
 
 #: Encodings a parser recognises without the XML declaration.
 _SELF_EVIDENT = {"utf-8", "utf-16"}
@@ -43,12 +41,19 @@ class XmlOptions(CodecOptions):
         "a path ending ('Order/Line') or a path from the root ('/Order/Line')",
     )
     max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="largest document decode accepts")
-    max_depth: int = Field(
-        200, ge=1, le=MAX_DEPTH_LIMIT, description="deepest element nesting accepted"
-    )
     encoding: str = Field("utf-8", description="character encoding of encoded documents")
     xml_declaration: bool = Field(True, description="start encoded documents with <?xml ...?>")
     pretty: bool = Field(False, description="indent encoded documents by two spaces a level")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_depth" in data:
+            raise ValueError(
+                "max_depth is no longer an xml option: it is the decoding limit "
+                "`limits.max_depth` (hub-wide) or `input.limits.max_depth` (one route)"
+            )
+        return data
 
     @field_validator("lists")
     @classmethod

@@ -9,21 +9,27 @@ entity bombs ("billion laughs") never get to run.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
 from lxml import etree
 
-from hub.errors import DecodeError
+from hub.errors import DecodeError, LimitExceeded
+from hub.formats.limits import MAX_DEPTH_CEILING, shorten
 
 __all__ = [
+    "EVENTS",
     "HARDENED",
     "check_prolog",
-    "depth_error",
+    "depth_limit",
+    "document_events",
     "hardened_parser",
     "parse_document",
     "source_line",
+    "stream_context",
+    "stream_events",
     "syntax_error",
 ]
 
@@ -39,6 +45,9 @@ HARDENED: dict[str, Any] = {
     "remove_pis": True,
     "strip_cdata": True,
 }
+
+#: The iterparse events the converter reads.
+EVENTS = ("start-ns", "start", "end")
 
 _DTD_HINT = "remove the <!DOCTYPE ...> declaration; documents are checked with an XSD instead"
 _POSITION = re.compile(r", line \d+, column \d+$")
@@ -122,31 +131,49 @@ def _doctype_line(data: bytes) -> str | None:
     return f"line {line}"
 
 
-def syntax_error(exc: etree.XMLSyntaxError, *, max_depth: int | None = None) -> DecodeError:
+def syntax_error(exc: etree.XMLSyntaxError, *, max_depth: int = MAX_DEPTH_CEILING) -> DecodeError:
     """A DecodeError from libxml2's report, with its line and column."""
     line, column = exc.position
-    where = f"line {line}, column {column}" if line else None
     message = _POSITION.sub("", str(exc.msg or exc))
+    if not line:  # iterparse may raise a summary ("no element found"): the log has the fault
+        log: Any = exc.error_log
+        entries: list[Any] = [e for e in log if e.level_name in ("ERROR", "FATAL") and e.line]
+        if entries:
+            line, column, message = entries[-1].line, entries[-1].column, entries[-1].message
+    where = f"line {line}, column {column}" if line else None
     if message.startswith("Excessive depth in document"):
-        return depth_error(max_depth, line or None)
+        return depth_limit(max_depth, line or None)
     return DecodeError(
         f"invalid XML: {message}", where=where, hint="check the markup at that position"
     )
 
 
-def depth_error(max_depth: int | None, line: int | None) -> DecodeError:
-    limit = f"{max_depth} levels" if max_depth else "the parser's limit"
-    return DecodeError(
-        f"the document nests elements deeper than {limit}",
+def depth_limit(maximum: int, line: int | None, name: str | None = None) -> LimitExceeded:
+    """The ``max_depth`` error; libxml2's own limit (256) is the largest ``max_depth``."""
+    element = f"<{shorten(name)}> " if name else ""
+    return LimitExceeded(
+        "max_depth",
+        found=maximum + 1,
+        maximum=maximum,
+        what=f"the element {element}nests deeper than {maximum} levels",
         where=f"line {line}" if line else None,
-        hint="raise max_depth (at most 256) if such documents are expected",
+        hint="if such documents are expected, raise `limits.max_depth` (hub-wide) or "
+        "`input.limits.max_depth` (this route); at most 256",
     )
 
 
-def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
-    """The root element of ``data``, parsed by the hardened parser."""
+def _slices(data: bytes) -> Iterator[bytes]:
     view = memoryview(data)
-    check_prolog(bytes(view[i : i + _SLICE]) for i in range(0, len(data), _SLICE))
+    return (bytes(view[i : i + _SLICE]) for i in range(0, len(data), _SLICE))
+
+
+def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
+    """The root element of ``data``, parsed whole by the hardened parser.
+
+    Decoding uses :func:`document_events`; this is for checking a document that has
+    been decoded (or streamed) already, e.g. to locate XSD violations.
+    """
+    check_prolog(_slices(data))
     parser = hardened_parser()
     try:
         return etree.fromstring(data, parser)
@@ -154,3 +181,51 @@ def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
         raise syntax_error(exc, max_depth=max_depth) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
+
+
+def document_events(data: bytes, *, max_depth: int) -> Iterator[tuple[str, Any]]:
+    """The parser events of ``data`` (DOCTYPE refused first); errors are DecodeErrors."""
+    check_prolog(_slices(data))
+    return _events(io.BytesIO(data), max_depth=max_depth)
+
+
+def stream_context(handle: BinaryIO, **options: Any) -> Any:
+    """lxml's ``iterparse`` over a stream, read in slices, once the DOCTYPE check passed."""
+    head = check_prolog(iter(lambda: handle.read(_SLICE), b""))
+    return etree.iterparse(_Replay(head, handle), events=EVENTS, **HARDENED, **options)
+
+
+def stream_events(handle: BinaryIO, *, max_depth: int) -> Iterator[tuple[str, Any]]:
+    """The parser events of a stream (DOCTYPE refused first); errors are DecodeErrors."""
+    return _events(stream_context(handle), max_depth=max_depth)
+
+
+def _events(source: Any, *, max_depth: int) -> Iterator[tuple[str, Any]]:
+    context = (
+        source
+        if isinstance(source, etree.iterparse)
+        else etree.iterparse(source, events=EVENTS, **HARDENED)
+    )
+    try:
+        yield from context
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(exc, max_depth=max_depth) from None
+    except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
+        raise DecodeError(f"invalid XML: {exc}") from None
+
+
+class _Replay:
+    """A reader that gives back the bytes the prolog check read, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            data, self.head = self.head + self.rest.read(), b""
+        else:
+            data, self.head = self.head[:size], self.head[size:]
+        return data

@@ -8,53 +8,20 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
-from hub.errors import ConfigError, DecodeError, Problem
+from hub.errors import ConfigError, DecodeError, LimitExceeded, Problem
 from hub.formats.base import Tree
-from hub.formats.xml.convert import Converter, PathRules, qname
+from hub.formats.limits import DecodeLimits, shorten
+from hub.formats.xml.convert import Converter, PathRules, qname, release
 from hub.formats.xml.parse import (
-    HARDENED,
-    check_prolog,
-    depth_error,
     parse_document,
     source_line,
+    stream_context,
+    stream_events,
     syntax_error,
 )
 from hub.formats.xml.xsd import XsdSchema, readable_message
 
 __all__ = ["stream_records"]
-
-_CHUNK = 64 * 1024
-
-
-class _Replay:
-    """A reader that gives back the bytes the prolog check read, then the rest."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self.head = head
-        self.rest = rest
-
-    def read(self, size: int = -1) -> bytes:
-        if not self.head:
-            return self.rest.read(size)
-        if size < 0:
-            data, self.head = self.head + self.rest.read(), b""
-        else:
-            data, self.head = self.head[:size], self.head[size:]
-        return data
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(_CHUNK):
-        yield chunk
-
-
-def _release(element: etree._Element) -> None:
-    """Free a finished element and the siblings before it."""
-    element.clear()
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
 
 
 def stream_records(
@@ -68,7 +35,9 @@ def stream_records(
     """Each element named ``record_tag`` (a name or path, as in ``lists``) as its own tree.
 
     With a schema the whole stream is checked first, in a memory-bounded pass of its
-    own, so that no record of an invalid document is ever yielded.
+    own, so that no record of an invalid document is ever yielded. The decoding limits
+    apply to each record (``max_nodes`` counts the elements of one record) and, for
+    depth, attributes and namespaces, to every element of the stream.
     """
     steps = record_tag.removeprefix("/").split("/")
     if not all(step.strip() == step and step for step in steps):
@@ -77,7 +46,7 @@ def stream_records(
     if isinstance(source, Path):
         if schema is not None:
             with source.open("rb") as handle:
-                _validate(handle, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+                _validate(handle, schema, max_bytes=max_bytes, limits=converter.limits)
         with source.open("rb") as handle:
             yield from _records(handle, rule, converter, schema)
         return
@@ -88,27 +57,34 @@ def stream_records(
                 hint="pass the file's path, or read it without the xsd option",
             )
         start = source.tell()
-        _validate(source, schema, max_bytes=max_bytes, max_depth=converter.max_depth)
+        _validate(source, schema, max_bytes=max_bytes, limits=converter.limits)
         source.seek(start)
     yield from _records(source, rule, converter, schema)
 
 
-def _iterparse(handle: BinaryIO, **options: Any) -> Any:
-    head = check_prolog(_chunks(handle))
-    return etree.iterparse(_Replay(head, handle), events=("start", "end"), **HARDENED, **options)
+def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: DecodeLimits) -> None:
+    """Check the whole stream against ``schema``; raise SchemaValidationError if it fails.
 
-
-def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, max_depth: int) -> None:
-    """Check the whole stream against ``schema``; raise SchemaValidationError if it fails."""
+    An element with more attributes than ``max_attributes`` ends the check at once, as
+    the records pass would (libxml2 reports each attribute the schema does not allow).
+    """
     start = handle.tell()
-    context = _iterparse(handle, schema=schema.schema)
+    max_depth = limits.max_depth
+    context = stream_context(handle, schema=schema.schema)
     root: etree._Element | None = None
+    declared = 0
     try:
         for event, element in context:
-            if root is None:
-                root = element
-            if event == "end":
-                _release(element)
+            if event == "start-ns":
+                declared += 1
+            elif event == "start":
+                if root is None:
+                    root = element
+                if len(element.attrib) + declared > limits.max_attributes:
+                    raise _too_many_attributes(element, declared, limits.max_attributes)
+                declared = 0
+            else:
+                release(element)
     except etree.XMLSyntaxError as exc:
         entries: list[Any] = list(context.error_log)
         violations = [e for e in entries if e.domain_name == "SCHEMASV"]
@@ -131,35 +107,21 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, max_depth:
         raise DecodeError(f"invalid XML: {exc}") from None
 
 
+def _too_many_attributes(element: etree._Element, declared: int, maximum: int) -> LimitExceeded:
+    count = len(element.attrib) + declared
+    line = source_line(element)
+    return LimitExceeded(
+        "max_attributes",
+        found=count,
+        maximum=maximum,
+        what=f"<{shorten(qname(element))}> has {count} attributes and namespace declarations",
+        where=f"line {line}" if line else None,
+    )
+
+
 def _records(
     handle: BinaryIO, rule: PathRules, converter: Converter, schema: XsdSchema | None
 ) -> Iterator[Tree]:
-    context = _iterparse(handle)
-    max_depth = converter.max_depth
-    names: list[str] = []  # the open elements, from the root down
-    clarks: list[str] = []
-    record_depth: int | None = None
-    try:
-        for event, element in context:
-            if event == "start":
-                names.append(qname(element))
-                clarks.append(element.tag)
-                if len(names) > max_depth:
-                    raise depth_error(max_depth, source_line(element))
-                if record_depth is None and rule.matches(names):
-                    record_depth = len(names)
-                continue
-            if record_depth == len(names):
-                shape = schema.shapes.find(clarks) if schema is not None else None
-                record = converter.record(element, list(names), shape, len(names))
-                record_depth = None
-                _release(element)
-                yield record
-            elif record_depth is None:
-                _release(element)  # outside every record: nobody needs it any more
-            names.pop()
-            clarks.pop()
-    except etree.XMLSyntaxError as exc:
-        raise syntax_error(exc, max_depth=max_depth) from None
-    except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
-        raise DecodeError(f"invalid XML: {exc}") from None
+    events = stream_events(handle, max_depth=converter.max_depth)
+    shapes = schema.shapes if schema is not None else None
+    yield from converter.records(events, rule, shapes)

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hub.errors import ConfigError, DecodeError, EncodeError
+from hub.errors import ConfigError, DecodeError, EncodeError, LimitExceeded
 from hub.formats.base import Codec
 from hub.formats.csv_codec import MAX_PROBLEMS, CsvCodec, CsvOptions
+from hub.formats.limits import DecodeLimits
 from hub.formats.registry import make_codec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -586,10 +587,19 @@ def test_text_after_a_closing_quote() -> None:
 
 
 def test_a_field_longer_than_the_limit() -> None:
-    data = b'a\r\n"' + b"x" * 140_000 + b"\r\n"
-    error = decode_error(CsvCodec(), data)
-    assert error.message == "a field is longer than 131072 characters"
-    assert error.where == "line 2"
+    # an unclosed quote runs to the end: refused by max_string_length (1 MiB by default)
+    data = b'a\r\n"' + b"x" * (1024 * 1024 + 10) + b"\r\n"
+    with pytest.raises(LimitExceeded) as caught:
+        CsvCodec().decode(data)
+    assert caught.value.limit == "max_string_length"
+    assert caught.value.message.startswith("a field has over 1048576 characters")
+    assert caught.value.where == "line 2"
+    # a lower limit than the csv module's own is checked field by field
+    small = CsvCodec(limits=DecodeLimits(max_string_length=10))
+    assert small.decode(b"a,b\r\n1,xxxxxxxxxx\r\n") == {"rows": [{"a": "1", "b": "x" * 10}]}
+    with pytest.raises(LimitExceeded) as caught:
+        small.decode(b'a,b\r\n1,"x\r\nxxxxxxxxxx"\r\n')
+    assert (caught.value.where, caught.value.found) == ("line 2, column 2", 13)
 
 
 def test_required_and_unknown_columns() -> None:

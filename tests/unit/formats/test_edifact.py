@@ -461,7 +461,7 @@ def test_contrl_reports_each_message_when_asked() -> None:
     reading = envelope.read(sample("invoic_d96a_unob_v2.edi"))
     assert contrl(reading, report_messages=True) == (
         "UNA:+.? '\r\n"
-        "UNB+UNOB:3+4012345000009:14+4098765000001:14+240201:0705+CTL0001'\r\n"
+        "UNB+UNOB:2+4012345000009:14+4098765000001:14+240201:0705+CTL0001'\r\n"
         "UNH+1+CONTRL:D:3:UN'\r\n"
         "UCI+INV2401310001+4098765000001:14+4012345000009:14+7'\r\n"
         "UCM+1+INVOIC:D:96A:UN:EAN008+7'\r\n"
@@ -583,6 +583,21 @@ def test_contrl_for_a_functional_group() -> None:
         "UCM+PC1+PRICAT:D:96A:UN:EAN008+7'",
         "UCM+PC2+PRICAT:D:96A:UN:EAN008+7'",
     ]
+
+
+def test_contrl_answers_a_syntax_2_interchange_in_its_identifier_and_version() -> None:
+    unoa_v2 = sample("desadv_d96a_unoa_no_una.edi").replace(b"UNB+UNOA:3+", b"UNB+UNOA:2+")
+    text = contrl(envelope.read(unoa_v2))
+    assert text.startswith("UNB+UNOA:2+"), text[:40]
+    assert "UNOA:3" not in text
+    assert (
+        contrl(envelope.read(sample("invoic_d96a_unob_v2.edi")))
+        .splitlines()[1]
+        .startswith("UNB+UNOB:2+")
+    )
+    # a charset asked for is kept, in the sender's version
+    tree = build_contrl(envelope.read(unoa_v2), reference="R", charset="UNOC")
+    assert tree["header"][0] == ["UNOC", "2"]
 
 
 def test_contrl_from_a_syntax_4_utf8_interchange_is_syntax_3() -> None:

@@ -19,8 +19,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from hub.errors import ConfigError, DecodeError, EncodeError, HubError, SchemaValidationError
+from hub.errors import (
+    ConfigError,
+    DecodeError,
+    EncodeError,
+    HubError,
+    LimitExceeded,
+    SchemaValidationError,
+)
 from hub.formats import Codec, make_codec
+from hub.formats.limits import DecodeLimits
 from hub.formats.xml_codec import XmlCodec, XmlOptions, iter_records
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -235,29 +243,38 @@ def test_a_plain_doctype_is_refused_too() -> None:
 def test_size_limit() -> None:
     small = XmlCodec(XmlOptions(max_bytes=20))
     assert small.decode(b"<r>" + b"x" * 13 + b"</r>") == {"r": "x" * 13}
-    with pytest.raises(DecodeError, match=r"21 bytes, more than max_bytes \(20\)") as caught:
+    too_big = r"21 bytes, more than max_bytes allows \(20\)"
+    with pytest.raises(LimitExceeded, match=too_big) as caught:
         small.decode(b"<r>" + b"x" * 14 + b"</r>")
+    assert (caught.value.limit, caught.value.status) == ("max_bytes", 413)
     assert caught.value.hint
     assert "iter_records" in caught.value.hint
     assert XmlOptions().max_bytes == 50 * 1024 * 1024
 
 
 def test_depth_limit() -> None:
-    shallow = XmlCodec(XmlOptions(max_depth=3))
+    shallow = XmlCodec(limits=DecodeLimits(max_depth=3))
     assert shallow.decode(b"<a><b><c/></b></a>") == {"a": {"b": {"c": None}}}
-    with pytest.raises(DecodeError, match="deeper than 3 levels") as caught:
+    with pytest.raises(LimitExceeded, match="<d> nests deeper than 3 levels") as caught:
         shallow.decode(b"<a>\n<b>\n<c>\n<d/></c></b></a>")
     assert caught.value.where == "line 4"
-    assert XmlOptions().max_depth == 200
+    assert caught.value.limit == "max_depth"
+    assert DecodeLimits().max_depth == 100
 
 
 def test_depth_beyond_the_parsers_limit_is_a_depth_error() -> None:
-    with pytest.raises(DecodeError, match="nests elements deeper than 200"):
+    with pytest.raises(LimitExceeded, match="deeper than 100 levels"):
         codec.decode(b"<a>" * 300 + b"</a>" * 300)
-    with pytest.raises(DecodeError, match="nests elements deeper than 200"):
-        codec.decode(b"<a>" * 201 + b"</a>" * 201)
+    with pytest.raises(LimitExceeded, match="deeper than 100 levels"):
+        codec.decode(b"<a>" * 101 + b"</a>" * 101)
+    deepest = XmlCodec(limits=DecodeLimits(max_depth=256))
+    assert deepest.decode(b"<a>" * 256 + b"</a>" * 256)
+    with pytest.raises(LimitExceeded, match="deeper than 256 levels"):  # libxml2's own limit
+        deepest.decode(b"<a>" * 300 + b"</a>" * 300)
     with pytest.raises(ValidationError):
-        XmlOptions(max_depth=257)
+        DecodeLimits(max_depth=257)
+    with pytest.raises(ValidationError, match=r"input\.limits\.max_depth"):
+        XmlOptions.model_validate({"max_depth": 3})
 
 
 @pytest.mark.parametrize(
@@ -430,9 +447,9 @@ def test_encode_depth_limit() -> None:
     tree: Any = "leaf"
     for _ in range(5):
         tree = {"a": tree}
-    assert XmlCodec(XmlOptions(max_depth=5)).encode(tree)
+    assert XmlCodec(limits=DecodeLimits(max_depth=5)).encode(tree)
     with pytest.raises(EncodeError, match="deeper than 4 elements"):
-        XmlCodec(XmlOptions(max_depth=4)).encode(tree)
+        XmlCodec(limits=DecodeLimits(max_depth=4)).encode(tree)
 
 
 def test_xml_prefix_needs_no_declaration() -> None:
@@ -761,9 +778,9 @@ def test_iter_records_with_an_xsd_needs_a_seekable_stream(stock: XmlCodec) -> No
 
 
 def test_iter_records_limits_depth_and_refuses_mixed_content() -> None:
-    shallow = XmlOptions(max_depth=3)
-    with pytest.raises(DecodeError, match="deeper than 3 levels") as caught:
-        list(iter_records(io.BytesIO(b"<a><b><c>\n<d/></c></b></a>"), "b", options=shallow))
+    shallow = DecodeLimits(max_depth=3)
+    with pytest.raises(LimitExceeded, match="deeper than 3 levels") as caught:
+        list(iter_records(io.BytesIO(b"<a><b><c>\n<d/></c></b></a>"), "b", limits=shallow))
     assert caught.value.where == "line 2"
     with pytest.raises(DecodeError, match="mixed content"):
         list(iter_records(io.BytesIO(b"<a><b>x<c/></b></a>"), "b"))
