@@ -155,10 +155,12 @@ def register(app: typer.Typer) -> None:
         codec = _codec("edifact", option)
         assert isinstance(codec, EdifactCodec)
         reading = codec.read(_read(input_file))
-        report = build_contrl(
-            reading,
-            reference=reference,
-            extra_faults=codec.check_messages(reading.tree),
-            report_messages=report_messages,
-        )
-        write_bytes(codec.encode(report))
+        # one CONTRL per interchange of the file, each answering its own
+        for n, one in enumerate(reading.interchanges or [reading], 1):
+            report = build_contrl(
+                one,
+                reference=reference if n == 1 else f"{reference}-{n}",
+                extra_faults=codec.check_messages(one.tree),
+                report_messages=report_messages,
+            )
+            write_bytes(codec.encode(report))

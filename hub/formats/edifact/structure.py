@@ -120,9 +120,7 @@ class _Walker:
         self.level(self.definition.children, self.definition.index, 0, body, None, _nowhere)
         return Walk(body, self.issues, self.matched)
 
-    def issue(
-        self, index: int, code: str, message: str, kind: str, group: GroupDef | None
-    ) -> None:
+    def issue(self, index: int, code: str, message: str, kind: str, group: GroupDef | None) -> None:
         at = min(index, max(len(self.segments) - 1, 0))
         self.issues.append(Issue(at, code, message, kind, group.name if group else None))
 
@@ -197,9 +195,7 @@ class _Walker:
         self.missing(children, pos, len(children), counts, group)
 
     @staticmethod
-    def skips_mandatory(
-        children: tuple[Node, ...], pos: int, j: int, counts: list[int]
-    ) -> bool:
+    def skips_mandatory(children: tuple[Node, ...], pos: int, j: int, counts: list[int]) -> bool:
         """Whether matching ``children[j]`` passes a mandatory entry that never came."""
         return any(
             children[k].mandatory and not counts[k] for k in range(pos + (counts[pos] > 0), j)
@@ -267,9 +263,7 @@ class _Walker:
         else:
             last = pos if counts[pos] else (0 if group is not None else None)
             where = (
-                "here"
-                if last is None
-                else f"after {children[last].trigger}{_at(children[last])}"
+                "here" if last is None else f"after {children[last].trigger}{_at(children[last])}"
             )
             text = f"{tag}: segment not allowed {where} in {self.label}{inside}"
             kind = "misplaced"
