@@ -230,7 +230,7 @@ FAILURES: dict[str, tuple[str, str]] = {
         "segment 4 (DTM), element 1, component 2, line 2",
     ),
     "empty_segment.edi": (
-        "segment 9 is empty: two segment terminators \"'\" in a row",
+        'segment 9 is empty: two segment terminators "\'" in a row',
         "segment 9, line 9",
     ),
     "x12_850.edi": (
