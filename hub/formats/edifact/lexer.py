@@ -147,7 +147,8 @@ def _indented(chunk: str, number: int, text: str, offset: int, term: str) -> Non
     where = f"segment {number}, line {line_of(text, offset)}"
     if blank and chunk.lstrip(" \t")[:1].isalnum():
         raise DecodeError(
-            f"segment {number} is indented by {blank!r} before {chunk.lstrip()[:3]!r}",
+            f"segment {number} is indented by {blank!r} before "
+            f"{re.match(r'[A-Za-z0-9]*', chunk.lstrip()).group(0)[:3]!r}",  # type: ignore[union-attr]
             where=where,
             hint=f"only line breaks may follow a segment terminator {term!r}; remove the "
             "indentation",
