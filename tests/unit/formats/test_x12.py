@@ -294,7 +294,7 @@ def test_856_nests_hl_loops_by_parent() -> None:
     body = codec.decode(ASN)["groups"][0]["messages"][0]["body"]
     (shipment,) = body["HL_loop"]
     assert shipment["HL"][1:4] == ["1", "", "S"]
-    assert shipment["REF"] == [["REF", "BM", "1Z999AA10123456784"]]
+    assert shipment["REF"] == [["REF", "CN", "1Z999AA10123456784"]]
     (order,) = shipment["HL_loop"]
     assert order["PRF"][1] == "PO-4711"
     packs = order["HL_loop"]
