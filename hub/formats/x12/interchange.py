@@ -85,8 +85,18 @@ def read_interchanges(
     counters: list[Callable[[], list[int]]] = []
     several = False
     while True:
-        isa = find_isa(text, start)
-        lexed = lex(text, isa, limits)
+        try:
+            isa = find_isa(text, start)
+            lexed = lex(text, isa, limits)
+        except DecodeError as exc:
+            if not trees:
+                raise
+            line = text.count("\n", 0, start) + 1
+            raise DecodeError(
+                exc.message,
+                where=f"interchange {len(trees) + 1} (from line {line}): {exc.where}",
+                hint=exc.hint,
+            ) from None
         rest = text[lexed.end :]
         several = several or bool(rest.strip())
         offsets = lexed.offsets
