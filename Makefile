@@ -46,6 +46,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.codecs
+	$(BIN)/python -m benchmarks.x12
 	$(BIN)/python -m benchmarks.xml_stream
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery

@@ -18,7 +18,7 @@ __all__ = ["register"]
 
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", "-f", help="json, xml, csv or edifact (default: guessed)"),
+    typer.Option("--format", "-f", help="json, xml, csv, edifact or x12 (default: guessed)"),
 ]
 OptionsOption = Annotated[
     list[str] | None,
@@ -59,6 +59,8 @@ def _read(path: Path) -> bytes:
 def _message_types(tree: Any) -> set[str]:
     if not isinstance(tree, dict):
         return set()
+    if isinstance(tree.get("interchanges"), list):
+        return set().union(*(_message_types(t) for t in tree["interchanges"]))
     messages = list(tree.get("messages") or [])
     for group in tree.get("groups") or []:
         messages.extend(group.get("messages") or [])
@@ -73,7 +75,11 @@ def register(app: typer.Typer) -> None:
         format: FormatOption = None,
         message_type: Annotated[
             str | None,
-            typer.Option("--message-type", "-t", help="EDIFACT: every message must be this type"),
+            typer.Option(
+                "--message-type",
+                "-t",
+                help="EDIFACT or X12: every message (transaction set) must be this type",
+            ),
         ] = None,
         option: OptionsOption = None,
     ) -> None:
@@ -95,7 +101,9 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def encode(
         input_file: Annotated[Path, typer.Argument(metavar="INPUT.json")],
-        format: Annotated[str, typer.Option("--format", "-f", help="json, xml, csv or edifact")],
+        format: Annotated[
+            str, typer.Option("--format", "-f", help="json, xml, csv, edifact or x12")
+        ],
         option: OptionsOption = None,
     ) -> None:
         """Encode a JSON document tree (as `hub decode` prints it) into FORMAT."""
@@ -147,10 +155,12 @@ def register(app: typer.Typer) -> None:
         codec = _codec("edifact", option)
         assert isinstance(codec, EdifactCodec)
         reading = codec.read(_read(input_file))
-        report = build_contrl(
-            reading,
-            reference=reference,
-            extra_faults=codec.check_messages(reading.tree),
-            report_messages=report_messages,
-        )
-        write_bytes(codec.encode(report))
+        # one CONTRL per interchange of the file, each answering its own
+        for n, one in enumerate(reading.interchanges or [reading], 1):
+            report = build_contrl(
+                one,
+                reference=reference if n == 1 else f"{reference}-{n}",
+                extra_faults=codec.check_messages(one.tree),
+                report_messages=report_messages,
+            )
+            write_bytes(codec.encode(report))

@@ -16,11 +16,12 @@ _BY_SUFFIX = {
     ".edi": "edifact",
     ".edifact": "edifact",
     ".edi.txt": "edifact",
+    ".x12": "x12",
 }
 
 
 def guess_format(path: Path, data: bytes) -> str:
-    """``.json``/``.xml``/``.csv``/``.edi`` by name, else by content; raises if unsure."""
+    """``.json``/``.xml``/``.csv``/``.edi``/``.x12`` by name, else by content; raises if unsure."""
     suffix = "".join(path.suffixes[-2:]).lower()
     for ending, name in _BY_SUFFIX.items():
         if suffix.endswith(ending):
@@ -28,11 +29,13 @@ def guess_format(path: Path, data: bytes) -> str:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
     if head in (b"UNA", b"UNB"):
         return "edifact"
+    if head == b"ISA":
+        return "x12"
     if head[:1] in (b"{", b"["):
         return "json"
     if head[:1] == b"<":
         return "xml"
     raise DecodeError(
         f"cannot tell the format of {path.name}",
-        hint="give it with --format (json, xml, csv, edifact)",
+        hint="give it with --format (json, xml, csv, edifact, x12)",
     )

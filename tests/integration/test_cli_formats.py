@@ -80,3 +80,31 @@ def test_contrl_rejects_a_broken_message() -> None:
     assert result.returncode == 0, result.stderr
     assert "UNH+1+CONTRL:D:3:UN'" in result.stdout
     assert "+4'" in result.stdout or "+4+" in result.stdout  # action 4: rejected
+
+
+X12 = ROOT / "tests" / "data" / "x12"
+
+
+def test_x12_decode_then_encode_gives_the_same_interchange(tmp_path: Path) -> None:
+    sample = X12 / "856_4010_ship_notice.x12"
+    decoded = hub("decode", str(sample))  # the format is guessed from .x12
+    assert decoded.returncode == 0, decoded.stderr
+    tree = json.loads(decoded.stdout)
+    assert tree["groups"][0]["messages"][0]["body"]["HL_loop"][0]["HL"][3] == "S"
+    (tmp_path / "tree.json").write_text(decoded.stdout, encoding="utf-8")
+    assert subprocess_bytes("encode", str(tmp_path / "tree.json"), "--format", "x12") == (
+        sample.read_bytes()
+    )
+
+
+def test_x12_validate_names_the_fault_and_its_997_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.x12"
+    data = (X12 / "850_4010_purchase_order.x12").read_bytes()
+    bad.write_bytes(data.replace(b"PO1*1*24*EA", b"PO1*1*2x*EA"))
+    result = hub("validate", str(bad))
+    assert result.returncode == 1
+    assert "segment 18 (PO1), element 2, line 18" in result.stderr
+    assert "[AK403/IK403 code 6]" in result.stderr
+    ok = hub("validate", str(X12 / "850_4010_purchase_order.x12"))
+    assert ok.returncode == 0
+    assert "valid x12" in ok.stdout

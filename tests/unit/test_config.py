@@ -350,7 +350,7 @@ def test_build_collects_every_problem_in_one_error(write: Write, tmp_path: Path)
 
     # unknown format lists the installed codecs
     assert "unknown format 'fixedwidth'" in by_line[9].message
-    assert by_line[9].hint == "known formats: csv, edifact, json, xml"
+    assert by_line[9].hint == "known formats: csv, edifact, json, x12, xml"
 
     # unknown sink connector lists the installed sinks
     assert "no sink connector named 'ftp'" in by_line[12].message

@@ -32,6 +32,7 @@ def test_the_distribution_exposes_its_entry_points() -> None:
         "csv",
         "xml",
         "edifact",
+        "x12",
     }
     assert points[("pytest11", "hub_sdk")] == "hub.sdk.pytest_plugin"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -72,6 +73,11 @@ class EdifactOptions(CodecOptions):
     require_definition: bool = Field(
         False, description="a message whose type or directory has no definition is an error"
     )
+    line_breaks: Literal["refuse", "strip"] = Field(
+        "refuse",
+        description="a line break inside a segment: `refuse` it (an error naming the data "
+        "element), or `strip` every line break as layout (a file wrapped at a fixed width)",
+    )
     # encoding
     charset: str | None = Field(None, description="write with this UNB syntax identifier")
     separators: SeparatorOptions | None = Field(None, description="write with these separators")
@@ -123,7 +129,10 @@ class EdifactCodec:
         """The tree and every envelope fault, without raising for faults (for CONTRL)."""
         try:
             return read_interchange(
-                data, strict_charset=self.options.strict_charset, limits=self.limits
+                data,
+                strict_charset=self.options.strict_charset,
+                limits=self.limits,
+                line_breaks=self.options.line_breaks,
             )
         except DecodeError:
             raise
@@ -139,17 +148,36 @@ class EdifactCodec:
 
     def check_messages(self, tree: Tree) -> list[Fault]:
         """Every definition violation in a decoded tree, without raising (for CONTRL)."""
-        return validate_interchange(
-            tree, self.definitions, require_definition=self.options.require_definition
-        )
+        trees = _interchanges(tree)
+        faults: list[Fault] = []
+        for number, one in enumerate(trees, 1):
+            found = validate_interchange(
+                one, self.definitions, require_definition=self.options.require_definition
+            )
+            if len(trees) > 1:
+                found = [replace(f, interchange=number) for f in found]
+            faults += found
+        return faults
 
     def _messages(self, tree: dict[str, Any]) -> None:
         """Add `body` where the definition is known; raise with every violation found."""
+        faults: list[Fault] = []
+        trees = _interchanges(tree)
+        for number, one in enumerate(trees, 1):
+            found = self._interchange_messages(one, len(faults))
+            if len(trees) > 1:
+                found = [replace(f, interchange=number) for f in found]
+            faults += found
+        self._raise_violations(faults)
+
+    def _interchange_messages(self, tree: dict[str, Any], already: int) -> list[Fault]:
+        """Add `body` to one interchange's messages; its violations (not raised)."""
         opts = self.options
         decimal = str((tree.get("separators") or {}).get("decimal") or ".")
+        syntax = str((tree.get("syntax") or {}).get("version") or "3")
         faults: list[Fault] = []
         for message, before in each_message(tree):
-            definition = definition_for(self.definitions, message)
+            definition = definition_for(self.definitions, message, syntax)
             if definition is None:
                 if opts.require_definition:
                     faults.append(undefined_fault(self.definitions, message, before))
@@ -157,15 +185,18 @@ class EdifactCodec:
             walked = walk(definition, message.get("segments") or [])
             if opts.structure:
                 message["body"] = walked.body
-            if opts.validate_ and len(faults) < MAX_FAULTS:
+            if opts.validate_ and already + len(faults) < MAX_FAULTS:
                 faults += validate_message(
                     definition,
                     message,
                     decimal=decimal,
                     before=before,
-                    limit=MAX_FAULTS - len(faults),
+                    limit=MAX_FAULTS - already - len(faults),
                     walked=walked,
                 )
+        return faults
+
+    def _raise_violations(self, faults: list[Fault]) -> None:
         if faults:
             first, count = faults[0], len(faults)
             more = f" (showing the first {MAX_FAULTS})" if count >= MAX_FAULTS else ""
@@ -194,7 +225,13 @@ class EdifactCodec:
         return reading.tree
 
     def encode(self, tree: Tree) -> bytes:
-        tree = self._flatten_bodies(tree)
+        if isinstance(tree, dict) and isinstance(tree.get("interchanges"), list):
+            tree = {
+                **tree,
+                "interchanges": [self._flatten_bodies(t) for t in tree["interchanges"]],
+            }
+        else:
+            tree = self._flatten_bodies(tree)
         seps = None
         if self.options.separators is not None:
             seps = Separators(**self.options.separators.model_dump())
@@ -256,18 +293,31 @@ class EdifactCodec:
         Only the envelope is checked here: each message is checked against its
         definition when it is decoded on its own.
         """
-        tree = self._envelope(data)
         parts: list[bytes] = []
-        for group, message in _each_message(tree):
-            single = {k: v for k, v in tree.items() if k not in ("messages", "groups")}
-            if group is None:
-                single["messages"] = [message]
-            else:
-                single["groups"] = [{**group, "messages": [message]}]
-            parts.append(
-                write_interchange(copy.deepcopy(single), una="auto", newline=tree.get("newline"))
-            )
+        for tree in _interchanges(self._envelope(data)):
+            for group, message in _each_message(tree):
+                single = {
+                    k: v
+                    for k, v in tree.items()
+                    if k not in ("messages", "groups", "final_newline", "bom")
+                }
+                if group is None:
+                    single["messages"] = [message]
+                else:
+                    single["groups"] = [{**group, "messages": [message]}]
+                parts.append(
+                    write_interchange(
+                        copy.deepcopy(single), una="auto", newline=tree.get("newline")
+                    )
+                )
         return parts
+
+
+def _interchanges(tree: Any) -> list[dict[str, Any]]:
+    """The interchanges of a tree: itself, or those of a file of several."""
+    if isinstance(tree, dict) and isinstance(tree.get("interchanges"), list):
+        return [t for t in tree["interchanges"] if isinstance(t, dict)]
+    return [tree] if isinstance(tree, dict) else []
 
 
 def _each_message(tree: dict[str, Any]) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:

@@ -231,8 +231,8 @@ class Definitions:
     def __init__(self, root: Path, *, missing_ok: bool = False) -> None:
         self.root = root
         self._lock = threading.RLock()
-        self._dictionaries: dict[str, _Dictionary] = {}
-        self._messages: dict[tuple[str, str], MessageDef | None] = {}
+        self._dictionaries: dict[tuple[str, bool], _Dictionary] = {}
+        self._messages: dict[tuple[str, str, bool], MessageDef | None] = {}
         self.directories = {} if missing_ok and not root.is_dir() else self._index()
 
     # -- lookup ---------------------------------------------------------------
@@ -244,18 +244,24 @@ class Definitions:
                 return info
         return None
 
-    def message(self, type_: str, version: str, release: str, agency: str) -> MessageDef | None:
-        """The definition UNH's S009 names, or None when the directory or type is unknown."""
+    def message(
+        self, type_: str, version: str, release: str, agency: str, *, syntax: str = "3"
+    ) -> MessageDef | None:
+        """The definition UNH's S009 names, or None when the directory or type is unknown.
+
+        ``syntax`` is the interchange's syntax version: version 4 reads the service
+        segments with ``service.v4.yaml`` over ``service.yaml`` (0051 is an..3 there).
+        """
         info = self.directory_for(version, release, agency)
         if info is None:
             return None
-        return self.message_in(info.key, type_.strip().upper())
+        return self.message_in(info.key, type_.strip().upper(), syntax=syntax)
 
-    def message_in(self, directory: str, type_: str) -> MessageDef | None:
-        key = (directory, type_)
+    def message_in(self, directory: str, type_: str, *, syntax: str = "3") -> MessageDef | None:
+        key = (directory, type_, syntax == "4")
         with self._lock:
             if key not in self._messages:
-                self._messages[key] = self._load_message(directory, type_)
+                self._messages[key] = self._load_message(directory, type_, v4=key[2])
             return self._messages[key]
 
     def message_types(self, directory: str) -> list[str]:
@@ -271,9 +277,9 @@ class Definitions:
             found &= info.only
         return sorted(found)
 
-    def segment(self, directory: str, tag: str) -> SegmentDef | None:
+    def segment(self, directory: str, tag: str, *, syntax: str = "3") -> SegmentDef | None:
         with self._lock:
-            return self._segment(self._dictionary(directory), tag, directory)
+            return self._segment(self._dictionary(directory, syntax == "4"), tag, directory)
 
     # -- loading --------------------------------------------------------------
 
@@ -360,12 +366,14 @@ class Definitions:
                 problems=[Problem(p, where=str(path)) for p in problems[:100]],
             )
 
-    def _dictionary(self, directory: str) -> _Dictionary:
-        found = self._dictionaries.get(directory)
+    def _dictionary(self, directory: str, v4: bool = False) -> _Dictionary:
+        found = self._dictionaries.get((directory, v4))
         if found is not None:
             return found
         merged = _Dictionary()
         files = [self.root / "service.yaml"]
+        if v4:
+            files.append(self.root / "service.v4.yaml")
         files += [
             self.directories[key].path / "segments.yaml" for key in reversed(self._chain(directory))
         ]
@@ -386,7 +394,7 @@ class Definitions:
         if problems:
             folder = self.directories[directory].path
             self._raise(folder / "segments.yaml", problems)
-        self._dictionaries[directory] = merged
+        self._dictionaries[(directory, v4)] = merged
         return merged
 
     def _segment(self, merged: _Dictionary, tag: str, directory: str) -> SegmentDef | None:
@@ -420,7 +428,7 @@ class Definitions:
             raise _Unresolved(f"{where}: unknown {kind} {ident}")
         return ElementDef(ident, str(raw["name"]), status, Format.parse(str(raw["format"])))
 
-    def _load_message(self, directory: str, type_: str) -> MessageDef | None:
+    def _load_message(self, directory: str, type_: str, v4: bool = False) -> MessageDef | None:
         info = self.directories[directory]
         if info.only is not None and type_ not in info.only:
             return None
@@ -436,7 +444,7 @@ class Definitions:
             self._raise(path, ["a message file has `message`, `name` and a `structure` list"])
         if str(data.get("message", "")).upper() != type_:
             problems.append(f"`message` is {data.get('message')!r}, the file name says {type_}")
-        dictionary = self._dictionary(directory)
+        dictionary = self._dictionary(directory, v4)
         groups: set[str] = set()
         children = _structure(data["structure"], "structure", problems, groups, top=True)
         known = dictionary.segments
@@ -460,6 +468,7 @@ class Definitions:
             for type_ in self.message_types(key):
                 try:
                     self.message_in(key, type_)
+                    self.message_in(key, type_, syntax="4")
                 except ConfigError as exc:
                     problems.extend(str(p) for p in exc.problems or [Problem(exc.message)])
         return problems

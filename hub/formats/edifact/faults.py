@@ -23,10 +23,12 @@ class Fault:
     message_ref: str | None = None  # the UNH reference of the message it belongs to
     message_segment: int | None = None  # position in the message, counting UNH as 1
     hint: str | None = None
+    interchange: int | None = None  # which interchange of a file of several, from 1
 
     @property
     def where(self) -> str:
-        parts = [f"segment {self.segment} ({self.tag})"]
+        parts = [f"interchange {self.interchange}"] if self.interchange else []
+        parts.append(f"segment {self.segment} ({self.tag})")
         if self.element is not None:
             parts.append(f"element {self.element}")
         if self.component is not None:

@@ -10,13 +10,19 @@ The tree keeps everything needed to write the same segments back::
 
 With functional groups (UNG/UNE), ``groups`` replaces ``messages``:
 ``[{"header": [...], "trailer": [...], "messages": [...]}]``.
+
+Layout is kept so that writing gives the same bytes: ``final_newline`` when the last
+segment is followed by something else than ``newline`` (no line break at the end of the
+file), ``bom`` when a UTF-8 byte order mark came first (stripped and recorded, under
+every character set). A file of several interchanges is ``{"interchanges": [tree, ...]}``,
+each read and checked on its own (its own UNA, charset and counts).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hub.errors import DecodeError
@@ -28,15 +34,21 @@ from hub.formats.limits import DecodeLimits
 __all__ = ["Reading", "read_interchange"]
 
 _UNB_HEAD = re.compile(rb"\s*UNB(.)([A-Za-z0-9]{4})", re.S)
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
 class Reading:
-    """The tree, and every envelope fault found (empty when the interchange is sound)."""
+    """The tree, and every envelope fault found (empty when the interchange is sound).
+
+    For a file of several interchanges ``tree`` is ``{"interchanges": [...]}`` and
+    ``interchanges`` holds the reading of each one.
+    """
 
     tree: dict[str, Any]
     faults: list[Fault] = field(default_factory=list)
     charset: Charset | None = None
+    interchanges: list[Reading] = field(default_factory=list)
 
 
 def _detect(data: bytes) -> tuple[Separators, bool, int, str]:
@@ -57,6 +69,20 @@ def _detect(data: bytes) -> tuple[Separators, bool, int, str]:
     match = _UNB_HEAD.match(data, start)
     if match is None:
         found = data[start : start + 20]
+        if data[start : start + 3] == b"UNB":
+            term = seps.segment.encode("latin-1") if una else b"'"
+            head = data[start : start + 12].split(term)[0]
+            reason = (
+                "a line break inside UNB"
+                if b"\n" in head or b"\r" in head
+                else "UNB does not begin with its syntax identifier (e.g. UNOC:3)"
+            )
+            raise DecodeError(
+                f"{reason}: {found!r}",
+                where="segment 1 (UNB), line 1",
+                hint="UNB's first data element names the character set and syntax version; "
+                "a file wrapped at a fixed width needs the edifact option `line_breaks: strip`",
+            )
         raise DecodeError(
             f"an interchange starts with UNA or UNB, found {found!r}",
             where="segment 1, line 1",
@@ -69,9 +95,113 @@ def _detect(data: bytes) -> tuple[Separators, bool, int, str]:
 
 
 def read_interchange(
-    data: bytes, *, strict_charset: bool = True, limits: DecodeLimits | None = None
+    data: bytes,
+    *,
+    strict_charset: bool = True,
+    limits: DecodeLimits | None = None,
+    line_breaks: str = "refuse",
 ) -> Reading:
-    """Decode bytes to a tree; syntax errors raise, envelope faults are collected."""
+    """Decode bytes to a tree; syntax errors raise, envelope faults are collected.
+
+    A UTF-8 byte order mark is stripped and recorded (``bom``) whatever the declared
+    character set. Several interchanges in one file are read one after the other, each
+    with its own separators and character set. ``line_breaks``: ``refuse`` (a line
+    break inside a segment is an error) or ``strip`` (every line break is layout, as in
+    a file wrapped at a fixed width; they are not written back).
+    """
+    bom = data.startswith(BOM)
+    if bom:
+        data = data[len(BOM) :]
+    if line_breaks == "strip":
+        data = data.replace(b"\r", b"").replace(b"\n", b"")
+    readings: list[Reading] = []
+    starts: list[int] = []
+    start = 0
+    while True:
+        end = _interchange_end(data, start)
+        try:
+            reading = _read_one(data[start:end], strict_charset, limits)
+        except DecodeError as exc:
+            if not readings:
+                raise
+            line = data.count(b"\n", 0, start) + 1
+            raise DecodeError(
+                exc.message,
+                where=f"interchange {len(readings) + 1} (from line {line}): {exc.where}",
+                hint=exc.hint,
+            ) from None
+        readings.append(reading)
+        starts.append(start)
+        rest = data[end:]
+        if not rest.strip():
+            if rest:
+                final = reading.tree.get("final_newline", reading.tree.get("newline") or "")
+                reading.tree["final_newline"] = final + rest.decode("latin-1")
+            break
+        start = end
+    if len(readings) == 1:
+        result = readings[0]
+        result.interchanges = [readings[0]]
+    else:
+        faults = []
+        for n, (one, begins) in enumerate(zip(readings, starts, strict=True), 1):
+            lines = data.count(b"\n", 0, begins)  # lines before this interchange
+            faults += [
+                replace(f, interchange=n, line=f.line + lines if f.line else f.line)
+                for f in one.faults
+            ]
+        result = Reading(
+            {"interchanges": [r.tree for r in readings]}, faults, readings[0].charset, readings
+        )
+    if bom:
+        result.tree["bom"] = True
+    return result
+
+
+def _interchange_end(data: bytes, start: int) -> int:
+    """Where the interchange beginning at ``start`` ends: after UNZ's terminator and the
+    line breaks after it, before a UNA or UNB that starts another, or at the end."""
+    seps, _una, unb_at, _identifier = _detect(data[start:])
+    term = seps.segment.encode("latin-1")
+    elem = seps.element.encode("latin-1")
+    rel = seps.release.encode("latin-1")
+    pattern = re.compile(re.escape(term) + rb"[\r\n]*(UNZ" + re.escape(elem) + rb"|UNA|UNB)")
+    at = start + unb_at
+    while True:
+        match = pattern.search(data, at)
+        if match is None:
+            return len(data)
+        if rel and _released(data, match.start(), rel):
+            at = match.start() + 1
+            continue
+        if match.group(1) != b"UNZ" + elem:
+            return match.start() + 1  # another interchange, this one has no UNZ
+        stop = match.end()
+        while True:
+            stop = data.find(term, stop)
+            if stop < 0:
+                return len(data)
+            if not (rel and _released(data, stop, rel)):
+                break
+            stop += 1
+        stop += 1
+        while data[stop : stop + 1] in (b"\r", b"\n"):
+            stop += 1
+        following = data[stop:].lstrip()
+        if following and not following.startswith((b"UNA", b"UNB")):
+            return len(data)  # not another interchange: the reader reports what it is
+        return stop
+
+
+def _released(data: bytes, at: int, rel: bytes) -> bool:
+    """Whether the character at ``at`` follows an odd run of release characters."""
+    run = 0
+    while at - run - 1 >= 0 and data[at - run - 1 : at - run] == rel:
+        run += 1
+    return run % 2 == 1
+
+
+def _read_one(data: bytes, strict_charset: bool, limits: DecodeLimits | None) -> Reading:
     seps, una, unb_at, identifier = _detect(data)
     charset = charset_for(identifier)
     try:
@@ -85,9 +215,6 @@ def read_interchange(
             hint="the sender's UNB must declare the character set the file is really in",
         ) from None
     text_start = len(data[:unb_at].decode(charset.codec, errors="replace"))
-    if text.startswith("\ufeff"):
-        text = text[1:]
-        text_start -= 1
     if strict_charset:
         bad = charset.first_disallowed(text[text_start:], seps)
         if bad is not None:
@@ -99,9 +226,13 @@ def read_interchange(
                 hint="the sender should declare a wider character set (UNOB, UNOC or UNOW)",
             )
     version = _syntax_version(text, text_start, seps)
+    if version == "4" and not una and seps == Separators():
+        seps = Separators.version_4_defaults()  # ISO 9735-1:2002: the repetition separator *
     lexed = lex(text, seps, text_start, version, limits)
     reading = _Envelope(lexed.segments, lambda: lines_of(text, lexed.offsets)).read()
     reading.tree.update(una=una, separators=seps.to_tree(), newline=lexed.newline)
+    if lexed.final != (lexed.newline or ""):
+        reading.tree["final_newline"] = lexed.final
     if una and lexed.newline and data[unb_at - 1 : unb_at] not in (b"\n", b"\r"):
         reading.tree["una_newline"] = False  # UNA directly followed by UNB
     reading.charset = charset

@@ -31,6 +31,7 @@ class Lexed:
     segments: list[Segment]
     offsets: list[int]  # character offset of each segment, for line numbers in errors
     newline: str | None  # the line break written after terminators, if any
+    final: str = ""  # what follows the last terminator (a line break, or nothing)
 
 
 def line_of(text: str, offset: int) -> int:
@@ -78,6 +79,8 @@ def lex(
             where=f"segment {limits.max_segments + 1}, line {line_of(text, offset)}",
         )
     long_segment = min(limits.max_segment_elements, limits.max_string_length)
+    # a line break not right after a terminator (or another line break) is inside a segment
+    inner = re.compile(f"[^{re.escape(term)}\r\n][\r\n]").search(text, start) is not None
     tail = chunks.pop()  # what follows the last (unreleased) terminator
     if tail.strip():
         number = len(chunks) + 1
@@ -121,9 +124,12 @@ def lex(
             segment = [e.split(comp) if comp in e else e for e in chunk.split(elem)]
         if len(chunk) > long_segment:
             _check_segment(segment, number, partial(line_of, text, offset), limits)
+        if inner and ("\n" in chunk or "\r" in chunk):
+            _line_break(segment, number, text, offset, chunk)
         tag = segment[0]
         if type(tag) is not str or tag not in tags:
             if not isinstance(tag, str) or not _TAG.match(tag):
+                _indented(chunk, number, text, offset, term)
                 raise DecodeError(
                     f"segment {number} does not start with a segment tag: {chunk[:20]!r}",
                     where=f"segment {number}, line {line_of(text, offset)}",
@@ -132,7 +138,57 @@ def lex(
             tags.add(tag)
         segments.append(segment)
         offsets.append(offset)
-    return Lexed(segments, offsets, newline)
+    return Lexed(segments, offsets, newline, tail)
+
+
+def _indented(chunk: str, number: int, text: str, offset: int, term: str) -> None:
+    """A clearer error for a segment indented by spaces or tabs, or an empty one."""
+    blank = chunk[: len(chunk) - len(chunk.lstrip(" \t"))]
+    where = f"segment {number}, line {line_of(text, offset)}"
+    if blank and chunk.lstrip(" \t")[:1].isalnum():
+        raise DecodeError(
+            f"segment {number} is indented by {blank!r} before "
+            f"{re.match(r'[A-Za-z0-9]*', chunk.lstrip()).group(0)[:3]!r}",  # type: ignore[union-attr]
+            where=where,
+            hint=f"only line breaks may follow a segment terminator {term!r}; remove the "
+            "indentation",
+        )
+    if not chunk.strip():
+        raise DecodeError(
+            f"segment {number} is empty: two segment terminators {term!r} in a row",
+            where=where,
+            hint="remove the extra terminator",
+        )
+
+
+def _line_break(segment: Segment, number: int, text: str, offset: int, chunk: str) -> None:
+    """Refuse a line break inside a segment, naming the data element that holds it."""
+    at = min(i for i in (chunk.find("\n"), chunk.find("\r")) if i >= 0)
+    line = line_of(text, offset + at)
+    tag = str(segment[0])[:3]
+    place = f"segment {number} ({tag})"
+    for position, element in enumerate(segment[1:], 1):
+        values = element["repeat"] if isinstance(element, dict) else [element]
+        for value in values:
+            parts = value if isinstance(value, list) else [value]
+            for k, part in enumerate(parts, 1):
+                if "\n" in part or "\r" in part:
+                    comp = f", component {k}" if len(parts) > 1 else ""
+                    place = f"segment {number} ({tag}), element {position}{comp}"
+                    break
+            else:
+                continue
+            break
+        else:
+            continue
+        break
+    raise DecodeError(
+        f"a line break inside a segment, in data: {chunk[max(0, at - 20) : at + 20]!r}",
+        where=f"{place}, line {line}",
+        hint="a line break is layout only after a segment terminator; it is never read "
+        "into data (levels A and B cannot carry it). For a file wrapped at a fixed width "
+        "set the edifact option `line_breaks: strip`",
+    )
 
 
 def _check_segment(

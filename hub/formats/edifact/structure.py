@@ -35,22 +35,46 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from hub.formats.edifact.definitions import GroupDef, MessageDef, SegmentRef
+from hub.formats.edifact.definitions import GroupDef, SegmentRef
 
-__all__ = ["FlattenError", "Issue", "Walk", "flatten", "nest", "walk"]
+__all__ = ["FlattenError", "Issue", "Table", "Walk", "flatten", "nest", "walk"]
 
 Node = SegmentRef | GroupDef
 
 
+class Table(Protocol):
+    """A segment table: an EDIFACT message definition, or an X12 transaction set's."""
+
+    @property
+    def children(self) -> tuple[SegmentRef | GroupDef, ...]: ...
+
+    @property
+    def index(self) -> dict[str, tuple[int, ...]]: ...
+
+    @property
+    def tags(self) -> frozenset[str]: ...
+
+    @property
+    def label(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Issue:
-    """A broken rule of the segment table, found at segment ``index`` of the message."""
+    """A broken rule of the segment table, found at segment ``index`` of the message.
+
+    ``kind`` says which rule, so that each syntax can give its own code: ``missing``
+    (a mandatory segment or group), ``undefined`` (a tag the table does not have),
+    ``misplaced`` (a tag it has, elsewhere), ``repeats`` (a segment too often),
+    ``group_repeats`` (a group too often). ``code`` is the UN/EDIFACT 0085 code.
+    """
 
     index: int  # 0-based position in the message's segments (UNH = 0)
     code: str  # UN/EDIFACT 0085
     message: str
+    kind: str = "misplaced"
+    group: str | None = None  # the innermost group (loop) open where it was found
 
 
 @dataclass
@@ -60,17 +84,29 @@ class Walk:
     matched: list[bool] = field(default_factory=list)  # per segment: placed in the table
 
 
-def nest(definition: MessageDef, segments: list[Any]) -> dict[str, Any]:
+def nest(definition: Table, segments: list[Any]) -> dict[str, Any]:
     """The ``body`` view of ``segments`` (best effort: misplaced segments are left out)."""
     return walk(definition, segments).body
 
 
-def walk(definition: MessageDef, segments: list[Any]) -> Walk:
+def walk(definition: Table, segments: list[Any]) -> Walk:
     return _Walker(definition, segments).run()
 
 
+def _at(node: Node) -> str:
+    return f" at position {node.pos}" if node.pos else ""
+
+
 class _Walker:
-    def __init__(self, definition: MessageDef, segments: list[Any]) -> None:
+    """Match segments against the table, innermost open group first.
+
+    After a structural error the walk recovers the way Bots reports it: a segment that
+    fits the table only by jumping ahead, past where the segment after it belongs, is
+    "not allowed here" and skipped, and the walk goes on where it was, so one misplaced
+    segment is one error (not an error for every segment after it).
+    """
+
+    def __init__(self, definition: Table, segments: list[Any]) -> None:
         self.definition = definition
         self.label = definition.label
         self.segments = segments
@@ -84,8 +120,9 @@ class _Walker:
         self.level(self.definition.children, self.definition.index, 0, body, None, _nowhere)
         return Walk(body, self.issues, self.matched)
 
-    def issue(self, index: int, code: str, message: str) -> None:
-        self.issues.append(Issue(min(index, max(len(self.segments) - 1, 0)), code, message))
+    def issue(self, index: int, code: str, message: str, kind: str, group: GroupDef | None) -> None:
+        at = min(index, max(len(self.segments) - 1, 0))
+        self.issues.append(Issue(at, code, message, kind, group.name if group else None))
 
     def level(
         self,
@@ -114,7 +151,13 @@ class _Walker:
                 self.unexpected(children, pos, counts, group, tag)
                 self.i += 1
                 continue
-            self.missing(children, pos, j, counts)
+            if self.skips_mandatory(children, pos, j, counts) and self.jumps_too_far(
+                children, index, pos, j, outer
+            ):
+                self.unexpected(children, pos, counts, group, tag)
+                self.i += 1
+                continue
+            self.missing(children, pos, j, counts, group)
             pos = j
             child = children[j]
             counts[j] += 1
@@ -124,7 +167,9 @@ class _Walker:
                         self.i,
                         "35",
                         f"{tag}: too many repetitions: {counts[j]} > {child.max} allowed "
-                        f"in {self.label} at position {child.pos}",
+                        f"in {self.label}{_at(child)}",
+                        "repeats",
+                        group,
                     )
                 self.place(into, child, self.segments[self.i])
                 self.matched[self.i] = True
@@ -135,8 +180,9 @@ class _Walker:
                         self.i,
                         "36",
                         f"{child.name} ({child.trigger}): too many segment group repetitions: "
-                        f"{counts[j]} > {child.max} allowed in {self.label} at position "
-                        f"{child.pos}",
+                        f"{counts[j]} > {child.max} allowed in {self.label}{_at(child)}",
+                        "group_repeats",
+                        child,
                     )
                 instance: dict[str, Any] = {}
                 into.setdefault(child.name, []).append(instance)
@@ -146,7 +192,36 @@ class _Walker:
                 self.matched[self.i] = True
                 self.i += 1
                 self.level(child.children, child.index, 1, instance, child, takes)
-        self.missing(children, pos, len(children), counts)
+        self.missing(children, pos, len(children), counts, group)
+
+    @staticmethod
+    def skips_mandatory(children: tuple[Node, ...], pos: int, j: int, counts: list[int]) -> bool:
+        """Whether matching ``children[j]`` passes a mandatory entry that never came."""
+        return any(
+            children[k].mandatory and not counts[k] for k in range(pos + (counts[pos] > 0), j)
+        )
+
+    def jumps_too_far(
+        self,
+        children: tuple[Node, ...],
+        index: dict[str, tuple[int, ...]],
+        pos: int,
+        j: int,
+        outer: Callable[[str], bool],
+    ) -> bool:
+        """Whether taking the segment at ``children[j]`` (passing a mandatory entry)
+        strands the one after it: the next segment fits from ``pos`` on but neither at
+        ``j`` (or inside it), nor after it, nor further out. Then this segment, not all
+        that follow, is out of place."""
+        if self.i + 1 >= len(self.segments):
+            return False
+        after = self.tags[self.i + 1]
+        child = children[j]
+        if isinstance(child, GroupDef) and after in child.index:
+            return False
+        if _find(index, j, after) is not None or outer(after):
+            return False
+        return _find(index, pos, after) is not None
 
     def place(self, into: dict[str, Any], ref: SegmentRef, segment: Any) -> None:
         if ref.max > 1:
@@ -154,7 +229,14 @@ class _Walker:
         elif ref.tag not in into:
             into[ref.tag] = segment
 
-    def missing(self, children: tuple[Node, ...], pos: int, end: int, counts: list[int]) -> None:
+    def missing(
+        self,
+        children: tuple[Node, ...],
+        pos: int,
+        end: int,
+        counts: list[int],
+        group: GroupDef | None,
+    ) -> None:
         """Mandatory entries in ``children[pos:end]`` that never came."""
         for k in range(pos, end):
             child = children[k]
@@ -164,7 +246,7 @@ class _Walker:
                 text = f"{child.tag}: mandatory segment missing"
             else:
                 text = f"{child.name} ({child.trigger}): mandatory segment group missing"
-            self.issue(self.i, "13", f"{text} in {self.label} at position {child.pos}")
+            self.issue(self.i, "13", f"{text} in {self.label}{_at(child)}", "missing", group)
 
     def unexpected(
         self,
@@ -174,18 +256,18 @@ class _Walker:
         group: GroupDef | None,
         tag: str,
     ) -> None:
+        inside = f" ({group.name})" if group is not None else ""
         if tag not in self.definition.tags:
             text = f"{tag}: segment not defined in {self.label}"
+            kind = "undefined"
         else:
             last = pos if counts[pos] else (0 if group is not None else None)
             where = (
-                "here"
-                if last is None
-                else f"after {children[last].trigger} at position {children[last].pos}"
+                "here" if last is None else f"after {children[last].trigger}{_at(children[last])}"
             )
-            inside = f" ({group.name})" if group is not None else ""
             text = f"{tag}: segment not allowed {where} in {self.label}{inside}"
-        self.issue(self.i, "15", text)
+            kind = "misplaced"
+        self.issue(self.i, "15", text, kind, group)
 
 
 def _tag(segment: Any) -> str:
@@ -215,7 +297,7 @@ class FlattenError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-def flatten(definition: MessageDef, body: Any, where: str = "body") -> list[Any]:
+def flatten(definition: Table, body: Any, where: str = "body") -> list[Any]:
     """Segments from a ``body``, in the order of the segment table.
 
     Raises :class:`FlattenError` when ``body`` has something the table lacks or a value

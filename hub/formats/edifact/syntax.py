@@ -37,6 +37,11 @@ class Separators:
         return seps
 
     @classmethod
+    def version_4_defaults(cls) -> Separators:
+        """Syntax version 4 without UNA: level A's, and ``*`` separates repetitions."""
+        return cls(repetition="*")
+
+    @classmethod
     def level_b_defaults(cls) -> Separators:
         """Syntax level B without UNA uses information separators IS1, IS3 and IS4."""
         return cls(component="\x1f", element="\x1d", decimal=".", release="", segment="\x1c")

@@ -80,8 +80,11 @@ def _ident(message: dict[str, Any]) -> tuple[str, str, str, str]:
     return fields[0], fields[1], fields[2], fields[3]
 
 
-def definition_for(definitions: Definitions, message: dict[str, Any]) -> MessageDef | None:
-    return definitions.message(*_ident(message))
+def definition_for(
+    definitions: Definitions, message: dict[str, Any], syntax: str = "3"
+) -> MessageDef | None:
+    """The message's definition, with the service segments of syntax version ``syntax``."""
+    return definitions.message(*_ident(message), syntax=syntax)
 
 
 def validate_interchange(
@@ -93,11 +96,12 @@ def validate_interchange(
 ) -> list[Fault]:
     """Every violation in every message whose definition is known (at most ``limit``)."""
     decimal = str((tree.get("separators") or {}).get("decimal") or ".")
+    syntax = str((tree.get("syntax") or {}).get("version") or "3")
     faults: list[Fault] = []
     for message, before in each_message(tree):
         if len(faults) >= limit:
             break
-        definition = definition_for(definitions, message)
+        definition = definition_for(definitions, message, syntax)
         if definition is None:
             if require_definition:
                 faults.append(undefined_fault(definitions, message, before))

@@ -144,17 +144,49 @@ def write_interchange(
     una: str = "auto",
     transliterate_text: bool = False,
 ) -> bytes:
-    """Tree -> bytes. UNT, UNE and UNZ counts and references are computed, not trusted."""
+    """Tree -> bytes. UNT, UNE and UNZ counts and references are computed, not trusted.
+
+    A tree of several interchanges (``{"interchanges": [...]}``) writes them one after
+    the other; ``bom`` writes the UTF-8 byte order mark first.
+    """
     if not isinstance(tree, dict):
         raise EncodeError("an EDIFACT tree is an object with `header` and `messages`")
-    try:
-        seps = separators or Separators.from_tree(tree.get("separators"))
-    except (TypeError, ValueError) as exc:
-        raise EncodeError(f"bad `separators`: {exc}", where="/separators") from None
+    bom = b"\xef\xbb\xbf" if tree.get("bom") else b""
+    if "interchanges" in tree:
+        items = tree["interchanges"]
+        if not isinstance(items, list) or not items:
+            raise EncodeError("`interchanges` is a list of interchanges", where="/interchanges")
+        parts = []
+        for n, one in enumerate(items):
+            try:
+                parts.append(
+                    write_interchange(
+                        one,
+                        charset=charset,
+                        separators=separators,
+                        newline=newline,
+                        una=una,
+                        transliterate_text=transliterate_text,
+                    )
+                )
+            except EncodeError as exc:
+                raise EncodeError(
+                    exc.message, where=f"/interchanges/{n} {exc.where or ''}".strip(), hint=exc.hint
+                ) from None
+        return bom + b"".join(parts)
     header = list(tree.get("header") or [])
     syntax = tree.get("syntax") or {}
     identifier = charset or syntax.get("identifier") or _first(header) or "UNOC"
     version = str(syntax.get("version") or "3")
+    try:
+        if separators is not None:
+            seps = separators
+        elif tree.get("separators") is None and version == "4":
+            seps = Separators.version_4_defaults()
+        else:
+            seps = Separators.from_tree(tree.get("separators"))
+    except (TypeError, ValueError) as exc:
+        raise EncodeError(f"bad `separators`: {exc}", where="/separators") from None
     cs = charset_for(str(identifier))
     if header:
         first = header[0]
@@ -174,7 +206,8 @@ def write_interchange(
         wheres.append(where)
 
     # without UNA a reader assumes the defaults: level A's, or level B's under UNOB
-    implied = seps == Separators() or (
+    defaults = Separators.version_4_defaults() if version == "4" else Separators()
+    implied = seps == defaults or (
         cs.identifier == "UNOB" and seps == Separators.level_b_defaults()
     )
     if una == "always" or (una == "auto" and (tree.get("una") or not implied)):
@@ -193,10 +226,11 @@ def write_interchange(
         units = _messages(w, emit, tree.get("messages") or [], "/messages")
     emit(["UNZ", str(units), reference], "UNZ")
     sep = newline if newline is not None else (tree.get("newline") or "")
-    text = sep.join(lines) + sep if sep else "".join(lines)
+    final = sep if newline is not None else str(tree.get("final_newline", sep) or "")
+    text = sep.join(lines) + final
     if lines[0].startswith("UNA") and sep and tree.get("una_newline") is False:
         text = text.replace(lines[0] + sep, lines[0], 1)
-    return _encode(text, cs, seps, lines[len(lines) - len(wheres) :], wheres)
+    return bom + _encode(text, cs, seps, lines[len(lines) - len(wheres) :], wheres)
 
 
 def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any], path: str) -> int:

@@ -319,15 +319,38 @@ def test_segment_out_of_order() -> None:
     assert (fault.where, fault.code) == ("segment 6 (PAI)", "15")
 
 
-def test_a_mandatory_segment_coming_late_is_missing_and_out_of_order() -> None:
+def test_a_segment_before_a_mandatory_one_is_the_one_out_of_order() -> None:
+    # FTX fits only by passing DTM, which comes next: FTX is the one out of place (one
+    # error), not "DTM missing" and then "DTM not allowed" for the DTM that came.
     found = faults_of(edi("BGM+220+PO-1+9", "FTX+AAI+++Note", "DTM+137:20261120:102", "UNS+S"))
     assert [(f.message, f.where, f.code) for f in found] == [
-        ("DTM: mandatory segment missing in ORDERS D96A at position 0030", "segment 4 (FTX)", "13"),
         (
-            "DTM: segment not allowed after FTX at position 0070 in ORDERS D96A",
-            "segment 5 (DTM)",
+            "FTX: segment not allowed after BGM at position 0020 in ORDERS D96A",
+            "segment 4 (FTX)",
             "15",
         ),
+    ]
+
+
+def test_one_misplaced_segment_is_one_error() -> None:
+    # CNT belongs after UNS; placed after FTX it used to report UNS missing and then
+    # every later segment as not allowed (85 violations on a real order)
+    lines = [
+        "BGM+220+PO-1+9",
+        "DTM+137:20261120:102",
+        "FTX+AAI+++Note",
+        "CNT+2:3",
+        "NAD+BY+4012345000009::9",
+        "NAD+SU+4098765000001::9",
+        *[f"LIN+{n}++400000000000{n}:EN" for n in range(1, 4)],
+        "UNS+S",
+    ]
+    found = faults_of(edi(*lines))
+    assert [(f.message, f.where) for f in found] == [
+        (
+            "CNT: segment not allowed after FTX at position 0070 in ORDERS D96A",
+            "segment 6 (CNT)",
+        )
     ]
 
 

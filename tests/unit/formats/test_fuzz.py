@@ -28,6 +28,7 @@ from hub.formats.csv_codec import CsvCodec, CsvOptions
 from hub.formats.edifact import EdifactCodec, EdifactOptions, build_contrl
 from hub.formats.json_codec import JsonCodec
 from hub.formats.limits import DecodeLimits
+from hub.formats.x12 import X12Codec, X12Options
 from hub.formats.xml_codec import XmlCodec, iter_records
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,6 +98,7 @@ SAMPLES = {
     ],
     "csv": [*_samples("csv", "*.csv"), b'a,b\r\n"x,y","1\r\n2"\r\n3,4\r\n'],
     "edifact": _samples("edifact", "*.edi"),
+    "x12": _samples("x12", "*.x12"),
 }
 
 
@@ -149,6 +151,13 @@ DECODERS: dict[str, list[tuple[str, Callable[[bytes], Any]]]] = {
         ("default", EdifactCodec().decode),
         ("small", EdifactCodec(limits=SMALL).decode),
         ("envelope", EdifactCodec(EdifactOptions(structure=False, validate=False)).decode),
+    ],
+    "x12": [
+        ("default", X12Codec().decode),
+        ("small", X12Codec(limits=SMALL).decode),
+        ("envelope", X12Codec(X12Options(structure=False, validate=False)).decode),
+        ("split", X12Codec().split),
+        ("check", X12Codec().check),
     ],
 }
 
