@@ -14,7 +14,8 @@ belongs to, and the API and CLI turn any of them into a clear message::
     │   ├── DecodeError             bytes are not valid in the input format
     │   ├── SchemaValidationError   the document breaks its schema
     │   ├── MappingError            the mapping cannot produce the target
-    │   └── EncodeError             the target tree cannot be written
+    │   ├── EncodeError             the target tree cannot be written
+    │   └── OverBudget              translating it took longer than a turn may
     ├── DeliveryError               a sink could not deliver (hub.sdk re-exports these)
     │   ├── RetriableDeliveryError  try again later (timeouts, 5xx, 429)
     │   └── FatalDeliveryError      retrying cannot help (4xx, refused content)
@@ -39,6 +40,7 @@ __all__ = [
     "MappingError",
     "MessageError",
     "MessageNotFound",
+    "OverBudget",
     "PluginError",
     "Problem",
     "QueryError",
@@ -200,6 +202,15 @@ class MappingError(MessageError):
 class EncodeError(MessageError):
     code = "encode_error"
     stage = "encode"
+
+
+class OverBudget(MessageError):
+    """Translation did not end within the worker's turn budget (``worker.turn_budget_seconds``).
+
+    Permanent: the same document takes as long on the next turn."""
+
+    code = "over_budget"
+    stage = "process"
 
 
 class DeliveryError(HubError):
