@@ -99,15 +99,20 @@ class Processor:
         self.metrics.failed.labels(claimed.message.route, error.stage).inc()
         log.error("message %s dead-lettered: %s", claimed.message.id, error.message)
 
-    def _process(self, claimed: Claimed) -> MessageStatus:
+    def _process(self, claimed: Claimed) -> MessageStatus | None:
         started = time.perf_counter()
         route_name = claimed.message.route
         deadline = None if self.budget is None else time.monotonic() + self.budget
         try:
             turn = self._turn(claimed, deadline)
             held, turn = self._record(claimed, turn)
-            if not held:
-                log.warning("message %s: lease lost during the turn", claimed.message.id)
+            if not held:  # recorded as history; the status is the new holder's to set
+                log.warning(
+                    "message %s: lease lost during the turn (it ended %s)",
+                    claimed.message.id,
+                    turn.status.value,
+                )
+                return None
             if turn.status == MessageStatus.DELIVERED:
                 self.metrics.delivered.labels(route_name).inc()
                 log.debug("message %s delivered", claimed.message.id)

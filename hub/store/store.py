@@ -34,7 +34,7 @@ from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, Turn
 from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
-from hub.store.turns import start_turn
+from hub.store.turns import late_events, start_turn
 from hub.text import clean_text
 
 __all__ = ["Store"]
@@ -335,7 +335,9 @@ class Store:
 
         The attempt was counted when the turn started. Sink attempts and events are
         history and are always written. The status is changed only while ``worker``
-        still holds the lease; returns whether it did.
+        still holds the lease; returns whether it did. A turn that lost its lease (taken
+        over, or abandoned as stuck) records no status change it did not make: a
+        ``lease_lost`` event stands in for its last one.
         """
         now = utcnow()
         values: dict[str, object] = {
@@ -398,11 +400,13 @@ class Store:
                     .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == attempt.sink)
                     .values(**changes)
                 )
-            if turn.events:
+            held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            events = list(turn.events) if held else late_events(turn)
+            if events:
                 session.execute(
-                    insert(EventRow), [event_values(message_id, event) for event in turn.events]
+                    insert(EventRow), [event_values(message_id, event) for event in events]
                 )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            return held
 
     def purge(self, older_than: datetime) -> int:
         """Delete finished messages (delivered, split, discarded) last changed before

@@ -17,12 +17,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.message import Event, MessageStatus, utcnow
-from hub.store.records import StoredError
+from hub.store.records import StoredError, Turn
 from hub.store.rows import event_values
 from hub.store.tables import EventRow, MessageRow
 from hub.text import clean_text
 
-__all__ = ["POISON_STAGE", "TURN_ENDS", "TURN_STARTED", "start_turn"]
+__all__ = ["POISON_STAGE", "TURN_ENDS", "TURN_STARTED", "late_events", "start_turn"]
 
 #: The event that opens a turn, and those that close one (written by ``Store.finish``).
 TURN_STARTED = "turn"
@@ -91,6 +91,23 @@ def start_turn(
     )
     session.execute(insert(EventRow), [event_values(message_id, started)])
     return number, None
+
+
+def late_events(turn: Turn) -> list[Event]:
+    """The events of a turn that ended without its lease: what it did, but in place of the
+    status change it could not make, a ``lease_lost`` event (so the history does not claim
+    a delivery or a retry that the message's status does not show, and the count of turns
+    that did not finish stays right)."""
+    kept = [event for event in turn.events if event.kind not in TURN_ENDS]
+    kept.append(
+        Event(
+            "lease_lost",
+            f"this turn ended ({turn.status.value}) after its lease was lost (taken over, or "
+            "abandoned as stuck): its outcome was not applied",
+            data={"outcome": turn.status.value},
+        )
+    )
+    return kept
 
 
 def _poison_error(session: Session, message_id: str, attempts: int) -> StoredError:

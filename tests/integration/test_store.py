@@ -81,7 +81,13 @@ def test_add_claim_finish_history(store: Store) -> None:
     assert record.status is MessageStatus.DELIVERED
     assert record.attempts == 2
     assert record.mapping_hash == "abc"
-    assert [e.kind for e in record.events] == ["received", "turn", "attempt", "turn"]
+    assert [e.kind for e in record.events] == [
+        "received",
+        "turn",
+        "attempt",
+        "turn",
+        "lease_lost",  # w1's late turn: no status change recorded
+    ]
     assert [e.data for e in record.events if e.kind == "turn"] == [
         {"turn": 1, "worker": "w1", "sinks": ["erp", "crm"]},
         {"turn": 2, "worker": "w2", "sinks": ["crm"]},

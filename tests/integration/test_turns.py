@@ -158,10 +158,28 @@ def test_an_abandoned_turn_frees_its_batch_and_a_late_finish_changes_nothing(
     assert batch[0].attempts == 2
     late = Event("attempt", "HTTP 200 at last", sink="erp")
     done = SinkAttempt("erp", DeliveryStatus.DELIVERED, "HTTP 200 at last", late.at)
-    assert not store.finish(first.id, "stuck", Turn(MessageStatus.DELIVERED, attempts=(done,)))
+    ended = Turn(
+        MessageStatus.DELIVERED, attempts=(done,), events=(late, Event("delivered", "all"))
+    )
+    assert not store.finish(first.id, "stuck", ended)
     record = store.get(first.id)
     assert record.status is MessageStatus.RECEIVED  # the new holder decides
     assert record.deliveries[0].status is DeliveryStatus.DELIVERED  # but the history is kept
+    assert [e.kind for e in record.events][-2:] == ["attempt", "lease_lost"]  # no "delivered"
+    assert record.events[-1].data == {"outcome": "delivered"}
+
+
+def test_a_late_turn_does_not_hide_a_turn_that_did_not_finish(store: Store) -> None:
+    msg = add(store)
+    store.claim("stuck", lease_seconds=300, limit=1, max_attempts=LIMITS)
+    store.abandon(msg.id, "stuck", detail="abandoned after 3 s")
+    store.claim("w1", lease_seconds=30, limit=1, max_attempts=LIMITS)
+    retry = Event("retry_scheduled", "next attempt in 1.0s")
+    assert not store.finish(msg.id, "stuck", Turn(MessageStatus.RETRYING, events=(retry,)))
+    dies(store, "w1")
+    [claimed] = store.claim("w2", lease_seconds=30, limit=1, max_attempts=LIMITS)
+    assert claimed.poison is not None
+    assert claimed.poison.message.startswith("poison: 2 attempts did not finish")
 
 
 def test_an_abandoned_turn_waits_until_its_retry_time(store: Store) -> None:
