@@ -5,6 +5,7 @@ it again."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +158,53 @@ def test_a_message_that_kills_its_worker_every_time_is_not_run_again_after_a_res
     assert kinds == ["turn", "recovered", "turn", "recovered", "failed"]
     assert message["attempts"] == 2
     still_quarantined(hub, message_id, stalling_partner, sent=2)
+
+
+def test_a_cpu_bound_turn_past_its_budget_does_not_stop_the_api(
+    hostile_hub: StartHub, tmp_path: Path
+) -> None:
+    """An order with 10,000 lines takes seconds of pure-Python schema validation: the
+    watchdog cannot stop such a thread, but it stops waiting for it; the API answers
+    throughout (the interpreter lock is handed over every few milliseconds), and the
+    message ends as a dead letter within max_attempts."""
+    folder = tmp_path / "hub"
+    cfg = demo_config(
+        folder,
+        worker={
+            "threads": 1,
+            "poll_interval_seconds": 0.1,
+            "lease_seconds": 30,
+            "turn_budget_seconds": 0.3,
+        },
+        retry={"max_attempts": 2, "initial_delay_seconds": 0.1, "max_delay_seconds": 0.2},
+    )
+    hub = hostile_hub(cfg)
+    order = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+    order["line_items"] = [{**order["line_items"][0], "id": 100_000 + n} for n in range(10_000)]
+    response = hub.post(
+        "/ingest/shop-orders",
+        json.dumps(order).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.text
+    message_id = response.json()["id"]
+
+    message = hub.process.wait_status(message_id, "failed")
+    error = message["error"]
+    assert isinstance(error, dict)
+    # Either the watchdog gave up on both turns (poison), or a turn slowed down by the
+    # stuck one saw its own deadline at the end of a stage first (over_budget).
+    assert error["stage"] == "process"
+    assert error["type"] in ("poison", "over_budget")
+    wait_for_progress(
+        lambda: metric(hub, "hub_worker_threads_stuck"), lambda n: n == 0, what="stuck threads"
+    )
+    final = hub.process.message(message_id)
+    assert final["status"] == "failed"
+    events = final["events"]
+    assert isinstance(events, list)
+    kinds = [e["kind"] for e in events]
+    assert 1 <= kinds.count("turn") <= 2  # max_attempts
+    assert kinds.count("lease_lost") == kinds.count("abandoned")  # late, and changed nothing
+    if error["type"] == "poison":
+        assert kinds.count("abandoned") == 2
