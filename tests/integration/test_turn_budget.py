@@ -115,6 +115,25 @@ def test_the_watchdog_replaces_a_stuck_thread_and_the_worker_goes_on(hub_factory
         wait_for_progress(hub.worker.stuck_threads, lambda n: n == 0, what="the stuck thread")
 
 
+def test_a_turn_longer_than_its_lease_keeps_its_message(hub_factory: Any) -> None:
+    """The watchdog extends the leases of a working thread: a second thread does not take
+    the message over after lease_seconds and deliver it again meanwhile."""
+    with http_peer() as peer:
+        peer.replies = [Reply(200, delay=3)]  # three leases long
+        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
+        hub = hub_factory(worker={**worker(60), "threads": 2, "lease_seconds": 1}, sinks=sinks)
+        hub.start()
+        message_id = ingest(hub)
+        record = wait_for_progress(
+            lambda: hub.store.get(message_id),
+            lambda r: r.status is MessageStatus.DELIVERED,
+            what="the delivery",
+        )
+        assert len(peer.received) == 1
+        assert record.attempts == 1
+        assert [e.kind for e in record.events].count("turn") == 1
+
+
 def test_a_turn_the_database_refuses_to_record_ends_as_a_dead_letter(
     tmp_path: Path, postgres_url: str
 ) -> None:
