@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -64,12 +64,19 @@ class Seat:
         self._lock = threading.Lock()
         self._turn: RunningTurn | None = None
         self._leased_at: float | None = None
+        self._batch: tuple[str, ...] = ()
 
     def successor(self) -> Seat:
         return Seat(self.identity, self.index, self.generation + 1)
 
+    def claimed(self, batch: Sequence[Claimed]) -> None:
+        """The thread has just leased ``batch``."""
+        with self._lock:
+            self._batch = tuple(item.message.id for item in batch)
+            self._leased_at = time.monotonic()
+
     def leased(self, at: float | None = None) -> None:
-        """The thread holds leases taken or extended at ``at`` (now)."""
+        """The thread's leases were extended at ``at`` (now)."""
         with self._lock:
             self._leased_at = time.monotonic() if at is None else at
 
@@ -98,10 +105,12 @@ class Seat:
         """The thread holds no leases (its batch is done)."""
         with self._lock:
             self._leased_at = None
+            self._batch = ()
 
-    def state(self) -> tuple[RunningTurn | None, float | None]:
+    def state(self) -> tuple[RunningTurn | None, float | None, tuple[str, ...]]:
+        """The running turn, when the leases were last taken or extended, the batch."""
         with self._lock:
-            return self._turn, self._leased_at
+            return self._turn, self._leased_at, self._batch
 
     def retire(self, turn: RunningTurn) -> bool:
         """Retire the seat if its thread is still in ``turn``; False if it has moved on."""
@@ -176,19 +185,19 @@ class Watchdog:
             if seat.retired.is_set():
                 continue
             now = time.monotonic()
-            turn, leased_at = seat.state()
+            turn, leased_at, batch = seat.state()
             if turn is not None and now - turn.began > self.budget + self.grace:
                 if seat.retire(turn):
-                    self._abandon(seat, turn, now - turn.began)
+                    self._abandon(seat, turn, now - turn.began, batch)
             elif leased_at is not None and now - leased_at > self.lease_seconds / 3:
                 try:
-                    self.store.extend_leases(seat.name, lease_seconds=self.lease_seconds)
+                    self.store.extend_leases(seat.name, batch, lease_seconds=self.lease_seconds)
                 except StoreError as exc:
                     log.warning("worker %s: cannot extend its leases: %s", seat.name, exc)
                     continue
                 seat.leased(now)
 
-    def _abandon(self, seat: Seat, turn: RunningTurn, elapsed: float) -> None:
+    def _abandon(self, seat: Seat, turn: RunningTurn, elapsed: float, batch: Sequence[str]) -> None:
         claimed = turn.claimed
         message, route_name = claimed.message, claimed.message.route
         self._replace(seat)  # first: the worker keeps its number of threads
@@ -206,6 +215,6 @@ class Watchdog:
             if delay is not None:
                 retry_at = utcnow() + timedelta(seconds=delay)
         try:
-            self.store.abandon(message.id, seat.name, detail=detail, retry_at=retry_at)
+            self.store.abandon(message.id, seat.name, detail=detail, retry_at=retry_at, batch=batch)
         except StoreError as exc:  # its lease is no longer extended: it lapses on its own
             log.error("message %s: cannot free the abandoned turn's lease: %s", message.id, exc)

@@ -144,7 +144,7 @@ class Worker:
             max_attempts=processor.max_attempts(),
         )
         if seat is not None and batch:
-            seat.leased()
+            seat.claimed(batch)
         try:
             for claimed in batch:
                 if self._stop.is_set():

@@ -283,23 +283,33 @@ class Store:
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    def extend_leases(self, worker: str, *, lease_seconds: float) -> int:
-        """Extend every lease ``worker`` holds (a heartbeat while a long turn runs);
-        returns how many it still holds."""
+    def extend_leases(
+        self, worker: str, message_ids: Sequence[str], *, lease_seconds: float
+    ) -> int:
+        """Extend ``worker``'s leases on ``message_ids`` (a heartbeat while a long turn
+        runs); returns how many of them it still holds."""
+        if not message_ids:
+            return 0
         until = utcnow() + timedelta(seconds=lease_seconds)
         with self._tx() as session:
             result = session.execute(
                 update(MessageRow)
-                .where(MessageRow.claimed_by == worker)
+                .where(MessageRow.id.in_(message_ids), MessageRow.claimed_by == worker)
                 .values(lease_expires_at=until)
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def abandon(
-        self, message_id: str, worker: str, *, detail: str, retry_at: datetime | None = None
+        self,
+        message_id: str,
+        worker: str,
+        *,
+        detail: str,
+        retry_at: datetime | None = None,
+        batch: Sequence[str] = (),
     ) -> bool:
-        """Give up on ``worker``'s turn on a message: free every lease it holds (the rest
-        of its batch too) and record an ``abandoned`` event on the message.
+        """Give up on ``worker``'s turn on a message: free its lease, and those of the rest
+        of its ``batch`` it still holds, and record an ``abandoned`` event on the message.
 
         The turn's attempt was counted when it started, so a message that stalls every
         turn ends as a poison dead letter. A late :meth:`finish` of the abandoned turn no
@@ -323,11 +333,13 @@ class Store:
                 session.execute(
                     insert(EventRow), [event_values(message_id, Event("abandoned", detail))]
                 )
-            session.execute(
-                update(MessageRow)
-                .where(MessageRow.claimed_by == worker)
-                .values(claimed_by=None, lease_expires_at=None)
-            )
+            others = [mid for mid in batch if mid != message_id]
+            if others:
+                session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id.in_(others), MessageRow.claimed_by == worker)
+                    .values(claimed_by=None, lease_expires_at=None)
+                )
             return held
 
     def finish(self, message_id: str, worker: str, turn: Turn) -> bool:

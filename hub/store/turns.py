@@ -2,7 +2,8 @@
 
 A turn that kills or stalls its worker never reaches :meth:`Store.finish`, so counting
 attempts there let such a message be re-claimed forever. Here the count goes up, and a
-``turn`` event is written, in the same transaction that hands the message to a worker.
+``turn`` event is written, in the transaction that starts the turn (the claim's, for the
+first message of a batch), before any work is done.
 A message whose attempts are used up while it is still open (a finished last turn would
 have retried, failed or delivered it) had its last turn die: it becomes a *poison* dead
 letter instead of being run again.

@@ -148,14 +148,15 @@ def test_an_abandoned_turn_frees_its_batch_and_a_late_finish_changes_nothing(
 ) -> None:
     first, second = add(store), add(store)
     store.claim("stuck", lease_seconds=300, limit=2)
-    assert store.abandon(first.id, "stuck", detail="abandoned after 3 s")
+    batch = [first.id, second.id]
+    assert store.abandon(first.id, "stuck", detail="abandoned after 3 s", batch=batch)
     assert not store.abandon(first.id, "stuck", detail="again")  # no longer its to abandon
     assert kinds(store, first.id)[-1] == "abandoned"
     assert kinds(store, second.id, "abandoned") == []
 
-    batch = store.claim("fresh", lease_seconds=30, limit=2)
-    assert [c.message.id for c in batch] == [first.id, second.id]  # both free again
-    assert batch[0].attempts == 2
+    again = store.claim("fresh", lease_seconds=30, limit=2)
+    assert [c.message.id for c in again] == [first.id, second.id]  # both free again
+    assert again[0].attempts == 2
     late = Event("attempt", "HTTP 200 at last", sink="erp")
     done = SinkAttempt("erp", DeliveryStatus.DELIVERED, "HTTP 200 at last", late.at)
     ended = Turn(
@@ -191,10 +192,10 @@ def test_an_abandoned_turn_waits_until_its_retry_time(store: Store) -> None:
 
 
 def test_extending_leases_keeps_a_long_turn_its_messages(store: Store) -> None:
-    add(store)
-    add(store)
+    ids = [add(store).id, add(store).id]
     store.claim("slow", lease_seconds=0.2, limit=2)
-    assert store.extend_leases("slow", lease_seconds=30) == 2
+    assert store.extend_leases("slow", ids, lease_seconds=30) == 2
+    assert store.extend_leases("other", ids, lease_seconds=30) == 0  # not its leases
     time.sleep(0.3)  # the first lease would have lapsed by now
     assert store.claim("other", lease_seconds=30, limit=2) == []
 
