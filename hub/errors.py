@@ -15,7 +15,8 @@ belongs to, and the API and CLI turn any of them into a clear message::
     │   │   └── LimitExceeded       the document is bigger or deeper than a decoding limit
     │   ├── SchemaValidationError   the document breaks its schema
     │   ├── MappingError            the mapping cannot produce the target
-    │   └── EncodeError             the target tree cannot be written
+    │   ├── EncodeError             the target tree cannot be written
+    │   └── OverBudget              translating it took longer than a turn may
     ├── DeliveryError               a sink could not deliver (hub.sdk re-exports these)
     │   ├── RetriableDeliveryError  try again later (timeouts, 5xx, 429)
     │   └── FatalDeliveryError      retrying cannot help (4xx, refused content)
@@ -41,6 +42,7 @@ __all__ = [
     "MappingError",
     "MessageError",
     "MessageNotFound",
+    "OverBudget",
     "PluginError",
     "Problem",
     "QueryError",
@@ -253,6 +255,15 @@ class MappingError(MessageError):
 class EncodeError(MessageError):
     code = "encode_error"
     stage = "encode"
+
+
+class OverBudget(MessageError):
+    """Translation did not end within the worker's turn budget (``worker.turn_budget_seconds``).
+
+    Permanent: the same document takes as long on the next turn."""
+
+    code = "over_budget"
+    stage = "process"
 
 
 class DeliveryError(HubError):

@@ -77,6 +77,17 @@ class HubMetrics:
             buckets=_BUCKETS,
             registry=r,
         )
+        self.abandoned = Counter(
+            "hub_turns_abandoned_total",
+            "Worker turns given up on after running past worker.turn_budget_seconds.",
+            ["route"],
+            registry=r,
+        )
+        self.stuck_threads = Gauge(
+            "hub_worker_threads_stuck",
+            "Worker threads replaced after an abandoned turn that are still running.",
+            registry=r,
+        )
         self.worker_errors = Counter(
             "hub_worker_errors_total",
             "Worker turns that failed on the store or an internal error; the message is retried.",

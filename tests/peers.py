@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import BinaryIO
 
 from tests.waiting import wait_for_progress
 
@@ -94,7 +96,8 @@ def http_peer() -> Iterator[HttpPeer]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
-            self.send_header("Content-Type", "application/json")
+            if "content-type" not in {name.lower() for name in reply.headers}:
+                self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(reply.body)
 
@@ -150,3 +153,74 @@ def serve_app(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+class TricklePeer:
+    """A partner that never finishes answering: it sends its status line and headers,
+    then one byte of body every ``interval`` seconds until :meth:`release` (or forever).
+
+    No read timeout fires (bytes keep coming), so a sink waiting for the whole answer
+    stalls: the turn can only be ended by the worker's turn budget.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.requests: list[Received] = []
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+        self.server: socketserver.ThreadingTCPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/inbox"
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def release(self) -> None:
+        """Let every connection, open or to come, end (the stuck calls return)."""
+        self.released.set()
+
+    def handle(self, rfile: BinaryIO, wfile: BinaryIO) -> None:
+        request_line = rfile.readline().decode("latin-1").strip()
+        headers: dict[str, str] = {}
+        while (line := rfile.readline().decode("latin-1").strip()) != "":
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = rfile.read(int(headers.get("content-length") or 0))
+        method, _, rest = request_line.partition(" ")
+        with self._lock:
+            self.requests.append(Received(method, rest.split(" ")[0], headers, body))
+        wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
+        wfile.write(b"Content-Length: 1000000\r\n\r\n")
+        wfile.flush()
+        while not self.released.wait(self.interval):
+            wfile.write(b".")
+            wfile.flush()
+
+
+@contextmanager
+def trickle_peer(interval: float = 0.2) -> Iterator[TricklePeer]:
+    peer = TricklePeer(interval)
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            try:
+                peer.handle(self.rfile, self.wfile)
+            except OSError:  # the hub hung up (a timeout, a kill): part of these tests
+                return
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    peer.server = server
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield peer
+    finally:
+        peer.release()
+        server.shutdown()
+        server.server_close()

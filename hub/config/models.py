@@ -67,7 +67,18 @@ class WorkerConfig(_Strict):
     threads: int = Field(1, ge=1, le=64)
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
-    lease_seconds: float = Field(60.0, gt=0)
+    lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="a claimed message is another worker's to take once its lease lapses; a "
+        "running worker extends the leases of the turns it is working on",
+    )
+    turn_budget_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="the longest one message's turn (translation and every delivery) may "
+        "take; a turn past it is abandoned and counts as an attempt that did not finish",
+    )
     metrics_port: int | None = Field(
         None,
         ge=1,

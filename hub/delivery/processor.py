@@ -1,8 +1,10 @@
 """One worker turn on one claimed message: translate if needed, then deliver to each sink.
 
-The whole turn is written to the store in one transaction at its end. A crash
-before that commit repeats the turn (at-least-once); the stable idempotency key
-per message and sink lets a partner drop the repeat.
+The turn's attempt is counted when it starts (``Store.start_turn``); the whole turn is
+written to the store in one transaction at its end. A crash before that commit repeats the
+turn (at-least-once), until the route's ``retry.max_attempts`` turns have started without
+finishing: then the message is a poison dead letter. The stable idempotency key per
+message and sink lets a partner drop a repeat.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import HubError, MessageError, RetriableDeliveryError
+from hub.errors import (
+    HubError,
+    MessageError,
+    RetriableDeliveryError,
+    StoreError,
+    StoreUnavailable,
+)
 from hub.logs import message_context
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.metrics import HubMetrics
@@ -30,26 +38,81 @@ log = logging.getLogger("hub.delivery")
 
 
 class Processor:
+    """Runs turns for the worker ``worker`` (the lease holder's name).
+
+    ``budget`` (seconds, ``worker.turn_budget_seconds``) bounds a turn from the inside: the
+    translator stops between stages once it is spent and each delivery's timeout is cut
+    to the time left. A turn that ignores it (stuck in a call) is the watchdog's to abandon.
+    """
+
     def __init__(
-        self, store: Store, routes: Mapping[str, CompiledRoute], metrics: HubMetrics, worker: str
+        self,
+        store: Store,
+        routes: Mapping[str, CompiledRoute],
+        metrics: HubMetrics,
+        worker: str,
+        *,
+        lease_seconds: float = 60.0,
+        budget: float | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
         self.metrics = metrics
         self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.budget = budget
 
-    def process(self, claimed: Claimed) -> MessageStatus:
+    def max_attempts(self) -> dict[str, int]:
+        """Each route's ``retry.max_attempts``, for :meth:`Store.claim`."""
+        return {name: route.retry.max_attempts for name, route in self.routes.items()}
+
+    def start(self, claimed: Claimed) -> Claimed | None:
+        """Start the turn on a claimed message (the claim starts only the first of a batch):
+        the attempt is counted now. None if another worker has taken the message."""
+        if claimed.started or claimed.poison is not None:
+            return claimed
+        route = self.routes.get(claimed.message.route)
+        started = self.store.start_turn(
+            claimed,
+            self.worker,
+            lease_seconds=self.lease_seconds,
+            max_attempts=route.retry.max_attempts if route is not None else None,
+        )
+        if started is None:
+            log.info("message %s: the lease lapsed before its turn", claimed.message.id)
+        return started
+
+    def process(self, claimed: Claimed) -> MessageStatus | None:
+        """Run one turn (starting it first if needed); the status it left, or None when
+        the message was not this worker's to process any more."""
         message = claimed.message
         with message_context(message.id, message.route, message.correlation_key):
-            return self._process(claimed)
+            started = self.start(claimed)
+            if started is None:
+                return None
+            if started.poison is not None:
+                self._poisoned(started, started.poison)
+                return MessageStatus.FAILED
+            return self._process(started)
 
-    def _process(self, claimed: Claimed) -> MessageStatus:
+    def _poisoned(self, claimed: Claimed, error: StoredError) -> None:
+        self.metrics.failed.labels(claimed.message.route, error.stage).inc()
+        log.error("message %s dead-lettered: %s", claimed.message.id, error.message)
+
+    def _process(self, claimed: Claimed) -> MessageStatus | None:
         started = time.perf_counter()
         route_name = claimed.message.route
+        deadline = None if self.budget is None else time.monotonic() + self.budget
         try:
-            turn = self._turn(claimed)
-            if not self.store.finish(claimed.message.id, self.worker, turn):
-                log.warning("message %s: lease lost during the turn", claimed.message.id)
+            turn = self._turn(claimed, deadline)
+            held, turn = self._record(claimed, turn)
+            if not held:  # recorded as history; the status is the new holder's to set
+                log.warning(
+                    "message %s: lease lost during the turn (it ended %s)",
+                    claimed.message.id,
+                    turn.status.value,
+                )
+                return None
             if turn.status == MessageStatus.DELIVERED:
                 self.metrics.delivered.labels(route_name).inc()
                 log.debug("message %s delivered", claimed.message.id)
@@ -71,7 +134,22 @@ class Processor:
         finally:
             self.metrics.processing.labels(route_name).observe(time.perf_counter() - started)
 
-    def _turn(self, claimed: Claimed) -> Turn:
+    def _record(self, claimed: Claimed, turn: Turn) -> tuple[bool, Turn]:
+        """``Store.finish`` the turn; if the database refuses what it holds (not merely
+        unavailable), record a minimal failed turn instead, so the message cannot be
+        delivered again and again by turns that are never recorded."""
+        message_id = claimed.message.id
+        try:
+            return self.store.finish(message_id, self.worker, turn), turn
+        except StoreUnavailable:
+            raise  # the attempt was counted when the turn started; the lease will lapse
+        except StoreError as exc:
+            self.metrics.worker_errors.inc()
+            log.error("message %s: the turn could not be recorded: %s", message_id, exc)
+            minimal = _unrecorded(turn, exc)
+            return self.store.finish(message_id, self.worker, minimal), minimal
+
+    def _turn(self, claimed: Claimed, deadline: float | None = None) -> Turn:
         message = claimed.message
         route = self.routes.get(message.route)
         if route is None:
@@ -84,7 +162,7 @@ class Processor:
         output: StoredOutput | None = None
         if claimed.output is None:
             try:
-                translation = route.translator.translate(message.body)
+                translation = route.translator.translate(message.body, deadline=deadline)
             except MessageError as exc:
                 name, version = exc.mapping or (None, None)
                 error = StoredError(exc.stage, exc.code, str(exc), name, version)
@@ -104,7 +182,9 @@ class Processor:
             body = claimed.output
             content_type = claimed.output_content_type or "application/octet-stream"
             extension = claimed.output_extension or "bin"
-        return self._deliver(claimed, route, output, events, body, content_type, extension)
+        return self._deliver(
+            claimed, route, output, events, (body, content_type, extension), deadline
+        )
 
     def _deliver(
         self,
@@ -112,11 +192,11 @@ class Processor:
         route: CompiledRoute,
         output: StoredOutput | None,
         events: list[Event],
-        body: bytes,
-        content_type: str,
-        extension: str,
+        payload: tuple[bytes, str, str],
+        deadline: float | None,
     ) -> Turn:
         message = claimed.message
+        body, content_type, extension = payload
         attempts: list[SinkAttempt] = []
         retry_after: list[float] = []
         fatal: list[str] = []
@@ -133,10 +213,13 @@ class Processor:
                 correlation_key=message.correlation_key,
                 idempotency_key=f"{message.id}:{sink_name}",
                 attempt=number,
-                timeout=route.retry.attempt_timeout,
+                timeout=_timeout(route.retry.attempt_timeout, deadline),
             )
             started = time.perf_counter()
-            outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
+            if delivery.timeout is not None and delivery.timeout <= 0:
+                outcome, detail, hint = "retry", _SPENT.format(budget=self.budget), None
+            else:
+                outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
             if outcome == "retry":
                 waiting.append(f"{sink_name}: {detail}")
                 if hint is not None:
@@ -164,13 +247,13 @@ class Processor:
         if waiting:
             age = (utcnow() - message.received_at).total_seconds()
             delay = route.retry.delay(
-                claimed.attempts + 1, max(retry_after) if retry_after else None, age
+                claimed.attempts, max(retry_after) if retry_after else None, age
             )
             if delay is None:
                 error = StoredError(
                     "deliver",
                     "retries_exhausted",
-                    f"gave up after {claimed.attempts + 1} attempts over {age:.0f}s "
+                    f"gave up after {claimed.attempts} attempts over {age:.0f}s "
                     f"(max_attempts {route.retry.max_attempts}, max_age_seconds "
                     f"{route.retry.max_age:.0f}): " + "; ".join(waiting),
                 )
@@ -194,6 +277,34 @@ class Processor:
         return Turn(
             MessageStatus.DELIVERED, output=output, attempts=tuple(attempts), events=tuple(events)
         )
+
+
+_SPENT = "not attempted: the turn spent its budget (worker.turn_budget_seconds {budget:g})"
+
+
+def _timeout(attempt_timeout: float | None, deadline: float | None) -> float | None:
+    """A delivery's timeout: the route's per-attempt limit, cut to the turn's time left."""
+    if deadline is None:
+        return attempt_timeout
+    left = round(deadline - time.monotonic(), 3)
+    return left if attempt_timeout is None else min(attempt_timeout, left)
+
+
+def _unrecorded(turn: Turn, exc: StoreError) -> Turn:
+    """The least of a turn that the store refused: its sinks' outcomes without their
+    texts, and a dead letter saying why. What the turn made and said is lost; the
+    message's input is kept, so replay can run it again."""
+    error = StoredError("process", "record_failed", f"could not record the turn: {exc.message}")
+    attempts = tuple(
+        SinkAttempt(a.sink, a.status, "(the outcome could not be recorded)", a.at)
+        for a in turn.attempts
+    )
+    return Turn(
+        MessageStatus.FAILED,
+        error=error,
+        attempts=attempts,
+        events=(Event("failed", error.message, data={"stage": error.stage, "type": error.type}),),
+    )
 
 
 def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, float | None]:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import HubError, MappingError, MessageError, SchemaValidationError
+from hub.errors import (
+    HubError,
+    MappingError,
+    MessageError,
+    OverBudget,
+    SchemaValidationError,
+)
 from hub.formats import Codec, JsonSchema, Tree
 from hub.mapping import Mapping
 from hub.mapping.paths import MISSING
 from hub.message import Event
 
-__all__ = ["Translation", "Translator"]
+__all__ = ["PastDeadline", "Translation", "Translator"]
 
 
 @dataclass(frozen=True)
@@ -73,15 +80,26 @@ class Translator:
     def correlation_key(self, tree: Tree) -> str | None:
         return _scalar(self.correlation, tree)
 
-    def translate(self, body: bytes) -> Translation:
+    def translate(self, body: bytes, *, deadline: float | None = None) -> Translation:
+        """Translate one message. With ``deadline`` (a ``time.monotonic()`` value: the
+        worker's turn budget) it stops between stages once the time is spent, with
+        :class:`OverBudget`, and hands the deadline on to a mapping that can stop itself."""
         events: list[Event] = []
         started = time.perf_counter()
+        begun = time.monotonic()
 
         def step(kind: str, detail: str) -> None:
             nonlocal started
             now = time.perf_counter()
             events.append(Event(kind, detail, data={"ms": round((now - started) * 1000, 3)}))
             started = now
+            if kind != "encoded" and deadline is not None and time.monotonic() > deadline:
+                raise OverBudget(
+                    f"the translation ran out of the turn's time after {kind} "
+                    f"({time.monotonic() - begun:.1f} s)",
+                    hint="raise worker.turn_budget_seconds if such documents are legitimate, "
+                    "then replay the message",
+                )
 
         tree = self.input_codec.decode(body)
         step("decoded", f"{self.input_codec.name}, {len(body)} bytes")
@@ -89,22 +107,32 @@ class Translator:
             self.input_schema.check(tree)
             step("validated", f"input matches {self.input_schema.path.name}")
         try:
-            return self._map_and_encode(tree, step, events)
+            return self._map_and_encode(tree, step, events, deadline)
         except MessageError as exc:  # the dead letter records the version that failed
             if self.mapping is not None:
                 exc.mapping = (self.mapping.name, self.mapping.content_hash)
             raise
 
     def _map_and_encode(
-        self, tree: Tree, step: Callable[[str, str], None], events: list[Event]
+        self,
+        tree: Tree,
+        step: Callable[[str, str], None],
+        events: list[Event],
+        deadline: float | None = None,
     ) -> Translation:
         """map -> validate the output -> encode."""
         trees = [tree]
         splits = self.mapping is not None and self.mapping.splits
         if self.mapping is not None:
             try:
-                trees = self.mapping.apply_all(tree) if splits else [self.mapping.apply(tree)]
+                trees = _run_mapping(self.mapping, tree, splits, deadline)
             except HubError:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise OverBudget(  # a mapping that stopped itself at the deadline
+                        f"the mapping {self.mapping.name} ran out of the turn's time",
+                        hint="raise worker.turn_budget_seconds if such documents are "
+                        "legitimate, then replay the message",
+                    ) from None
                 raise
             except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
                 raise MappingError(
@@ -129,6 +157,36 @@ class Translator:
             mapping_hash=self.mapping.content_hash if self.mapping else None,
             events=tuple(events),
         )
+
+
+class PastDeadline:
+    """A cancel flag that is set once ``deadline`` (``time.monotonic()``) has passed: what
+    a mapping that checks a ``cancel`` object while it runs (``is_set()``) is handed."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def is_set(self) -> bool:
+        return time.monotonic() > self.deadline
+
+
+def _run_mapping(mapping: Mapping, tree: Tree, splits: bool, deadline: float | None) -> list[Tree]:
+    """Apply ``mapping``; a mapping whose ``apply`` takes ``cancel`` is told the deadline."""
+    apply: Callable[..., Any] = mapping.apply_all if splits else mapping.apply
+    kwargs: dict[str, Any] = {}
+    if deadline is not None and _takes_cancel(apply):
+        kwargs["cancel"] = PastDeadline(deadline)
+    result = apply(tree, **kwargs)
+    return list(result) if splits else [result]
+
+
+def _takes_cancel(function: Callable[..., Any]) -> bool:
+    try:
+        return "cancel" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def _scalar(reader: Callable[[Tree], Any] | None, tree: Tree) -> str | None:

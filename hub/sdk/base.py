@@ -120,7 +120,9 @@ class Delivery:
     correlation_key: str | None
     idempotency_key: str  # stable per message and sink: peers may drop duplicates by it
     attempt: int = 1
-    timeout: float | None = None  # seconds this attempt may take, from the route's retry policy
+    #: Seconds this attempt may take: the route's attempt timeout, cut to what is left of
+    #: the worker's turn budget. A call that outlives the budget is abandoned.
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)

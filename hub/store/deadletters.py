@@ -12,8 +12,10 @@ from hub.errors import HubError, MessageNotFound, StateConflict
 from hub.message import DeliveryStatus, Event, MessageStatus, utcnow
 from hub.store.queries import MessageFilter, find_messages
 from hub.store.records import MessageSummary
-from hub.store.store import Store, event_values
+from hub.store.rows import event_values
+from hub.store.store import Store
 from hub.store.tables import AuditRow, DeliveryRow, EventRow, MessageRow
+from hub.text import clean_json, clean_text
 
 __all__ = ["DeadLetters", "ReplayMode"]
 
@@ -36,13 +38,16 @@ class DeadLetters:
     def replay(self, message_id: str, *, actor: str, reason: str, mode: ReplayMode) -> None:
         """Send a dead letter through again: ``current`` translates it again with today's
         mapping and config; ``original`` re-delivers the output it was translated to.
-        Sinks that already have it are not sent it again."""
+        Sinks that already have it are not sent it again. The message's attempt count
+        starts again from zero, so it gets the route's ``retry.max_attempts`` anew (a
+        poison dead letter too); the history and each sink's own count are kept."""
         now = utcnow()
         with self.store.transaction() as session:
             row = self._failed(session, message_id, "replay")
             retranslate = mode == "current" or row.output is None
             values: dict[str, object] = {
                 "status": MessageStatus.RECEIVED.value,
+                "attempts": 0,  # a fresh set of retry.max_attempts; the history keeps the old
                 "next_attempt_at": now,
                 "claimed_by": None,
                 "lease_expires_at": None,
@@ -98,7 +103,9 @@ class DeadLetters:
     def audit(self, message_id: str) -> list[dict[str, object]]:
         with self.store.transaction() as session:
             rows = session.scalars(
-                select(AuditRow).where(AuditRow.message_id == message_id).order_by(AuditRow.id)
+                select(AuditRow)
+                .where(AuditRow.message_id == clean_text(message_id))
+                .order_by(AuditRow.id)
             )
             return [
                 {
@@ -113,7 +120,9 @@ class DeadLetters:
 
     @staticmethod
     def _failed(session: Session, message_id: str, action: str) -> MessageRow:
-        row = session.scalars(select(MessageRow).where(MessageRow.id == message_id)).first()
+        row = session.scalars(
+            select(MessageRow).where(MessageRow.id == clean_text(message_id))
+        ).first()
         if row is None:
             raise MessageNotFound(f"no message with id {message_id!r}")
         if row.status != MessageStatus.FAILED.value:
@@ -137,7 +146,12 @@ class DeadLetters:
         now = utcnow()
         session.execute(
             insert(AuditRow).values(
-                at=now, actor=actor, action=action, message_id=message_id, reason=reason, data=data
+                at=now,
+                actor=clean_text(actor),
+                action=action,
+                message_id=message_id,
+                reason=clean_text(reason),
+                data=clean_json(data),
             )
         )
         session.execute(insert(EventRow), [event_values(message_id, Event(action, detail, at=now))])

@@ -16,8 +16,10 @@ from sqlalchemy import Select, func, or_, select
 from hub.errors import QueryError
 from hub.message import MessageStatus
 from hub.store.records import MessageSummary, StatusCount
-from hub.store.store import Store, stored_error
+from hub.store.rows import stored_error
+from hub.store.store import Store
 from hub.store.tables import MessageRow
+from hub.text import clean_key, clean_text
 
 __all__ = [
     "GAUGED",
@@ -109,13 +111,13 @@ def _query(where: MessageFilter) -> Select[MessageRow]:
     if where.statuses:
         query = query.where(MessageRow.status.in_([status.value for status in where.statuses]))
     if where.route is not None:
-        query = query.where(MessageRow.route == where.route)
+        query = query.where(MessageRow.route == clean_text(where.route))
     if where.error_type is not None:
-        query = query.where(MessageRow.error_type == where.error_type)
-    if where.correlation_key is not None:
-        key = MessageRow.correlation_key == where.correlation_key
+        query = query.where(MessageRow.error_type == clean_text(where.error_type))
+    if where.correlation_key is not None:  # stored cleaned: looked for the same way
+        key = MessageRow.correlation_key == clean_key(where.correlation_key)
         if where.with_parts:
-            prefix = f"{where.correlation_key}#"
+            prefix = f"{clean_text(where.correlation_key)}#"
             parts = MessageRow.correlation_key.startswith(prefix, autoescape=True)
             query = query.where(or_(key, parts))
         else:

@@ -30,7 +30,15 @@ class StoredError:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A message a worker holds a lease on, with what is left to do."""
+    """A message a worker holds a lease on, with what is left to do.
+
+    A claimed message is processed only once its turn has *started*
+    (:meth:`Store.start_turn`, or :meth:`Store.claim` for the first of a batch): that
+    counts the attempt, so a turn that never finishes still counts. ``attempts`` is the
+    message's count so far, this turn included once ``started``. ``poison`` is set instead
+    when starting found the attempts used up by turns that never finished: the store made
+    the message a dead letter and there is nothing to do.
+    """
 
     message: Message
     attempts: int
@@ -40,6 +48,8 @@ class Claimed:
     pending_sinks: tuple[str, ...]
     sink_attempts: dict[str, int]
     claimed_at: datetime
+    started: bool = False
+    poison: StoredError | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,8 +31,11 @@ from hub.message import (
 from hub.store.engine import make_engine, resolve_url
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
-from hub.store.records import Claimed, MessageRecord, StoredError, StoredOutput, Turn
+from hub.store.records import Claimed, MessageRecord, Turn
+from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
+from hub.store.turns import late_events, start_turn
+from hub.text import clean_text
 
 __all__ = ["Store"]
 
@@ -110,7 +114,7 @@ class Store:
         stored for each message: the earlier message's id when its idempotency key was
         seen before on the route (nothing new is stored for it).
         """
-        batch = [messages] if isinstance(messages, Message) else list(messages)
+        batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
                 with self._tx() as session:
@@ -138,13 +142,28 @@ class Store:
                 known[m.idempotency_key] = m.id
                 fresh.append(m)
         if fresh:
-            _insert_messages(session, fresh, sinks)
+            insert_messages(session, fresh, sinks)
             if self.is_postgres:
                 notify(session)
         return [known[m.idempotency_key] if m.idempotency_key else m.id for m in batch]
 
-    def claim(self, worker: str, *, lease_seconds: float, limit: int) -> list[Claimed]:
-        """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed."""
+    def claim(
+        self,
+        worker: str,
+        *,
+        lease_seconds: float,
+        limit: int,
+        max_attempts: Mapping[str, int] | None = None,
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed.
+
+        The turn of the first message is started in the same transaction (see
+        :meth:`start_turn`); the others are started one by one as the worker reaches them,
+        so a batch that dies with its first message counts an attempt for that one only.
+        ``max_attempts`` (per route) lets the start dead-letter a message whose attempts
+        were used up by turns that never finished; such a message is returned with
+        ``poison`` set.
+        """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
         free = or_(MessageRow.lease_expires_at.is_(None), MessageRow.lease_expires_at < now)
@@ -171,6 +190,7 @@ class Store:
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.scalars(query))
             claimed: list[Claimed] = []
+            one_started = False
             for row in rows:
                 won = session.execute(
                     update(MessageRow)
@@ -185,21 +205,72 @@ class Store:
                     .where(DeliveryRow.message_id == row.id)
                     .order_by(DeliveryRow.id)
                 ).all()
-                claimed.append(
-                    Claimed(
-                        message=_message(row),
-                        attempts=row.attempts,
-                        output=row.output,
-                        output_content_type=row.output_content_type,
-                        output_extension=row.output_extension,
-                        pending_sinks=tuple(
-                            d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
-                        ),
-                        sink_attempts={d.sink: d.attempts for d in deliveries},
-                        claimed_at=now,
-                    )
+                item = Claimed(
+                    message=message_of(row),
+                    attempts=row.attempts,
+                    output=row.output,
+                    output_content_type=row.output_content_type,
+                    output_extension=row.output_extension,
+                    pending_sinks=tuple(
+                        d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
+                    ),
+                    sink_attempts={d.sink: d.attempts for d in deliveries},
+                    claimed_at=now,
                 )
+                if not one_started:
+                    started = self._start(session, item, worker, lease_until, max_attempts)
+                    if started is None:  # pragma: no cover - the lease was won just above
+                        continue
+                    item = started
+                    one_started = item.started
+                claimed.append(item)
             return claimed
+
+    def start_turn(
+        self,
+        claimed: Claimed,
+        worker: str,
+        *,
+        lease_seconds: float,
+        max_attempts: int | None = None,
+    ) -> Claimed | None:
+        """Start ``worker``'s turn on a message it claimed: count the attempt, write a
+        ``turn`` event and extend the lease, in one transaction.
+
+        Returns the message with ``started`` and its new ``attempts``; or with ``poison``
+        set if its ``max_attempts`` were used up by turns that never finished (it is a dead
+        letter now); or None if the lease lapsed and another worker has the message.
+        """
+        if claimed.started:
+            return claimed
+        lease_until = utcnow() + timedelta(seconds=lease_seconds)
+        limits = None if max_attempts is None else {claimed.message.route: max_attempts}
+        with self._tx() as session:
+            return self._start(session, claimed, worker, lease_until, limits)
+
+    @staticmethod
+    def _start(
+        session: Session,
+        claimed: Claimed,
+        worker: str,
+        lease_until: datetime,
+        max_attempts: Mapping[str, int] | None,
+    ) -> Claimed | None:
+        result = start_turn(
+            session,
+            claimed.message.id,
+            worker,
+            attempts=claimed.attempts,
+            pending_sinks=claimed.pending_sinks,
+            lease_until=lease_until,
+            max_attempts=(max_attempts or {}).get(claimed.message.route),
+        )
+        if result is None:
+            return None
+        attempts, poison = result
+        if poison is not None:
+            return replace(claimed, attempts=attempts, poison=poison)
+        return replace(claimed, attempts=attempts, started=True)
 
     def renew(self, message_id: str, worker: str, *, lease_seconds: float) -> bool:
         """Extend a lease before a long piece of work; False if another worker took it."""
@@ -212,16 +283,77 @@ class Store:
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    def extend_leases(
+        self, worker: str, message_ids: Sequence[str], *, lease_seconds: float
+    ) -> int:
+        """Extend ``worker``'s leases on ``message_ids`` (a heartbeat while a long turn
+        runs); returns how many of them it still holds."""
+        if not message_ids:
+            return 0
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        with self._tx() as session:
+            result = session.execute(
+                update(MessageRow)
+                .where(MessageRow.id.in_(message_ids), MessageRow.claimed_by == worker)
+                .values(lease_expires_at=until)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def abandon(
+        self,
+        message_id: str,
+        worker: str,
+        *,
+        detail: str,
+        retry_at: datetime | None = None,
+        batch: Sequence[str] = (),
+    ) -> bool:
+        """Give up on ``worker``'s turn on a message: free its lease, and those of the rest
+        of its ``batch`` it still holds, and record an ``abandoned`` event on the message.
+
+        The turn's attempt was counted when it started, so a message that stalls every
+        turn ends as a poison dead letter. A late :meth:`finish` of the abandoned turn no
+        longer changes the message's status. ``retry_at`` is when the message may be
+        claimed again (now if None). Returns whether ``worker`` still held the message.
+        """
+        now = utcnow()
+        with self._tx() as session:
+            result = session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
+                .values(
+                    claimed_by=None,
+                    lease_expires_at=None,
+                    next_attempt_at=retry_at or now,
+                    updated_at=now,
+                )
+            )
+            held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            if held:
+                session.execute(
+                    insert(EventRow), [event_values(message_id, Event("abandoned", detail))]
+                )
+            others = [mid for mid in batch if mid != message_id]
+            if others:
+                session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id.in_(others), MessageRow.claimed_by == worker)
+                    .values(claimed_by=None, lease_expires_at=None)
+                )
+            return held
+
     def finish(self, message_id: str, worker: str, turn: Turn) -> bool:
         """Record a worker's whole turn on a message in one transaction and free the lease.
 
-        Attempts and events are history and are always written. The status is
-        changed only while ``worker`` still holds the lease; returns whether it did.
+        The attempt was counted when the turn started. Sink attempts and events are
+        history and are always written. The status is changed only while ``worker``
+        still holds the lease; returns whether it did. A turn that lost its lease (taken
+        over, or abandoned as stuck) records no status change it did not make: a
+        ``lease_lost`` event stands in for its last one.
         """
         now = utcnow()
         values: dict[str, object] = {
             "status": turn.status.value,
-            "attempts": MessageRow.attempts + 1,
             "claimed_by": None,
             "lease_expires_at": None,
             "next_attempt_at": turn.next_attempt_at or now,
@@ -239,7 +371,7 @@ class Store:
             values.update(
                 error_stage=turn.error.stage,
                 error_type=turn.error.type,
-                error_message=turn.error.message,
+                error_message=clean_text(turn.error.message),
             )
             if turn.error.mapping_name is not None:
                 values.update(
@@ -263,14 +395,15 @@ class Store:
                     .order_by(DeliveryRow.id)
                 ).all()
                 session.execute(delete(DeliveryRow).where(DeliveryRow.message_id == message_id))
-                _insert_messages(session, turn.children, sinks, output=turn.output)
+                children = [storable(child) for child in turn.children]
+                insert_messages(session, children, sinks, output=turn.output)
             for attempt in turn.attempts:
                 changes: dict[str, object] = {
                     "status": attempt.status.value,
                     "attempts": DeliveryRow.attempts + 1,
                     "last_error": None
                     if attempt.status == DeliveryStatus.DELIVERED
-                    else attempt.detail,
+                    else clean_text(attempt.detail),
                 }
                 if attempt.status == DeliveryStatus.DELIVERED:
                     changes["delivered_at"] = attempt.at
@@ -279,11 +412,13 @@ class Store:
                     .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == attempt.sink)
                     .values(**changes)
                 )
-            if turn.events:
+            held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            events = list(turn.events) if held else late_events(turn)
+            if events:
                 session.execute(
-                    insert(EventRow), [event_values(message_id, event) for event in turn.events]
+                    insert(EventRow), [event_values(message_id, event) for event in events]
                 )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            return held
 
     def purge(self, older_than: datetime) -> int:
         """Delete finished messages (delivered, split, discarded) last changed before
@@ -342,6 +477,7 @@ class Store:
     # -- reading -------------------------------------------------------------------
 
     def get(self, message_id: str) -> MessageRecord:
+        message_id = clean_text(message_id)  # no such id, rather than a refused query
         with self._tx() as session:
             row = session.scalars(select(MessageRow).where(MessageRow.id == message_id)).first()
             if row is None:
@@ -361,7 +497,7 @@ class Store:
             error = stored_error(row)
             status = MessageStatus(row.status)
             return MessageRecord(
-                message=_message(row),
+                message=message_of(row),
                 status=status,
                 attempts=row.attempts,
                 next_attempt_at=None if status.is_final else row.next_attempt_at,
@@ -388,6 +524,7 @@ class Store:
 
     def output(self, message_id: str) -> tuple[bytes, str] | None:
         """The translated payload and its content type, or None before translation."""
+        message_id = clean_text(message_id)
         with self._tx() as session:
             row = session.execute(
                 select(MessageRow.output, MessageRow.output_content_type).where(
@@ -408,105 +545,6 @@ class Store:
             return {MessageStatus(status): count for status, count in rows}
 
 
-def stored_error(row: MessageRow) -> StoredError | None:
-    """The error a message row records, if it records one."""
-    if not row.error_type:
-        return None
-    return StoredError(row.error_stage or "", row.error_type, row.error_message or "")
-
-
-def _message(row: MessageRow) -> Message:
-    return Message(
-        id=row.id,
-        route=row.route,
-        source=row.source,
-        body=row.body,
-        format=row.format,
-        correlation_key=row.correlation_key,
-        content_type=row.content_type,
-        headers=row.headers,
-        received_at=row.received_at,
-        idempotency_key=row.idempotency_key,
-        ordering_key=row.ordering_key,
-    )
-
-
-def _insert_messages(
-    session: Session,
-    batch: Sequence[Message],
-    sinks: Sequence[str],
-    output: StoredOutput | None = None,
-) -> None:
-    """Rows for new messages, their pending deliveries and a ``received`` event each.
-
-    With ``output`` (the parts of a split message) each body is also its output, already
-    translated, so the worker only delivers it.
-    """
-    now = utcnow()
-    made: dict[str, object] = {}
-    if output is not None:
-        made = {
-            "output_content_type": output.content_type,
-            "output_extension": output.extension,
-            "mapping_name": output.mapping_name,
-            "mapping_hash": output.mapping_hash,
-        }
-    session.execute(
-        insert(MessageRow),
-        [
-            {
-                "id": m.id,
-                "route": m.route,
-                "source": m.source,
-                "format": m.format,
-                "correlation_key": m.correlation_key,
-                "content_type": m.content_type,
-                "headers": dict(m.headers),
-                "body": m.body,
-                "received_at": m.received_at,
-                "status": MessageStatus.RECEIVED.value,
-                "attempts": 0,
-                "next_attempt_at": m.received_at,
-                "updated_at": now,
-                "output": m.body if output is not None else None,
-                "idempotency_key": m.idempotency_key,
-                "ordering_key": m.ordering_key,
-                **made,
-            }
-            for m in batch
-        ],
-    )
-    if sinks:
-        session.execute(
-            insert(DeliveryRow),
-            [
-                {
-                    "message_id": m.id,
-                    "sink": sink,
-                    "status": DeliveryStatus.PENDING.value,
-                    "attempts": 0,
-                }
-                for m in batch
-                for sink in sinks
-            ],
-        )
-    session.execute(
-        insert(EventRow),
-        [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
-    )
-
-
-def event_values(message_id: str, event: Event) -> dict[str, object]:
-    return {
-        "message_id": message_id,
-        "at": event.at,
-        "kind": event.kind,
-        "sink": event.sink,
-        "detail": event.detail,
-        "data": dict(event.data) if event.data is not None else None,
-    }
-
-
 def _wrap(exc: DBAPIError) -> StoreError:
     """SQLAlchemy's errors -> the hub's: unavailable (retry later) or refused."""
     reason = str(exc.orig or exc)
@@ -521,8 +559,3 @@ def _wrap(exc: DBAPIError) -> StoreError:
             hint="check that the database is running and store.url is right",
         )
     return StoreError(f"the store refused an operation: {reason.splitlines()[0]}")
-
-
-def _received_detail(message: Message) -> str:
-    key = f", correlation {message.correlation_key}" if message.correlation_key else ""
-    return f"{len(message.body)} bytes from {message.source}{key}"

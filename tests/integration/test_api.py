@@ -59,6 +59,7 @@ def test_order_is_stored_translated_and_written_to_the_outbox(
     kinds = [e["kind"] for e in message["events"]]
     assert kinds == [
         "received",
+        "turn",
         "decoded",
         "validated",
         "mapped",

@@ -95,6 +95,15 @@ def test_kill_during_a_delivery_then_restart_redelivers_with_the_same_key(
         assert received[0].body == received[1].body
         events = message["events"]
         assert isinstance(events, list)
-        assert [e["kind"] for e in events].count("attempt") == 1  # the killed one left no record
+        kinds = [e["kind"] for e in events]
+        assert kinds.count("attempt") == 1  # the killed turn recorded no outcome...
+        turns = [e for e in events if e["kind"] == "turn"]
+        assert [t["data"]["turn"] for t in turns] == [1, 2]  # ...but the history shows it began
+        holders = [t["data"]["worker"] for t in turns]
+        assert holders[0] != holders[1]  # the second turn is the restarted process's
+        assert all(t["data"]["sinks"] == ["partner"] for t in turns)
+        in_order = [kind for kind in kinds if kind in ("turn", "recovered")]
+        assert in_order == ["turn", "recovered", "turn"]  # begun, freed at restart, redone
+        assert message["attempts"] == 2
     finally:
         second.stop()

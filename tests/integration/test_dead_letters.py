@@ -55,7 +55,7 @@ def test_refused_then_replayed_and_discarded(tmp_path: Path) -> None:
             assert replay.status_code == 200, replay.text
             delivered = wait(client, first, "delivered")
             kinds = [e["kind"] for e in delivered["events"]]
-            assert kinds[-3:] == ["replay", "attempt", "delivered"]
+            assert kinds[-4:] == ["replay", "turn", "attempt", "delivered"]
             assert "encoded" not in kinds[kinds.index("replay") :]  # original output resent
             assert peer.received[-1].headers["idempotency-key"] == f"{first}:partner"
 

@@ -81,7 +81,17 @@ def test_add_claim_finish_history(store: Store) -> None:
     assert record.status is MessageStatus.DELIVERED
     assert record.attempts == 2
     assert record.mapping_hash == "abc"
-    assert [e.kind for e in record.events] == ["received", "attempt"]
+    assert [e.kind for e in record.events] == [
+        "received",
+        "turn",
+        "attempt",
+        "turn",
+        "lease_lost",  # w1's late turn: no status change recorded
+    ]
+    assert [e.data for e in record.events if e.kind == "turn"] == [
+        {"turn": 1, "worker": "w1", "sinks": ["erp", "crm"]},
+        {"turn": 2, "worker": "w2", "sinks": ["crm"]},
+    ]
     assert record.message.received_at == msg.received_at
     assert store.output(msg.id) == (b"out", "application/json")
 
@@ -111,7 +121,7 @@ def test_leases_of_dead_workers_are_recovered(store: Store) -> None:
     store.claim("dead-worker", lease_seconds=300, limit=1)
     assert store.recover_leases(lambda holder: holder == "dead-worker") == [msg.id]
     assert len(store.claim("w2", lease_seconds=30, limit=1)) == 1
-    assert store.get(msg.id).events[-1].kind == "recovered"
+    assert [e.kind for e in store.get(msg.id).events[-2:]] == ["recovered", "turn"]
 
 
 def test_concurrent_claims_never_share_a_message(store: Store) -> None:
