@@ -20,9 +20,12 @@ import yaml
 
 from hub.errors import ConfigError, Problem
 
-__all__ = ["Loc", "YamlDocument", "load_yaml", "parse_yaml"]
+__all__ = ["MAX_YAML_DEPTH", "Loc", "YamlDocument", "load_yaml", "parse_yaml"]
 
 Loc = tuple[str | int, ...]
+
+#: The deepest a config or mapping file may nest mappings and lists.
+MAX_YAML_DEPTH = 100
 
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -173,9 +176,14 @@ def parse_yaml(
     environ: Mapping[str, str] | None = None,
     substitute_env: bool = True,
 ) -> YamlDocument:
-    """Parse ``text`` (named ``source`` in messages); syntax errors raise :class:`ConfigError`."""
-    loader = yaml.SafeLoader(text)
+    """Parse ``text`` (named ``source`` in messages); syntax errors raise :class:`ConfigError`.
+
+    A character YAML does not allow (a control character) and nesting deeper than
+    :data:`MAX_YAML_DEPTH` are syntax errors too, located like any other.
+    """
+    loader: _DepthLimitedLoader | None = None
     try:
+        loader = _DepthLimitedLoader(text)
         node = loader.get_single_node()
         doc = YamlDocument(source=source, data=None, text=text)
         if node is not None:
@@ -192,10 +200,46 @@ def parse_yaml(
             where=where,
             hint="check indentation, colons and quoting on that line",
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, source) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", where=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML's composer recurses once per level: refuse, located, past MAX_YAML_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"the document nests deeper than {MAX_YAML_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, source: str) -> ConfigError:
+    """A character YAML does not allow, located at its line and column."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return ConfigError(
+        f"invalid YAML: the character U+{code:04X} is not allowed in a YAML file",
+        where=f"{source}:{line}:{column}",
+        hint="remove the control character, or write it as an escape inside double quotes "
+        '("\\x01")',
+    )
 
 
 class _Walker:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.errors import ConfigError
-from hub.yamlsource import load_yaml, parse_yaml
+from hub.yamlsource import MAX_YAML_DEPTH, load_yaml, parse_yaml
 
 NESTED = """\
 server:
@@ -308,3 +308,52 @@ def test_a_character_of_a_value_is_located_on_its_own_line(
     line, column = position
     assert text.splitlines()[line - 1][column - 1 :].startswith("nope")
     assert doc.where_in_value(loc, value.index("nope")) == f"f.yaml:{line}:{column}"
+
+
+# --- what YAML refuses: a located error, never a traceback ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "code"),
+    [
+        ("name: a\x01\nfields: {x: y}\n", "f.yaml:1:8", "U+0001"),
+        ("a: 1\nb: 'x\x7fy'\n", "f.yaml:2:6", "U+007F"),
+        ("a: \ufffe\n", "f.yaml:1:4", "U+FFFE"),
+    ],
+)
+def test_a_character_yaml_does_not_allow_is_a_located_error(
+    text: str, where: str, code: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(text, "f.yaml")
+    message = f"invalid YAML: the character {code} is not allowed in a YAML file"
+    assert caught.value.message == message
+    assert caught.value.where == where
+    assert caught.value.hint is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 5000 + "]" * 5000 + "\n",  # flow: once a RecursionError
+        "a:\n" + "".join("  " * level + "k:\n" for level in range(1, 3000)),  # block
+    ],
+    ids=["flow", "block"],
+)
+def test_nesting_deeper_than_the_limit_is_a_located_error(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(text, "f.yaml")
+    assert caught.value.message == (
+        f"invalid YAML: the document nests deeper than {MAX_YAML_DEPTH} levels"
+    )
+    assert caught.value.where is not None
+    assert caught.value.where.startswith("f.yaml:")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = MAX_YAML_DEPTH - 1  # the top-level mapping is the first level
+    doc = parse_yaml("a: " + "[" * depth + "]" * depth + "\n", "f.yaml")
+    node = doc.data["a"]
+    for _ in range(depth - 1):
+        node = node[0]
+    assert node == []
