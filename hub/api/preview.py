@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
 from hub.errors import (
     ConfigError,
     DecodeError,
@@ -26,6 +26,7 @@ from hub.errors import (
 )
 from hub.formats import Codec, JsonSchema, Tree, make_codec
 from hub.mapping import Mapping, parse_mapping
+from hub.mapping.limits import Cancel
 from hub.pipeline.build import CompiledRoute, mapping_problems
 from hub.runtime import Hub
 
@@ -100,19 +101,40 @@ class PreviewResponse(BaseModel):
 @router.post(
     "/preview",
     response_model=PreviewResponse,
-    responses={422: {"description": "the mapping, the input or the options are wrong"}},
+    responses={
+        422: {
+            "description": "the mapping, the input or the options are wrong, or the run went "
+            "past one of mappings.limits (the message names it)"
+        },
+        503: {
+            "description": "every preview slot is busy (mappings.preview_workers) or the hub is "
+            "stopping; try again after Retry-After seconds"
+        },
+    },
 )
-async def preview(request: PreviewRequest, hub: Annotated[Hub, Depends(get_hub)]) -> Any:
+async def preview(
+    request: PreviewRequest, http: Request, hub: Annotated[Hub, Depends(get_hub)]
+) -> Any:
     """Decode ``input``, apply the mapping and encode the result, as a route would.
 
     A mapping named by ``mapping`` is read from its file now, so an edit is previewed before
     (or although) hot reload swaps it in; ``mapping.same_as_serving`` says whether it is the
     version the routes run. With ``route``, the route's input schema checks the input, its
     output schema the output, and the mapping is checked against both (located problems).
-    Every problem with what was submitted is a 422 with located ``problems``.
+    Every problem with what was submitted is a 422 with located ``problems``. The run has
+    the limits of ``mappings.limits`` (its time, what it may produce) and runs on a thread of
+    its own, next to at most ``mappings.preview_workers - 1`` others.
     """
+    pool: PreviewPool = http.app.state.previews
     try:
-        return await run_in_threadpool(_preview, request, hub)
+        return await pool.run(lambda cancel: _preview(request, hub, cancel))
+    except PreviewBusy:
+        return _unavailable(
+            f"{pool.workers} preview(s) are running, the most at once",
+            "try again shortly (mappings.preview_workers sets how many may run at once)",
+        )
+    except PreviewStopped:
+        return _unavailable("the hub is stopping", "try again once it is back")
     except HubError as exc:
         body = exc.to_dict()
         if not exc.problems:
@@ -126,7 +148,12 @@ async def preview(request: PreviewRequest, hub: Annotated[Hub, Depends(get_hub)]
         return JSONResponse({"error": body}, status_code=422)
 
 
-def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
+def _unavailable(message: str, hint: str) -> JSONResponse:
+    body = {"type": "preview_unavailable", "message": message, "hint": hint}
+    return JSONResponse({"error": body}, status_code=503, headers={"Retry-After": "1"})
+
+
+def _preview(request: PreviewRequest, hub: Hub, cancel: Cancel | None = None) -> PreviewResponse:
     route = _route(request.route, hub) if request.route is not None else None
     mapping, text, ref = _mapping(request, hub, route)
     formats = _formats(text)
@@ -145,7 +172,7 @@ def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
         warnings = _fits(mapping, route)
         _check("input", route.translator.input_schema, [tree])
     try:
-        output = mapping.apply(tree)
+        output = mapping.apply(tree, cancel=cancel)
     except HubError:
         raise
     except Exception as exc:  # a bug the input triggers is still the input's problem here
@@ -218,14 +245,23 @@ def _mapping(
         raise ConfigError(
             "give exactly one of `mapping` (a name) and `mapping_text` (a mapping file's text)"
         )
+    loaded = hub.loaded
+    limits, roots = loaded.config.mappings.limits, loaded.roots
     if request.mapping_text is not None:
-        mapping = parse_mapping(request.mapping_text, _SUBMITTED)
+        # as if saved in mappings/: its target schema and code lists are looked up there
+        mapping = parse_mapping(
+            request.mapping_text,
+            _SUBMITTED,
+            limits=limits,
+            roots=roots,
+            base_dir=loaded.base_dir / "mappings",
+        )
         serving = _serving_by_name(mapping.name, hub)
         return mapping, request.mapping_text, _ref(mapping, "text", None, serving)
     if request.mapping is not None:
         path = _find(request.mapping, hub)
     elif route is not None and route.config.mapping is not None:
-        path = hub.loaded.resolve(route.config.mapping)
+        path = loaded.resolve(route.config.mapping, "mapping file")
     elif route is not None:
         raise ConfigError(
             f"route {route.name!r} has no mapping",
@@ -238,7 +274,7 @@ def _mapping(
     text = _read(path)
     serving = _serving_by_path(path, hub)
     try:
-        mapping = parse_mapping(text, str(path))
+        mapping = parse_mapping(text, str(path), limits=limits, roots=roots)
     except ConfigError as exc:
         if serving is not None:
             exc.hint = f"the routes keep serving version {serving} until the file loads"
@@ -265,7 +301,10 @@ def _served(hub: Hub) -> list[tuple[Path, Mapping]]:
     for route in hub.routes.values():
         used = route.translator.mapping
         if used is not None and route.config.mapping is not None:
-            found.append((hub.loaded.resolve(route.config.mapping), used))
+            try:
+                found.append((hub.loaded.resolve(route.config.mapping, "mapping file"), used))
+            except ConfigError:  # the file moved, or a link now leads outside: not served here
+                continue
     return found
 
 
@@ -293,10 +332,10 @@ def _find(name: str, hub: Hub) -> Path:
     folder = hub.loaded.base_dir / "mappings"
     if _NAME.match(name) and ".." not in name:
         path = folder / f"{name}.yaml"
-        if path.is_file():
+        if hub.loaded.roots.contains(path) and path.is_file():
             return path
     if folder.is_dir():
-        candidates += [p.stem for p in folder.glob("*.yaml")]
+        candidates += [p.stem for p in folder.glob("*.yaml") if hub.loaded.roots.contains(p)]
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=3)
     raise ConfigError(
         f"no mapping named {name!r}",
@@ -312,13 +351,15 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"mapping {path} is not UTF-8 (byte {exc.start})") from None
 
 
 def _formats(text: str) -> tuple[str, str]:
     """The mapping's declared source and target formats (json when it declares none)."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         data = None
     found = []
     for key in ("source", "target"):
@@ -331,7 +372,7 @@ def _formats(text: str) -> tuple[str, str]:
 def _codec(side: str, name: str | None, options: dict[str, Any], default: str, hub: Hub) -> Codec:
     name = name or default
     try:
-        return make_codec(name, options, base_dir=hub.loaded.base_dir)
+        return make_codec(name, options, base_dir=hub.loaded.base_dir, roots=hub.loaded.roots)
     except ValidationError as exc:
         problems = [
             Problem(

@@ -14,6 +14,7 @@ from hub.cli import deadletters, formats
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
+from hub.mapping import MappingLimits
 from hub.pipeline.build import compile_routes
 
 __all__ = ["app", "main"]
@@ -91,9 +92,8 @@ def run(
     port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
 ) -> None:
     """Serve the API and run the delivery worker."""
-    import uvicorn
-
     from hub.api import create_app
+    from hub.cli.serve import serve
     from hub.runtime import Hub
 
     hub = Hub.from_file(config)
@@ -104,7 +104,9 @@ def run(
         f"store {hub.store.engine.url.render_as_string()}",
         err=True,
     )
-    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_level="info")
+    previews = app_.state.previews
+    if not serve(app_, host or server.host, port or server.port, on_exit=previews.stop):
+        raise typer.Exit(3)  # as uvicorn.run: the server did not start
 
 
 @app.command()
@@ -174,14 +176,17 @@ def run_mapping_tests(
         ),
     ] = False,
 ) -> None:
-    """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure."""
+    """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure.
+
+    Each run has the config's mappings.limits (the defaults when there is no config).
+    """
     from hub.pipeline.mapping_tests import run_all, update_expected
 
     folder = directory if directory is not None else config.parent / "mappings"
     if not folder.is_dir():
         raise HubError(f"no mappings folder {folder}", hint="pass --dir")
     passed = failed = updated = 0
-    for result in run_all(folder):
+    for result in run_all(folder, limits=_mapping_limits(config)):
         if result.passed:
             passed += 1
             typer.echo(f"PASS {result.case.label}")
@@ -205,6 +210,17 @@ def run_mapping_tests(
     typer.echo(summary)
     if failed > updated:
         raise typer.Exit(1)
+
+
+def _mapping_limits(config: Path) -> MappingLimits | None:
+    """The config's ``mappings.limits``; None (the defaults) without a config that loads."""
+    if not config.is_file():
+        return None
+    try:
+        return load_config(config).config.mappings.limits
+    except HubError as exc:  # a secret not set here, say: the cases do not need the config
+        typer.echo(f"note: {config} not loaded ({exc.message}); default mapping limits", err=True)
+        return None
 
 
 @messages_app.command("show")

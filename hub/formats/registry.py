@@ -14,6 +14,7 @@ from typing import Any
 
 from hub.errors import PluginError
 from hub.formats.base import Codec, CodecOptions
+from hub.paths import FileRoots, confine
 
 __all__ = ["available_codecs", "codec_class", "make_codec"]
 
@@ -51,15 +52,26 @@ def codec_class(name: str) -> type[Any]:
 
 
 def make_codec(
-    name: str, options: dict[str, Any] | None = None, *, base_dir: Path | None = None
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    base_dir: Path | None = None,
+    roots: FileRoots | None = None,
 ) -> Codec:
     """Build a codec; bad options raise pydantic's ValidationError for the caller to locate.
 
     Relative paths among the options (schemas, say) are made relative to ``base_dir``.
+    With ``roots``, every path option that is given must name an existing file or folder
+    inside them (:func:`hub.paths.confine`): a ConfigError otherwise.
     """
     cls = codec_class(name)
     model: type[CodecOptions] = cls.options_model
     validated = model.model_validate(options or {})
+    if roots is not None:
+        base = base_dir if base_dir is not None else Path.cwd()
+        for key, value in validated:
+            if isinstance(value, Path) and key in validated.model_fields_set:
+                confine(value, roots, base=base, what=_option_name(model, key), kind="exists")
     if base_dir is not None:
         updates = {
             key: base_dir / value
@@ -70,3 +82,8 @@ def make_codec(
             validated = validated.model_copy(update=updates)
     codec: Codec = cls(validated)
     return codec
+
+
+def _option_name(model: type[CodecOptions], key: str) -> str:
+    """The option as written in a config (its alias, if it has one)."""
+    return model.model_fields[key].alias or key

@@ -150,8 +150,8 @@ class _Builder:
         out_schema = self.schema((*loc, "output", "schema"), cfg.output.schema_)
         mapping: Mapping | None = None
         if cfg.mapping is not None:
-            path = self.loaded.resolve(cfg.mapping)
-            mapping = self.attempt((*loc, "mapping"), lambda: load_mapping(path))
+            path = cfg.mapping
+            mapping = self.attempt((*loc, "mapping"), lambda: self.mapping(path))
         correlation = None
         if cfg.correlation is not None:
             correlation = self.correlation((*loc, "correlation"), cfg.correlation)
@@ -227,21 +227,31 @@ class _Builder:
             cls.options_model,
         )
 
+    def mapping(self, path: Path) -> Mapping:
+        """The route's mapping file, inside the allowed folders, with the run limits."""
+        loaded = self.loaded
+        return load_mapping(
+            loaded.resolve(path, "mapping file"),
+            limits=loaded.config.mappings.limits,
+            roots=loaded.roots,
+        )
+
     def codec(self, loc: Loc, name: str, options: dict[str, Any]) -> Codec | None:
         cls = self.attempt((*loc, "format"), lambda: codec_class(name))
         if cls is None:
             return None
         return self.attempt(
             (*loc, "options"),
-            lambda: make_codec(name, options, base_dir=self.loaded.base_dir),
+            lambda: make_codec(
+                name, options, base_dir=self.loaded.base_dir, roots=self.loaded.roots
+            ),
             cls.options_model,
         )
 
     def schema(self, loc: Loc, path: Path | None) -> JsonSchema | None:
         if path is None:
             return None
-        resolved = self.loaded.resolve(path)
-        if resolved.suffix.lower() == ".xsd":
+        if path.suffix.lower() == ".xsd":
             self.problems.append(
                 Problem(
                     "`schema` takes a JSON Schema; an XSD belongs to the xml format",
@@ -250,7 +260,7 @@ class _Builder:
                 )
             )
             return None
-        return self.attempt(loc, lambda: load_schema(resolved))
+        return self.attempt(loc, lambda: load_schema(self.loaded.resolve(path, "schema file")))
 
     def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:
         try:

@@ -65,9 +65,7 @@ def test_check_reports_a_key_typo_and_a_missing_env_var_with_file_and_line(
 
 
 @pytest.mark.parametrize("broken", ["config", "mapping"])
-def test_check_locates_a_control_character_without_a_traceback(
-    tmp_path: Path, broken: str
-) -> None:
+def test_check_locates_a_control_character_without_a_traceback(tmp_path: Path, broken: str) -> None:
     """The YAML reader refused the character outside the error handling: a traceback."""
     mapping = tmp_path / "m.yaml"
     mapping.write_text("name: m\nfields:\n  a: b\x01\n", encoding="utf-8")
