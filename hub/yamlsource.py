@@ -26,6 +26,10 @@ Loc = tuple[str | int, ...]
 
 #: The deepest a config or mapping file may nest mappings and lists.
 MAX_YAML_DEPTH = 100
+#: Aliases (``*name``) may make a document this many times its own nodes (plus a margin),
+#: so a file of a few lines cannot expand to billions of values ("billion laughs").
+_ALIAS_FACTOR = 10
+_ALIAS_MARGIN = 10_000
 
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -254,11 +258,27 @@ class _Walker:
         self.doc = doc
         self.environ = environ
         self.substitute_env = substitute_env
+        self.built = 0  # nodes walked, each alias's target again
+        self.distinct: set[int] = set()  # nodes of the document itself
 
     def _mark(self, loc: Loc, node: yaml.Node) -> None:
         self.doc.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
 
+    def _count(self, node: yaml.Node) -> None:
+        """Refuse a document whose aliases expand it far past its own size."""
+        self.built += 1
+        self.distinct.add(id(node))
+        if self.built > _ALIAS_FACTOR * len(self.distinct) + _ALIAS_MARGIN:
+            mark = node.start_mark
+            raise ConfigError(
+                "invalid YAML: its aliases (*name) expand it to more than "
+                f"{_ALIAS_FACTOR} times its own size",
+                where=f"{self.doc.source}:{mark.line + 1}:{mark.column + 1}",
+                hint="write the repeated part out, or use fewer nested aliases",
+            )
+
     def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self._count(node)
         self._mark(loc, node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc)

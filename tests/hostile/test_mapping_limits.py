@@ -122,6 +122,18 @@ def test_a_deeply_nested_mapping_file_is_refused(hub: RunningHub) -> None:
     assert error["where"].startswith("mapping_text:")
 
 
+def test_an_alias_bomb_in_the_mapping_text_is_refused_at_once(hub: RunningHub) -> None:
+    """Nine levels of nine aliases: 387 million values from ten lines of YAML."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 9)]
+    text = "name: bomb\nfields: {x: a}\nvars:\n" + "".join(f"  {line}\n" for line in lines)
+    response, took = _timed(hub, {"mapping_text": text, "input": {}})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith("invalid YAML: its aliases (*name) expand it")
+    assert took < PROMPT
+
+
 def test_a_control_character_in_the_mapping_text_is_a_located_422(hub: RunningHub) -> None:
     """Was a 500: the YAML reader refused the character outside the error handling."""
     response = _preview(hub, {"mapping_text": "name: a\x01\nfields: {x: y}\n", "input": {}})

@@ -357,3 +357,30 @@ def test_nesting_up_to_the_limit_is_read() -> None:
     for _ in range(depth - 1):
         node = node[0]
     assert node == []
+
+
+def _laughs(levels: int) -> str:
+    """Each level a list of nine aliases of the one before: 9**levels values from a few lines."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    """Nine levels expand to 387 million values: the walk froze and ran out of memory."""
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(_laughs(9), "f.yaml")
+    assert caught.value.message == (
+        "invalid YAML: its aliases (*name) expand it to more than 10 times its own size"
+    )
+    assert caught.value.where is not None
+    assert caught.value.where.startswith("f.yaml:")
+
+
+def test_ordinary_aliases_and_merges_are_read() -> None:
+    doc = parse_yaml(_laughs(3), "f.yaml")  # 81 values from 39
+    assert len(doc.data["l2"]) == 9
+    text = "base: &base {a: 1, b: 2}\n" + "".join(
+        f"r{n}: {{<<: *base, c: {n}}}\n" for n in range(50)
+    )
+    assert parse_yaml(text, "f.yaml").data["r49"] == {"a": 1, "b": 2, "c": 49}
