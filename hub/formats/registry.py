@@ -71,7 +71,9 @@ def make_codec(
         base = base_dir if base_dir is not None else Path.cwd()
         for key, value in validated:
             if isinstance(value, Path) and key in validated.model_fields_set:
-                confine(value, roots, base=base, what=_option_name(model, key), kind="exists")
+                # the default may be missing (the codec falls back), but not lead outside
+                kind = "any" if value == model.model_fields[key].default else "exists"
+                confine(value, roots, base=base, what=_option_name(model, key), kind=kind)
     if base_dir is not None:
         updates = {
             key: base_dir / value

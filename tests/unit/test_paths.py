@@ -171,6 +171,8 @@ def test_codec_file_options_inside_and_defaults_are_fine(layout: dict[str, Path]
     roots = FileRoots([layout["inside"], project_schemas()])
     make_codec("csv", {"schema": "ok.json"}, base_dir=layout["inside"], roots=roots)
     make_codec("edifact", {}, base_dir=layout["inside"], roots=roots)  # the bundled definitions
+    explicit_default = {"definitions": "schemas/edifact"}  # absent here: the bundled ones too
+    make_codec("edifact", explicit_default, base_dir=layout["inside"], roots=roots)
 
 
 CONFIG = """\
