@@ -18,6 +18,7 @@ from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
 from hub.errors import (
     ConfigError,
     DecodeError,
+    EncodeError,
     HubError,
     MappingError,
     Problem,
@@ -36,6 +37,8 @@ router = APIRouter(tags=["mappings"])
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SUBMITTED = "mapping_text"
+#: The deepest output a preview answers with (pydantic serializes at most ~255 levels).
+_MAX_OUTPUT_DEPTH = 200
 
 
 class PreviewRequest(BaseModel):
@@ -135,17 +138,24 @@ async def preview(
         )
     except PreviewStopped:
         return _unavailable("the hub is stopping", "try again once it is back")
+    except RecursionError:  # a document nested too deeply for a check that recurses
+        hint = "send a document nested less deeply"
+        return _unprocessable(DecodeError("the input nests too deeply", where="input", hint=hint))
     except HubError as exc:
-        body = exc.to_dict()
-        if not exc.problems:
-            body["problems"] = [
-                {
-                    k: v
-                    for k, v in (("message", exc.message), ("where", exc.where), ("hint", exc.hint))
-                    if v
-                }
-            ]
-        return JSONResponse({"error": body}, status_code=422)
+        return _unprocessable(exc)
+
+
+def _unprocessable(exc: HubError) -> JSONResponse:
+    body = exc.to_dict()
+    if not exc.problems:
+        body["problems"] = [
+            {
+                k: v
+                for k, v in (("message", exc.message), ("where", exc.where), ("hint", exc.hint))
+                if v
+            }
+        ]
+    return JSONResponse({"error": body}, status_code=422)
 
 
 def _unavailable(message: str, hint: str) -> JSONResponse:
@@ -177,6 +187,7 @@ def _preview(request: PreviewRequest, hub: Hub, cancel: Cancel | None = None) ->
         raise
     except Exception as exc:  # a bug the input triggers is still the input's problem here
         raise MappingError(f"mapping {mapping.name} failed: {exc}") from exc
+    _shallow_enough(output)
     if route is not None:
         outputs = output if mapping.splits and isinstance(output, list) else [output]
         _check("output", route.translator.output_schema, outputs)
@@ -188,6 +199,27 @@ def _preview(request: PreviewRequest, hub: Hub, cancel: Cancel | None = None) ->
         route=route.name if route is not None else None,
         warnings=[PreviewProblem(message=w.message, where=w.where, hint=w.hint) for w in warnings],
     )
+
+
+def _shallow_enough(tree: Any) -> None:
+    """Refuse an output nested deeper than a JSON answer can carry (a located 422, not a 500).
+
+    Walked without recursion; the answer is serialized by recursive code (pydantic, json).
+    """
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_OUTPUT_DEPTH:
+            raise EncodeError(
+                f"the output nests deeper than {_MAX_OUTPUT_DEPTH} levels, more than a preview "
+                "can show",
+                where="output",
+                hint="an input nested that deep, copied by the mapping, does that",
+            )
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
 
 
 def _route(name: str, hub: Hub) -> CompiledRoute:

@@ -333,3 +333,22 @@ def test_a_preview_past_the_values_limit_is_a_422_naming_it(tmp_path: Path) -> N
     assert error["hint"] == (
         "raise mappings.limits.max_values in the config if the input is legitimate"
     )
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_an_output_nested_too_deeply_to_answer_is_a_422(
+    client: httpx.Client, as_text: bool
+) -> None:
+    """An input 300 levels deep copied to the output: pydantic could not serialize it (500)."""
+    deep = "[" * 300 + "]" * 300
+    body = {
+        "mapping_text": "name: t\nfields:\n  x: $\n",
+        "input": deep if as_text else json.loads(deep),
+    }
+    response = client.post("/preview", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (
+        error["message"] == "the output nests deeper than 200 levels, more than a preview can show"
+    )
+    assert error["where"] == "output"
