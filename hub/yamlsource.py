@@ -20,9 +20,16 @@ import yaml
 
 from hub.errors import ConfigError, Problem
 
-__all__ = ["Loc", "YamlDocument", "load_yaml", "parse_yaml"]
+__all__ = ["MAX_YAML_DEPTH", "Loc", "YamlDocument", "load_yaml", "parse_yaml"]
 
 Loc = tuple[str | int, ...]
+
+#: The deepest a config or mapping file may nest mappings and lists.
+MAX_YAML_DEPTH = 100
+#: Aliases (``*name``) may make a document this many times its own nodes (plus a margin),
+#: so a file of a few lines cannot expand to billions of values ("billion laughs").
+_ALIAS_FACTOR = 10
+_ALIAS_MARGIN = 10_000
 
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -173,9 +180,14 @@ def parse_yaml(
     environ: Mapping[str, str] | None = None,
     substitute_env: bool = True,
 ) -> YamlDocument:
-    """Parse ``text`` (named ``source`` in messages); syntax errors raise :class:`ConfigError`."""
-    loader = yaml.SafeLoader(text)
+    """Parse ``text`` (named ``source`` in messages); syntax errors raise :class:`ConfigError`.
+
+    A character YAML does not allow (a control character) and nesting deeper than
+    :data:`MAX_YAML_DEPTH` are syntax errors too, located like any other.
+    """
+    loader: _DepthLimitedLoader | None = None
     try:
+        loader = _DepthLimitedLoader(text)
         node = loader.get_single_node()
         doc = YamlDocument(source=source, data=None, text=text)
         if node is not None:
@@ -192,10 +204,46 @@ def parse_yaml(
             where=where,
             hint="check indentation, colons and quoting on that line",
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, source) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", where=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+class _DepthLimitedLoader(yaml.SafeLoader):
+    """PyYAML's composer recurses once per level: refuse, located, past MAX_YAML_DEPTH."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"the document nests deeper than {MAX_YAML_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, source: str) -> ConfigError:
+    """A character YAML does not allow, located at its line and column."""
+    line = text.count("\n", 0, exc.position) + 1
+    column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+    return ConfigError(
+        f"invalid YAML: the character U+{code:04X} is not allowed in a YAML file",
+        where=f"{source}:{line}:{column}",
+        hint="remove the control character, or write it as an escape inside double quotes "
+        '("\\x01")',
+    )
 
 
 class _Walker:
@@ -210,11 +258,27 @@ class _Walker:
         self.doc = doc
         self.environ = environ
         self.substitute_env = substitute_env
+        self.built = 0  # nodes walked, each alias's target again
+        self.distinct: set[int] = set()  # nodes of the document itself
 
     def _mark(self, loc: Loc, node: yaml.Node) -> None:
         self.doc.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
 
+    def _count(self, node: yaml.Node) -> None:
+        """Refuse a document whose aliases expand it far past its own size."""
+        self.built += 1
+        self.distinct.add(id(node))
+        if self.built > _ALIAS_FACTOR * len(self.distinct) + _ALIAS_MARGIN:
+            mark = node.start_mark
+            raise ConfigError(
+                "invalid YAML: its aliases (*name) expand it to more than "
+                f"{_ALIAS_FACTOR} times its own size",
+                where=f"{self.doc.source}:{mark.line + 1}:{mark.column + 1}",
+                hint="write the repeated part out, or use fewer nested aliases",
+            )
+
     def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self._count(node)
         self._mark(loc, node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc)

@@ -25,6 +25,8 @@ def demo_config(
         "server": server or {"host": "127.0.0.1", "port": 8080},
         "store": {"url": store_url or f"sqlite:///{tmp / 'hub.db'}"},
         "worker": worker or {"threads": 1, "poll_interval_seconds": 0.1, "lease_seconds": 30},
+        # the shipped mappings are read from the project, outside the test's folder
+        "files": {"allowed_roots": [str(ROOT / "mappings")]},
         "routes": {
             "shop-orders": {
                 "source": {"type": "http"},

@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
 from hub.errors import (
     ConfigError,
     DecodeError,
+    EncodeError,
     HubError,
     MappingError,
     Problem,
@@ -26,6 +27,7 @@ from hub.errors import (
 )
 from hub.formats import Codec, JsonSchema, Tree, make_codec
 from hub.mapping import Mapping, parse_mapping
+from hub.mapping.limits import Cancel
 from hub.pipeline.build import CompiledRoute, mapping_problems
 from hub.runtime import Hub
 
@@ -35,6 +37,8 @@ router = APIRouter(tags=["mappings"])
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SUBMITTED = "mapping_text"
+#: The deepest output a preview answers with (pydantic serializes at most ~255 levels).
+_MAX_OUTPUT_DEPTH = 200
 
 
 class PreviewRequest(BaseModel):
@@ -100,33 +104,66 @@ class PreviewResponse(BaseModel):
 @router.post(
     "/preview",
     response_model=PreviewResponse,
-    responses={422: {"description": "the mapping, the input or the options are wrong"}},
+    responses={
+        422: {
+            "description": "the mapping, the input or the options are wrong, or the run went "
+            "past one of mappings.limits (the message names it)"
+        },
+        503: {
+            "description": "every preview slot is busy (mappings.preview_workers) or the hub is "
+            "stopping; try again after Retry-After seconds"
+        },
+    },
 )
-async def preview(request: PreviewRequest, hub: Annotated[Hub, Depends(get_hub)]) -> Any:
+async def preview(
+    request: PreviewRequest, http: Request, hub: Annotated[Hub, Depends(get_hub)]
+) -> Any:
     """Decode ``input``, apply the mapping and encode the result, as a route would.
 
     A mapping named by ``mapping`` is read from its file now, so an edit is previewed before
     (or although) hot reload swaps it in; ``mapping.same_as_serving`` says whether it is the
     version the routes run. With ``route``, the route's input schema checks the input, its
     output schema the output, and the mapping is checked against both (located problems).
-    Every problem with what was submitted is a 422 with located ``problems``.
+    Every problem with what was submitted is a 422 with located ``problems``. The run has
+    the limits of ``mappings.limits`` (its time, what it may produce) and runs on a thread of
+    its own, next to at most ``mappings.preview_workers - 1`` others.
     """
+    pool: PreviewPool = http.app.state.previews
     try:
-        return await run_in_threadpool(_preview, request, hub)
+        return await pool.run(lambda cancel: _preview(request, hub, cancel))
+    except PreviewBusy:
+        return _unavailable(
+            f"{pool.workers} preview(s) are running, the most at once",
+            "try again shortly (mappings.preview_workers sets how many may run at once)",
+        )
+    except PreviewStopped:
+        return _unavailable("the hub is stopping", "try again once it is back")
+    except RecursionError:  # a document nested too deeply for a check that recurses
+        hint = "send a document nested less deeply"
+        return _unprocessable(DecodeError("the input nests too deeply", where="input", hint=hint))
     except HubError as exc:
-        body = exc.to_dict()
-        if not exc.problems:
-            body["problems"] = [
-                {
-                    k: v
-                    for k, v in (("message", exc.message), ("where", exc.where), ("hint", exc.hint))
-                    if v
-                }
-            ]
-        return JSONResponse({"error": body}, status_code=422)
+        return _unprocessable(exc)
 
 
-def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
+def _unprocessable(exc: HubError) -> JSONResponse:
+    body = exc.to_dict()
+    if not exc.problems:
+        body["problems"] = [
+            {
+                k: v
+                for k, v in (("message", exc.message), ("where", exc.where), ("hint", exc.hint))
+                if v
+            }
+        ]
+    return JSONResponse({"error": body}, status_code=422)
+
+
+def _unavailable(message: str, hint: str) -> JSONResponse:
+    body = {"type": "preview_unavailable", "message": message, "hint": hint}
+    return JSONResponse({"error": body}, status_code=503, headers={"Retry-After": "1"})
+
+
+def _preview(request: PreviewRequest, hub: Hub, cancel: Cancel | None = None) -> PreviewResponse:
     route = _route(request.route, hub) if request.route is not None else None
     mapping, text, ref = _mapping(request, hub, route)
     formats = _formats(text)
@@ -145,11 +182,12 @@ def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
         warnings = _fits(mapping, route)
         _check("input", route.translator.input_schema, [tree])
     try:
-        output = mapping.apply(tree)
+        output = mapping.apply(tree, cancel=cancel)
     except HubError:
         raise
     except Exception as exc:  # a bug the input triggers is still the input's problem here
         raise MappingError(f"mapping {mapping.name} failed: {exc}") from exc
+    _shallow_enough(output)
     if route is not None:
         outputs = output if mapping.splits and isinstance(output, list) else [output]
         _check("output", route.translator.output_schema, outputs)
@@ -161,6 +199,27 @@ def _preview(request: PreviewRequest, hub: Hub) -> PreviewResponse:
         route=route.name if route is not None else None,
         warnings=[PreviewProblem(message=w.message, where=w.where, hint=w.hint) for w in warnings],
     )
+
+
+def _shallow_enough(tree: Any) -> None:
+    """Refuse an output nested deeper than a JSON answer can carry (a located 422, not a 500).
+
+    Walked without recursion; the answer is serialized by recursive code (pydantic, json).
+    """
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > _MAX_OUTPUT_DEPTH:
+            raise EncodeError(
+                f"the output nests deeper than {_MAX_OUTPUT_DEPTH} levels, more than a preview "
+                "can show",
+                where="output",
+                hint="an input nested that deep, copied by the mapping, does that",
+            )
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
 
 
 def _route(name: str, hub: Hub) -> CompiledRoute:
@@ -218,14 +277,23 @@ def _mapping(
         raise ConfigError(
             "give exactly one of `mapping` (a name) and `mapping_text` (a mapping file's text)"
         )
+    loaded = hub.loaded
+    limits, roots = loaded.config.mappings.limits, loaded.roots
     if request.mapping_text is not None:
-        mapping = parse_mapping(request.mapping_text, _SUBMITTED)
+        # as if saved in mappings/: its target schema and code lists are looked up there
+        mapping = parse_mapping(
+            request.mapping_text,
+            _SUBMITTED,
+            limits=limits,
+            roots=roots,
+            base_dir=loaded.base_dir / "mappings",
+        )
         serving = _serving_by_name(mapping.name, hub)
         return mapping, request.mapping_text, _ref(mapping, "text", None, serving)
     if request.mapping is not None:
         path = _find(request.mapping, hub)
     elif route is not None and route.config.mapping is not None:
-        path = hub.loaded.resolve(route.config.mapping)
+        path = loaded.resolve(route.config.mapping, "mapping file")
     elif route is not None:
         raise ConfigError(
             f"route {route.name!r} has no mapping",
@@ -238,7 +306,7 @@ def _mapping(
     text = _read(path)
     serving = _serving_by_path(path, hub)
     try:
-        mapping = parse_mapping(text, str(path))
+        mapping = parse_mapping(text, str(path), limits=limits, roots=roots)
     except ConfigError as exc:
         if serving is not None:
             exc.hint = f"the routes keep serving version {serving} until the file loads"
@@ -265,7 +333,10 @@ def _served(hub: Hub) -> list[tuple[Path, Mapping]]:
     for route in hub.routes.values():
         used = route.translator.mapping
         if used is not None and route.config.mapping is not None:
-            found.append((hub.loaded.resolve(route.config.mapping), used))
+            try:
+                found.append((hub.loaded.resolve(route.config.mapping, "mapping file"), used))
+            except ConfigError:  # the file moved, or a link now leads outside: not served here
+                continue
     return found
 
 
@@ -293,10 +364,10 @@ def _find(name: str, hub: Hub) -> Path:
     folder = hub.loaded.base_dir / "mappings"
     if _NAME.match(name) and ".." not in name:
         path = folder / f"{name}.yaml"
-        if path.is_file():
+        if hub.loaded.roots.contains(path) and path.is_file():
             return path
     if folder.is_dir():
-        candidates += [p.stem for p in folder.glob("*.yaml")]
+        candidates += [p.stem for p in folder.glob("*.yaml") if hub.loaded.roots.contains(p)]
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=3)
     raise ConfigError(
         f"no mapping named {name!r}",
@@ -312,13 +383,15 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"mapping {path} is not UTF-8 (byte {exc.start})") from None
 
 
 def _formats(text: str) -> tuple[str, str]:
     """The mapping's declared source and target formats (json when it declares none)."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         data = None
     found = []
     for key in ("source", "target"):
@@ -332,7 +405,11 @@ def _codec(side: str, name: str | None, options: dict[str, Any], default: str, h
     name = name or default
     try:
         return make_codec(
-            name, options, base_dir=hub.loaded.base_dir, limits=hub.loaded.config.limits
+            name,
+            options,
+            base_dir=hub.loaded.base_dir,
+            limits=hub.loaded.config.limits,
+            roots=hub.loaded.roots,
         )
     except ValidationError as exc:
         problems = [

@@ -16,6 +16,7 @@ from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.errors import HubError
 from hub.logs import configure_logging
+from hub.mapping import MappingLimits
 from hub.pipeline.build import compile_routes
 
 __all__ = ["app", "main"]
@@ -124,9 +125,8 @@ def run(
     port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
 ) -> None:
     """Serve the API and run the delivery worker."""
-    import uvicorn
-
     from hub.api import create_app
+    from hub.cli.serve import serve
     from hub.runtime import Hub
 
     hub = Hub.from_file(config)
@@ -138,8 +138,13 @@ def run(
         len(hub.routes),
         hub.store.engine.url.render_as_string(),
     )
+    previews = app_.state.previews
     # log_config=None: uvicorn's records go through the hub's handler (--log-format json too)
-    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_config=None)
+    started = serve(
+        app_, host or server.host, port or server.port, on_exit=previews.stop, log_config=None
+    )
+    if not started:
+        raise typer.Exit(3)  # as uvicorn.run: the server did not start
 
 
 @app.command()
@@ -227,14 +232,17 @@ def run_mapping_tests(
         ),
     ] = False,
 ) -> None:
-    """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure."""
+    """Run the cases in mappings/tests/NAME/ against mappings/NAME.yaml; exit 1 on a failure.
+
+    Each run has the config's mappings.limits (the defaults when there is no config).
+    """
     from hub.pipeline.mapping_tests import run_all, update_expected
 
     folder = directory if directory is not None else config.parent / "mappings"
     if not folder.is_dir():
         raise HubError(f"no mappings folder {folder}", hint="pass --dir")
     passed = failed = updated = 0
-    for result in run_all(folder):
+    for result in run_all(folder, limits=_mapping_limits(config)):
         if result.passed:
             passed += 1
             typer.echo(f"PASS {result.case.label}")
@@ -258,6 +266,17 @@ def run_mapping_tests(
     typer.echo(summary)
     if failed > updated:
         raise typer.Exit(1)
+
+
+def _mapping_limits(config: Path) -> MappingLimits | None:
+    """The config's ``mappings.limits``; None (the defaults) without a config that loads."""
+    if not config.is_file():
+        return None
+    try:
+        return load_config(config).config.mappings.limits
+    except HubError as exc:  # a secret not set here, say: the cases do not need the config
+        typer.echo(f"note: {config} not loaded ({exc.message}); default mapping limits", err=True)
+        return None
 
 
 @messages_app.command("show")

@@ -7,6 +7,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.config.models import HubConfig
 from hub.errors import ConfigError, Problem
+from hub.paths import FileRoots, confine, project_schemas
 from hub.yamlsource import Loc, YamlDocument, load_yaml
 
 __all__ = ["LoadedConfig", "load_config", "validation_problems"]
@@ -31,9 +33,20 @@ class LoadedConfig:
     def base_dir(self) -> Path:
         return self.path.parent
 
-    def resolve(self, path: Path) -> Path:
-        """Relative paths in the config are relative to the config file."""
-        return path if path.is_absolute() else self.base_dir / path
+    @cached_property
+    def roots(self) -> FileRoots:
+        """The folders files may be read from: the config's, the project's ``schemas/`` and
+        ``files.allowed_roots``."""
+        extra = [self.base_dir / root for root in self.config.files.allowed_roots]
+        return FileRoots([self.base_dir, project_schemas(), *extra])
+
+    def resolve(self, path: Path, what: str = "file", kind: str = "file") -> Path:
+        """A file the config names: relative to the config file, inside :attr:`roots`.
+
+        A path outside them, or missing, is the same :class:`ConfigError` (see
+        :func:`hub.paths.confine`).
+        """
+        return confine(path, self.roots, base=self.base_dir, what=what, kind=kind)
 
 
 def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> LoadedConfig:

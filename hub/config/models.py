@@ -8,10 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.formats.limits import DecodeLimits
+from hub.mapping.limits import MappingLimits
 
 __all__ = [
     "ConnectorRef",
     "DecodeLimits",
+    "FilesConfig",
     "FormatRef",
     "HubConfig",
     "IdempotencyConfig",
@@ -89,13 +91,35 @@ class WorkerConfig(_Strict):
 
 
 class MappingsConfig(_Strict):
-    """How the running hub picks up edited mapping files."""
+    """How the running hub picks up edited mapping files, and what one run may spend."""
 
     reload_seconds: float = Field(
         2.0,
         ge=0,
         description="poll mapping and code list files this often and re-load changed ones "
         "(0 turns hot reload off)",
+    )
+    limits: MappingLimits = Field(
+        default_factory=MappingLimits,
+        description="what one run of a mapping may produce and how long it may take",
+    )
+    preview_workers: int = Field(
+        2,
+        ge=1,
+        le=32,
+        description="POST /preview runs at most this many mappings at once, in threads of "
+        "its own; more get 503 with Retry-After",
+    )
+
+
+class FilesConfig(_Strict):
+    """Which folders the files a config, a mapping or a preview names may lie in."""
+
+    allowed_roots: list[Path] = Field(
+        default_factory=list,
+        description="folders besides the config's own folder and the project's schemas/ "
+        "from which schemas, XSDs, mappings and code lists may be read (relative to the "
+        "config file)",
     )
 
 
@@ -199,4 +223,5 @@ class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)

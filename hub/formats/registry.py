@@ -17,6 +17,7 @@ from typing import Any, cast
 from hub.errors import PluginError
 from hub.formats.base import Codec, CodecOptions, Tree
 from hub.formats.limits import DecodeLimits, check_tree
+from hub.paths import FileRoots, confine
 
 __all__ = ["CheckedCodec", "available_codecs", "codec_class", "make_codec", "takes_limits"]
 
@@ -99,16 +100,26 @@ def make_codec(
     *,
     base_dir: Path | None = None,
     limits: DecodeLimits | None = None,
+    roots: FileRoots | None = None,
 ) -> Codec:
     """Build a codec; bad options raise pydantic's ValidationError for the caller to locate.
 
     Relative paths among the options (schemas, say) are made relative to ``base_dir``.
     ``limits`` (default: :class:`DecodeLimits`' defaults) bound what ``decode`` accepts.
+    With ``roots``, every path option that is given must name an existing file or folder
+    inside them (:func:`hub.paths.confine`): a ConfigError otherwise.
     """
     limits = limits if limits is not None else DecodeLimits()
     cls = codec_class(name)
     model: type[CodecOptions] = cls.options_model
     validated = model.model_validate(options or {})
+    if roots is not None:
+        base = base_dir if base_dir is not None else Path.cwd()
+        for key, value in validated:
+            if isinstance(value, Path) and key in validated.model_fields_set:
+                # the default may be missing (the codec falls back), but not lead outside
+                kind = "any" if value == model.model_fields[key].default else "exists"
+                confine(value, roots, base=base, what=_option_name(model, key), kind=kind)
     if base_dir is not None:
         updates = {
             key: base_dir / value
@@ -123,3 +134,8 @@ def make_codec(
     # The wrapper carries the codec's name, content_type, ... per instance; callers read
     # them exactly as the class variables the protocol declares.
     return cast(Codec, CheckedCodec(cls(validated), limits))
+
+
+def _option_name(model: type[CodecOptions], key: str) -> str:
+    """The option as written in a config (its alias, if it has one)."""
+    return model.model_fields[key].alias or key

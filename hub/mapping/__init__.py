@@ -2,5 +2,13 @@
 
 from hub.mapping.base import Mapping
 from hub.mapping.fieldcopy import FieldCopyMapping, content_hash, load_mapping, parse_mapping
+from hub.mapping.limits import MappingLimits
 
-__all__ = ["FieldCopyMapping", "Mapping", "content_hash", "load_mapping", "parse_mapping"]
+__all__ = [
+    "FieldCopyMapping",
+    "Mapping",
+    "MappingLimits",
+    "content_hash",
+    "load_mapping",
+    "parse_mapping",
+]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigError, Problem
+from hub.paths import FileRoots
 from hub.yamlsource import load_yaml
 
 __all__ = ["EXTENSIONS", "CodeList", "available", "clear_cache", "find", "load"]
@@ -81,20 +82,28 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def available(dirs: Sequence[Path]) -> set[str]:
+def available(dirs: Sequence[Path], *, roots: FileRoots | None = None) -> set[str]:
     """Names of the code lists in ``dirs`` (file names without extension)."""
     names: set[str] = set()
     for directory in dirs:
         if not directory.is_dir():
             continue
         for path in directory.iterdir():
-            if path.suffix in EXTENSIONS and path.is_file() and _NAME.fullmatch(path.stem):
+            if (
+                path.suffix in EXTENSIONS
+                and path.is_file()
+                and _NAME.fullmatch(path.stem)
+                and (roots is None or roots.contains(path))
+            ):
                 names.add(path.stem)
     return names
 
 
-def find(dirs: Sequence[Path], name: str) -> Path:
-    """The file of code list ``name``: the first directory that has one wins."""
+def find(dirs: Sequence[Path], name: str, *, roots: FileRoots | None = None) -> Path:
+    """The file of code list ``name``: the first directory that has one wins.
+
+    With ``roots``, a file (or a link) leading outside them counts as absent.
+    """
     if not _NAME.fullmatch(name):
         raise ConfigError(
             f"{name!r} is not a code list name",
@@ -102,7 +111,7 @@ def find(dirs: Sequence[Path], name: str) -> Path:
         )
     for directory in dirs:
         found = [directory / f"{name}{ext}" for ext in EXTENSIONS]
-        found = [path for path in found if path.is_file()]
+        found = [p for p in found if (roots is None or roots.contains(p)) and p.is_file()]
         if len(found) > 1:
             raise ConfigError(
                 f"code list {name!r} is defined twice: {', '.join(p.name for p in found)}",
@@ -111,7 +120,7 @@ def find(dirs: Sequence[Path], name: str) -> Path:
             )
         if found:
             return found[0]
-    known = sorted(available(dirs))
+    known = sorted(available(dirs, roots=roots))
     raise ConfigError(
         f"unknown code list {name!r}",
         where=", ".join(str(d) for d in dirs) or None,
@@ -119,9 +128,9 @@ def find(dirs: Sequence[Path], name: str) -> Path:
     )
 
 
-def load(dirs: Sequence[Path], name: str) -> CodeList:
+def load(dirs: Sequence[Path], name: str, *, roots: FileRoots | None = None) -> CodeList:
     """Code list ``name`` from the first of ``dirs`` that has it; read again when it changes."""
-    path = find(dirs, name)
+    path = find(dirs, name, roots=roots)
     try:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:

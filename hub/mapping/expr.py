@@ -1,29 +1,36 @@
 """The mapping expression language: parsed once by hand, compiled to Python closures.
 
-No ``eval``/``exec``: an expression is tokenized, parsed by recursive descent into a
-small tree of :class:`Node`, then compiled into nested closures ``fn(scope) -> value``.
-Paths read dict keys and list indexes only, so there is no attribute access; functions
-come from :mod:`hub.mapping.functions` only (checked at load time).
-
-Precedence, loosest first: ``or``, ``and``, ``not``, comparisons (``== != < <= > >=``,
-not chained), ``&`` (text join), ``+ -``, ``* /``, unary ``-``, then literals, paths,
-``$`` references, calls and parentheses.
+No ``eval``/``exec``: an expression is tokenized and parsed into a small tree of
+:class:`Node` (:mod:`hub.mapping.syntax`), then compiled here into nested closures
+``fn(scope) -> value``. Paths read dict keys and list indexes only, so there is no
+attribute access; functions come from :mod:`hub.mapping.functions` only (checked at load
+time). Numbers, texts and the work of one run are bounded (:mod:`hub.mapping.limits`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hub.mapping.functions.registry import FUNCTIONS, FunctionError, lookup
-from hub.mapping.paths import MISSING, PathSyntaxError, parse_path, step_reader
+from hub.mapping.limits import (
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_TEXT_LENGTH,
+    EvalError,
+    bounded,
+    bounded_int,
+)
+from hub.mapping.paths import MISSING, step_reader
+from hub.mapping.syntax import WILD, ExprSyntaxError, Node, parse_expr
 
 __all__ = [
     "MAX_ITEMS",
+    "WILD",
     "EvalError",
     "ExprProblem",
     "ExprSyntaxError",
@@ -39,25 +46,6 @@ MAX_ITEMS = 100_000
 
 Evaluator = Callable[["Scope"], Any]
 
-_PATH_CHARS = re.compile(r"[A-Za-z0-9_@$.\[\]-]*")
-_NAME_START = re.compile(r"[A-Za-z_@\[]")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"\d+(\.\d+)?")
-_KEYWORDS = {"true": True, "false": False, "null": None}
-_WORD_OPS = {"and", "or", "not"}
-_OPS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "&", "(", ")", ",")
-_PATH_HINT = "write paths like a.b[0].c"
-
-
-class ExprSyntaxError(ValueError):
-    """An expression that cannot be parsed; ``offset`` is the 0-based character."""
-
-    def __init__(self, message: str, offset: int, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-        self.hint = hint
-
 
 @dataclass(frozen=True)
 class ExprProblem:
@@ -66,286 +54,6 @@ class ExprProblem:
     message: str
     offset: int
     hint: str | None = None
-
-
-class EvalError(ValueError):
-    """A run-time failure; the rule adds the target path and raises MappingError."""
-
-
-@dataclass
-class Node:
-    kind: str  # lit path call if bin neg not and or
-    pos: int
-    text: str
-    value: Any = None  # lit: the value; path: (base, steps); bin: the operator
-    args: list[Node] = field(default_factory=list)
-
-
-# --- tokens ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # num str name var op word end
-    pos: int
-    text: str
-    value: Any = None
-
-
-def _tokens(text: str) -> list[_Tok]:
-    out: list[_Tok] = []
-    pos, end = 0, len(text)
-    while True:
-        while pos < end and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= end:
-            out.append(_Tok("end", pos, ""))
-            return out
-        ch = text[pos]
-        if ch in "'\"":
-            chars: list[str] = []
-            i = pos + 1
-            while True:
-                if i >= end:
-                    raise ExprSyntaxError(
-                        "unterminated text literal", pos, f"close it with {ch} (double it inside)"
-                    )
-                if text[i] == ch:
-                    if i + 1 < end and text[i + 1] == ch:
-                        chars.append(ch)
-                        i += 2
-                        continue
-                    break
-                chars.append(text[i])
-                i += 1
-            out.append(_Tok("str", pos, text[pos : i + 1], "".join(chars)))
-            pos = i + 1
-            continue
-        number = _NUMBER.match(text, pos)
-        if number:
-            raw = number.group(0)
-            after = number.end()
-            if after < end and (text[after].isalpha() or text[after] in "_@"):
-                raise ExprSyntaxError(f"unexpected {text[after]!r} after number {raw}", after)
-            out.append(_Tok("num", pos, raw, float(raw) if "." in raw else int(raw)))
-            pos = after
-            continue
-        if ch == "$":
-            ident = _IDENT.match(text, pos + 1)
-            name_end = ident.end() if ident else pos + 1
-            rest = _PATH_CHARS.match(text, name_end)
-            rest_end = rest.end() if rest else name_end
-            steps: list[str | int] = []
-            if rest_end > name_end:
-                tail = text[name_end:rest_end]
-                if tail[0] not in ".[":
-                    raise ExprSyntaxError(f"unexpected {tail[0]!r}", name_end)
-                try:
-                    steps = parse_path("_" + tail)[1:]
-                except PathSyntaxError as exc:
-                    raise ExprSyntaxError(
-                        f"bad path {text[pos:rest_end]!r}: {exc.reason}",
-                        name_end + exc.column - 2,
-                        _PATH_HINT,
-                    ) from None
-            name = ident.group(0) if ident else ""
-            out.append(_Tok("var", pos, text[pos:rest_end], (name, steps)))
-            pos = rest_end
-            continue
-        if _NAME_START.match(ch):
-            match = _PATH_CHARS.match(text, pos)
-            assert match is not None
-            stop = match.end()
-            while text.startswith("*", stop) and text[stop - 1] == "[":  # a[*].b
-                stop += 2 if text.startswith("*]", stop) else 1  # `a[*` fails below: no ]
-                more = _PATH_CHARS.match(text, stop)
-                stop = more.end() if more else stop
-            raw = text[pos:stop]
-            if raw in _WORD_OPS:
-                out.append(_Tok("word", pos, raw))
-            elif raw in _KEYWORDS:
-                out.append(_Tok("num", pos, raw, _KEYWORDS[raw]))  # a literal
-            else:
-                out.append(_Tok("name", pos, raw, _wild_path(raw, pos)))
-            pos = stop
-            continue
-        for op in _OPS:
-            if text.startswith(op, pos):
-                out.append(_Tok("op", pos, op))
-                pos += len(op)
-                break
-        else:
-            hint = "use == to compare" if ch == "=" else None
-            raise ExprSyntaxError(f"unexpected {ch!r}", pos, hint)
-
-
-#: The ``[*]`` step: every item of a list (``line_items[*].total``).
-WILD = "[*]"
-
-
-def _wild_path(raw: str, pos: int) -> list[str | int]:
-    steps: list[str | int] = []
-    offset = 0
-    for number, part in enumerate(raw.split("[*]")):
-        if number:
-            steps.append(WILD)
-            if not part:
-                offset += 3
-                continue
-        text = part if number == 0 else "_" + part
-        shift = 0 if number == 0 else 1
-        try:
-            parsed = parse_path(text)
-        except PathSyntaxError as exc:
-            raise ExprSyntaxError(
-                f"bad path {raw!r}: {exc.reason}",
-                pos + offset + exc.column - 1 - shift,
-                _PATH_HINT,
-            ) from None
-        steps.extend(parsed[shift:])
-        offset += len(part) + 3
-    return steps
-
-
-# --- parser -----------------------------------------------------------------------------
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = _tokens(text)
-        self.i = 0
-
-    @property
-    def tok(self) -> _Tok:
-        return self.toks[self.i]
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def at(self, kind: str, *texts: str) -> bool:
-        tok = self.tok
-        return tok.kind == kind and (not texts or tok.text in texts)
-
-    def unexpected(self, what: str = "") -> ExprSyntaxError:
-        tok = self.tok
-        found = "end of expression" if tok.kind == "end" else repr(tok.text)
-        expected = f", expected {what}" if what else ""
-        return ExprSyntaxError(f"unexpected {found}{expected}", tok.pos)
-
-    def src(self, start: int) -> str:
-        return self.text[start : self.toks[self.i - 1].pos + len(self.toks[self.i - 1].text)]
-
-    def parse(self) -> Node:
-        if self.tok.kind == "end":
-            raise ExprSyntaxError("empty expression", 0)
-        node = self.or_()
-        if self.tok.kind != "end":
-            raise self.unexpected("an operator or the end")
-        return node
-
-    def _chain(self, kind: str, word: str, sub: Callable[[], Node]) -> Node:
-        node = sub()
-        while self.at("word", word):
-            self.take()
-            right = sub()
-            node = Node(kind, node.pos, self.src(node.pos), args=[node, right])
-        return node
-
-    def or_(self) -> Node:
-        return self._chain("or", "or", self.and_)
-
-    def and_(self) -> Node:
-        return self._chain("and", "and", self.not_)
-
-    def not_(self) -> Node:
-        if self.at("word", "not"):
-            start = self.take().pos
-            inner = self.not_()
-            return Node("not", start, self.src(start), args=[inner])
-        return self.compare()
-
-    def compare(self) -> Node:
-        left = self.concat()
-        if self.at("op", "==", "!=", "<", "<=", ">", ">="):
-            op = self.take().text
-            right = self.concat()
-            left = Node("cmp", left.pos, self.src(left.pos), op, [left, right])
-            if self.at("op", "==", "!=", "<", "<=", ">", ">="):
-                raise ExprSyntaxError(
-                    "comparisons cannot be chained", self.tok.pos, "join them with `and`"
-                )
-        return left
-
-    def _binary(self, ops: tuple[str, ...], sub: Callable[[], Node]) -> Node:
-        node = sub()
-        while self.at("op", *ops):
-            op = self.take().text
-            right = sub()
-            node = Node("bin", node.pos, self.src(node.pos), op, [node, right])
-        return node
-
-    def concat(self) -> Node:
-        return self._binary(("&",), self.additive)
-
-    def additive(self) -> Node:
-        return self._binary(("+", "-"), self.term)
-
-    def term(self) -> Node:
-        return self._binary(("*", "/"), self.unary)
-
-    def unary(self) -> Node:
-        if self.at("op", "-"):
-            start = self.take().pos
-            inner = self.unary()
-            return Node("neg", start, self.src(start), args=[inner])
-        return self.primary()
-
-    def primary(self) -> Node:
-        tok = self.tok
-        if tok.kind in ("num", "str"):
-            self.take()
-            return Node("lit", tok.pos, tok.text, tok.value)
-        if tok.kind == "op" and tok.text == "(":
-            self.take()
-            inner = self.or_()
-            if not self.at("op", ")"):
-                raise self.unexpected("')'")
-            self.take()
-            return inner
-        if tok.kind == "var":
-            self.take()
-            return Node("path", tok.pos, tok.text, ("$" + tok.value[0], tok.value[1]))
-        if tok.kind == "name":
-            self.take()
-            if self.at("op", "("):
-                if not _IDENT.fullmatch(tok.text):
-                    marks = [i for i in (tok.text.find("."), tok.text.find("[")) if i >= 0]
-                    raise ExprSyntaxError(
-                        "attribute access and method calls are not supported",
-                        tok.pos + min(marks) if marks else tok.pos,
-                        "call functions by name: upper(a.b)",
-                    )
-                self.take()
-                args: list[Node] = []
-                if not self.at("op", ")"):
-                    args.append(self.or_())
-                    while self.at("op", ","):
-                        self.take()
-                        args.append(self.or_())
-                if not self.at("op", ")"):
-                    raise self.unexpected("',' or ')'")
-                self.take()
-                return Node("call", tok.pos, self.src(tok.pos), tok.text, args)
-            return Node("path", tok.pos, tok.text, ("", tok.value))
-        raise self.unexpected("a value, a path or a function call")
-
-
-def parse_expr(text: str) -> Node:
-    """Parse ``text``; :class:`ExprSyntaxError` has the 0-based offset of the fault."""
-    return _Parser(text).parse()
 
 
 # --- run time ---------------------------------------------------------------------------
@@ -400,33 +108,62 @@ def truthy(value: Any) -> bool:
 
 
 def show(value: Any) -> str:
-    """A value as it appears in error messages."""
+    """A value as it appears in error messages (long ones shortened)."""
     if value is None or value is MISSING:
         return "null"
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
+        if len(value) <= 60:
+            return repr(value)
+        return repr(value[:50]) + f"... ({len(value):,} characters)"
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, dict | list):
-        text = repr(value)
+        text = _SHORT.repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
-    return str(value)
+    text = str(value)
+    return text if len(text) <= 60 else text[:30] + "..." + text[-12:]
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring = 3, 6, 6, 40
+
+
+#: Numeric text longer than this is refused before it is parsed (digits, sign, point, exponent).
+_NUMBER_TEXT = MAX_DIGITS + 8
+#: Text arguments longer than this count their length as work (lists always do).
+_LONG = 256
+#: Texts a function returns count against ``max_text`` when longer than this (shorter ones
+#: are bounded by ``max_values``: each is a value of the output, or soon dropped).
+_SHORT_TEXT = 32
+_MIN_ADJUSTED = -MAX_EXPONENT
+_TEXT_LIMIT = f"{MAX_TEXT_LENGTH:,}"
+#: Two whole numbers with more bits than this together multiply out of range.
+_INT_BITS = MAX_EXPONENT * 3322 // 1000 + 2
 
 
 def _decimal(value: Any) -> Decimal:
+    """A number or numeric text as a Decimal, of at most :data:`MAX_DIGITS` digits.
+
+    Its exponent is checked where a result leaves the arithmetic (:func:`_plain`): Decimal
+    arithmetic on a huge exponent is cheap (28 significant digits); turning one into an
+    ``int`` is not.
+    """
     kind = type(value)
     if kind is str:
+        text = value.strip()
+        if len(text) > _NUMBER_TEXT:
+            raise EvalError(f"{show(value)} is not a number of at most {MAX_DIGITS} digits")
         try:
-            number = Decimal(value.strip())
+            number = Decimal(text)
         except InvalidOperation:
             raise EvalError(f"{show(value)} is not a number") from None
         if number.is_finite():
             return number
         raise EvalError(f"{show(value)} is not a number")
     if kind is int:
-        return Decimal(value)
+        return Decimal(value)  # at most 4,300 digits (Python's limit on reading one)
     if isinstance(value, bool):
         raise EvalError(f"{show(value)} is not a number")
     if isinstance(value, int):
@@ -436,17 +173,14 @@ def _decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise EvalError(f"{show(value)} is not a number") from None
-        if number.is_finite():
-            return number
+        return _decimal(str(value))
     raise EvalError(f"{show(value)} is not a number")
 
 
 def _plain(number: Decimal) -> int | float:
     """A Decimal result as tree data: ``int`` when whole, else the nearest float."""
+    if not (_MIN_ADJUSTED < number.adjusted() < MAX_EXPONENT or not number):
+        bounded(number)  # raises, saying the range
     if number == number.to_integral_value():
         return int(number)
     return float(number)
@@ -545,6 +279,15 @@ class _Compiler:
                     return item.get(key, MISSING) if isinstance(item, dict) else MISSING
 
                 return item_key
+            if WILD in steps:  # a new list: its items count against the run's budget
+
+                def read_all(s: Scope) -> Any:
+                    found = read(s.item)
+                    if type(found) is list:
+                        s.run.add_values(len(found))
+                    return found
+
+                return read_all
             return lambda s: read(s.item)
         read = _reader(steps) if steps else (lambda n: n)
         if base == "$":
@@ -603,21 +346,34 @@ class _Compiler:
         left, right = (self.compile(a) for a in node.args)
         sources = _sources(node)
         if op == "&":
-            return lambda s: _text(left(s)) + _text(right(s))
+
+            def join(s: Scope) -> str:
+                a, b = _text(left(s)), _text(right(s))
+                size = len(a) + len(b)
+                if size > MAX_TEXT_LENGTH:
+                    reason = f"the text would have {size:,} characters (at most {_TEXT_LIMIT})"
+                    raise _failure(s, f"{show(a)} & {show(b)}", reason, sources)
+                if size > _SHORT_TEXT:
+                    _charge_text(s.run, size)
+                return a + b
+
+            return join
 
         def arith(s: Scope) -> Any:
             a = left(s)
             b = right(s)
             if a is None or a is MISSING or b is None or b is MISSING:
                 return None
-            if type(a) is int and type(b) is int:
-                if op == "+":
-                    return a + b
-                if op == "-":
-                    return a - b
-                if op == "*":
-                    return a * b
             try:
+                if type(a) is int and type(b) is int:
+                    if op == "+":
+                        return bounded_int(a + b)
+                    if op == "-":
+                        return bounded_int(a - b)
+                    if op == "*":
+                        if a.bit_length() + b.bit_length() > _INT_BITS:
+                            raise EvalError("the product is out of range")
+                        return bounded_int(a * b)
                 x, y = _decimal(a), _decimal(b)
                 if op == "+":
                     return _plain(x + y)
@@ -730,30 +486,57 @@ class _Compiler:
                 value = only(s)
                 if value is MISSING:
                     value = None
+                else:
+                    given = type(value)
+                    if (given is str and len(value) > _LONG) or given is list:
+                        s.run.tick(len(value))  # the function's work: the clock is read in time
                 try:
                     result = call(value)
+                    kind = type(result)
+                    if kind is Decimal:
+                        return _plain(result)
                 except (FunctionError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
-                    if isinstance(exc, EvalError):
-                        raise
                     reason = str(exc) or type(exc).__name__
                     raise _failure(s, f"{name}({show(value)})", reason, sources) from None
-                return _plain(result) if isinstance(result, Decimal) else result
+                if kind is str:
+                    if len(result) > _SHORT_TEXT and result is not value:
+                        _charge_text(s.run, len(result))
+                elif kind is list and result is not value:
+                    s.run.add_values(len(result))
+                return result
 
             return invoke_one
 
         def invoke(s: Scope) -> Any:
-            values = [None if v is MISSING else v for v in [a(s) for a in args]]
+            values: list[Any] = [None if v is MISSING else v for v in [a(s) for a in args]]
+            for v in values:
+                given = type(v)
+                if (given is str and len(v) > _LONG) or given is list:
+                    s.run.tick(len(v))
             try:
                 result = call(s.run, *values) if with_context else call(*values)
+                kind = type(result)
+                if kind is Decimal:
+                    return _plain(result)
             except (FunctionError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
-                if isinstance(exc, EvalError):
-                    raise
                 shown = ", ".join(show(v) for v in values)
                 reason = str(exc) or type(exc).__name__
                 raise _failure(s, f"{name}({shown})", reason, sources) from None
-            return _plain(result) if isinstance(result, Decimal) else result
+            if kind is str:
+                if len(result) > _SHORT_TEXT and not any(result is v for v in values):
+                    _charge_text(s.run, len(result))  # a new text, not an argument as it was
+            elif kind is list and not any(result is v for v in values):
+                s.run.add_values(len(result))
+            return result
 
         return invoke
+
+
+def _charge_text(run: Any, size: int) -> None:
+    """``size`` characters built; the run's budget fails past ``max_text``."""
+    run.text += size
+    if run.text > run.max_text:
+        run.add_text(0)  # raises, naming the limit
 
 
 def _sources(node: Node) -> list[tuple[str, str, list[str | int]]]:

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigError, HubError, MappingError, Problem
+from hub.errors import ConfigError, MappingError, Problem
 from hub.formats.base import Tree
 from hub.mapping.expr import (
-    MAX_ITEMS,
     Env,
     EvalError,
     ExprSyntaxError,
@@ -37,44 +35,20 @@ from hub.mapping.expr import (
     parse_expr,
     truthy,
 )
-from hub.mapping.functions.registry import FunctionError
+from hub.mapping.limits import Cancel, LimitExceeded, MappingLimits
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
 from hub.mapping.paths import MISSING
+from hub.mapping.run import CLOCK_MASK, Rule, Run, as_items, located, ticking, weight
 from hub.mapping.schemacheck import check_target_schema
+from hub.paths import FileRoots
 from hub.yamlsource import Loc, YamlDocument, parse_yaml
 
 __all__ = ["FieldCopyMapping", "content_hash", "load_mapping", "parse_mapping"]
 
-_Rule = Callable[[Scope, dict[str, Any]], None]
 _Eval = Callable[[Scope], Any]
 _TOP_KEYS = {"name", "description", "source", "target", "fields", "vars", "split"}
 _RULE_KEYS = {"path", "expr", "default", "required", "value", "fields", "each", "when", "where"}
 _KIND_HINT = "a rule is one of: a source path, `path`, `value`, `fields`, or `each` + `fields`"
-
-
-class _Run:
-    """The :class:`FunctionContext` of one run: code lists next to the mapping, one clock."""
-
-    __slots__ = ("_dirs", "_now")
-
-    def __init__(self, dirs: list[Path]) -> None:
-        self._dirs = dirs
-        self._now: datetime | None = None
-
-    def codelist(self, name: str) -> Mapping[str, Any]:
-        try:
-            from hub.mapping import codelists
-        except ImportError:  # pragma: no cover - the module ships with the hub
-            raise FunctionError("code lists are not available") from None
-        try:
-            return codelists.load(self._dirs, name)
-        except HubError as exc:
-            raise FunctionError(exc.message) from None
-
-    def now(self) -> datetime:
-        if self._now is None:
-            self._now = datetime.now(UTC)
-        return self._now
 
 
 class FieldCopyMapping:
@@ -85,13 +59,16 @@ class FieldCopyMapping:
         name: str,
         content_hash: str,
         source: str,
-        rules: list[_Rule],
+        rules: list[Rule],
         *,
         variables: list[tuple[str, _Eval]] | None = None,
         split: _Eval | None = None,
         split_text: str = "",
         codelist_dirs: list[Path] | None = None,
         outline: MappingOutline | None = None,
+        weight: int = 0,
+        limits: MappingLimits | None = None,
+        roots: FileRoots | None = None,
     ) -> None:
         self.name = name
         self.content_hash = content_hash
@@ -101,6 +78,10 @@ class FieldCopyMapping:
         self._split = split
         self._split_text = split_text
         self._dirs = codelist_dirs or []
+        self._weight = weight  # fields one output's rules may write
+        self._roots = roots
+        #: What one run may spend (``mappings.limits``).
+        self.limits = limits or MappingLimits()
         #: What the mapping reads and writes, for checks against a route's schemas.
         self.outline = outline
 
@@ -109,68 +90,80 @@ class FieldCopyMapping:
         """True when ``split`` is set: :meth:`apply` then returns a list of outputs."""
         return self._split is not None
 
-    def _root(self, tree: Tree) -> Scope:
-        scope = Scope(tree, None, tree, {}, _Run(self._dirs))
+    def _root(self, tree: Tree, cancel: Cancel | None) -> Scope:
+        run = Run(self._dirs, self.limits, cancel, self._roots)
+        scope = Scope(tree, None, tree, {}, run)
         for name, evaluate in self._vars:
             try:
                 value = evaluate(scope)
             except EvalError as exc:
-                raise MappingError(
-                    f"vars.{name}: {exc}", where=f"{self.source} vars.{name}"
-                ) from None
+                raise located(f"vars.{name}: {exc}", exc, f"{self.source} vars.{name}") from None
             scope.vars[name] = value
         return scope
 
     def _build(self, scope: Scope) -> dict[str, Any]:
+        run = scope.run
+        run.values += self._weight
+        if run.values > run.max_values:
+            try:
+                run.add_values(0)  # raises, naming the limit
+            except LimitExceeded as exc:
+                raise located(str(exc), exc, self.source) from None
         out: dict[str, Any] = {}
         for rule in self._rules:
             rule(scope, out)
         return out
 
-    def apply(self, tree: Tree) -> Tree:
-        """The target tree; with ``split``, the list of target trees (one per item)."""
-        if self._split is None:
-            return self._build(self._root(tree))
-        return self.apply_all(tree)
+    def apply(self, tree: Tree, *, cancel: Cancel | None = None) -> Tree:
+        """The target tree; with ``split``, the list of target trees (one per item).
 
-    def apply_all(self, tree: Tree) -> list[Tree]:
+        The run ends with a MappingError naming the limit when it goes past
+        :attr:`limits`, or soon after ``cancel`` is set.
+        """
+        if self._split is not None:
+            return self.apply_all(tree, cancel=cancel)
+        try:
+            return self._build(self._root(tree, cancel))
+        except EvalError as exc:  # a budget check between rules: no rule to name
+            raise located(str(exc), exc, self.source) from None
+
+    def apply_all(self, tree: Tree, *, cancel: Cancel | None = None) -> list[Tree]:
         """Always a list of outputs: one, or one per ``split`` item."""
-        root = self._root(tree)
+        try:
+            return self._outputs(tree, cancel)
+        except EvalError as exc:  # a budget check between rules: no rule to name
+            raise located(str(exc), exc, self.source) from None
+
+    def _outputs(self, tree: Tree, cancel: Cancel | None) -> list[Tree]:
+        root = self._root(tree, cancel)
         if self._split is None:
             return [self._build(root)]
+        where = f"{self.source} split"
         try:
             items = self._split(root)
         except EvalError as exc:
-            raise MappingError(f"split: {exc}", where=f"{self.source} split") from None
-        items = _as_items(items, "split", self._split_text, f"{self.source} split")
+            raise located(f"split: {exc}", exc, where) from None
+        items = as_items(items, "split", self._split_text, where)
         outputs = []
+        run = root.run
         for index, item in enumerate(items):
-            scope = Scope(item, root, tree, root.vars, root.run, index, index, "", self._split_text)
+            scope = Scope(item, root, tree, root.vars, run, index, index, "", self._split_text)
+            try:
+                run.tick(1)
+            except LimitExceeded as exc:
+                raise located(f"split[{index}]: {exc}", exc, where) from None
             outputs.append(self._build(scope))
         return outputs
 
 
-def _as_items(items: Any, rule_name: str, text: str, where: str) -> list[Any]:
-    if items is MISSING or items is None:
-        return []
-    if not isinstance(items, list):
-        raise MappingError(
-            f"rule {rule_name!r} loops over {text!r}, which is a "
-            f"{type(items).__name__}, not a list",
-            where=where,
-        )
-    if len(items) > MAX_ITEMS:
-        raise MappingError(
-            f"rule {rule_name!r} loops over {len(items)} items of {text!r}; "
-            f"the limit is {MAX_ITEMS}",
-            where=where,
-            hint="split the input into smaller documents",
-        )
-    return items
+def load_mapping(
+    path: Path, *, limits: MappingLimits | None = None, roots: FileRoots | None = None
+) -> FieldCopyMapping:
+    """Load and compile a mapping file; every problem is reported with file:line:column.
 
-
-def load_mapping(path: Path) -> FieldCopyMapping:
-    """Load and compile a mapping file; every problem is reported with file:line:column."""
+    ``limits`` bound each run; with ``roots``, the files the mapping names (its target
+    schema, its code lists) must lie inside them (see :func:`hub.paths.confine`).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -180,7 +173,11 @@ def load_mapping(path: Path) -> FieldCopyMapping:
             close = difflib.get_close_matches(path.name, names, n=3)
             hint = "did you mean " + ", ".join(close) + "?" if close else None
         raise ConfigError(f"cannot read mapping {path}: {exc.strerror or exc}", hint=hint) from None
-    return parse_mapping(text, str(path))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"mapping {path} is not UTF-8 (byte {exc.start})", hint="save it as UTF-8"
+        ) from None
+    return parse_mapping(text, str(path), limits=limits, roots=roots)
 
 
 def content_hash(text: str) -> str:
@@ -188,10 +185,22 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def parse_mapping(text: str, source: str) -> FieldCopyMapping:
+def parse_mapping(
+    text: str,
+    source: str,
+    *,
+    limits: MappingLimits | None = None,
+    roots: FileRoots | None = None,
+    base_dir: Path | None = None,
+) -> FieldCopyMapping:
+    """Compile a mapping file's ``text`` (named ``source`` in messages).
+
+    Paths in it (``target.schema``, ``codelists/``) are relative to ``base_dir``, by default
+    the folder of ``source``; see :func:`load_mapping` for ``limits`` and ``roots``.
+    """
     document = parse_yaml(text, source, substitute_env=False)
-    compiler = _Compiler(document)
-    mapping = compiler.compile(content_hash(text))
+    compiler = _Compiler(document, base_dir, roots)
+    mapping = compiler.compile(content_hash(text), limits)
     if compiler.problems:
         count = len(compiler.problems)
         raise ConfigError(
@@ -202,21 +211,24 @@ def parse_mapping(text: str, source: str) -> FieldCopyMapping:
 
 
 class _Compiler:
-    def __init__(self, document: YamlDocument) -> None:
+    def __init__(
+        self, document: YamlDocument, base_dir: Path | None, roots: FileRoots | None
+    ) -> None:
         self.doc = document
+        self.roots = roots
         self.problems: list[Problem] = list(document.problems)
         self.variables: list[str] = []
         self.depth = 0
         self.scope: Loop | None = None
         self.outline = MappingOutline(document)
         self.read_at: dict[Loc, SourceRead] = {}
-        self.base = Path(document.source).parent
+        self.base = base_dir if base_dir is not None else Path(document.source).parent
         self.dirs = [self.base / "codelists"]
         self.codelists: set[str] | None = None
         try:
             from hub.mapping import codelists
 
-            self.codelists = codelists.available(self.dirs)
+            self.codelists = codelists.available(self.dirs, roots=roots)
         except ImportError:  # pragma: no cover - the module ships with the hub
             self.codelists = None
 
@@ -246,7 +258,7 @@ class _Compiler:
             self.fail_at(loc, problem.offset, problem.message, problem.hint)
         return None if env.problems else compiled
 
-    def compile(self, content_hash: str) -> FieldCopyMapping:
+    def compile(self, content_hash: str, limits: MappingLimits | None) -> FieldCopyMapping:
         data = self.doc.data
         if not isinstance(data, dict):
             self.fail((), "a mapping file must be a YAML mapping with `name` and `fields`")
@@ -284,6 +296,9 @@ class _Compiler:
             split_text=str(split_text or ""),
             codelist_dirs=self.dirs,
             outline=self.outline,
+            weight=weight(fields),
+            limits=limits,
+            roots=self.roots,
         )
 
     def vars(self, spec: Any) -> list[tuple[str, _Eval]]:
@@ -308,13 +323,15 @@ class _Compiler:
                 compiled.append((name, evaluate))
         return compiled
 
-    def fields(self, spec: dict[str, Any], loc: Loc, prefix: str) -> list[_Rule]:
-        return [
-            self.rule(str(key), value, (*loc, key), f"{prefix}.{key}" if prefix else str(key))
-            for key, value in spec.items()
-        ]
+    def fields(self, spec: dict[str, Any], loc: Loc, prefix: str) -> list[Rule]:
+        return ticking(
+            [
+                self.rule(str(key), value, (*loc, key), f"{prefix}.{key}" if prefix else str(key))
+                for key, value in spec.items()
+            ]
+        )
 
-    def rule(self, key: str, spec: Any, loc: Loc, rel: str) -> _Rule:
+    def rule(self, key: str, spec: Any, loc: Loc, rel: str) -> Rule:
         rule_name = ".".join(str(p) for p in loc[1::2])  # target keys: fields.a.fields.b -> a.b
         if isinstance(spec, str):
             return self.copy(key, spec, loc, rule_name, rel, default=MISSING, required=False)
@@ -372,7 +389,7 @@ class _Compiler:
             hint = "allowed: " + ", ".join(sorted(_RULE_KEYS))
         self.fail((*loc, option), f"unknown rule option {option!r}", hint)
 
-    def kind(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
+    def kind(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> Rule:
         if "value" in spec:
             literal = spec["value"]
 
@@ -414,7 +431,7 @@ class _Compiler:
         )
         return _noop
 
-    def _bad_fields(self, loc: Loc) -> list[_Rule]:
+    def _bad_fields(self, loc: Loc) -> list[Rule]:
         self.fail((*loc, "fields"), "`fields` must map target keys to rules")
         return []
 
@@ -428,7 +445,7 @@ class _Compiler:
         *,
         default: Any,
         required: bool,
-    ) -> _Rule:
+    ) -> Rule:
         evaluate = self.expression(text, loc)
         if evaluate is None:
             return _noop
@@ -441,7 +458,7 @@ class _Compiler:
             try:
                 value = evaluate(scope)
             except EvalError as exc:
-                raise MappingError(f"{scope.target(rel)}: {exc}", where=where) from None
+                raise located(f"{scope.target(rel)}: {exc}", exc, where) from None
             if value is MISSING or value is None:
                 if default is not MISSING:
                     out[key] = default
@@ -459,7 +476,7 @@ class _Compiler:
 
         return copy_value
 
-    def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> _Rule:
+    def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> Rule:
         read = self.expression(spec["each"], (*loc, "each"), "each")
         fields = spec.get("fields")
         if not isinstance(fields, dict):
@@ -481,24 +498,32 @@ class _Compiler:
             return _noop
         source, text = self.doc.source, str(spec["each"])
         where = f"{source} rule {rule_name}"
+        per_item = 1 + weight(fields)  # the item, and the fields its rules may write
 
         def each_item(scope: Scope, out: dict[str, Any]) -> None:
             try:
                 found = read(scope)
             except EvalError as exc:
-                raise MappingError(f"{scope.target(rel)}: {exc}", where=where) from None
-            items = _as_items(found, rule_name, text, where)
+                raise located(f"{scope.target(rel)}: {exc}", exc, where) from None
+            items = as_items(found, rule_name, text, where)
             built: list[dict[str, Any]] = []
             run, root, variables = scope.run, scope.root, scope.vars
+            try:
+                run.add_values(len(items) * per_item)
+            except LimitExceeded as exc:
+                raise located(f"{scope.target(rel)}: {exc}", exc, where) from None
             for index, item in enumerate(items):
                 inner = Scope(item, scope, root, variables, run, index, len(built), rel, text)
+                if index & CLOCK_MASK == CLOCK_MASK:  # the clock, every 1,024 items
+                    try:
+                        run.check()
+                    except LimitExceeded as exc:
+                        raise located(f"{inner.target('')}: {exc}", exc, where) from None
                 if where_ is not None:
                     try:
                         keep = truthy(where_(inner))
                     except EvalError as exc:
-                        raise MappingError(
-                            f"{inner.target('')} (where): {exc}", where=where
-                        ) from None
+                        raise located(f"{inner.target('')} (where): {exc}", exc, where) from None
                     if not keep:
                         continue
                 child: dict[str, Any] = {}
@@ -511,21 +536,22 @@ class _Compiler:
 
     def check_target(self, target: Any, fields: dict[str, Any]) -> None:
         if isinstance(target, dict) and "schema" in target:
-            self.problems += check_target_schema(self.outline, target["schema"], self.base)
+            self.problems += check_target_schema(
+                self.outline, target["schema"], self.base, self.roots
+            )
 
 
 def _looks_like_path(text: str) -> bool:
     return all(ch.isalnum() or ch in "_@$.[]-*" for ch in text)
 
 
-def _guarded(when: _Eval, rule: _Rule, source: str, rule_name: str, rel: str) -> _Rule:
+def _guarded(when: _Eval, rule: Rule, source: str, rule_name: str, rel: str) -> Rule:
     def guarded(scope: Scope, out: dict[str, Any]) -> None:
         try:
             ok = truthy(when(scope))
         except EvalError as exc:
-            raise MappingError(
-                f"{scope.target(rel)} (when): {exc}", where=f"{source} rule {rule_name}"
-            ) from None
+            where = f"{source} rule {rule_name}"
+            raise located(f"{scope.target(rel)} (when): {exc}", exc, where) from None
         if ok:
             rule(scope, out)
 

@@ -23,9 +23,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from hub.errors import Problem, Severity
+from hub.errors import ConfigError, Problem, Severity
 from hub.mapping.expr import WILD, Node
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
+from hub.paths import FileRoots, confine
 from hub.yamlsource import Loc
 
 __all__ = ["SchemaView", "check_reads", "check_target_schema", "check_writes"]
@@ -473,17 +474,26 @@ def _writes(
 # --- the mapping's own target schema -----------------------------------------------------
 
 
-def check_target_schema(outline: MappingOutline, ref: Any, base: Path) -> list[Problem]:
+def check_target_schema(
+    outline: MappingOutline, ref: Any, base: Path, roots: FileRoots | None = None
+) -> list[Problem]:
     """``target: {schema: FILE}`` in a mapping: every target key must be in ``properties``.
 
     Stricter than :func:`check_writes` (a key the schema does not list is an error even
     where the schema lets unknown keys through): the mapping names this schema as its own.
+    With ``roots``, the file must lie inside them (:func:`hub.paths.confine`).
     """
+    where = outline.where(("target", "schema"))
     if not isinstance(ref, str) or not ref:
-        where = outline.where(("target", "schema"))
         return [Problem("`schema` must be a path to a JSON Schema file", where=where)]
+    path = base / ref
+    if roots is not None:
+        try:
+            path = confine(ref, roots, base=base, what="target schema")
+        except ConfigError as exc:
+            return [Problem(exc.message, where=where, hint=exc.hint)]
     try:
-        schema = json.loads((base / ref).read_text(encoding="utf-8"))
+        schema = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [
             Problem(

@@ -153,8 +153,8 @@ class _Builder:
         out_schema = self.schema((*loc, "output", "schema"), cfg.output.schema_)
         mapping: Mapping | None = None
         if cfg.mapping is not None:
-            path = self.loaded.resolve(cfg.mapping)
-            mapping = self.attempt((*loc, "mapping"), lambda: load_mapping(path))
+            path = cfg.mapping
+            mapping = self.attempt((*loc, "mapping"), lambda: self.mapping(path))
         correlation = None
         if cfg.correlation is not None:
             correlation = self.correlation((*loc, "correlation"), cfg.correlation)
@@ -230,6 +230,15 @@ class _Builder:
             cls.options_model,
         )
 
+    def mapping(self, path: Path) -> Mapping:
+        """The route's mapping file, inside the allowed folders, with the run limits."""
+        loaded = self.loaded
+        return load_mapping(
+            loaded.resolve(path, "mapping file"),
+            limits=loaded.config.mappings.limits,
+            roots=loaded.roots,
+        )
+
     def codec(
         self, loc: Loc, name: str, options: dict[str, Any], limits: DecodeLimits
     ) -> Codec | None:
@@ -238,15 +247,20 @@ class _Builder:
             return None
         return self.attempt(
             (*loc, "options"),
-            lambda: make_codec(name, options, base_dir=self.loaded.base_dir, limits=limits),
+            lambda: make_codec(
+                name,
+                options,
+                base_dir=self.loaded.base_dir,
+                limits=limits,
+                roots=self.loaded.roots,
+            ),
             cls.options_model,
         )
 
     def schema(self, loc: Loc, path: Path | None) -> JsonSchema | None:
         if path is None:
             return None
-        resolved = self.loaded.resolve(path)
-        if resolved.suffix.lower() == ".xsd":
+        if path.suffix.lower() == ".xsd":
             self.problems.append(
                 Problem(
                     "`schema` takes a JSON Schema; an XSD belongs to the xml format",
@@ -255,7 +269,7 @@ class _Builder:
                 )
             )
             return None
-        return self.attempt(loc, lambda: load_schema(resolved))
+        return self.attempt(loc, lambda: load_schema(self.loaded.resolve(path, "schema file")))
 
     def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:
         try:

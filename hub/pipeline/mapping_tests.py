@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from hub.errors import ConfigError, HubError, Problem
 from hub.formats import Codec, Tree, make_codec
-from hub.mapping import Mapping, load_mapping
+from hub.mapping import Mapping, MappingLimits, load_mapping
 from hub.mapping.paths import MISSING, PathSyntaxError, compile_path
+from hub.paths import FileRoots
+from hub.yamlsource import parse_yaml
 
 __all__ = [
     "CaseResult",
@@ -124,22 +125,34 @@ def _expected(folder: Path, name: str) -> Path | None:
     return full[0] if full else None
 
 
-def run_all(directory: Path) -> Iterator[CaseResult]:
-    """Run every case, loading each mapping once."""
+def run_all(
+    directory: Path, *, limits: MappingLimits | None = None, roots: FileRoots | None = None
+) -> Iterator[CaseResult]:
+    """Run every case, loading each mapping once; each run within ``limits``."""
     loaded: dict[Path, Mapping | ConfigError] = {}
     for case in discover(directory):
         if case.mapping_path not in loaded:
             try:
-                loaded[case.mapping_path] = load_mapping(case.mapping_path)
+                loaded[case.mapping_path] = load_mapping(
+                    case.mapping_path, limits=limits, roots=roots
+                )
             except ConfigError as exc:
                 loaded[case.mapping_path] = exc
-        yield run_case(case, loaded[case.mapping_path])
+        yield run_case(case, loaded[case.mapping_path], roots=roots)
 
 
-def run_case(case: MappingCase, mapping: Mapping | ConfigError | None = None) -> CaseResult:
+def run_case(
+    case: MappingCase,
+    mapping: Mapping | ConfigError | None = None,
+    *,
+    limits: MappingLimits | None = None,
+    roots: FileRoots | None = None,
+) -> CaseResult:
+    """Run one case. A mapping not given is loaded with ``limits``; with ``roots``, the
+    files the mapping and the case's codec options name must lie inside them."""
     if mapping is None:
         try:
-            mapping = load_mapping(case.mapping_path)
+            mapping = load_mapping(case.mapping_path, limits=limits, roots=roots)
         except ConfigError as exc:
             mapping = exc
     if isinstance(mapping, ConfigError):
@@ -147,7 +160,7 @@ def run_case(case: MappingCase, mapping: Mapping | ConfigError | None = None) ->
         return CaseResult(case, False, f"mapping does not load: {mapping.message}", "", problems)
     actual: Any = MISSING
     try:
-        in_codec, out_codec = _codecs(case)
+        in_codec, out_codec = _codecs(case, roots)
         tree = in_codec.decode(case.input_path.read_bytes())
         actual = mapping.apply(tree)
         if case.expected_path is None:
@@ -258,7 +271,7 @@ def json_diff(expected: Any, actual: Any, expected_name: str, actual_name: str) 
     return "".join(line if line.endswith("\n") else line + "\n" for line in diff)
 
 
-def _codecs(case: MappingCase) -> tuple[Codec, Codec]:
+def _codecs(case: MappingCase, roots: FileRoots | None = None) -> tuple[Codec, Codec]:
     mapping_doc = _yaml(case.mapping_path)
     settings: dict[str, Any] = {"input": {}, "output": {}}
     for side, key in (("input", "source"), ("output", "target")):
@@ -277,9 +290,8 @@ def _codecs(case: MappingCase) -> tuple[Codec, Codec]:
         spec = settings[side]
         name = str(spec.get("format", "json"))
         try:
-            codecs.append(
-                make_codec(name, spec.get("options") or {}, base_dir=case.input_path.parent)
-            )
+            options = spec.get("options") or {}
+            codecs.append(make_codec(name, options, base_dir=case.input_path.parent, roots=roots))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
@@ -290,7 +302,8 @@ def _codecs(case: MappingCase) -> tuple[Codec, Codec]:
 
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    data = parse_yaml(text, str(path), substitute_env=False).data  # located syntax errors
     return data if isinstance(data, dict) else {}

@@ -82,6 +82,7 @@ class MappingWatcher:
         metrics: HubMetrics,
         interval: float,
     ) -> None:
+        self.loaded = loaded
         self.routes = routes
         self.metrics = metrics
         self.interval = interval
@@ -162,14 +163,21 @@ class MappingWatcher:
         routes = [self.routes[name] for name in names]
         old = routes[0].translator.mapping
         label = old.name if old is not None else path.stem
+        loaded = self.loaded
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            problem = Problem(f"cannot read mapping {path}: {exc.strerror or exc}")
+            text = loaded.resolve(path, "mapping file").read_text(encoding="utf-8")
+        except HubError as exc:  # now outside the allowed folders (a link changed)
+            problem = Problem(exc.message, str(path), exc.hint)
+            return self._refuse(path, label, old, None, "invalid", [problem])
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+            problem = Problem(f"cannot read mapping {path}: {reason or exc}")
             return self._refuse(path, label, old, None, "invalid", [problem])
         version = content_hash(text)
         try:
-            mapping = parse_mapping(text, str(path))
+            mapping = parse_mapping(
+                text, str(path), limits=loaded.config.mappings.limits, roots=loaded.roots
+            )
         except HubError as exc:
             problems = exc.problems or [Problem(exc.message, exc.where, exc.hint)]
             return self._refuse(path, label, old, version, "invalid", problems)
@@ -214,7 +222,7 @@ class MappingWatcher:
         """The mapping's own test cases run on the new version: one problem per failure."""
         failures = []
         for case in cases_for(path):
-            result = run_case(case, mapping)
+            result = run_case(case, mapping, roots=self.loaded.roots)
             if not result.passed:
                 detail = "; ".join(str(p) for p in result.problems)
                 failures.append(

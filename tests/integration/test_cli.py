@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
 
 
@@ -60,6 +62,27 @@ def test_check_reports_a_key_typo_and_a_missing_env_var_with_file_and_line(
     assert "did you mean 'options'?" in err
     assert f"{config}:12: environment variable PARTNER_URL is not set" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("broken", ["config", "mapping"])
+def test_check_locates_a_control_character_without_a_traceback(tmp_path: Path, broken: str) -> None:
+    """The YAML reader refused the character outside the error handling: a traceback."""
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("name: m\nfields:\n  a: b\x01\n", encoding="utf-8")
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    config["routes"]["shop-orders"]["output"].pop("schema")
+    path = write_config(tmp_path, config)
+    if broken == "mapping":
+        where = f"{mapping}:3:7"
+    else:
+        mapping.write_text("name: m\nfields:\n  a: b\n", encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8") + "# \x02\n", encoding="utf-8")
+        where = f"{path}:{len(path.read_text(encoding='utf-8').splitlines())}:3"
+    result = hub("check", "--config", str(path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{where}: invalid YAML: the character U+000" in result.stderr, result.stderr
 
 
 def test_check_passes_on_the_example_config() -> None:

@@ -244,3 +244,111 @@ def test_unknown_names_get_did_you_mean(
     response = client.post("/preview", json=request_body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["hint"] == hint
+
+
+# --- files a preview names stay inside the config's folders (issue 9) -------------------
+
+
+def _target(schema: str) -> str:
+    return f"name: t\ntarget: {{format: json, schema: {json.dumps(schema)}}}\nfields:\n  x: a\n"
+
+
+@pytest.mark.parametrize("schema", ["/etc/passwd", "../../../etc/passwd", "missing.json"])
+def test_a_target_schema_outside_the_config_folder_is_not_read(
+    client: httpx.Client, schema: str
+) -> None:
+    response = client.post("/preview", json={"mapping_text": _target(schema), "input": {}})
+    assert response.status_code == 422, response.text
+    problem = response.json()["error"]["problems"][0]
+    assert problem["message"] == f"target schema not found: {schema}"  # outside = missing
+    assert problem["where"] == "mapping_text:2:24"
+
+
+@pytest.mark.parametrize(
+    ("request_body", "message"),
+    [
+        (
+            {"input_format": "csv", "input_options": {"schema": "/etc/passwd"}},
+            "schema not found: /etc/passwd",
+        ),
+        (
+            {"input_format": "xml", "input_options": {"xsd": "/etc/shadow"}},
+            "xsd not found: /etc/shadow",
+        ),
+        (
+            {"output_format": "xml", "output_options": {"xsd": "../../etc/shadow"}},
+            "xsd not found: ../../etc/shadow",
+        ),
+        (
+            {"input_format": "xml", "input_options": {"xsd": "missing.xsd"}},
+            "xsd not found: missing.xsd",
+        ),
+    ],
+)
+def test_codec_options_naming_files_outside_are_refused(
+    client: httpx.Client, request_body: dict[str, object], message: str
+) -> None:
+    body = {"mapping": "small", "input": "a", **request_body}
+    response = client.post("/preview", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == message
+
+
+def test_a_mapping_name_whose_file_links_outside_is_unknown(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
+    outside.write_text(SMALL.replace("small", "evil"), encoding="utf-8")
+    (tmp_path / "mappings" / "evil.yaml").symlink_to(outside)
+    response = client.post("/preview", json={"mapping": "evil", "input": {}})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == "no mapping named 'evil'"
+
+
+def test_a_submitted_mapping_reads_its_files_beside_the_saved_ones(
+    client: httpx.Client, tmp_path: Path
+) -> None:
+    schema = {"type": "object", "properties": {"number": {}}}
+    (tmp_path / "mappings" / "out.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    text = "name: t\ntarget: {schema: out.schema.json}\nfields:\n  number: number\n"
+    response = client.post("/preview", json={"mapping_text": text, "input": {"number": 1}})
+    assert response.status_code == 200, response.text
+    assert response.json()["output"] == {"number": 1}
+
+
+def test_a_preview_past_the_values_limit_is_a_422_naming_it(tmp_path: Path) -> None:
+    config = demo_config(tmp_path)
+    config["mappings"] = {"limits": {"max_values": 50}}
+    hub = Hub.from_file(write_config(tmp_path, config))
+    text = "name: t\nfields:\n  rows:\n    each: items\n    fields:\n      a: i\n"
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        items = [{"i": n} for n in range(30)]
+        response = client.post("/preview", json={"mapping_text": text, "input": {"items": items}})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["type"] == "mapping_error"
+    assert error["message"] == (
+        "rows: the run produces more than 50 values (limit mappings.limits.max_values)"
+    )
+    assert error["hint"] == (
+        "raise mappings.limits.max_values in the config if the input is legitimate"
+    )
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_an_output_nested_too_deeply_to_answer_is_a_422(
+    client: httpx.Client, as_text: bool
+) -> None:
+    """An input 300 levels deep copied to the output: pydantic could not serialize it (500)."""
+    deep = "[" * 300 + "]" * 300
+    body = {
+        "mapping_text": "name: t\nfields:\n  x: $\n",
+        "input": deep if as_text else json.loads(deep),
+    }
+    response = client.post("/preview", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (
+        error["message"] == "the output nests deeper than 200 levels, more than a preview can show"
+    )
+    assert error["where"] == "output"

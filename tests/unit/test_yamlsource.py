@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.errors import ConfigError
-from hub.yamlsource import load_yaml, parse_yaml
+from hub.yamlsource import MAX_YAML_DEPTH, load_yaml, parse_yaml
 
 NESTED = """\
 server:
@@ -308,3 +308,79 @@ def test_a_character_of_a_value_is_located_on_its_own_line(
     line, column = position
     assert text.splitlines()[line - 1][column - 1 :].startswith("nope")
     assert doc.where_in_value(loc, value.index("nope")) == f"f.yaml:{line}:{column}"
+
+
+# --- what YAML refuses: a located error, never a traceback ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "code"),
+    [
+        ("name: a\x01\nfields: {x: y}\n", "f.yaml:1:8", "U+0001"),
+        ("a: 1\nb: 'x\x7fy'\n", "f.yaml:2:6", "U+007F"),
+        ("a: \ufffe\n", "f.yaml:1:4", "U+FFFE"),
+    ],
+)
+def test_a_character_yaml_does_not_allow_is_a_located_error(
+    text: str, where: str, code: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(text, "f.yaml")
+    message = f"invalid YAML: the character {code} is not allowed in a YAML file"
+    assert caught.value.message == message
+    assert caught.value.where == where
+    assert caught.value.hint is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 5000 + "]" * 5000 + "\n",  # flow: once a RecursionError
+        "a:\n" + "".join("  " * level + "k:\n" for level in range(1, 3000)),  # block
+    ],
+    ids=["flow", "block"],
+)
+def test_nesting_deeper_than_the_limit_is_a_located_error(text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(text, "f.yaml")
+    assert caught.value.message == (
+        f"invalid YAML: the document nests deeper than {MAX_YAML_DEPTH} levels"
+    )
+    assert caught.value.where is not None
+    assert caught.value.where.startswith("f.yaml:")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    depth = MAX_YAML_DEPTH - 1  # the top-level mapping is the first level
+    doc = parse_yaml("a: " + "[" * depth + "]" * depth + "\n", "f.yaml")
+    node = doc.data["a"]
+    for _ in range(depth - 1):
+        node = node[0]
+    assert node == []
+
+
+def _laughs(levels: int) -> str:
+    """Each level a list of nine aliases of the one before: 9**levels values from a few lines."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    """Nine levels expand to 387 million values: the walk froze and ran out of memory."""
+    with pytest.raises(ConfigError) as caught:
+        parse_yaml(_laughs(9), "f.yaml")
+    assert caught.value.message == (
+        "invalid YAML: its aliases (*name) expand it to more than 10 times its own size"
+    )
+    assert caught.value.where is not None
+    assert caught.value.where.startswith("f.yaml:")
+
+
+def test_ordinary_aliases_and_merges_are_read() -> None:
+    doc = parse_yaml(_laughs(3), "f.yaml")  # 81 values from 39
+    assert len(doc.data["l2"]) == 9
+    text = "base: &base {a: 1, b: 2}\n" + "".join(
+        f"r{n}: {{<<: *base, c: {n}}}\n" for n in range(50)
+    )
+    assert parse_yaml(text, "f.yaml").data["r49"] == {"a": 1, "b": 2, "c": 49}

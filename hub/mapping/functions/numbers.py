@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from hub.mapping.functions.registry import FunctionError, function
+from hub.mapping.limits import MAX_DIGITS, MAX_EXPONENT, bounded, bounded_int
 
 __all__ = ["to_decimal", "whole"]
 
@@ -51,13 +52,13 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise FunctionError(f"{what} must be a finite number, not {value}")
-        return value
+        return bounded(value, FunctionError)
     if isinstance(value, int):
-        return Decimal(value)
+        return Decimal(bounded_int(value, FunctionError))
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise FunctionError(f"{what} must be a finite number, not {value}")
-        return Decimal(repr(value))  # the shortest text: 2.675 stays 2.675
+        return bounded(Decimal(repr(value)), FunctionError)  # shortest text: 2.675 stays 2.675
     if not isinstance(value, str):
         raise FunctionError(f"{what} must be a number or numeric text, not {type(value).__name__}")
     if decimal_mark not in _MARKS:
@@ -65,6 +66,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
     text = value.strip()
     if not text:
         return None
+    if len(text) > 2 * MAX_DIGITS:  # digits, group separators and a mark
+        raise FunctionError(f"{what} is not a number of at most {MAX_DIGITS} digits")
     mark = _auto_mark(text) if decimal_mark == "auto" else decimal_mark
     pattern = _POINT if mark == "." else _COMMA
     if not pattern.fullmatch(text):
@@ -75,6 +78,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
     sign = "-" if text.startswith("-") else ""
     body = text.lstrip("+-")
     digits = "".join(c for c in body if c.isdigit() or c == mark).replace(mark, ".")
+    if len(digits) - (mark in body) > MAX_DIGITS:
+        raise FunctionError(f"{what} is not a number of at most {MAX_DIGITS} digits")
     try:
         return Decimal(sign + digits)
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits and one mark
@@ -90,6 +95,8 @@ def whole(value: Any, what: str) -> int:
 
 
 def _rounded(value: Decimal, places: int) -> Decimal:
+    if not -MAX_EXPONENT < places < MAX_EXPONENT:
+        raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 

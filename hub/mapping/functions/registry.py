@@ -13,6 +13,7 @@ MappingError naming the rule, the source path and the value.
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,19 +98,27 @@ def lookup(name: str) -> FunctionSpec | None:
 
 
 _loaded = False
+_loading = threading.Lock()
 
 
 def _load_builtins() -> None:
-    """Import the modules that register the built-in functions, once."""
+    """Import the modules that register the built-in functions, once.
+
+    Mappings compile on several threads at once (previews, the worker, hot reload): the
+    flag is set only when every module is in, and the others wait for it meanwhile.
+    """
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    import importlib
-    import pkgutil
+    with _loading:
+        if _loaded:
+            return
+        import importlib
+        import pkgutil
 
-    import hub.mapping.functions as package
+        import hub.mapping.functions as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name != "registry":
-            importlib.import_module(f"{package.__name__}.{module.name}")
+        for module in pkgutil.iter_modules(package.__path__):
+            if module.name != "registry":
+                importlib.import_module(f"{package.__name__}.{module.name}")
+        _loaded = True

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub.mapping.functions.registry import FunctionError, function
+from hub.mapping.limits import check_text_size
 
 __all__ = ["text_of"]
 
@@ -37,9 +38,11 @@ def _count(value: Any, what: str) -> int:
         return value
     if isinstance(value, Decimal | float) and value == int(value):
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and len(value) <= 20 and value.strip().lstrip("+-").isdigit():
         return int(value)
-    raise FunctionError(f"{what} must be a whole number, not {value!r}")
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise FunctionError(f"{what} must be a whole number, not {shown}")
 
 
 def _pad_char(char: Any) -> str:
@@ -72,7 +75,9 @@ def pad_left(text: Any, width: Any, char: Any = " ") -> str | None:
     """Pad on the left up to ``width`` characters; longer text is left as it is."""
     if text is None:
         return None
-    return text_of(text).rjust(_count(width, "width"), _pad_char(char))
+    size = _count(width, "width")
+    check_text_size(size, "the padded text", FunctionError)
+    return text_of(text).rjust(size, _pad_char(char))
 
 
 @function("pad_right", doc="pad_right('AB', 4, '.') -> 'AB..' (char defaults to a space)")
@@ -80,7 +85,9 @@ def pad_right(text: Any, width: Any, char: Any = " ") -> str | None:
     """Pad on the right up to ``width`` characters; longer text is left as it is."""
     if text is None:
         return None
-    return text_of(text).ljust(_count(width, "width"), _pad_char(char))
+    size = _count(width, "width")
+    check_text_size(size, "the padded text", FunctionError)
+    return text_of(text).ljust(size, _pad_char(char))
 
 
 @function(
@@ -111,7 +118,12 @@ def replace(text: Any, old: Any, new: Any) -> str | None:
     search = text_of(old, "old")
     if not search:
         raise FunctionError("the text to replace must not be empty")
-    return text_of(text).replace(search, "" if new is None else text_of(new, "new"))
+    value = text_of(text)
+    by = "" if new is None else text_of(new, "new")
+    if len(by) > len(search):
+        size = len(value) + value.count(search) * (len(by) - len(search))
+        check_text_size(size, "the replaced text", FunctionError)
+    return value.replace(search, by)
 
 
 @function("join", doc="join(['a', null, 'b'], ', ') -> 'a, b' (nulls are skipped)")
@@ -122,7 +134,10 @@ def join(values: Any, sep: Any = "") -> str:
     if not isinstance(values, list | tuple):
         values = [values]
     separator = text_of(sep, "separator")
-    return separator.join(text_of(v, "list item") for v in values if v is not None)
+    parts = [text_of(v, "list item") for v in values if v is not None]
+    size = sum(map(len, parts)) + len(separator) * max(0, len(parts) - 1)
+    check_text_size(size, "the joined text", FunctionError)
+    return separator.join(parts)
 
 
 @function("split", doc="split('a;b;c', ';') -> ['a', 'b', 'c'] (null or '' gives [])")
@@ -140,7 +155,9 @@ def split(text: Any, sep: Any) -> list[str]:
 @function("concat", doc="concat('A-', 12, null, '-B') -> 'A-12-B' (nulls count as '')")
 def concat(*parts: Any) -> str:
     """Glue the texts together; nulls are left out."""
-    return "".join(text_of(p) for p in parts if p is not None)
+    texts = [text_of(p) for p in parts if p is not None]
+    check_text_size(sum(map(len, texts)), "the joined text", FunctionError)
+    return "".join(texts)
 
 
 @function("length", doc="length('abc') -> 3; length(['a', 'b']) -> 2; length(null) -> 0")
