@@ -159,8 +159,10 @@ class IdempotencyConfig(_Strict):
     header: str | None = Field(
         "Idempotency-Key", description="request header carrying the sender's key; null: ignore"
     )
-    path: str | None = Field(
-        None, description="path in the input document used when the header is absent, e.g. id"
+    path: str | Annotated[list[str], Field(min_length=1)] | None = Field(
+        None,
+        description="path in the input document used when the header is absent, e.g. id; "
+        "or a list of paths whose values together are the key, e.g. [id, date_modified_gmt]",
     )
 
 

@@ -23,6 +23,7 @@ from hub.errors import (
     StoreError,
     StoreUnavailable,
 )
+from hub.keys import fit_key
 from hub.logs import message_context
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.metrics import HubMetrics
@@ -334,7 +335,7 @@ def _split(
             source=f"split:{message.id}",
             body=part,
             format=message.format,
-            correlation_key=f"{message.correlation_key or message.id[:8]}#{index}"[:255],
+            correlation_key=fit_key(f"{message.correlation_key or message.id[:8]}#{index}"),
             content_type=output.content_type,
             headers={"x-hub-split-from": message.id, "x-hub-split-part": f"{index}/{len(parts)}"},
         )
