@@ -73,7 +73,7 @@ def compile_routes(loaded: LoadedConfig, *, strict: bool = False) -> BuiltRoutes
         for route in routes.values():
             if route is not None:
                 route.close()
-        error = config_error(loaded.path, builder.problems + builder.warnings)
+        error = config_error(loaded.path, builder.problems + builder.warnings, loaded.document)
         if builder.warnings:  # listed too, marked "warning:"; counted apart unless strict
             count = len(builder.warnings)
             if strict:
