@@ -124,9 +124,8 @@ def run(
     port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
 ) -> None:
     """Serve the API and run the delivery worker."""
-    import uvicorn
-
     from hub.api import create_app
+    from hub.api.server import serve
     from hub.runtime import Hub
 
     hub = Hub.from_file(config)
@@ -138,8 +137,9 @@ def run(
         len(hub.routes),
         hub.store.engine.url.render_as_string(),
     )
-    # log_config=None: uvicorn's records go through the hub's handler (--log-format json too)
-    uvicorn.run(app_, host=host or server.host, port=port or server.port, log_config=None)
+    # uvicorn's records go through the hub's handler (--log-format json too); the server
+    # section's limits guard against slow and too many clients (hub/api/server.py)
+    serve(app_, server, host=host or server.host, port=port or server.port)
 
 
 @app.command()

@@ -107,3 +107,52 @@ def test_hub_check_never_echoes_a_value_from_the_environment(tmp_path: Path) -> 
         ), result.stderr
         config["server"]["port"] = 8080
         path = write_config(tmp_path, config)
+
+
+@pytest.mark.parametrize(
+    "declared", ["text/html", "image/svg+xml", "application/xhtml+xml", "text/html; charset=utf-8"]
+)
+def test_a_stored_body_is_never_served_as_an_active_document(
+    hostile_hub: StartHub, declared: str
+) -> None:
+    hub = hostile_hub()
+    script = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
+    script["customer_note"] = "<script>alert(document.cookie)</script><svg onload=alert(1)>"
+    answer = hub.post(
+        "/ingest/shop-orders", json.dumps(script).encode(), headers={"Content-Type": declared}
+    )
+    assert answer.status_code == 202, answer.text
+    message_id = answer.json()["id"]
+    body = hub.get(f"/messages/{message_id}/body")
+    assert body.status_code == 200
+    assert body.content == json.dumps(script).encode()  # the bytes, exactly as received
+    assert body.headers["content-type"] == "application/octet-stream"
+    assert body.headers["content-disposition"] == f'attachment; filename="{message_id}.bin"'
+    assert body.headers["x-content-type-options"] == "nosniff"
+    assert body.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_bodies_and_outputs_of_safe_types_keep_their_type_as_downloads(
+    hostile_hub: StartHub,
+) -> None:
+    hub = hostile_hub()
+    answer = hub.post("/ingest/shop-orders", EXAMPLE_ORDER.read_bytes(), headers=JSON)
+    message_id = answer.json()["id"]
+    settled(hub, message_id, "delivered")
+    body = hub.get(f"/messages/{message_id}/body")
+    assert body.headers["content-type"] == "application/json"
+    assert body.headers["content-disposition"] == f'attachment; filename="{message_id}.json"'
+    output = hub.get(f"/messages/{message_id}/output")
+    assert output.headers["content-type"] == "application/json"
+    assert output.headers["content-disposition"] == (
+        f'attachment; filename="{message_id}-output.json"'
+    )
+    for served in (body, output):
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    # every other answer: no sniffing, no framing
+    for path in (f"/messages/{message_id}", "/messages", "/healthz", "/nope"):
+        other = hub.get(path)
+        assert other.headers["x-content-type-options"] == "nosniff", path
+        assert other.headers["content-security-policy"] == "frame-ancestors 'none'", path
+        assert other.headers["x-frame-options"] == "DENY", path
