@@ -115,8 +115,10 @@ def _query(where: MessageFilter) -> Select[MessageRow]:
         query = query.where(MessageRow.route == clean_text(where.route))
     if where.error_type is not None:
         query = query.where(MessageRow.error_type == clean_text(where.error_type))
-    if where.correlation_key is not None:  # as ingest stored it: fitted when long (hub.keys)
-        key = MessageRow.correlation_key == clean_key(fit_key(where.correlation_key))
+    if where.correlation_key is not None:
+        # the whole key as sent (stored fitted when long, hub.keys), or the stored key as shown
+        forms = {clean_key(where.correlation_key), clean_key(fit_key(where.correlation_key))}
+        key = MessageRow.correlation_key.in_(sorted(forms))
         if where.with_parts:
             prefix = f"{clean_text(where.correlation_key)}#"
             parts = MessageRow.correlation_key.startswith(prefix, autoescape=True)
