@@ -212,3 +212,19 @@ def test_woocommerce_replays_are_one_message_and_updates_are_new(
         assert post(client, no_time).status_code == 202  # no key: stored, never merged
         assert post(client, no_time).status_code == 202
         assert stored(hub) == 5
+
+
+def test_a_store_refusal_is_a_503_without_sql_and_without_retry_after(
+    tmp_path: Path, store_url: str
+) -> None:
+    with running(tmp_path, store_url) as (client, hub):
+        with hub.store.engine.begin() as conn:  # a store that has lost a table
+            conn.exec_driver_sql("DROP TABLE events")
+        answer = post(client, ORDER)
+        assert answer.status_code == 503, answer.text
+        assert "retry-after" not in answer.headers  # it would fail the same way again
+        error = answer.json()["error"]
+        assert error["type"] == "store_error"
+        assert "events" in error["message"]
+        for sql in ("INSERT", "SELECT", "[SQL", "Traceback"):
+            assert sql not in answer.text
