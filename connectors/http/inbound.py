@@ -30,8 +30,6 @@ __all__ = ["HttpInbound", "HttpInboundOptions", "SignatureOptions"]
 _PING = re.compile(rb"^webhook_id=\d+$")
 _UNIX_TIME = re.compile(r"^\d{1,12}(\.\d{1,9})?$")
 _KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "idempotency-key")
-
-
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
