@@ -3,12 +3,16 @@
 The file is written under a temporary name, flushed to disk and renamed, so a
 reader polling the directory never sees half a file. The name is fixed per
 message and sink, so a redelivery overwrites rather than duplicates.
+
+Each placeholder value is percent-encoded (:func:`escape`): different values give
+different names, so two messages never overwrite each other's file because their
+keys differ only in characters a file name cannot hold (``a/b`` and ``a_b``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import re
 import string
 import tempfile
 from pathlib import Path
@@ -29,7 +33,11 @@ from hub.sdk import (
 __all__ = ["FileSink", "FileSinkOptions", "plugin"]
 
 _FIELDS = {"route", "sink", "message_id", "correlation", "extension"}
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+#: What ``{correlation}`` becomes for a message without a correlation key.
+NO_KEY = "none"
+#: The errors of a name the file system cannot hold: retrying cannot help.
+_BAD_NAME = {errno.ENAMETOOLONG, errno.EINVAL}
 
 
 class FileSinkOptions(ConnectorOptions):
@@ -63,8 +71,23 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()  # what open() would give a new file
 
 
-def _safe(value: str) -> str:
-    return _UNSAFE.sub("_", value).strip("._") or "none"
+def escape(value: str) -> str:
+    """``value`` as a part of a file name, reversibly: every UTF-8 byte outside
+    ``A-Z a-z 0-9 . _ -`` becomes ``%XX`` (``%`` itself too), and so does a leading ``.``
+    (no hidden files, no ``..``). Unquoting the result gives ``value`` back.
+    """
+    encoded = "".join(
+        chr(byte) if byte in _KEPT else f"%{byte:02X}"
+        for byte in value.encode("utf-8", "surrogatepass")
+    )
+    return "%2E" + encoded[1:] if encoded.startswith(".") else encoded
+
+
+def _correlation(key: str | None) -> str:
+    """``none`` for no key; a key that is the text ``none`` is written ``%6Eone``."""
+    if key is None:
+        return NO_KEY
+    return "%6E" + key[1:] if key == NO_KEY else escape(key)
 
 
 class FileSink(Sink[FileSinkOptions]):
@@ -74,11 +97,11 @@ class FileSink(Sink[FileSinkOptions]):
 
     def target(self, delivery: Delivery) -> Path:
         name = self.options.filename.format(
-            route=_safe(delivery.route),
-            sink=_safe(delivery.sink),
-            message_id=_safe(delivery.message_id),
-            correlation=_safe(delivery.correlation_key or "none"),
-            extension=_safe(delivery.extension),
+            route=escape(delivery.route),
+            sink=escape(delivery.sink),
+            message_id=escape(delivery.message_id),
+            correlation=_correlation(delivery.correlation_key),
+            extension=escape(delivery.extension),
         )
         return self.directory / name
 
@@ -100,7 +123,12 @@ class FileSink(Sink[FileSinkOptions]):
                     if self.options.fsync:
                         handle.flush()
                         os.fsync(handle.fileno())
-                os.replace(tmp, target)
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    if exc.errno in _BAD_NAME:
+                        raise _unusable_name(target.name, exc) from None
+                    raise
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
@@ -117,6 +145,17 @@ class FileSink(Sink[FileSinkOptions]):
         except OSError as exc:
             raise RetriableDeliveryError(f"cannot write {target}: {exc.strerror or exc}") from None
         return Receipt(f"wrote {target} ({len(delivery.body)} bytes)")
+
+
+def _unusable_name(name: str, exc: OSError) -> FatalDeliveryError:
+    """A name the file system refuses will be refused on every attempt: say so and why."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    shown = name if len(name) <= 80 else f"{name[:60]}...{name[-12:]}"
+    return FatalDeliveryError(
+        f"the file system cannot hold the file name {shown} ({size} bytes): {exc.strerror or exc}",
+        hint="shorten the sink's filename template (most file systems allow 255 bytes; a "
+        "long {correlation} grows when escaped), or use {message_id}; then replay the message",
+    )
 
 
 plugin = ConnectorPlugin(

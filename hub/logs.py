@@ -4,6 +4,7 @@
 collector, with ``message_id``, ``route`` and ``correlation_key`` whenever the record is about
 one message. Those come from :func:`message_context` (set around a worker's turn, so every
 record of the turn carries them, a connector's included) or from ``extra=`` at the log call.
+Either way the password of any URL in a record is shown as ``***`` (:mod:`hub.redact`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal, TextIO
+
+from hub.redact import redact
 
 __all__ = [
     "CHATTY_LOGGERS",
@@ -73,11 +76,11 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             **_fields(record),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -90,7 +93,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        text = redact(super().format(record))
         fields = _fields(record)
         if not fields:
             return text

@@ -32,6 +32,7 @@ _ALIAS_FACTOR = 10
 _ALIAS_MARGIN = 10_000
 
 _ENV = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_HIDDEN_FROM = 4  # characters: shorter environment values are not hidden in problem texts
 
 
 @dataclass
@@ -48,6 +49,26 @@ class YamlDocument:
     #: of a value (an expression's fault) can be located at its own line and column.
     text: str = ""
     spans: dict[Loc, tuple[int, int, str]] = field(default_factory=dict)
+    #: The text as written (``https://user:${PASSWORD}@host``) of every value that took
+    #: something from the environment, and each variable's value: a problem shows the former
+    #: and never the latter (see :meth:`hide_env`).
+    from_env: dict[Loc, str] = field(default_factory=dict)
+    env_values: dict[str, str] = field(default_factory=dict)
+
+    def shown(self, loc: Loc, value: str) -> str:
+        """``value`` (found at ``loc``) as a problem may show it: as written in the file."""
+        return self.from_env.get(loc, value)
+
+    def hide_env(self, text: str) -> str:
+        """``text`` with every environment variable's value replaced by ``${NAME}``.
+
+        Values shorter than 4 characters are left alone: they are no secret (a port digit, a
+        flag) and would otherwise be replaced wherever those characters occur.
+        """
+        for name, value in sorted(self.env_values.items(), key=lambda kv: -len(kv[1])):
+            if len(value) >= _HIDDEN_FROM:
+                text = text.replace(value, f"${{{name}}}")
+        return text
 
     def position(self, loc: Loc) -> tuple[int, int] | None:
         """Position of the deepest part of ``loc`` the file actually has."""
@@ -325,6 +346,8 @@ class _Walker:
         return result
 
     def _substitute(self, value: str, node: yaml.Node, loc: Loc) -> str:
+        written = value
+
         def replace(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
                 return "${"
@@ -333,6 +356,8 @@ class _Walker:
             if default is not None and not value:  # like the shell: unset or empty
                 return default
             if value is not None:
+                self.doc.from_env[loc] = written
+                self.doc.env_values[name] = value
                 return value
             line = node.start_mark.line + 1
             self.doc.problems.append(

@@ -3,6 +3,13 @@
 Optionally verifies an HMAC signature header, as WooCommerce, Shopify and
 GitHub webhooks send it, and acknowledges WooCommerce's webhook ping (a form
 body ``webhook_id=N`` sent when a webhook is created) without storing it.
+
+A valid signature does not make a request fresh: whoever saw one webhook can send
+it again. Senders that sign a timestamp with the body (Slack, Stripe, Svix) allow
+replay protection: with ``timestamp_header``, the signed content is built from a
+template such as ``{timestamp}.{body}``, and a request signed longer ago (or further
+ahead) than ``tolerance_seconds`` is refused. Senders that sign the body only
+(WooCommerce) are protected by the route's idempotency key instead.
 """
 
 from __future__ import annotations
@@ -11,16 +18,19 @@ import base64
 import hashlib
 import hmac
 import re
+import time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hub.sdk import ConnectorOptions, Inbound, InboundRejected, InboundRequest, PushSource
 
 __all__ = ["HttpInbound", "HttpInboundOptions", "SignatureOptions"]
 
 _PING = re.compile(rb"^webhook_id=\d+$")
+_UNIX_TIME = re.compile(r"^\d{1,12}(\.\d{1,9})?$")
 _KEPT_HEADERS = ("content-type", "user-agent", "x-request-id", "idempotency-key")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 class SignatureOptions(BaseModel):
@@ -31,6 +41,46 @@ class SignatureOptions(BaseModel):
     algorithm: Literal["sha256", "sha1", "sha512"] = "sha256"
     encoding: Literal["base64", "hex"] = "base64"
     prefix: str = Field("", description="text before the digest, e.g. 'sha256=' for GitHub")
+    timestamp_header: str | None = Field(
+        None,
+        description="header carrying the Unix time (seconds) the sender signed with the body, "
+        "e.g. X-Slack-Request-Timestamp: turns replay protection on",
+    )
+    tolerance_seconds: float = Field(
+        300, gt=0, description="refuse a request signed longer ago (or further ahead) than this"
+    )
+    signed_payload: str | None = Field(
+        None,
+        description="what the sender signs, from {timestamp} and {body}; default {body}, or "
+        "{timestamp}.{body} with a timestamp_header (Stripe); Slack: v0:{timestamp}:{body}",
+    )
+
+    @model_validator(mode="after")
+    def _payload_matches_the_timestamp(self) -> SignatureOptions:
+        template = self.payload_template
+        names = _PLACEHOLDER.findall(template)
+        unknown = sorted(set(names) - {"timestamp", "body"})
+        if unknown:
+            raise ValueError(
+                f"signed_payload has unknown placeholder(s) {unknown}; "
+                "use {timestamp} and {body}"
+            )
+        if names.count("body") != 1:
+            raise ValueError("signed_payload must contain {body} exactly once")
+        if "timestamp" in names and self.timestamp_header is None:
+            raise ValueError("signed_payload uses {timestamp}: set timestamp_header too")
+        if self.timestamp_header is not None and "timestamp" not in names:
+            raise ValueError(
+                "with timestamp_header, signed_payload must contain {timestamp}: a timestamp "
+                "the signature does not cover could be changed by anyone"
+            )
+        return self
+
+    @property
+    def payload_template(self) -> str:
+        if self.signed_payload is not None:
+            return self.signed_payload
+        return "{body}" if self.timestamp_header is None else "{timestamp}.{body}"
 
 
 class HttpInboundOptions(ConnectorOptions):
@@ -71,8 +121,11 @@ class HttpInbound(PushSource[HttpInboundOptions]):
                 reason="unauthorized",
                 hint="the sender must sign the body with the shared secret",
             )
+        stamp = _timestamp(sig, request) if sig.timestamp_header is not None else None
+        head, _, tail = sig.payload_template.partition("{body}")
+        signed = b"".join((_fill(head, stamp), request.body, _fill(tail, stamp)))
         digest = hmac.new(
-            sig.secret.get_secret_value().encode(), request.body, getattr(hashlib, sig.algorithm)
+            sig.secret.get_secret_value().encode(), signed, getattr(hashlib, sig.algorithm)
         ).digest()
         expected = sig.prefix + (
             base64.b64encode(digest).decode() if sig.encoding == "base64" else digest.hex()
@@ -82,5 +135,55 @@ class HttpInbound(PushSource[HttpInboundOptions]):
                 f"the {sig.header} signature does not match the body",
                 status=401,
                 reason="unauthorized",
-                hint="check that sender and route share the same secret",
+                hint="check that sender and route share the same secret"
+                + (f" and that it signs {sig.payload_template}" if stamp is not None else ""),
             )
+        if stamp is not None:
+            _check_fresh(sig, stamp)
+
+
+def _timestamp(sig: SignatureOptions, request: InboundRequest) -> str:
+    """The signed timestamp as sent (it is part of the signed content, byte for byte)."""
+    assert sig.timestamp_header is not None
+    value = request.headers.get(sig.timestamp_header.lower(), "").strip()
+    if not value:
+        raise InboundRejected(
+            f"the {sig.timestamp_header} header is missing",
+            status=401,
+            reason="unauthorized",
+            hint="the sender must send the Unix time it signed the request at (replay protection)",
+        )
+    if not _UNIX_TIME.match(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise InboundRejected(
+            f"the {sig.timestamp_header} header is not a Unix time in seconds: {shown!r}",
+            status=401,
+            reason="unauthorized",
+            hint="send the number of seconds since 1970-01-01 UTC, e.g. 1767225600",
+        )
+    return value
+
+
+def _fill(template: str, stamp: str | None) -> bytes:
+    return template.replace("{timestamp}", stamp or "").encode()
+
+
+def _check_fresh(sig: SignatureOptions, stamp: str) -> None:
+    """A request signed too long ago is a replay (or held up): refuse it, saying by how much."""
+    age = time.time() - float(stamp)
+    if abs(age) <= sig.tolerance_seconds:
+        return
+    limit = f"{sig.tolerance_seconds:g} s"
+    if age > 0:
+        message = f"the request was signed {age:.0f} s ago; this route accepts at most {limit}"
+        hint = "a replayed or delayed webhook: the sender must sign each request when it sends it"
+    else:
+        message = f"the request is signed {-age:.0f} s in the future; at most {limit} is allowed"
+        hint = "the sender's clock is ahead: check that both clocks are set (NTP)"
+    raise InboundRejected(
+        message,
+        status=401,
+        reason="stale",
+        where=f"header {sig.timestamp_header}",
+        hint=hint + f" (signature.tolerance_seconds is {limit})",
+    )

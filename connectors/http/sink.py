@@ -3,6 +3,10 @@
 2xx is delivered; 408, 429 and 5xx, timeouts and connection errors are retried
 (honouring Retry-After); any other status is fatal. Every request carries an
 ``Idempotency-Key`` stable per message and sink, so a partner can drop repeats.
+
+A URL may carry credentials (``https://user:${PASSWORD}@host``): receipts and errors
+show it with the password replaced by ``***``, since they end up in the event
+history, the dead letters and the log.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from hub.sdk import (
     Receipt,
     RetriableDeliveryError,
     Sink,
+    redact,
+    redact_url,
 )
 
 __all__ = ["HttpSink", "HttpSinkOptions", "parse_retry_after"]
@@ -87,6 +93,7 @@ class HttpSink(Sink[HttpSinkOptions]):
 
     def deliver(self, delivery: Delivery) -> Receipt:
         url = self.options.url
+        shown = redact_url(url)
         timeout = self.options.timeout_seconds
         if delivery.timeout is not None:
             timeout = min(timeout, delivery.timeout)
@@ -105,17 +112,17 @@ class HttpSink(Sink[HttpSinkOptions]):
             )
         except httpx.TimeoutException as exc:
             raise RetriableDeliveryError(
-                f"{url} timed out after {timeout}s ({type(exc).__name__})"
+                f"{shown} timed out after {timeout}s ({type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
             raise RetriableDeliveryError(
-                f"cannot reach {url}: {exc or type(exc).__name__}"
+                f"cannot reach {shown}: {redact(str(exc)) or type(exc).__name__}"
             ) from None
         status = response.status_code
         snippet = response.text[:200].strip()
         if 200 <= status < 300:
-            return Receipt(f"HTTP {status} from {url}")
-        detail = f"HTTP {status} from {url}" + (f": {snippet}" if snippet else "")
+            return Receipt(f"HTTP {status} from {shown}")
+        detail = f"HTTP {status} from {shown}" + (f": {redact(snippet)}" if snippet else "")
         if status in _RETRIABLE:
             raise RetriableDeliveryError(
                 detail, retry_after=parse_retry_after(response.headers.get("retry-after"))

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Scope
 
 from hub import __version__
 from hub.api import deadletters, health, ingest, mappings, messages, preview
 from hub.api.errors import install_error_handlers
+from hub.api.middleware import BodyTimeout, SecurityHeaders
 from hub.api.preview_pool import PreviewPool
 from hub.runtime import Hub
 
@@ -44,6 +46,16 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.state.hub = hub
     app.state.previews = previews
     install_error_handlers(app)
+
+    def count_timeout(scope: Scope) -> None:
+        route = str(scope.get("path", "")).removeprefix("/ingest/")
+        if route in hub.routes and scope.get("path") == f"/ingest/{route}":
+            hub.metrics.rejected.labels(route, "body_timeout").inc()
+
+    app.add_middleware(
+        BodyTimeout, seconds=hub.config.server.body_timeout_seconds, on_timeout=count_timeout
+    )
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     app.include_router(ingest.router)
     app.include_router(messages.router)
     app.include_router(deadletters.router)

@@ -23,6 +23,7 @@ from hub.errors import (
     RouteNotFound,
     StateConflict,
     StoreError,
+    StoreUnavailable,
 )
 
 __all__ = ["ErrorBody", "error_responses", "install_error_handlers", "status_for"]
@@ -56,7 +57,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"Retry-After": "5"} if status == 503 else None
+        # Only an unavailable store is worth retrying soon; a refusal would repeat forever.
+        headers = {"Retry-After": "5"} if isinstance(exc, StoreUnavailable) else None
         return _error(status, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)
@@ -77,7 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"type": "http_error", "message": message}
         if hint:
             body["hint"] = hint
-        return _error(exc.status_code, body)
+        return _error(exc.status_code, body, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

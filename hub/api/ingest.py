@@ -65,11 +65,25 @@ async def _read_body(request: Request, limit: int) -> bytes:
             "description": "A ping with no message, acknowledged; or a repeat recognised by "
             "its idempotency key (`duplicate: true`, the first submission's ids)."
         },
-        400: {"description": "The body is malformed; the error says where."},
-        401: {"description": "The source refused the request (e.g. a wrong signature)."},
+        400: {
+            "description": "The body is malformed, or a key in it (correlation, idempotency, "
+            "ordering) has a character the store cannot hold (NUL, a lone surrogate); the "
+            "error says which and where."
+        },
+        401: {
+            "description": "The source refused the request (a wrong signature, or a signed "
+            "timestamp outside the tolerance: a replay)."
+        },
         404: {"description": "No such route."},
+        408: {
+            "description": "The body did not arrive within server.body_timeout_seconds; the "
+            "connection is closed."
+        },
         413: {"description": "The body is larger than server.max_body_bytes."},
-        503: {"description": "The store is unavailable; nothing was accepted, retry."},
+        503: {
+            "description": "The store is unavailable (with Retry-After) or server.max_connections "
+            "connections are open; nothing was accepted, send again."
+        },
     },
 )
 async def ingest(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.downloads import payload_response
 from hub.api.errors import error_responses
 from hub.message import MessageStatus
 from hub.runtime import Hub
@@ -82,16 +83,20 @@ async def get_message(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) ->
 
 @router.get("/messages/{message_id}/body", response_class=Response)
 async def get_body(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
-    """The payload exactly as it was received."""
+    """The payload exactly as it was received, as a download (`<id>.<ext>`).
+
+    Its type is the one it was received with if that is one a browser does not run (JSON,
+    XML, CSV, EDIFACT, plain text), `application/octet-stream` otherwise (HTML, SVG, ...).
+    """
     record = await run_in_threadpool(hub.store.get, message_id)
-    return Response(
-        record.message.body, media_type=record.message.content_type or "application/octet-stream"
-    )
+    message = record.message
+    return payload_response(message.body, message.content_type, message.id)
 
 
 @router.get("/messages/{message_id}/output", response_class=Response)
 async def get_output(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
-    """The translated payload as delivered to the sinks (404 before translation)."""
+    """The translated payload as delivered to the sinks, as a download (`<id>-output.<ext>`);
+    404 before translation."""
     output = await run_in_threadpool(hub.store.output, message_id)
     if output is None:
         return Response(
@@ -100,4 +105,4 @@ async def get_output(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> 
             media_type="application/json",
         )
     body, content_type = output
-    return Response(body, media_type=content_type)
+    return payload_response(body, content_type, f"{message_id}-output")

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from hub import __version__
 from hub.api import health
 from hub.api.errors import install_error_handlers
+from hub.api.middleware import SecurityHeaders
+from hub.api.server import uvicorn_config
 from hub.errors import HubError
 from hub.runtime import Hub
 
@@ -37,6 +39,7 @@ def create_ops_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     return app
 
@@ -53,7 +56,8 @@ class OpsServer:
 
     def start(self, timeout: float = 10.0) -> None:
         sock = _bind(self.host, self.port)
-        config = uvicorn.Config(create_ops_app(self.hub), log_config=None, lifespan="off")
+        # The same guards as the API port: slow clients cannot hold it (hub/api/server.py).
+        config = uvicorn_config(create_ops_app(self.hub), self.hub.config.server, lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="hub-ops", daemon=True

@@ -126,7 +126,7 @@ def run(
 ) -> None:
     """Serve the API and run the delivery worker."""
     from hub.api import create_app
-    from hub.cli.serve import serve
+    from hub.api.server import serve
     from hub.runtime import Hub
 
     hub = Hub.from_file(config)
@@ -139,9 +139,10 @@ def run(
         hub.store.engine.url.render_as_string(),
     )
     previews = app_.state.previews
-    # log_config=None: uvicorn's records go through the hub's handler (--log-format json too)
+    # uvicorn's records go through the hub's handler (--log-format json too); the server
+    # section's limits guard against slow and too many clients (hub/api/server.py)
     started = serve(
-        app_, host or server.host, port or server.port, on_exit=previews.stop, log_config=None
+        app_, server, host=host or server.host, port=port or server.port, on_exit=previews.stop
     )
     if not started:
         raise typer.Exit(3)  # as uvicorn.run: the server did not start

@@ -6,7 +6,7 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from hub.config.models import HubConfig
 from hub.errors import ConfigError, Problem
 from hub.paths import FileRoots, confine, project_schemas
+from hub.redact import redact
 from hub.yamlsource import Loc, YamlDocument, load_yaml
 
 __all__ = ["LoadedConfig", "load_config", "validation_problems"]
@@ -63,16 +64,29 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Load
         except ValidationError as exc:
             problems.extend(validation_problems(exc, document, HubConfig))
     if problems or config is None:
-        raise config_error(path, problems)
+        raise config_error(path, problems, document)
     return LoadedConfig(config=config, path=path, document=document)
 
 
-def config_error(path: Path, problems: list[Problem]) -> ConfigError:
+def config_error(
+    path: Path, problems: list[Problem], document: YamlDocument | None = None
+) -> ConfigError:
+    """One error listing every problem; no text in it shows a password or an environment
+    variable's value (a connector's own message might quote one)."""
     count = len(problems)
     return ConfigError(
         f"{path} has {count} problem{'s' if count != 1 else ''}",
-        problems=sorted(problems, key=_line_order),
+        problems=sorted((_hidden(p, document) for p in problems), key=_line_order),
     )
+
+
+def _hidden(problem: Problem, document: YamlDocument | None) -> Problem:
+    def hide(text: str | None) -> str | None:
+        if text is None:
+            return None
+        return redact(document.hide_env(text) if document is not None else text)
+
+    return replace(problem, message=hide(problem.message) or "", hint=hide(problem.hint))
 
 
 def _line_order(problem: Problem) -> tuple[str, int]:
@@ -110,7 +124,11 @@ def validation_problems(
             problems.append(Problem(f"missing required key {dotted!r}", where=where, hint="add it"))
         else:
             value = error.get("input")
-            shown = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
+            shown = ""
+            if isinstance(value, str):  # as written: ${VAR}, never the variable's value
+                shown = f" (got {redact(document.shown(loc, value))!r})"
+            elif isinstance(value, int | float | bool):
+                shown = f" (got {value!r})"
             problems.append(Problem(f"{dotted}: {error['msg']}{shown}", where=where))
     return problems
 

@@ -36,11 +36,31 @@ class _Strict(BaseModel):
 
 
 class ServerConfig(_Strict):
-    """Where the API listens and how large a request body may be."""
+    """Where the API listens, how large a request may be, and how long a client may take."""
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, description="the whole request body must arrive within this; else 408"
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="close a connection that has sent no complete request head within this",
+    )
+    max_connections: int | None = Field(
+        200,
+        ge=1,
+        description="with this many connections open, further requests get 503 "
+        "(/healthz, /readyz and /metrics excepted); null: no cap",
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="the largest request line and headers together; else 400"
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="close a kept-alive connection idle this long between requests"
+    )
 
 
 class RetentionConfig(_Strict):
@@ -183,8 +203,10 @@ class IdempotencyConfig(_Strict):
     header: str | None = Field(
         "Idempotency-Key", description="request header carrying the sender's key; null: ignore"
     )
-    path: str | None = Field(
-        None, description="path in the input document used when the header is absent, e.g. id"
+    path: str | Annotated[list[str], Field(min_length=1)] | None = Field(
+        None,
+        description="path in the input document used when the header is absent, e.g. id; "
+        "or a list of paths whose values together are the key, e.g. [id, date_modified_gmt]",
     )
 
 

@@ -23,9 +23,11 @@ from hub.errors import (
     StoreError,
     StoreUnavailable,
 )
+from hub.keys import fit_key
 from hub.logs import message_context
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.metrics import HubMetrics
+from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
 
@@ -308,19 +310,22 @@ def _unrecorded(turn: Turn, exc: StoreError) -> Turn:
 
 
 def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, float | None]:
-    """(outcome, detail, retry-after hint) of one delivery; never raises."""
+    """(outcome, detail, retry-after hint) of one delivery; never raises.
+
+    The detail is stored and logged: a URL's password in it is hidden, whatever the sink.
+    """
     if sink is None:
         return "fatal", "the sink is no longer in the route", None
     try:
         receipt = sink.deliver(delivery)
     except RetriableDeliveryError as exc:
-        return "retry", str(exc), exc.retry_after
+        return "retry", redact(str(exc)), exc.retry_after
     except HubError as exc:  # FatalDeliveryError and any other typed refusal
-        return "fatal", str(exc), None
+        return "fatal", redact(str(exc)), None
     except Exception as exc:  # a connector bug must not lose the message: retry it
         log.exception("sink %s raised an unexpected error", delivery.sink)
-        return "retry", f"unexpected error in the connector: {exc!r}", None
-    return "delivered", receipt.detail, None
+        return "retry", redact(f"unexpected error in the connector: {exc!r}"), None
+    return "delivered", redact(receipt.detail), None
 
 
 def _split(
@@ -334,7 +339,7 @@ def _split(
             source=f"split:{message.id}",
             body=part,
             format=message.format,
-            correlation_key=f"{message.correlation_key or message.id[:8]}#{index}"[:255],
+            correlation_key=fit_key(f"{message.correlation_key or message.id[:8]}#{index}"),
             content_type=output.content_type,
             headers={"x-hub-split-from": message.id, "x-hub-split-part": f"{index}/{len(parts)}"},
         )

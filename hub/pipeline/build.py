@@ -19,7 +19,7 @@ from hub.formats.schema import load_schema
 from hub.mapping import FieldCopyMapping, Mapping, load_mapping
 from hub.mapping.paths import PathSyntaxError, compile_path
 from hub.mapping.schemacheck import SchemaView, check_reads, check_writes
-from hub.pipeline.translate import Translator
+from hub.pipeline.translate import Translator, joined_reader
 from hub.plugins import sink_class, source_class
 from hub.sdk import ConnectorContext, PushSource, Sink
 from hub.yamlsource import Loc
@@ -73,7 +73,7 @@ def compile_routes(loaded: LoadedConfig, *, strict: bool = False) -> BuiltRoutes
         for route in routes.values():
             if route is not None:
                 route.close()
-        error = config_error(loaded.path, builder.problems + builder.warnings)
+        error = config_error(loaded.path, builder.problems + builder.warnings, loaded.document)
         if builder.warnings:  # listed too, marked "warning:"; counted apart unless strict
             count = len(builder.warnings)
             if strict:
@@ -161,9 +161,7 @@ class _Builder:
         ordering = None
         if cfg.ordering is not None:
             ordering = self.correlation((*loc, "ordering"), cfg.ordering)
-        idempotency = None
-        if cfg.idempotency.path is not None:
-            idempotency = self.correlation((*loc, "idempotency", "path"), cfg.idempotency.path)
+        idempotency = self.idempotency((*loc, "idempotency", "path"), cfg.idempotency.path)
         sinks: dict[str, Sink[Any]] = {}
         for index, ref in enumerate(cfg.sinks):
             sink_loc: Loc = (*loc, "sinks", index)
@@ -270,6 +268,17 @@ class _Builder:
             )
             return None
         return self.attempt(loc, lambda: load_schema(self.loaded.resolve(path, "schema file")))
+
+    def idempotency(self, loc: Loc, path: str | list[str] | None) -> Callable[[Any], Any] | None:
+        """The reader of a document's idempotency key: one path, or several joined."""
+        if path is None:
+            return None
+        if isinstance(path, str):
+            return self.correlation(loc, path)
+        readers = [self.correlation((*loc, index), item) for index, item in enumerate(path)]
+        if any(reader is None for reader in readers):
+            return None
+        return joined_reader([reader for reader in readers if reader is not None])
 
     def correlation(self, loc: Loc, path: str) -> Callable[[Any], Any] | None:
         try:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
+from hub.keys import fit_key, key_problem
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
@@ -79,12 +80,15 @@ class Ingestor:
                     where=exc.where,
                     hint=exc.hint,
                 ) from None
+            given = _header_key(route, request)
+            for index, (correlation, document_key, ordering) in enumerate(inspected):
+                used = (correlation, None if given else document_key, ordering)
+                _check_keys(route, used, index if len(parts) > 1 else None)
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
-        keys = [correlation for correlation, _, _ in inspected]
-        given = _header_key(route, request)
+        keys = [_fit(correlation) for correlation, _, _ in inspected]
         messages = [
             Message(
                 id=str(uuid.uuid4()),
@@ -95,11 +99,11 @@ class Ingestor:
                 correlation_key=key,
                 content_type=inbound.content_type,
                 headers=dict(inbound.headers),
-                idempotency_key=_part_key(given, index, len(parts)) or document_key,
-                ordering_key=ordering_key,
+                idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
+                ordering_key=_fit(ordering_key),
             )
-            for index, (part, (key, document_key, ordering_key)) in enumerate(
-                zip(parts, inspected, strict=True)
+            for index, (part, key, (_, document_key, ordering_key)) in enumerate(
+                zip(parts, keys, inspected, strict=True)
             )
         ]
         ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
@@ -126,11 +130,53 @@ class Ingestor:
 
 
 def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:
+    """The sender's idempotency key, whole (a long one is fitted, never cut: hub.keys)."""
     header = route.config.idempotency.header
     if header is None:
         return None
     value = request.headers.get(header.lower(), "").strip()
-    return value[:200] or None
+    problem = key_problem(value)
+    if problem is not None:
+        raise InboundRejected(
+            f"the {header} header {problem}",
+            status=400,
+            reason="bad_key",
+            where=f"header {header}",
+            hint="send a key of printable characters",
+        )
+    return value or None
+
+
+def _check_keys(
+    route: CompiledRoute, found: tuple[str | None, str | None, str | None], part: int | None
+) -> None:
+    """Refuse a document whose keys the store cannot hold, saying which key and where."""
+    cfg = route.config
+    idempotency = cfg.idempotency.path
+    paths = (
+        ("correlation key", cfg.correlation),
+        (
+            "idempotency key",
+            idempotency if isinstance(idempotency, str | None) else ", ".join(idempotency),
+        ),
+        ("ordering key", cfg.ordering),
+    )
+    for key, (kind, path) in zip(found, paths, strict=True):
+        problem = None if key is None else key_problem(key)
+        if problem is None:
+            continue
+        where = f"`{path}`" if part is None else f"`{path}` of message {part + 1} in the batch"
+        raise InboundRejected(
+            f"the {kind} at {where} {problem}",
+            status=400,
+            reason="bad_key",
+            where=path if part is None else f"message {part + 1}: {path}",
+            hint=f"remove the character from `{path}` in the document",
+        )
+
+
+def _fit(key: str | None) -> str | None:
+    return None if key is None else fit_key(key)
 
 
 def _part_key(key: str | None, index: int, parts: int) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from hub.mapping import Mapping
 from hub.mapping.paths import MISSING
 from hub.message import Event
 
-__all__ = ["PastDeadline", "Translation", "Translator"]
+__all__ = ["PastDeadline", "Translation", "Translator", "joined_reader"]
 
 
 @dataclass(frozen=True)
@@ -190,10 +190,35 @@ def _takes_cancel(function: Callable[..., Any]) -> bool:
 
 
 def _scalar(reader: Callable[[Tree], Any] | None, tree: Tree) -> str | None:
-    """The text of a plain value at a compiled path, or None (absent, null, object, list)."""
+    """The text of a plain value at a compiled path, or None (absent, null, empty, object, list).
+
+    The whole text, never cut: the ingestor refuses what cannot be stored and fits long keys
+    (:mod:`hub.keys`). An empty text is no key: it would make every such message one.
+    """
     if reader is None:
         return None
     value = reader(tree)
     if value is MISSING or value is None or isinstance(value, dict | list):
         return None
-    return str(value)[:255]
+    return str(value) or None
+
+
+def joined_reader(readers: Sequence[Callable[[Tree], Any]]) -> Callable[[Tree], Any]:
+    """One key from the values at several paths (an order's id and its modification time).
+
+    The values are joined with ``/``; ``%`` and ``/`` inside a value are written ``%25`` and
+    ``%2F``, so different values never join to the same key. If any value is absent (or not a
+    plain value) there is no key: the message is stored without one rather than merged with
+    another.
+    """
+
+    def read(tree: Tree) -> Any:
+        texts: list[str] = []
+        for reader in readers:
+            text = _scalar(reader, tree)
+            if text is None:
+                return MISSING
+            texts.append(text.replace("%", "%25").replace("/", "%2F"))
+        return "/".join(texts)
+
+    return read

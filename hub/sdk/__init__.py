@@ -7,6 +7,7 @@ from hub.errors import (
     InboundRejected,
     RetriableDeliveryError,
 )
+from hub.redact import redact, redact_url
 from hub.sdk.base import (
     Capability,
     ConnectorContext,
@@ -38,4 +39,6 @@ __all__ = [
     "Receipt",
     "RetriableDeliveryError",
     "Sink",
+    "redact",
+    "redact_url",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy.pool import StaticPool
 
 from hub import DISTRIBUTION
 from hub.errors import ConfigError
+from hub.redact import redact
 
 __all__ = ["make_engine", "resolve_url"]
 
@@ -22,7 +23,7 @@ def resolve_url(url: str, base_dir: Path) -> str:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            f"store.url is not a database URL: {url!r}",
+            f"store.url is not a database URL: {redact(url)!r}",
             hint="e.g. sqlite:///var/hub.db or postgresql+psycopg://user@host/db",
         ) from None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, func, or_, select
 
 from hub.errors import QueryError
+from hub.keys import fit_key, key_problem
 from hub.message import MessageStatus
 from hub.store.records import MessageSummary, StatusCount
 from hub.store.rows import stored_error
@@ -114,8 +115,10 @@ def _query(where: MessageFilter) -> Select[MessageRow]:
         query = query.where(MessageRow.route == clean_text(where.route))
     if where.error_type is not None:
         query = query.where(MessageRow.error_type == clean_text(where.error_type))
-    if where.correlation_key is not None:  # stored cleaned: looked for the same way
-        key = MessageRow.correlation_key == clean_key(where.correlation_key)
+    if where.correlation_key is not None:
+        # the whole key as sent (stored fitted when long, hub.keys), or the stored key as shown
+        forms = {clean_key(where.correlation_key), clean_key(fit_key(where.correlation_key))}
+        key = MessageRow.correlation_key.in_(sorted(forms))
         if where.with_parts:
             prefix = f"{clean_text(where.correlation_key)}#"
             parts = MessageRow.correlation_key.startswith(prefix, autoescape=True)
@@ -139,6 +142,16 @@ def _check(where: MessageFilter) -> None:
             where="limit",
             hint="page with the cursor for more",
         )
+    for name, text in (
+        ("correlation_key", where.correlation_key),
+        ("route", where.route),
+        ("error_type", where.error_type),
+    ):
+        problem = None if text is None else key_problem(text)
+        if problem is not None:
+            raise QueryError(
+                f"{name} {problem}", where=name, hint="no stored message has such a value"
+            )
     if where.cursor is not None and where.cursor < 1:
         raise QueryError(
             f"cursor must be a positive number, not {where.cursor}",

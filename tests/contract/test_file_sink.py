@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import string
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pydantic import ValidationError
 
-from connectors.file import FileSink, FileSinkOptions
-from hub.sdk import Delivery, Receipt, RetriableDeliveryError, Sink
+from connectors.file import FileSink, FileSinkOptions, escape
+from hub.sdk import Delivery, FatalDeliveryError, Receipt, RetriableDeliveryError, Sink
 from hub.sdk.testing import SinkContract, make_delivery
 
 
@@ -114,13 +116,53 @@ def test_filename_template_placeholders(outbox: Path) -> None:
 def test_placeholder_values_are_made_safe_for_file_names(outbox: Path) -> None:
     sink = file_sink(outbox, filename="order-{correlation}.{extension}")
     assert sink.target(make_delivery(correlation_key="../../etc/passwd")).name == (
-        "order-etc_passwd.json"
+        "order-%2E.%2F..%2Fetc%2Fpasswd.json"
     )
-    assert sink.target(make_delivery(correlation_key="A/B 7\u00e4")).name == "order-A_B_7.json"
+    assert sink.target(make_delivery(correlation_key="A/B 7\u00e4")).name == (
+        "order-A%2FB%207%C3%A4.json"
+    )
     assert sink.target(make_delivery(correlation_key=None)).name == "order-none.json"
-    assert sink.target(make_delivery(correlation_key="...")).name == "order-none.json"
-    for key in ("../x", "a/../../b", "..", "/abs"):
+    assert sink.target(make_delivery(correlation_key="...")).name == "order-%2E...json"
+    for key in ("../x", "a/../../b", "..", "/abs", ".", "\\x"):
         assert sink.target(make_delivery(correlation_key=key)).parent == outbox
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a/b", "a_b", "a%2Fb", "a b", "a+b", "%", "", ".hidden", "Zo\u00eb", "\U0001f950", "a\\b"],
+)
+def test_escaping_is_reversible(key: str) -> None:
+    assert unquote(escape(key)) == key
+    assert set(escape(key)) <= set(string.ascii_letters + string.digits + "._-%")
+    assert not escape(key).startswith(".")
+
+
+def test_keys_that_differ_only_in_unsafe_characters_write_two_files(outbox: Path) -> None:
+    sink = file_sink(outbox, filename="{correlation}.{extension}")
+    keys = ["a/b", "a_b", "a b", "a%2Fb", "a\\b", "a?b", "none", None]
+    for number, key in enumerate(keys):
+        sink.deliver(
+            make_delivery(f"order {number}".encode(), message_id=f"m{number}", correlation_key=key)
+        )
+    written = {p.name: p.read_bytes() for p in files_in(outbox)}
+    assert len(written) == len(keys), sorted(written)
+    assert written["a%2Fb.json"] == b"order 0"
+    assert written["a_b.json"] == b"order 1"
+    assert written["none.json"] == b"order 7"  # no key
+    assert written["%6Eone.json"] == b"order 6"  # the text "none"
+
+
+def test_a_name_the_file_system_cannot_hold_is_fatal_and_explained(outbox: Path) -> None:
+    sink = file_sink(outbox, filename="{correlation}.{extension}")
+    with pytest.raises(FatalDeliveryError) as caught:
+        sink.deliver(make_delivery(b"x", correlation_key="7" * 300))
+    error = caught.value
+    assert "the file system cannot hold the file name" in error.message
+    assert "(305 bytes)" in error.message
+    assert error.hint is not None
+    assert "{message_id}" in error.hint
+    assert "filename template" in error.hint
+    assert files_in(outbox) == []  # no temporary file left behind
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -299,3 +300,104 @@ def test_no_content_type(make_source: Any) -> None:
 def test_bad_signature_options_are_rejected(options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         HttpInboundOptions.model_validate(options)
+
+
+# -- replay protection: a signed timestamp and a tolerance ------------------------------------
+
+SLACK_OPTIONS: dict[str, Any] = {
+    "signature": {
+        "header": "X-Slack-Signature",
+        "secret": SECRET,
+        "encoding": "hex",
+        "prefix": "v0=",
+        "timestamp_header": "X-Slack-Request-Timestamp",
+        "signed_payload": "v0:{timestamp}:{body}",
+        "tolerance_seconds": 300,
+    }
+}
+STRIPE_LIKE: dict[str, Any] = {
+    "signature": {
+        "header": "X-Signature",
+        "secret": SECRET,
+        "encoding": "hex",
+        "timestamp_header": "X-Timestamp",
+    }
+}
+
+
+def slack_request(stamp: float | str, body: bytes = ORDER, signed_stamp: str | None = None) -> Any:
+    text = str(stamp if isinstance(stamp, str) else int(stamp))
+    payload = f"v0:{signed_stamp or text}:".encode() + body
+    digest = hmac.new(SECRET.encode(), payload, hashlib.sha256).hexdigest()
+    return request(body, {"X-Slack-Signature": f"v0={digest}", "X-Slack-Request-Timestamp": text})
+
+
+def test_a_fresh_signed_timestamp_is_accepted(make_source: Any) -> None:
+    inbound = make_source(**SLACK_OPTIONS).accept(slack_request(time.time()))
+    assert isinstance(inbound, Inbound)
+    assert inbound.body == ORDER
+
+
+def test_the_default_signed_payload_is_timestamp_dot_body(make_source: Any) -> None:
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"{stamp}.".encode() + ORDER, hashlib.sha256).hexdigest()
+    source = make_source(**STRIPE_LIKE)
+    assert source.accept(request(ORDER, {"X-Signature": digest, "X-Timestamp": stamp}))
+    body_only = hmac.new(SECRET.encode(), ORDER, hashlib.sha256).hexdigest()
+    with pytest.raises(InboundRejected, match="does not match"):
+        source.accept(request(ORDER, {"X-Signature": body_only, "X-Timestamp": stamp}))
+
+
+def test_a_replay_signed_long_ago_is_refused_with_a_hint(make_source: Any) -> None:
+    with pytest.raises(InboundRejected) as caught:
+        make_source(**SLACK_OPTIONS).accept(slack_request(time.time() - 3600))
+    refused = caught.value
+    assert refused.status == 401
+    assert refused.reason == "stale"
+    assert refused.message.startswith("the request was signed 36")
+    assert "this route accepts at most 300 s" in refused.message
+    assert refused.hint is not None
+    assert "replayed" in refused.hint
+    assert refused.where == "header X-Slack-Request-Timestamp"
+
+
+def test_a_timestamp_in_the_future_is_refused(make_source: Any) -> None:
+    with pytest.raises(InboundRejected) as caught:
+        make_source(**SLACK_OPTIONS).accept(slack_request(time.time() + 3600))
+    assert caught.value.status == 401
+    assert "in the future" in caught.value.message
+    assert caught.value.hint is not None
+    assert "clock" in caught.value.hint
+
+
+def test_a_timestamp_changed_after_signing_is_refused(make_source: Any) -> None:
+    old = str(int(time.time()) - 3600)
+    forged = slack_request(time.time(), signed_stamp=old)  # an old signature, a new time
+    with pytest.raises(InboundRejected, match="does not match") as caught:
+        make_source(**SLACK_OPTIONS).accept(forged)
+    assert caught.value.reason == "unauthorized"
+
+
+@pytest.mark.parametrize("stamp", ["", "yesterday", "-5", "1e9", "0x10"])
+def test_a_missing_or_unreadable_timestamp_is_401(make_source: Any, stamp: str) -> None:
+    with pytest.raises(InboundRejected) as caught:
+        make_source(**SLACK_OPTIONS).accept(slack_request(stamp))
+    assert caught.value.status == 401
+    assert "X-Slack-Request-Timestamp" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("signature", "message"),
+    [
+        ({"signed_payload": "{timestamp}.{body}"}, "set timestamp_header"),
+        ({"timestamp_header": "X-T", "signed_payload": "{body}"}, "must contain {timestamp}"),
+        ({"signed_payload": "{body}{body}"}, "exactly once"),
+        ({"signed_payload": "{id}.{body}"}, "unknown placeholder"),
+        ({"timestamp_header": "X-T", "tolerance_seconds": 0}, "greater than 0"),
+    ],
+)
+def test_replay_protection_options_are_checked(signature: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        HttpInboundOptions.model_validate(
+            {"signature": {"header": "X", "secret": "s", **signature}}
+        )

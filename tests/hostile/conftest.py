@@ -19,6 +19,7 @@ import pytest
 
 from tests.configs import demo_config, write_config
 from tests.processes import HubProcess
+from tests.waiting import wait_for_progress
 
 #: The longest a /healthz probe may take while an attack runs.
 PROBE_LIMIT = 1.0
@@ -105,6 +106,8 @@ def hostile_hub(tmp_path: Path) -> Iterator[StartHub]:
         process = HubProcess(path, folder / "hub.log").start()
         hub = RunningHub(process, HealthProbe(process.url).start(), folder)
         started.append(hub)
+        # the probe has answered once before the attack starts: a quick test still checks it
+        wait_for_progress(lambda: hub.probe.probes, lambda n: n >= 1, what="the first probe")
         return hub
 
     try:

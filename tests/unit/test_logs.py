@@ -111,3 +111,19 @@ def test_an_unknown_level_or_format_is_refused() -> None:
         configure_logging("LOUD")
     with pytest.raises(ValueError, match="unknown log format 'xml'"):
         configure_logging("INFO", "xml")  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_password_in_a_url_is_never_logged(log_format: str) -> None:
+    out = io.StringIO()
+    configure_logging("INFO", log_format, stream=out)  # type: ignore[arg-type]
+    log = logging.getLogger("hub.test")
+    log.warning("cannot reach %s", "http://erp:s3cr3t-pw@erp.example.com/orders")
+    try:
+        raise ConnectionError("refused by https://erp:s3cr3t-pw@erp.example.com")
+    except ConnectionError:
+        log.exception("failed")
+    text = out.getvalue()
+    assert "s3cr3t-pw" not in text
+    assert "erp:***@erp.example.com" in text
