@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.errors import MessageNotFound
+from hub.errors import MessageNotFound, QueryError
 from hub.message import DeliveryStatus, Event, Message, MessageStatus
 from hub.store import DeadLetters, MessageFilter, SinkAttempt, Store, StoredError, Turn
 from hub.store.queries import find_messages
@@ -248,7 +248,9 @@ def test_every_text_the_store_writes_may_hold_nul_and_lone_surrogates(store: Sto
     assert record.events[-1].detail.endswith("why \ufffd")
     assert DeadLetters(store).audit(dirty.id)[0]["actor"] == "al\ufffdice"
 
-    found = find_messages(store, MessageFilter(correlation_key="PO\x00-7\ud800")).messages
-    assert [m.id for m in found] == [dirty.id]  # looked for as it was sent
+    stored = find_messages(store, MessageFilter(correlation_key=key)).messages
+    assert [m.id for m in stored] == [dirty.id]  # found by the key as stored
+    with pytest.raises(QueryError):  # a search for a key no message can have is refused
+        find_messages(store, MessageFilter(correlation_key="PO\x00-7\ud800"))
     with pytest.raises(MessageNotFound):
         store.get("no\x00such id")
