@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from hub import __version__
-from hub.api import deadletters, health, ingest, mappings, messages, preview
+from hub.api import deadletters, health, mappings, messages, preview
 from hub.api.errors import install_error_handlers
+from hub.api.ingest import ingest_router
 from hub.api.middleware import BodyTimeout, SecurityHeaders
+from hub.api.openapi import IngestDocs, install_openapi
 from hub.api.preview_pool import PreviewPool
 from hub.runtime import Hub
 
@@ -56,10 +58,12 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
         BodyTimeout, seconds=hub.config.server.body_timeout_seconds, on_timeout=count_timeout
     )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
-    app.include_router(ingest.router)
+    docs = IngestDocs(hub)
+    app.include_router(ingest_router(hub, docs))
     app.include_router(messages.router)
     app.include_router(deadletters.router)
     app.include_router(preview.router)
     app.include_router(mappings.router)
     app.include_router(health.router)
+    install_openapi(app, docs, hub)
     return app

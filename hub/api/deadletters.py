@@ -3,122 +3,168 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
-from hub.api.messages import BAD_QUERY
+from hub.api.docs import responses
+from hub.api.filters import Filters
+from hub.api.messages import LISTING_ERRORS, MessageId
 from hub.errors import HubError
 from hub.message import MessageStatus
 from hub.runtime import Hub
-from hub.store import MessageFilter, ReplayMode
-from hub.store.queries import MAX_LIMIT
+from hub.store import ReplayMode
 from hub.views import SummaryView, summary_view
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["dead letters"])
 
-Actor = Annotated[str, Header(alias="X-Hub-Actor", description="who asks (kept in the audit)")]
+Actor = Annotated[
+    str,
+    Header(alias="X-Hub-Actor", description="who asks (kept in the audit)", max_length=255),
+]
+
+#: What a request with a JSON body can be answered besides its answer.
+_BODY_ERRORS = (400, 408, 422, 503)
+_NOT_UTF8 = "The body is not UTF-8 JSON."
+#: ... and one on a dead letter.
+_ON_A_DEAD_LETTER = responses(
+    404,
+    409,
+    *_BODY_ERRORS,
+    said={400: _NOT_UTF8, 404: "No message with that id.", 409: "The message is not failed."},
+)
 
 
 class Replay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mode: ReplayMode = Field(
         "current", description="current: translate again with today's mapping; original: resend"
     )
-    reason: str = ""
+    reason: str = Field("", description="why (kept in the audit)")
 
 
 class Discard(BaseModel):
-    reason: str = Field(min_length=1, description="why it is dropped (kept in the audit)")
+    # Python's regular expressions, so "whitespace" is what the store's check calls it
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
-
-@router.get("/dead-letters", response_model=list[SummaryView], responses=BAD_QUERY)
-async def list_dead_letters(
-    hub: Annotated[Hub, Depends(get_hub)],
-    route: Annotated[str | None, Query(description="a route name from the config")] = None,
-    error_type: Annotated[
-        str | None, Query(description="e.g. `delivery_fatal`, `validation_error`")
-    ] = None,
-    correlation_key: Annotated[
-        str | None, Query(description="the business key, e.g. an order number")
-    ] = None,
-    since: Annotated[
-        datetime | None, Query(description="received at or after (ISO 8601; no zone: UTC)")
-    ] = None,
-    until: Annotated[
-        datetime | None, Query(description="received before (ISO 8601; no zone: UTC)")
-    ] = None,
-    status: Annotated[
-        list[MessageStatus] | None,
-        Query(description="default `failed`; repeat for several, e.g. `status=discarded`"),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-) -> list[SummaryView]:
-    """Failed messages (or other statuses), newest first; `GET /messages` pages through all."""
-    if route is not None:
-        hub.ingestor.route(route)  # 404 with the routes there are, not an empty list
-    where = MessageFilter(
-        statuses=tuple(status or (MessageStatus.FAILED,)),
-        route=route,
-        error_type=error_type,
-        correlation_key=correlation_key,
-        since=since,
-        until=until,
-        limit=limit,
+    reason: str = Field(
+        pattern=r"\S", description="why it is dropped (kept in the audit): not only spaces"
     )
-    found = await run_in_threadpool(hub.dead_letters.find, where)
-    return [summary_view(m) for m in found]
 
 
-@router.post("/messages/{message_id}/replay")
-async def replay(
-    message_id: str,
-    body: Replay,
-    hub: Annotated[Hub, Depends(get_hub)],
-    actor: Actor = "api",
-) -> dict[str, Any]:
-    """Send a dead letter through again; sinks that already have it are skipped."""
-    await run_in_threadpool(
-        lambda: hub.dead_letters.replay(message_id, actor=actor, reason=body.reason, mode=body.mode)
-    )
-    hub.worker.wake()
-    return {"id": message_id, "status": "received", "mode": body.mode}
+class Replayed(BaseModel):
+    id: str
+    status: Literal["received"] = Field(description="the worker takes it up again")
+    mode: ReplayMode
 
 
-@router.post("/messages/{message_id}/discard")
-async def discard(
-    message_id: str,
-    body: Discard,
-    hub: Annotated[Hub, Depends(get_hub)],
-    actor: Actor = "api",
-) -> dict[str, Any]:
-    """Drop a dead letter for good, with a reason."""
-    await run_in_threadpool(
-        lambda: hub.dead_letters.discard(message_id, actor=actor, reason=body.reason)
-    )
-    return {"id": message_id, "status": "discarded"}
+class Discarded(BaseModel):
+    id: str
+    status: Literal["discarded"]
 
 
-@router.get("/messages/{message_id}/audit")
-async def audit(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> list[dict[str, Any]]:
-    """Every replay and discard of the message: who, when, why."""
-    return await run_in_threadpool(hub.dead_letters.audit, message_id)
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    action: Literal["replay", "discard"]
+    reason: str
+    data: dict[str, Any] | None = Field(description="e.g. the replay's mode")
 
 
 class BulkReplay(Replay):
     ids: list[str] = Field(min_length=1, max_length=1000)
 
 
-@router.post("/dead-letters/replay")
+class BulkReplayed(BaseModel):
+    results: dict[str, str] = Field(
+        description="per id: `replayed`, or why not (`message_not_found: ...`, "
+        "`state_conflict: ...`)"
+    )
+
+
+@router.get(
+    "/dead-letters",
+    response_model=list[SummaryView],
+    responses=LISTING_ERRORS,
+    operation_id="list_dead_letters",
+)
+async def list_dead_letters(
+    hub: Annotated[Hub, Depends(get_hub)], filters: Filters
+) -> list[SummaryView]:
+    """Failed messages (or other statuses), newest first; `GET /messages` pages through all."""
+    where = filters.where(statuses=(MessageStatus.FAILED,))
+    found = await run_in_threadpool(hub.dead_letters.find, where)
+    return [summary_view(m) for m in found]
+
+
+@router.post(
+    "/messages/{message_id}/replay",
+    response_model=Replayed,
+    responses=_ON_A_DEAD_LETTER,
+    operation_id="replay_message",
+)
+async def replay(
+    message_id: MessageId,
+    body: Replay,
+    hub: Annotated[Hub, Depends(get_hub)],
+    actor: Actor = "api",
+) -> Replayed:
+    """Send a dead letter through again; sinks that already have it are skipped."""
+    await run_in_threadpool(
+        lambda: hub.dead_letters.replay(message_id, actor=actor, reason=body.reason, mode=body.mode)
+    )
+    hub.worker.wake()
+    return Replayed(id=message_id, status="received", mode=body.mode)
+
+
+@router.post(
+    "/messages/{message_id}/discard",
+    response_model=Discarded,
+    responses=_ON_A_DEAD_LETTER,
+    operation_id="discard_message",
+)
+async def discard(
+    message_id: MessageId,
+    body: Discard,
+    hub: Annotated[Hub, Depends(get_hub)],
+    actor: Actor = "api",
+) -> Discarded:
+    """Drop a dead letter for good, with a reason."""
+    await run_in_threadpool(
+        lambda: hub.dead_letters.discard(message_id, actor=actor, reason=body.reason)
+    )
+    return Discarded(id=message_id, status="discarded")
+
+
+@router.get(
+    "/messages/{message_id}/audit",
+    response_model=list[AuditEntry],
+    responses=responses(404, 503, said={404: "No message with that id."}),
+    operation_id="get_message_audit",
+)
+async def audit(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> list[AuditEntry]:
+    """Every replay and discard of the message: who, when, why (empty: none yet)."""
+    entries = await run_in_threadpool(hub.dead_letters.audit, message_id)
+    return [AuditEntry.model_validate(entry) for entry in entries]
+
+
+@router.post(
+    "/dead-letters/replay",
+    response_model=BulkReplayed,
+    responses=responses(*_BODY_ERRORS, said={400: _NOT_UTF8}),
+    operation_id="replay_dead_letters",
+)
 async def replay_many(
     body: BulkReplay,
     hub: Annotated[Hub, Depends(get_hub)],
     actor: Actor = "api",
-) -> dict[str, Any]:
+) -> BulkReplayed:
     """Replay several dead letters; each succeeds or fails on its own, reported per id."""
 
     def replay_all() -> dict[str, str]:
@@ -133,4 +179,4 @@ async def replay_many(
 
     results = await run_in_threadpool(replay_all)
     hub.worker.wake()
-    return {"results": results}
+    return BulkReplayed(results=results)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.errors import (
@@ -26,7 +24,7 @@ from hub.errors import (
     StoreUnavailable,
 )
 
-__all__ = ["ErrorBody", "error_responses", "install_error_handlers", "status_for"]
+__all__ = ["install_error_handlers", "status_for"]
 
 log = logging.getLogger("hub.api")
 
@@ -75,7 +73,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        hint = "see /docs for the endpoints" if exc.status_code in (404, 405) else None
+        hints = {
+            400: "send the body as JSON in UTF-8",  # FastAPI could not read the body as text
+            404: "see /docs for the endpoints",
+            405: "see /docs for the endpoints",
+        }
+        hint = hints.get(exc.status_code)
         body: dict[str, object] = {"type": "http_error", "message": message}
         if hint:
             body["hint"] = hint
@@ -93,28 +96,3 @@ def install_error_handlers(app: FastAPI) -> None:
                 "hint": "the hub log has the details under that incident id",
             },
         )
-
-
-class ProblemBody(BaseModel):
-    message: str
-    where: str | None = None
-    hint: str | None = None
-
-
-class ErrorDetail(BaseModel):
-    type: str = Field(description="e.g. bad_request, bad_query, route_not_found, store_error")
-    message: str
-    where: str | None = Field(None, description="the parameter, file:line or pointer at fault")
-    hint: str | None = None
-    problems: list[ProblemBody] | None = None
-
-
-class ErrorBody(BaseModel):
-    """What every error answer looks like (for the OpenAPI document)."""
-
-    error: ErrorDetail
-
-
-def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for error statuses, each with the shape the handlers answer."""
-    return {status: {"model": ErrorBody, "description": text} for status, text in described.items()}

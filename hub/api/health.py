@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
@@ -18,13 +19,28 @@ __all__ = ["router"]
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    store: str = Field(description="`ok`, or why the store does not answer")
+    routes: list[str]
+
+
+@router.get("/healthz", response_model=Health, operation_id="healthz")
 async def healthz() -> dict[str, str]:
     """The process is up and serving requests."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The store does not answer."}},
+    operation_id="readyz",
+)
 async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
     """The config is loaded and the store answers; 503 otherwise."""
     try:
@@ -37,7 +53,17 @@ async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
     return JSONResponse({"status": "ready", "store": "ok", "routes": sorted(hub.routes)})
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Every `hub_` series (docs/metrics.md).",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        }
+    },
+    operation_id="metrics",
+)
 async def metrics(hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """Prometheus text exposition of every ``hub_`` series."""
     # The store's gauges query the database: off the event loop, so /healthz never waits.

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.docs import responses
+from hub.api.openapi import IngestDocs, message_links
 from hub.errors import InboundRejected
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 
-__all__ = ["router"]
-
-router = APIRouter(tags=["ingest"])
+__all__ = ["ingest_router"]
 
 
 class Accepted(BaseModel):
-    id: str
-    ids: list[str]  # every message stored: several when the route splits a batch
-    duplicate: bool = False  # seen before (same idempotency key): the first submission's ids
+    id: str = Field(description="the message's id: `GET /messages/{id}` follows it")
+    ids: list[str] = Field(description="every message stored: several when the route splits")
+    duplicate: bool = Field(
+        False, description="seen before (same idempotency key): the first submission's ids"
+    )
     route: str
-    correlation_key: str | None
+    correlation_key: str | None = Field(description="the business key read from the document")
     status_url: str
 
 
@@ -56,36 +59,89 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post(
-    "/ingest/{route}",
-    status_code=202,
-    response_model=Accepted,
-    responses={
+def _answers() -> dict[int | str, dict[str, Any]]:
+    location = {
+        "description": "where the message's status is: `/messages/{id}`",
+        "schema": {"type": "string"},
+    }
+    return {
+        202: {
+            "description": "Stored (committed) before this answer: the message cannot be lost.",
+            "headers": {"Location": {**location, "required": True}},
+            "links": message_links("/id"),
+        },
         200: {
-            "description": "A ping with no message, acknowledged; or a repeat recognised by "
-            "its idempotency key (`duplicate: true`, the first submission's ids)."
+            "model": Accepted | Acknowledged,
+            "description": "A repeat recognised by its idempotency key (`duplicate: true`, the "
+            "first submission's ids; nothing new is stored), or a ping with no message "
+            "(WooCommerce's `webhook_id=N`), acknowledged.",
+            "headers": {"Location": location},
+            "links": message_links("/id"),
         },
-        400: {
-            "description": "The body is malformed, or a key in it (correlation, idempotency, "
-            "ordering) has a character the store cannot hold (NUL, a lone surrogate); the "
-            "error says which and where."
-        },
-        401: {
-            "description": "The source refused the request (a wrong signature, or a signed "
-            "timestamp outside the tolerance: a replay)."
-        },
-        404: {"description": "No such route."},
-        408: {
-            "description": "The body did not arrive within server.body_timeout_seconds; the "
-            "connection is closed."
-        },
-        413: {"description": "The body is larger than server.max_body_bytes."},
-        503: {
-            "description": "The store is unavailable (with Retry-After) or server.max_connections "
-            "connections are open; nothing was accepted, send again."
-        },
-    },
-)
+        **responses(
+            400,
+            401,
+            408,
+            413,
+            503,
+            said={
+                400: "The body is not valid in the route's format (or beyond a decoding limit "
+                "on its shape), or a key in it (correlation, idempotency, ordering) has a "
+                "character the store cannot hold (NUL, a lone surrogate); the error says which "
+                "and where.",
+                401: "The source refused the request: a wrong signature, or a signed timestamp "
+                "outside the tolerance (a replay).",
+                503: "Nothing was accepted, send again: the store is unavailable (with "
+                "Retry-After), the database refused the statement, or server.max_connections "
+                "connections are open (a plain-text answer from the server).",
+            },
+        ),
+    }
+
+
+def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
+    """``POST /ingest/{route}`` for every route of the config, each documented with what it
+    accepts; a route the config does not have is a 404 naming those it has."""
+    router = APIRouter(tags=["ingest"])
+    taken: set[str] = set()
+    for name, route in hub.routes.items():
+        router.add_api_route(
+            f"/ingest/{name}",
+            _endpoint(name),
+            methods=["POST"],
+            status_code=202,
+            response_model=Accepted,
+            responses=_answers(),
+            operation_id=_operation_id(name, taken),
+            summary=f"Hand a message to route {name}",
+            description=(route.config.description + "\n\n" if route.config.description else "")
+            + "Answers 202 with the message's id once it is stored (committed): from then on "
+            "it cannot be lost. The document is decoded and its keys are read here; it is "
+            "validated, translated and delivered by the worker (`GET /messages/{id}`).",
+            openapi_extra=docs.operation(route),
+        )
+    router.add_api_route(
+        "/ingest/{route}", ingest, methods=["POST"], status_code=202, include_in_schema=False
+    )
+    return router
+
+
+def _operation_id(route: str, taken: set[str]) -> str:
+    base = "ingest_" + route.replace("-", "_")
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _endpoint(route: str) -> Callable[[Request, Hub], Awaitable[JSONResponse]]:
+    async def ingest_route(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
+        return await ingest(route, request, hub)
+
+    return ingest_route
+
+
 async def ingest(
     route: str, request: Request, hub: Annotated[Hub, Depends(get_hub)]
 ) -> JSONResponse:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
+from hub.api.docs import responses
 from hub.errors import Problem
 from hub.mapping import content_hash
 from hub.pipeline.reload import MappingStatus
@@ -57,7 +58,14 @@ class MappingsResponse(BaseModel):
     routes: list[RouteMapping]
 
 
-@router.get("/mappings", response_model=MappingsResponse)
+@router.get(
+    "/mappings",
+    response_model=MappingsResponse,
+    responses=responses(
+        503, said={503: "server.max_connections connections are open (a plain-text answer)."}
+    ),
+    operation_id="list_mappings",
+)
 async def mappings(hub: Annotated[Hub, Depends(get_hub)]) -> MappingsResponse:
     """Per route with a mapping: the version it runs, since when, and the last refused file."""
     return await run_in_threadpool(_mappings, hub)

@@ -2,87 +2,97 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.deps import get_hub
-from hub.api.downloads import payload_response
-from hub.api.errors import error_responses
-from hub.message import MessageStatus
+from hub.api.docs import responses
+from hub.api.downloads import SAFE_TYPES, payload_response
+from hub.api.filters import Filters
 from hub.runtime import Hub
-from hub.store import MessageFilter, find_messages
-from hub.store.queries import MAX_LIMIT
+from hub.store import find_messages
+from hub.store.queries import MAX_CURSOR
 from hub.views import MessageListView, MessageView, message_view, page_view
 
-__all__ = ["BAD_QUERY", "router"]
+__all__ = ["LISTING_ERRORS", "MessageId", "router"]
 
 router = APIRouter(tags=["messages"])
 
-BAD_QUERY = error_responses(
-    {
-        400: "A filter cannot work (since not before until); `where` says which.",
+#: What a list request can be answered besides its list.
+LISTING_ERRORS = responses(
+    400,
+    404,
+    422,
+    503,
+    said={
+        400: "A filter cannot work (`since` not before `until`) or holds a NUL character; "
+        "`where` says which.",
         404: "No route with that name in the config; the hint lists them.",
-        422: "A parameter is malformed (a status, a time, the limit, the cursor); "
-        "`where` names it.",
-        503: "The store is unavailable; try again.",
-    }
+    },
 )
 
+MessageId = Annotated[
+    str,
+    Path(
+        description="the id `POST /ingest/...` answered with",
+        examples=["0b6f8d0e-6f6a-4c8e-9b6e-3f1d2c4b5a69"],
+    ),
+]
 
-@router.get("/messages", response_model=MessageListView, responses=BAD_QUERY)
+_NO_MESSAGE = responses(404, 503, said={404: "No message with that id."})
+
+#: A stored payload: one of the types a browser does not run (else application/octet-stream).
+_PAYLOAD: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The payload, as an attachment (`Content-Disposition`).",
+        "content": {
+            served: {"schema": {} if served == "application/json" else {"type": "string"}}
+            for served in sorted({served for served, _ in SAFE_TYPES.values()})
+        },
+    }
+}
+
+
+@router.get(
+    "/messages",
+    response_model=MessageListView,
+    responses=LISTING_ERRORS,
+    operation_id="list_messages",
+)
 async def list_messages(
     hub: Annotated[Hub, Depends(get_hub)],
-    correlation_key: Annotated[
-        str | None, Query(description="the business key, e.g. an order number (exact match)")
-    ] = None,
-    route: Annotated[str | None, Query(description="a route name from the config")] = None,
-    status: Annotated[
-        list[MessageStatus] | None,
-        Query(description="repeat for several: `status=failed&status=retrying`; none: any"),
-    ] = None,
-    error_type: Annotated[
-        str | None, Query(description="e.g. `delivery_fatal`, `validation_error`")
-    ] = None,
-    since: Annotated[
-        datetime | None, Query(description="received at or after (ISO 8601; no zone: UTC)")
-    ] = None,
-    until: Annotated[
-        datetime | None, Query(description="received before (ISO 8601; no zone: UTC)")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="messages per page")] = 100,
+    filters: Filters,
     cursor: Annotated[
-        int | None, Query(ge=1, description="the `next_cursor` of the previous page")
+        int | None,
+        Query(ge=1, le=MAX_CURSOR, description="the `next_cursor` of the previous page"),
     ] = None,
 ) -> MessageListView:
     """Messages matching every filter given, newest first, a page at a time."""
-    if route is not None:
-        hub.ingestor.route(route)  # 404 with the routes there are, not an empty page
-    where = MessageFilter(
-        statuses=tuple(status or ()),
-        route=route,
-        error_type=error_type,
-        correlation_key=correlation_key,
-        since=since,
-        until=until,
-        limit=limit,
-        cursor=cursor,
-    )
-    page = await run_in_threadpool(find_messages, hub.store, where)
+    page = await run_in_threadpool(find_messages, hub.store, filters.where(cursor=cursor))
     return page_view(page)
 
 
-@router.get("/messages/{message_id}", response_model=MessageView)
-async def get_message(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> MessageView:
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageView,
+    responses=_NO_MESSAGE,
+    operation_id="get_message",
+)
+async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> MessageView:
     """The message's status and every event in its history."""
     record = await run_in_threadpool(hub.store.get, message_id)
     return message_view(record)
 
 
-@router.get("/messages/{message_id}/body", response_class=Response)
-async def get_body(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
+@router.get(
+    "/messages/{message_id}/body",
+    response_class=Response,
+    responses={**_PAYLOAD, **_NO_MESSAGE},
+    operation_id="get_message_body",
+)
+async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The payload exactly as it was received, as a download (`<id>.<ext>`).
 
     Its type is the one it was received with if that is one a browser does not run (JSON,
@@ -93,8 +103,18 @@ async def get_body(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> Re
     return payload_response(message.body, message.content_type, message.id)
 
 
-@router.get("/messages/{message_id}/output", response_class=Response)
-async def get_output(message_id: str, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
+@router.get(
+    "/messages/{message_id}/output",
+    response_class=Response,
+    responses={
+        **_PAYLOAD,
+        **responses(
+            404, 503, said={404: "No message with that id, or it is not translated (yet)."}
+        ),
+    },
+    operation_id="get_message_output",
+)
+async def get_output(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The translated payload as delivered to the sinks, as a download (`<id>-output.<ext>`);
     404 before translation."""
     output = await run_in_threadpool(hub.store.output, message_id)

@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from hub.api.deps import get_hub
+from hub.api.docs import responses
 from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
 from hub.errors import (
     ConfigError,
@@ -41,20 +42,42 @@ _SUBMITTED = "mapping_text"
 _MAX_OUTPUT_DEPTH = 200
 
 
-class PreviewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: Which mapping runs: exactly one of ``mapping`` and ``mapping_text``, or neither with
+#: ``route`` (the route's own mapping). Each of the three is a string when it is given.
+_ONE_MAPPING: dict[str, Any] = {
+    "oneOf": [
+        {"required": ["mapping"]},
+        {"required": ["mapping_text"]},
+        {"required": ["route"], "properties": {"mapping": False, "mapping_text": False}},
+    ]
+}
 
-    mapping: str | None = Field(
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_MAPPING)
+
+    mapping: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
         None,
         description="the name of a mapping a route uses, or of mappings/NAME.yaml beside the "
         "config; the file as it is on disk now (what was just saved) is run",
+        examples=["woocommerce-order-to-erp"],
     )
-    mapping_text: str | None = Field(None, description="a whole mapping file, not yet saved")
-    route: str | None = Field(
+    mapping_text: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
+        None, description="a whole mapping file, not yet saved"
+    )
+    route: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
         None,
         description="apply this route's input and output schemas (and its formats, unless "
         "given); without `mapping` or `mapping_text`, run the route's mapping file",
     )
+
+    @field_validator("mapping", "mapping_text", "route", mode="before")
+    @classmethod
+    def _given_as_text(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("give a string, or leave the field out")
+        return value
+
     input: Any = Field(description="the input document: text, or a JSON value for json input")
     input_format: str | None = Field(
         None, description="default: the route's input format, else the mapping's source.format"
@@ -104,16 +127,22 @@ class PreviewResponse(BaseModel):
 @router.post(
     "/preview",
     response_model=PreviewResponse,
-    responses={
-        422: {
-            "description": "the mapping, the input or the options are wrong, or the run went "
-            "past one of mappings.limits (the message names it)"
+    responses=responses(
+        400,
+        408,
+        422,
+        503,
+        said={
+            400: "The body is not UTF-8 JSON.",
+            422: "The request is malformed, or the mapping, the input or the options are "
+            "wrong, or the run went past one of mappings.limits: located `problems` say what "
+            "and where (this is a preview's answer about what was submitted).",
+            503: "Every preview slot is busy (mappings.preview_workers) or the hub is stopping "
+            "(try again after Retry-After seconds), or server.max_connections connections are "
+            "open (a plain-text answer from the server).",
         },
-        503: {
-            "description": "every preview slot is busy (mappings.preview_workers) or the hub is "
-            "stopping; try again after Retry-After seconds"
-        },
-    },
+    ),
+    operation_id="preview_mapping",
 )
 async def preview(
     request: PreviewRequest, http: Request, hub: Annotated[Hub, Depends(get_hub)]

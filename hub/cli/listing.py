@@ -15,7 +15,7 @@ from hub.config import load_config
 from hub.errors import RouteNotFound
 from hub.message import MessageStatus
 from hub.store import MessagePage, MessageSummary, Store
-from hub.store.queries import MAX_LIMIT
+from hub.store.queries import MAX_CURSOR, MAX_LIMIT
 
 __all__ = [
     "ConfigOption",
@@ -63,7 +63,8 @@ LimitOption = Annotated[
     int, typer.Option(min=1, max=MAX_LIMIT, help="at most this many, newest first")
 ]
 CursorOption = Annotated[
-    int | None, typer.Option(min=1, help="continue after an earlier page (printed on stderr)")
+    int | None,
+    typer.Option(min=1, max=MAX_CURSOR, help="continue after an earlier page (printed on stderr)"),
 ]
 StatusOption = Annotated[
     list[MessageStatus] | None,

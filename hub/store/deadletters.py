@@ -101,11 +101,15 @@ class DeadLetters:
             )
 
     def audit(self, message_id: str) -> list[dict[str, object]]:
+        """Every replay and discard of the message, oldest first (none: an empty list);
+        MessageNotFound for an id no message has, as for the message itself."""
+        message_id = clean_text(message_id)
         with self.store.transaction() as session:
+            known = session.scalar(select(MessageRow.id).where(MessageRow.id == message_id))
+            if known is None:
+                raise MessageNotFound(f"no message with id {message_id!r}")
             rows = session.scalars(
-                select(AuditRow)
-                .where(AuditRow.message_id == clean_text(message_id))
-                .order_by(AuditRow.id)
+                select(AuditRow).where(AuditRow.message_id == message_id).order_by(AuditRow.id)
             )
             return [
                 {

@@ -24,6 +24,7 @@ from hub.text import clean_key, clean_text
 
 __all__ = [
     "GAUGED",
+    "MAX_CURSOR",
     "MAX_LIMIT",
     "MessageFilter",
     "MessagePage",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 MAX_LIMIT = 1000
+#: The largest ``seq`` there can be (an INTEGER column: 32 bits on PostgreSQL), so the largest
+#: cursor: a larger number is no cursor this hub gave, and the database could not compare it.
+MAX_CURSOR = 2**31 - 1
 
 #: The statuses the gauges count: waiting for delivery, or waiting for a person.
 GAUGED = (MessageStatus.RECEIVED, MessageStatus.RETRYING, MessageStatus.FAILED)
@@ -152,9 +156,9 @@ def _check(where: MessageFilter) -> None:
             raise QueryError(
                 f"{name} {problem}", where=name, hint="no stored message has such a value"
             )
-    if where.cursor is not None and where.cursor < 1:
+    if where.cursor is not None and not 1 <= where.cursor <= MAX_CURSOR:
         raise QueryError(
-            f"cursor must be a positive number, not {where.cursor}",
+            f"cursor must be a number from 1 to {MAX_CURSOR}, not {where.cursor}",
             where="cursor",
             hint="pass the next_cursor of the previous page as it is",
         )

@@ -81,6 +81,7 @@ def test_refused_then_replayed_and_discarded(tmp_path: Path) -> None:
             ]
             assert client.get(f"/messages/{second}/audit").json()[0]["actor"] == "bob"
             assert client.post("/messages/nope/replay", json={}).status_code == 404
+            assert client.post("/messages/nope/discard", json={"reason": "x"}).status_code == 404
             bulk = client.post("/dead-letters/replay", json={"ids": [first, "nope"]}).json()
             assert bulk["results"][first].startswith("state_conflict: ")
             assert bulk["results"]["nope"] == "message_not_found: no message with id 'nope'"
@@ -141,3 +142,36 @@ def test_the_cli_lists_replays_and_discards(tmp_path: Path) -> None:
         assert "is discarded, not failed" in twice.stderr
         left = cli("dead-letters", "list", "--config", str(config), "--status", "received")
         assert [json.loads(line)["id"] for line in left.stdout.splitlines()] == [ids[0]]
+
+
+def test_the_audit_of_a_message_that_does_not_exist_is_a_404(tmp_path: Path) -> None:
+    """Like the message itself, its body and its replay: was `200 []`."""
+    hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path)))
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        accepted = client.post("/ingest/shop-orders", content=EXAMPLE_ORDER.read_bytes())
+        assert client.get(f"/messages/{accepted.json()['id']}/audit").json() == []
+        missing = client.get("/messages/0b6f8d0e-6f6a-4c8e-9b6e-3f1d2c4b5a69/audit")
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["error"]["type"] == "message_not_found"
+
+
+def test_a_discard_reason_of_spaces_and_an_overlong_actor_are_named(tmp_path: Path) -> None:
+    """Both are refused before the store: the reason was a 400 after validation had passed
+    it, and an actor longer than its column a 503 on PostgreSQL."""
+    hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path)))
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        spaces = client.post("/messages/nope/discard", json={"reason": " \t "})
+        assert spaces.status_code == 422, spaces.text
+        assert spaces.json()["error"]["problems"][0]["where"] == "body/reason"
+        actor = client.post("/messages/nope/replay", json={}, headers={"X-Hub-Actor": "a" * 256})
+        assert actor.status_code == 422, actor.text
+        assert actor.json()["error"]["problems"][0]["where"] == "header/X-Hub-Actor"
+        unknown = client.post("/messages/nope/replay", json={"mode": "current", "resaon": "x"})
+        assert unknown.status_code == 422, unknown.text  # a misspelt field is not ignored
+        latin1 = client.post(
+            "/messages/nope/discard",
+            content='{"reason": "bestätigt"}'.encode("latin-1"),
+            headers={"Content-Type": "application/json"},
+        )
+        assert latin1.status_code == 400, latin1.text  # as documented, with what to do
+        assert latin1.json()["error"]["hint"] == "send the body as JSON in UTF-8"

@@ -116,7 +116,14 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(orders: Orders) -> None
         ({"limit": 1001}, 422, "query/limit"),
         ({"cursor": "abc"}, 422, "query/cursor"),
         ({"cursor": 0}, 422, "query/cursor"),
+        ({"cursor": 2**31}, 422, "query/cursor"),  # was a 500: too large for the database
+        ({"cursor": 16460138500261668716544}, 422, "query/cursor"),
         ({"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, 400, "since, until"),
+        # a number is not a time (pydantic took it as seconds since 1970), nor is 30 February
+        ({"until": "0.5"}, 422, "query/until"),
+        ({"since": "1700000000"}, 422, "query/since"),
+        ({"since": "2026-02-30"}, 422, "query/since"),
+        ({"since": "2026-11-23 14:05"}, 422, "query/since"),
     ],
 )
 def test_a_bad_parameter_is_named_never_a_500_or_sql(
@@ -128,6 +135,22 @@ def test_a_bad_parameter_is_named_never_a_500_or_sql(
     located = [error.get("where")] + [p["where"] for p in error.get("problems", [])]
     assert where in located
     assert "SELECT" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/messages", "/dead-letters"])
+def test_times_are_iso_8601_in_every_documented_form(orders: Orders, path: str) -> None:
+    for since in (
+        "2000-01-01",
+        "2000-01-01T00:00",
+        "2000-01-01T00:00:00.5",
+        "2000-01-01T00:00:00Z",
+        "2000-01-01t01:00:00+01:00",
+        "0001-01-01T00:00:00+23:59",  # before year 1 in UTC: the earliest time there is
+    ):
+        answer = orders.client.get(path, params={"since": since})
+        assert answer.status_code == 200, (since, answer.text)
+    late = orders.client.get(path, params={"until": "9999-12-31T23:59:59-23:59"})
+    assert late.status_code == 200, late.text  # past year 9999 in UTC: the end of time
 
 
 def test_an_unknown_route_is_a_404_naming_the_routes(orders: Orders) -> None:

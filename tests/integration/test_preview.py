@@ -120,6 +120,19 @@ def test_bad_requests_are_422_never_500(client: httpx.Client, request_body: obje
     assert response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("field", ["mapping", "mapping_text", "route"])
+def test_a_null_mapping_or_route_is_named_not_taken_as_absent(
+    client: httpx.Client, field: str
+) -> None:
+    """The document says each is a string when given; `null` beside a name was taken as
+    "not given" and answered, so the document's `oneOf` did not hold."""
+    response = client.post("/preview", json={"mapping": "small", field: None, "input": {}})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["error"]["problems"]
+    assert problem["where"] == f"body/{field}"
+    assert "leave the field out" in problem["message"]
+
+
 @pytest.fixture
 def editable(tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
     """The demo route on a copy of its mapping that the test may edit (no hot reload)."""
