@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from hub import __version__
-from hub.api import deadletters, health, mappings, messages, preview
+from hub.api import deadletters, health, keys, mappings, messages, preview
+from hub.api.auth import AuthGuard
 from hub.api.errors import install_error_handlers
 from hub.api.ingest import ingest_router
 from hub.api.middleware import BodyTimeout, SecurityHeaders
@@ -57,6 +58,14 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.add_middleware(
         BodyTimeout, seconds=hub.config.server.body_timeout_seconds, on_timeout=count_timeout
     )
+    # who calls and may they: before a body is read or a parameter looked at
+    app.add_middleware(
+        AuthGuard,
+        fastapi=app,
+        keys=hub.keys,
+        anonymous=hub.config.auth.anonymous,
+        metrics=hub.metrics,
+    )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     docs = IngestDocs(hub)
     app.include_router(ingest_router(hub, docs))
@@ -64,6 +73,7 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.include_router(deadletters.router)
     app.include_router(preview.router)
     app.include_router(mappings.router)
+    app.include_router(keys.router)
     app.include_router(health.router)
     install_openapi(app, docs, hub)
     return app

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.openapi import IngestDocs, message_links
+from hub.credentials import ingest_scope
 from hub.errors import InboundRejected
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
@@ -121,7 +123,11 @@ def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
             openapi_extra=docs.operation(route),
         )
     router.add_api_route(
-        "/ingest/{route}", ingest, methods=["POST"], status_code=202, include_in_schema=False
+        "/ingest/{route}",
+        needs(ingest_scope("{route}"))(ingest),
+        methods=["POST"],
+        status_code=202,
+        include_in_schema=False,
     )
     return router
 
@@ -136,6 +142,7 @@ def _operation_id(route: str, taken: set[str]) -> str:
 
 
 def _endpoint(route: str) -> Callable[[Request, Hub], Awaitable[JSONResponse]]:
+    @needs(ingest_scope(route))
     async def ingest_route(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
         return await ingest(route, request, hub)
 

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.downloads import SAFE_TYPES, payload_response
 from hub.api.filters import Filters
+from hub.credentials import READ, READ_PAYLOAD
 from hub.runtime import Hub
 from hub.store import find_messages
 from hub.store.queries import MAX_CURSOR
@@ -61,6 +63,7 @@ _PAYLOAD: dict[int | str, dict[str, Any]] = {
     responses=LISTING_ERRORS,
     operation_id="list_messages",
 )
+@needs(READ)
 async def list_messages(
     hub: Annotated[Hub, Depends(get_hub)],
     filters: Filters,
@@ -80,6 +83,7 @@ async def list_messages(
     responses=_NO_MESSAGE,
     operation_id="get_message",
 )
+@needs(READ)
 async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> MessageView:
     """The message's status and every event in its history."""
     record = await run_in_threadpool(hub.store.get, message_id)
@@ -92,6 +96,7 @@ async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub
     responses={**_PAYLOAD, **_NO_MESSAGE},
     operation_id="get_message_body",
 )
+@needs(READ_PAYLOAD)
 async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The payload exactly as it was received, as a download (`<id>.<ext>`).
 
@@ -114,6 +119,7 @@ async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)])
     },
     operation_id="get_message_output",
 )
+@needs(READ_PAYLOAD)
 async def get_output(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The translated payload as delivered to the sinks, as a download (`<id>-output.<ext>`);
     404 before translation."""

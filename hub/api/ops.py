@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from hub import __version__
 from hub.api import health
+from hub.api.auth import AuthGuard
 from hub.api.errors import install_error_handlers
 from hub.api.middleware import SecurityHeaders
 from hub.api.server import uvicorn_config
@@ -39,6 +40,13 @@ def create_ops_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     install_error_handlers(app)
+    app.add_middleware(
+        AuthGuard,
+        fastapi=app,
+        keys=hub.keys,
+        anonymous=hub.config.auth.anonymous,
+        metrics=hub.metrics,
+    )
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     return app

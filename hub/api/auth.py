@@ -1,0 +1,267 @@
+"""Who is calling, and whether they may: API keys and scopes, checked before anything else.
+
+Every endpoint names the scope it needs with :func:`needs` (or :data:`PUBLIC`); the
+:class:`AuthGuard` middleware finds the route a request is for, identifies the caller (a key
+sent as ``Authorization: Bearer`` or ``X-API-Key``, or anonymous) and answers 401 or 403
+itself, before the body is read or a parameter looked at: a refused caller learns nothing
+about messages, routes or the request's validity. A route that names no scope is refused to
+everyone (a forgotten declaration fails closed).
+
+- no key, and the anonymous scopes (``auth.anonymous``) lack the scope: 401;
+- a key that is malformed, unknown, revoked or expired: 401, whatever anonymous may do;
+- a valid key without the scope: 403.
+
+Refusals are counted (``hub_auth_failures_total``) and logged with the key's public id at
+most, never its secret. Handlers get the caller with ``Depends(get_caller)``: the audit
+trail's "who" is its name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub.credentials import grants, parse_token
+from hub.errors import StoreError, StoreUnavailable
+from hub.metrics import HubMetrics
+from hub.store.apikeys import ApiKeys
+
+__all__ = [
+    "ANONYMOUS",
+    "PUBLIC",
+    "UNDECLARED",
+    "AuthGuard",
+    "Caller",
+    "get_caller",
+    "needs",
+    "scope_of",
+]
+
+log = logging.getLogger("hub.auth")
+
+#: What an endpoint open to everyone declares (/healthz, /readyz).
+PUBLIC = "public"
+#: The name of a caller without a key (in the audit trail).
+ANONYMOUS = "anonymous"
+#: What a route that declared no scope needs: nothing grants it, admin neither.
+UNDECLARED = "(undeclared)"
+_ATTRIBUTE = "hub_scope"
+_CALLER = "hub.caller"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def needs(scope: str) -> Callable[[F], F]:
+    """Declare the scope an endpoint needs (``{route}`` is filled from the path)."""
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, _ATTRIBUTE, scope)
+        return endpoint
+
+    return mark
+
+
+def scope_of(endpoint: Callable[..., Any]) -> str | None:
+    """The scope an endpoint declared, if it declared one."""
+    found = getattr(endpoint, _ATTRIBUTE, None)
+    return found if isinstance(found, str) else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request comes from: a key's name, or :data:`ANONYMOUS`."""
+
+    name: str
+    scopes: frozenset[str]
+    key_id: str | None = None
+
+    def may(self, scope: str) -> bool:
+        return grants(self.scopes, scope)
+
+
+def get_caller(request: Request) -> Caller:
+    """The caller :class:`AuthGuard` identified (a dependency for handlers)."""
+    caller = request.scope.get(_CALLER)
+    if not isinstance(caller, Caller):  # pragma: no cover - the guard is always installed
+        raise RuntimeError("AuthGuard is not installed on this app")
+    return caller
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    reason: str  # the metric's label
+    message: str
+    hint: str
+
+
+class AuthGuard:
+    """ASGI middleware: each request is authenticated and authorised before it is served."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        fastapi: FastAPI,
+        keys: ApiKeys,
+        anonymous: Iterable[str],
+        metrics: HubMetrics,
+    ) -> None:
+        self.app = app
+        self.fastapi = fastapi
+        self.keys = keys
+        self.anonymous = frozenset(anonymous)
+        self.metrics = metrics
+
+    def _public_paths(self) -> set[str | None]:
+        app = self.fastapi
+        return {
+            app.openapi_url,
+            app.docs_url,
+            app.redoc_url,
+            app.swagger_ui_oauth2_redirect_url,
+        }
+
+    def required(self, scope: Scope) -> str | None:
+        """The scope the request's route needs; None: no route (the app answers 404)."""
+        if scope.get("path") in self._public_paths():
+            return PUBLIC
+        partial: tuple[Any, Scope] | None = None
+        for route in self.fastapi.router.routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return _fill(route, child)
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:  # the path exists with another method: a 405 for callers only
+            return _fill(*partial)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        needed = self.required(scope)
+        if needed == PUBLIC or needed is None:
+            scope[_CALLER] = Caller(ANONYMOUS, self.anonymous)
+            await self.app(scope, receive, send)
+            return
+        try:
+            outcome = await self._identify(scope)
+        except StoreError as exc:
+            headers = {"Retry-After": "5"} if isinstance(exc, StoreUnavailable) else {}
+            await _answer(send, 503, exc.to_dict(), headers)
+            return
+        if needed == UNDECLARED:  # a route added without needs(): refused to everyone
+            outcome = _Refusal(403, "scope", "this endpoint declares no scope", "report it")
+        elif isinstance(outcome, Caller) and not outcome.may(needed):
+            outcome = self._lacks(outcome, needed)
+        if isinstance(outcome, _Refusal):
+            self.metrics.auth_failures.labels(outcome.reason).inc()
+            log.warning(
+                "refused %s %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                outcome.message,
+                extra={"reason": outcome.reason},
+            )
+            headers = {"WWW-Authenticate": 'Bearer realm="hub"'} if outcome.status == 401 else {}
+            body = {
+                "type": "unauthorized" if outcome.status == 401 else "forbidden",
+                "message": outcome.message,
+                "hint": outcome.hint,
+            }
+            await _answer(send, outcome.status, body, headers)
+            return
+        scope[_CALLER] = outcome
+        await self.app(scope, receive, send)
+
+    def _lacks(self, caller: Caller, needed: str) -> _Refusal:
+        if caller.key_id is None:
+            return _Refusal(
+                401,
+                "missing",
+                f"this needs an API key with scope {needed}",
+                "send `Authorization: Bearer <key>` (or X-API-Key); `hub keys create` makes a key",
+            )
+        return _Refusal(
+            403,
+            "scope",
+            f"the key {caller.name!r} lacks scope {needed}",
+            f"a key with scope {needed} (or admin) may do this; `hub keys create` makes one",
+        )
+
+    async def _identify(self, scope: Scope) -> Caller | _Refusal:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        presented = _presented(headers)
+        if isinstance(presented, _Refusal):
+            return presented
+        if presented is None:
+            return Caller(ANONYMOUS, self.anonymous)
+        verdict = await run_in_threadpool(self.keys.check, presented)
+        if verdict.key is None or not verdict.ok:
+            parts = parse_token(presented)
+            shown = f" (key id {parts.key_id})" if parts is not None else ""
+            return _Refusal(401, verdict.reason, _WHY[verdict.reason] + shown, _HINT)
+        key = verdict.key
+        return Caller(key.name, frozenset(key.scopes), key.key_id)
+
+
+_HINT = "send a key `hub keys create` made and `hub keys list` shows as active"
+_WHY = {
+    "malformed": "the API key is not valid",
+    "unknown": "the API key is not valid",
+    "revoked": "the API key was revoked",
+    "expired": "the API key has expired",
+}
+
+
+def _presented(headers: dict[str, str]) -> str | _Refusal | None:
+    """The token the request presents (None: none at all)."""
+    given: list[str] = []
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _Refusal(
+                401,
+                "malformed",
+                "the Authorization header is not `Bearer <key>`",
+                "send `Authorization: Bearer <key>`, or the key alone in X-API-Key",
+            )
+        given.append(token.strip())
+    api_key = headers.get("x-api-key")
+    if api_key is not None:
+        given.append(api_key.strip())
+    if len(set(given)) > 1:
+        return _Refusal(
+            401, "malformed", "Authorization and X-API-Key hold different keys", "send one key"
+        )
+    return given[0] if given else None
+
+
+def _fill(route: Any, child: Scope) -> str:
+    declared = scope_of(getattr(route, "endpoint", None) or (lambda: None))
+    if declared is None:
+        return UNDECLARED
+    params = child.get("path_params", {})
+    try:
+        return declared.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return UNDECLARED
+
+
+async def _answer(send: Send, status: int, error: dict[str, Any], headers: dict[str, str]) -> None:
+    body = json.dumps({"error": error}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
