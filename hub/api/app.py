@@ -10,7 +10,7 @@ from starlette.types import Scope
 
 from hub import __version__
 from hub.api import deadletters, health, keys, mappings, messages, preview
-from hub.api.auth import AuthGuard
+from hub.api.auth import Guard
 from hub.api.errors import install_error_handlers
 from hub.api.ingest import ingest_router
 from hub.api.middleware import BodyTimeout, SecurityHeaders
@@ -48,6 +48,8 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     app.state.previews = previews
+    # who calls, and may they: every route asks it before its body is read (hub.api.auth)
+    app.state.guard = Guard(hub.keys, hub.config.auth.anonymous, hub.metrics)
     install_error_handlers(app)
 
     def count_timeout(scope: Scope) -> None:
@@ -57,14 +59,6 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
 
     app.add_middleware(
         BodyTimeout, seconds=hub.config.server.body_timeout_seconds, on_timeout=count_timeout
-    )
-    # who calls and may they: before a body is read or a parameter looked at
-    app.add_middleware(
-        AuthGuard,
-        fastapi=app,
-        keys=hub.keys,
-        anonymous=hub.config.auth.anonymous,
-        metrics=hub.metrics,
     )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     docs = IngestDocs(hub)

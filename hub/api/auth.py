@@ -1,10 +1,10 @@
 """Who is calling, and whether they may: API keys and scopes, checked before anything else.
 
-Every endpoint names the scope it needs with :func:`needs` (or :data:`PUBLIC`); the
-:class:`AuthGuard` middleware finds the route a request is for, identifies the caller (a key
-sent as ``Authorization: Bearer`` or ``X-API-Key``, or anonymous) and answers 401 or 403
-itself, before the body is read or a parameter looked at: a refused caller learns nothing
-about messages, routes or the request's validity. A route that names no scope is refused to
+Every endpoint names the scope it needs with :func:`needs` (or :data:`PUBLIC`) and is served
+by a :class:`GuardedRoute`: the app's :class:`Guard` identifies the caller (a key sent as
+``Authorization: Bearer`` or ``X-API-Key``, or anonymous) and answers 401 or 403 itself,
+before the body is read or a parameter looked at: a refused caller learns nothing about
+messages, routes or the request's validity. A route that names no scope is refused to
 everyone (a forgotten declaration fails closed).
 
 - no key, and the anonymous scopes (``auth.anonymous``) lack the scope: 401;
@@ -18,16 +18,16 @@ trail's "who" is its name.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from hub.credentials import grants, parse_token
 from hub.errors import StoreError, StoreUnavailable
@@ -37,9 +37,11 @@ from hub.store.apikeys import ApiKeys
 __all__ = [
     "ANONYMOUS",
     "PUBLIC",
+    "SCOPE_EXTENSION",
     "UNDECLARED",
-    "AuthGuard",
     "Caller",
+    "Guard",
+    "GuardedRoute",
     "get_caller",
     "needs",
     "scope_of",
@@ -54,6 +56,8 @@ ANONYMOUS = "anonymous"
 #: What a route that declared no scope needs: nothing grants it, admin neither.
 UNDECLARED = "(undeclared)"
 _ATTRIBUTE = "hub_scope"
+#: The OpenAPI extension that carries an operation's scope.
+SCOPE_EXTENSION = "x-hub-scope"
 _CALLER = "hub.caller"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,10 +92,10 @@ class Caller:
 
 
 def get_caller(request: Request) -> Caller:
-    """The caller :class:`AuthGuard` identified (a dependency for handlers)."""
+    """The caller the :class:`Guard` identified (a dependency for handlers)."""
     caller = request.scope.get(_CALLER)
-    if not isinstance(caller, Caller):  # pragma: no cover - the guard is always installed
-        raise RuntimeError("AuthGuard is not installed on this app")
+    if not isinstance(caller, Caller):  # pragma: no cover - every route is a GuardedRoute
+        raise RuntimeError("the route is not a GuardedRoute")
     return caller
 
 
@@ -103,86 +107,52 @@ class _Refusal:
     hint: str
 
 
-class AuthGuard:
-    """ASGI middleware: each request is authenticated and authorised before it is served."""
+class Guard:
+    """Identifies callers and decides, for every request, before its handler runs."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        fastapi: FastAPI,
-        keys: ApiKeys,
-        anonymous: Iterable[str],
-        metrics: HubMetrics,
-    ) -> None:
-        self.app = app
-        self.fastapi = fastapi
+    def __init__(self, keys: ApiKeys, anonymous: Iterable[str], metrics: HubMetrics) -> None:
         self.keys = keys
         self.anonymous = frozenset(anonymous)
         self.metrics = metrics
 
-    def _public_paths(self) -> set[str | None]:
-        app = self.fastapi
-        return {
-            app.openapi_url,
-            app.docs_url,
-            app.redoc_url,
-            app.swagger_ui_oauth2_redirect_url,
-        }
-
-    def required(self, scope: Scope) -> str | None:
-        """The scope the request's route needs; None: no route (the app answers 404)."""
-        if scope.get("path") in self._public_paths():
-            return PUBLIC
-        partial: tuple[Any, Scope] | None = None
-        for route in self.fastapi.router.routes:
-            match, child = route.matches(scope)
-            if match is Match.FULL:
-                return _fill(route, child)
-            if match is Match.PARTIAL and partial is None:
-                partial = (route, child)
-        if partial is not None:  # the path exists with another method: a 405 for callers only
-            return _fill(*partial)
-        return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        needed = self.required(scope)
-        if needed == PUBLIC or needed is None:
+    async def check(self, request: Request, needed: str) -> Response | None:
+        """None when the request may go on (its caller is then in its scope), else the
+        401, 403 or 503 answer to send instead."""
+        scope = request.scope
+        if needed == PUBLIC:
             scope[_CALLER] = Caller(ANONYMOUS, self.anonymous)
-            await self.app(scope, receive, send)
-            return
+            return None
+        try:
+            needed = needed.format(**request.path_params)
+        except (KeyError, IndexError, ValueError):
+            needed = UNDECLARED
         try:
             outcome = await self._identify(scope)
         except StoreError as exc:
             headers = {"Retry-After": "5"} if isinstance(exc, StoreUnavailable) else {}
-            await _answer(send, 503, exc.to_dict(), headers)
-            return
+            return JSONResponse({"error": exc.to_dict()}, status_code=503, headers=headers)
         if needed == UNDECLARED:  # a route added without needs(): refused to everyone
             outcome = _Refusal(403, "scope", "this endpoint declares no scope", "report it")
         elif isinstance(outcome, Caller) and not outcome.may(needed):
             outcome = self._lacks(outcome, needed)
-        if isinstance(outcome, _Refusal):
-            self.metrics.auth_failures.labels(outcome.reason).inc()
-            log.warning(
-                "refused %s %s: %s",
-                scope.get("method"),
-                scope.get("path"),
-                outcome.message,
-                extra={"reason": outcome.reason},
-            )
-            headers = {"WWW-Authenticate": 'Bearer realm="hub"'} if outcome.status == 401 else {}
-            body = {
-                "type": "unauthorized" if outcome.status == 401 else "forbidden",
-                "message": outcome.message,
-                "hint": outcome.hint,
-            }
-            await _answer(send, outcome.status, body, headers)
-            return
-        scope[_CALLER] = outcome
-        await self.app(scope, receive, send)
+        if isinstance(outcome, Caller):
+            scope[_CALLER] = outcome
+            return None
+        self.metrics.auth_failures.labels(outcome.reason).inc()
+        log.warning(
+            "refused %s %s: %s",
+            request.method,
+            request.url.path,
+            outcome.message,
+            extra={"reason": outcome.reason},
+        )
+        headers = {"WWW-Authenticate": 'Bearer realm="hub"'} if outcome.status == 401 else {}
+        body = {
+            "type": "unauthorized" if outcome.status == 401 else "forbidden",
+            "message": outcome.message,
+            "hint": outcome.hint,
+        }
+        return JSONResponse({"error": body}, status_code=outcome.status, headers=headers)
 
     def _lacks(self, caller: Caller, needed: str) -> _Refusal:
         if caller.key_id is None:
@@ -248,20 +218,26 @@ def _presented(headers: dict[str, str]) -> str | _Refusal | None:
     return given[0] if given else None
 
 
-def _fill(route: Any, child: Scope) -> str:
-    declared = scope_of(getattr(route, "endpoint", None) or (lambda: None))
-    if declared is None:
-        return UNDECLARED
-    params = child.get("path_params", {})
-    try:
-        return declared.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return UNDECLARED
+class GuardedRoute(APIRoute):
+    """A FastAPI route whose handler first asks the app's :class:`Guard` (``app.state.guard``):
+    before the body is read or a parameter is looked at. Its scope is also written into the
+    OpenAPI operation (``x-hub-scope``), where :mod:`hub.api.security_docs` declares it."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self.hub_scope = scope_of(endpoint) or UNDECLARED
+        extra = dict(kwargs.pop("openapi_extra", None) or {})
+        extra[SCOPE_EXTENSION] = self.hub_scope
+        super().__init__(path, endpoint, openapi_extra=extra, **kwargs)
 
-async def _answer(send: Send, status: int, error: dict[str, Any], headers: dict[str, str]) -> None:
-    body = json.dumps({"error": error}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        needed = self.hub_scope
+
+        async def guarded(request: Request) -> Response:
+            guard: Guard = request.app.state.guard
+            refused = await guard.check(request, needed)
+            if refused is not None:
+                return refused
+            return await handler(request)
+
+        return guarded

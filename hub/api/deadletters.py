@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import Caller, get_caller, needs
+from hub.api.auth import Caller, GuardedRoute, get_caller, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.filters import Filters
@@ -23,7 +23,7 @@ from hub.views import SummaryView, summary_view
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["dead letters"])
+router = APIRouter(tags=["dead letters"], route_class=GuardedRoute)
 
 #: Who asks: the API key's name (or `anonymous`), kept in the audit; never a header the
 #: client chose.

@@ -67,6 +67,8 @@ _STANDARD: dict[int, str] = {
     "is closed.",
     409: "The message is not in a state that allows this (only a failed message, a dead "
     "letter, can be replayed or discarded).",
+    410: "Retention dropped the message's body and output (store.retention.payload_days); "
+    "its status and history are still there.",
     413: "The body is larger than server.max_body_bytes, or beyond a decoding limit on its "
     "amount of content.",
     422: "A parameter or a field of the body is malformed or missing; `problems` names each "

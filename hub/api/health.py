@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import PUBLIC, needs
+from hub.api.auth import PUBLIC, GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.credentials import METRICS
 from hub.errors import StoreError
@@ -18,7 +18,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=GuardedRoute)
 
 
 class Health(BaseModel):

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import needs
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.openapi import IngestDocs, message_links
@@ -104,7 +104,7 @@ def _answers() -> dict[int | str, dict[str, Any]]:
 def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
     """``POST /ingest/{route}`` for every route of the config, each documented with what it
     accepts; a route the config does not have is a 404 naming those it has."""
-    router = APIRouter(tags=["ingest"])
+    router = APIRouter(tags=["ingest"], route_class=GuardedRoute)
     taken: set[str] = set()
     for name, route in hub.routes.items():
         router.add_api_route(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import needs
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.credentials import ADMIN
@@ -21,7 +21,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], route_class=GuardedRoute)
 
 
 class KeyView(BaseModel):

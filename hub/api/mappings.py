@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import needs
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.credentials import READ
@@ -21,7 +21,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["mappings"])
+router = APIRouter(tags=["mappings"], route_class=GuardedRoute)
 
 
 class ProblemView(BaseModel):

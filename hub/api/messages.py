@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.auth import needs
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.downloads import SAFE_TYPES, payload_response
@@ -16,11 +16,12 @@ from hub.credentials import READ, READ_PAYLOAD
 from hub.runtime import Hub
 from hub.store import find_messages
 from hub.store.queries import MAX_CURSOR
+from hub.store.store import dropped
 from hub.views import MessageListView, MessageView, message_view, page_view
 
 __all__ = ["LISTING_ERRORS", "MessageId", "router"]
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], route_class=GuardedRoute)
 
 #: What a list request can be answered besides its list.
 LISTING_ERRORS = responses(
@@ -44,6 +45,7 @@ MessageId = Annotated[
 ]
 
 _NO_MESSAGE = responses(404, 503, said={404: "No message with that id."})
+_NO_PAYLOAD = responses(404, 410, 503, said={404: "No message with that id."})
 
 #: A stored payload: one of the types a browser does not run (else application/octet-stream).
 _PAYLOAD: dict[int | str, dict[str, Any]] = {
@@ -93,7 +95,7 @@ async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub
 @router.get(
     "/messages/{message_id}/body",
     response_class=Response,
-    responses={**_PAYLOAD, **_NO_MESSAGE},
+    responses={**_PAYLOAD, **_NO_PAYLOAD},
     operation_id="get_message_body",
 )
 @needs(READ_PAYLOAD)
@@ -104,6 +106,8 @@ async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)])
     XML, CSV, EDIFACT, plain text), `application/octet-stream` otherwise (HTML, SVG, ...).
     """
     record = await run_in_threadpool(hub.store.get, message_id)
+    if record.payload_dropped_at is not None:
+        raise dropped(record.payload_dropped_at)
     message = record.message
     return payload_response(message.body, message.content_type, message.id)
 
@@ -114,7 +118,7 @@ async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)])
     responses={
         **_PAYLOAD,
         **responses(
-            404, 503, said={404: "No message with that id, or it is not translated (yet)."}
+            404, 410, 503, said={404: "No message with that id, or it is not translated (yet)."}
         ),
     },
     operation_id="get_message_output",

@@ -265,7 +265,7 @@ def install_openapi(app: FastAPI, docs: IngestDocs, hub: Hub) -> None:
         document = build()
         docs.complete(document)
         own_validation_errors(document)
-        declare_security(document, app, hub.config.auth.anonymous)
+        declare_security(document, hub.config.auth.anonymous)
         if hub.routes:
             _name_routes(document, sorted(hub.routes))
         return document

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from hub import __version__
 from hub.api import health
-from hub.api.auth import AuthGuard
+from hub.api.auth import Guard
 from hub.api.errors import install_error_handlers
 from hub.api.middleware import SecurityHeaders
 from hub.api.server import uvicorn_config
@@ -39,14 +39,8 @@ def create_ops_app(hub: Hub) -> FastAPI:
         openapi_url=None,
     )
     app.state.hub = hub
+    app.state.guard = Guard(hub.keys, hub.config.auth.anonymous, hub.metrics)
     install_error_handlers(app)
-    app.add_middleware(
-        AuthGuard,
-        fastapi=app,
-        keys=hub.keys,
-        anonymous=hub.config.auth.anonymous,
-        metrics=hub.metrics,
-    )
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     return app

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
-from hub.api.auth import needs
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
@@ -36,7 +36,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["mappings"])
+router = APIRouter(tags=["mappings"], route_class=GuardedRoute)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SUBMITTED = "mapping_text"

@@ -1,7 +1,8 @@
 """What the OpenAPI document says about keys: the schemes, and each operation's scope.
 
-The scope an operation declares here is the one :class:`hub.api.auth.AuthGuard` enforces
-(both read :func:`hub.api.auth.scope_of`), so the document cannot drift from the checks. An
+The scope an operation declares here is the one its :class:`hub.api.auth.GuardedRoute`
+enforces (the route writes it into the operation as ``x-hub-scope``), so the document cannot
+drift from the checks. An
 operation the config opens to anonymous callers also lists the empty requirement ``{}``.
 """
 
@@ -10,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
-
-from hub.api.auth import PUBLIC, scope_of
+from hub.api.auth import PUBLIC, SCOPE_EXTENSION
 from hub.api.docs import error_answer
 from hub.credentials import grants
 
@@ -39,31 +37,27 @@ _SCHEMES: dict[str, dict[str, Any]] = {
 }
 
 
-def declare_security(document: dict[str, Any], app: FastAPI, anonymous: Iterable[str]) -> None:
-    """Add the security schemes, and per operation its requirement, 401 and 403 answers."""
+def declare_security(document: dict[str, Any], anonymous: Iterable[str]) -> None:
+    """Add the security schemes, and per operation its requirement, 401 and 403 answers,
+    from the scope its route wrote (``x-hub-scope``)."""
     anonymous = frozenset(anonymous)
     document.setdefault("components", {})["securitySchemes"] = _SCHEMES
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        scope = scope_of(route.endpoint)
-        for method in route.methods or ():
-            operation = document["paths"][route.path_format][method.lower()]
-            if scope is None or scope == PUBLIC:
-                operation["security"] = []
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            scope = operation.get(SCOPE_EXTENSION)
+            if scope is None:
                 continue
+            if scope == PUBLIC:
+                operation["security"] = []  # open to everyone, whatever the config says
+                continue
+            open_to_all = grants(anonymous, scope)
             operation["security"] = [{BEARER: [scope]}, {HEADER: [scope]}]
-            if grants(anonymous, scope):
+            if open_to_all:
                 operation["security"].append({})  # this config lets anyone do it
-            operation["x-hub-scope"] = scope
             operation["description"] = (
                 operation.get("description", "").rstrip()
                 + f"\n\nNeeds an API key with scope `{scope}` (or `admin`)"
-                + (
-                    ", or none: this config grants it to anonymous callers."
-                    if {} in operation["security"]
-                    else "."
-                )
+                + (", or none: this config grants it to anonymous callers." if open_to_all else ".")
             ).lstrip()
             answers = operation.setdefault("responses", {})
             if "401" in answers:  # ingest: the source's own signature check answers 401 too

@@ -272,6 +272,13 @@ class RouteConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig)
 
 
+def _list_or_spaced(schema: dict[str, Any]) -> None:
+    """A list of strings, or one string of words (what the validator splits)."""
+    items = schema.pop("items")
+    del schema["type"]
+    schema["anyOf"] = [{"type": "array", "items": items}, {"type": "string"}]
+
+
 class AuthConfig(_Strict):
     """Who may do what without an API key; which request headers are secrets.
 
@@ -281,13 +288,20 @@ class AuthConfig(_Strict):
     anonymous: list[str] = Field(
         default_factory=list,
         description="scopes granted to a request without a key: ingest, ingest:ROUTE, read, "
-        "metrics; read:payload, operate and admin only when server.host is loopback",
+        "metrics; read:payload, operate and admin only when server.host is loopback. A list, "
+        "or one string of scopes separated by spaces (so ${HUB_ANONYMOUS_SCOPES} can set it)",
+        json_schema_extra=_list_or_spaced,
     )
     secret_headers: list[str] = Field(
         default_factory=list,
         description="more request headers that carry credentials (never stored, logged or "
         "shown); Authorization, Cookie, X-API-Key and *-Signature headers always are",
     )
+
+    @field_validator("anonymous", mode="before")
+    @classmethod
+    def _spaced(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
 
     @field_validator("anonymous")
     @classmethod

@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from hub.errors import MessageNotFound, StoreError, StoreUnavailable
+from hub.errors import MessageNotFound, PayloadDropped, StoreError, StoreUnavailable
 from hub.message import (
     DeliveryStatus,
     Event,
@@ -546,12 +546,17 @@ class Store:
         message_id = clean_text(message_id)
         with self._tx() as session:
             row = session.execute(
-                select(MessageRow.output, MessageRow.output_content_type, MessageRow.sealed).where(
-                    MessageRow.id == message_id
-                )
+                select(
+                    MessageRow.output,
+                    MessageRow.output_content_type,
+                    MessageRow.sealed,
+                    MessageRow.payload_dropped_at,
+                ).where(MessageRow.id == message_id)
             ).first()
             if row is None:
                 raise MessageNotFound(f"no message with id {message_id!r}")
+            if row[3] is not None:
+                raise dropped(row[3])
             if row[0] is None:
                 return None
             return self.sealer.open(row[0], row[2]), row[1] or "application/octet-stream"
@@ -562,6 +567,15 @@ class Store:
                 select(MessageRow.status, func.count()).group_by(MessageRow.status)
             ).all()
             return {MessageStatus(status): count for status, count in rows}
+
+
+def dropped(at: datetime) -> PayloadDropped:
+    """What asking for a payload retention dropped is answered with."""
+    return PayloadDropped(
+        f"the body and output were dropped by retention on {at:%Y-%m-%d %H:%M} UTC",
+        hint="its status and history are still there (GET /messages/{id}); "
+        "store.retention.payload_days sets how long payloads are kept",
+    )
 
 
 def _wrap(exc: DBAPIError) -> StoreError:
