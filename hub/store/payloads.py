@@ -2,6 +2,11 @@
 
 Both work a batch per transaction, so they can run while the hub serves, and both change a
 row only if it is still what they read (a worker finishing a turn meanwhile wins).
+
+The old bytes must leave the disk too. SQLite overwrites freed content (``secure_delete``,
+:mod:`hub.store.engine`) and, after a run, its write-ahead log is checkpointed and truncated
+(older page images of the rows lie there until then). PostgreSQL keeps old row versions
+until ``VACUUM`` reclaims them (autovacuum does, in time; docs/security.md).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ def drop_payloads(store: Store, older_than: datetime) -> int:
                 )
             )
             if not ids:
-                return dropped
+                break
             session.execute(
                 update(MessageRow)
                 .where(MessageRow.id.in_(ids), MessageRow.status.in_(FINISHED))
@@ -57,6 +62,9 @@ def drop_payloads(store: Store, older_than: datetime) -> int:
             events = [event_values(mid, Event("payload_dropped", detail)) for mid in ids]
             session.execute(insert(EventRow), events)
             dropped += len(ids)
+    if dropped:
+        _forget_old_pages(store)  # outside the transaction (and its lock)
+    return dropped
 
 
 def reseal(store: Store) -> int:
@@ -74,7 +82,7 @@ def reseal(store: Store) -> int:
                 .limit(_BATCH)
             ).all()
             if not rows:
-                return done
+                break
             for seq, body, output, sealed in rows:
                 changed = session.execute(
                     update(MessageRow)
@@ -94,3 +102,19 @@ def reseal(store: Store) -> int:
                 )
                 done += int(changed.rowcount)  # type: ignore[attr-defined]
             last = rows[-1][0]
+    _forget_old_pages(store)  # outside the transaction (and its lock)
+    return done
+
+
+def _forget_old_pages(store: Store) -> None:
+    """SQLite: move the log into the file and empty it, so no old page image stays."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    # on the driver's connection, outside a transaction (a checkpoint inside BEGIN IMMEDIATE
+    # would wait for the writers queued behind it); the store's lock keeps this process's out
+    with store.engine.connect() as connection, store.writing():
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            cursor.close()

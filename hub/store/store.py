@@ -70,6 +70,11 @@ class Store:
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
 
+    def writing(self) -> AbstractContextManager[object]:
+        """This process's write lock on SQLite (nothing on PostgreSQL), for work on the
+        database file outside a transaction."""
+        return self._lock
+
     def transaction(self) -> AbstractContextManager[Session]:
         """One transaction for store modules (dead letters); errors become StoreError."""
         return self._tx()
