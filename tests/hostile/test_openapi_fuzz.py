@@ -123,8 +123,18 @@ warnings.display = {json.dumps(sorted(_WARNINGS - {"validation_mismatch", "missi
 def _admin_key(config: Path) -> str:
     """A key with every scope, made as a person would: ``hub keys create``."""
     made = subprocess.run(
-        [sys.executable, "-m", "hub", "keys", "create", "fuzzer", "--scope", "admin"]
-        + ["--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "keys",
+            "create",
+            "fuzzer",
+            "--scope",
+            "admin",
+            "-c",
+            str(config),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -147,12 +157,9 @@ def _make_dead_letters(process: HubProcess, key: dict[str, str]) -> list[str]:
         assert answer.status_code == 202, answer.text
         ids.append(answer.json()["id"])
     for message_id in ids:
+        url = f"{process.url}/messages/{message_id}"
         wait_for_progress(
-            lambda: (
-                httpx.get(f"{process.url}/messages/{message_id}", headers=key, timeout=30)
-                .json()
-                .get("status")
-            ),
+            lambda url=url: httpx.get(url, headers=key, timeout=30).json().get("status"),
             lambda status: status == "failed",
             what=f"{message_id} to be a dead letter",
         )

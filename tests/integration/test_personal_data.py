@@ -243,7 +243,8 @@ def test_retention_drops_delivered_payloads_and_keeps_their_history(
     order["billing"]["email"] = order["shipping"]["address_1"] = "kept@dead-letter.example"
     bad_body = json.dumps(order, ensure_ascii=False).encode()
     bad = hub.ingestor.ingest(InboundRequest(route="shop-orders", body=bad_body)).message_id
-    assert good is not None and bad is not None
+    assert good is not None
+    assert bad is not None
     delivered(client, good, {})
     wait_for_progress(
         lambda: hub.store.get(bad).status,
@@ -263,7 +264,9 @@ def test_retention_drops_delivered_payloads_and_keeps_their_history(
     assert message["status"] == "delivered"
     assert message["payload_dropped_at"] is not None
     kinds = [event["kind"] for event in message["events"]]
-    assert kinds[0] == "received" and "delivered" in kinds and kinds[-1] == "payload_dropped"
+    assert kinds[0] == "received"
+    assert "delivered" in kinds
+    assert kinds[-1] == "payload_dropped"
     assert client.get(f"/messages/{bad}/body").content == bad_body
     assert "hub_payloads_dropped_total 1.0" in client.get("/metrics").text
     hub.store.close()
