@@ -182,7 +182,8 @@ class Guard:
             shown = f" (key id {parts.key_id})" if parts is not None else ""
             return _Refusal(401, verdict.reason, _WHY[verdict.reason] + shown, _HINT)
         key = verdict.key
-        return Caller(key.name, frozenset(key.scopes), key.key_id)
+        # what anyone may do, a key may do too: the anonymous scopes are a floor
+        return Caller(key.name, frozenset(key.scopes) | self.anonymous, key.key_id)
 
 
 _HINT = "send a key `hub keys create` made and `hub keys list` shows as active"

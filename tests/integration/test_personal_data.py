@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 from hub.api import create_app
 from hub.errors import StoreError
@@ -25,6 +26,7 @@ from hub.message import Message, MessageStatus, utcnow
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import Store
+from hub.store.migrate import upgrade
 from hub.store.sealing import Sealer, new_key
 from hub.store.tables import MessageRow
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
@@ -274,3 +276,31 @@ def test_retention_drops_delivered_payloads_and_keeps_their_history(
     assert b"kept@dead-letter.example" in stored  # the dead letter keeps its payload ...
     for text in (b"zoe.mueller@example.com", b"Lieferhof"):  # ... the delivered order's is gone
         assert text not in stored
+
+
+def test_the_upgrade_removes_credential_headers_stored_before(tmp_path: Path) -> None:
+    """A store at revision 0003 whose source kept Authorization: gone after the upgrade."""
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    upgrade(store.engine, "0003")
+    now = utcnow().replace(tzinfo=None)
+    with store.engine.begin() as connection:
+        connection.execute(
+            sql(
+                "INSERT INTO messages (id, route, source, format, headers, body, received_at,"
+                " status, attempts, next_attempt_at, updated_at) VALUES (:id, 'r', 'http',"
+                " 'json', :headers, :body, :now, 'delivered', 1, :now, :now)"
+            ),
+            {
+                "id": "old",
+                "headers": json.dumps(
+                    {"authorization": "Basic b2xkLXNlY3JldA==", "x-request-id": "r-1"}
+                ),
+                "body": b"{}",
+                "now": now,
+            },
+        )
+    store.migrate()
+    record = store.get("old")
+    assert record.message.headers == {"x-request-id": "r-1"}
+    store.close()
+    assert b"b2xkLXNlY3JldA==" not in on_disk(tmp_path)
