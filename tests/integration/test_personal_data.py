@@ -26,7 +26,9 @@ from hub.message import Message, MessageStatus, utcnow
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import Store
+from hub.store.apikeys import ApiKeys
 from hub.store.migrate import upgrade
+from hub.store.payloads import drop_payloads
 from hub.store.sealing import Sealer, new_key
 from hub.store.tables import MessageRow
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
@@ -76,8 +78,9 @@ def delivered(client: httpx.Client, message_id: str, headers: dict[str, str]) ->
 
 
 def test_no_credential_header_is_stored_even_one_a_source_was_told_to_keep(
-    served: Any, tmp_path: Path
+    served: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("DEBUG")  # every line the hub writes
     config = demo_config(tmp_path, auth={"secret_headers": ["X-Partner-Pin"]})
     config["routes"]["shop-orders"]["source"] = {
         "type": "http",
@@ -120,8 +123,11 @@ def test_no_credential_header_is_stored_even_one_a_source_was_told_to_keep(
     }
     hub.store.close()
     stored = on_disk(tmp_path)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "stored" in logged  # the ingest's DEBUG lines are there ...
     for value in (*secrets.values(), ingest[-43:]):
         assert value.encode() not in stored, value
+        assert value not in logged  # ... and no secret in any line
 
 
 def encrypted_config(tmp_path: Path) -> dict[str, Any]:
@@ -304,3 +310,28 @@ def test_the_upgrade_removes_credential_headers_stored_before(tmp_path: Path) ->
     assert record.message.headers == {"x-request-id": "r-1"}
     store.close()
     assert b"b2xkLXNlY3JldA==" not in on_disk(tmp_path)
+
+
+def test_keys_sealed_payloads_and_drops_on_postgresql(postgres_url: str) -> None:
+    """The same store code on PostgreSQL: keys checked, payloads sealed, then dropped."""
+    store = Store(postgres_url, sealer=Sealer([new_key()]))
+    try:
+        store.migrate()
+        keys = ApiKeys(store)
+        key, token = keys.create("pg", ["read"])
+        assert keys.check(token).key == key
+        keys.revoke("pg")
+        assert keys.check(token).reason == "revoked"
+        store.add(_message(1), [])
+        assert store.get("m-1").message.body == _message(1).body
+        with store.transaction() as session:
+            row = session.execute(
+                select(MessageRow.body, MessageRow.sealed).where(MessageRow.id == "m-1")
+            ).one()
+            assert row.sealed is True
+            assert b"M\xc3\xbcller" not in row.body
+            session.execute(update(MessageRow).values(status="delivered", updated_at=utcnow()))
+        assert drop_payloads(store, utcnow() + timedelta(seconds=1)) == 1
+        assert store.get("m-1").payload_dropped_at is not None
+    finally:
+        store.close()
