@@ -8,6 +8,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── PluginError                 a connector or codec is unknown or malformed
     ├── RouteNotFound               a request names a route the config lacks
     ├── StateConflict               the message is not in a state that allows this
+    ├── PayloadDropped              retention dropped the message's body and output
     ├── QueryError                  a search names a filter that cannot work (limit, times)
     ├── InboundRejected             a source refused a request (bad signature, body)
     ├── MessageError                one message cannot be translated: permanent
@@ -43,6 +44,7 @@ __all__ = [
     "MessageError",
     "MessageNotFound",
     "OverBudget",
+    "PayloadDropped",
     "PluginError",
     "Problem",
     "QueryError",
@@ -149,6 +151,12 @@ class StateConflict(HubError):
     """E.g. replaying a message that is not a dead letter."""
 
     code = "state_conflict"
+
+
+class PayloadDropped(HubError):
+    """The message's body and output were dropped by retention; its history stays."""
+
+    code = "payload_dropped"
 
 
 class QueryError(HubError):

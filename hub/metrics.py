@@ -45,6 +45,11 @@ class HubMetrics:
             "Finished messages deleted by the retention job.",
             registry=r,
         )
+        self.payloads_dropped = Counter(
+            "hub_payloads_dropped_total",
+            "Bodies and outputs of finished messages dropped by retention (history kept).",
+            registry=r,
+        )
         self.delivered = Counter(
             "hub_messages_delivered_total",
             "Messages delivered to every sink.",
@@ -98,6 +103,13 @@ class HubMetrics:
             "Changed mapping files re-loaded while running, by outcome (applied, rejected) and "
             "reason (none; or invalid, schema, tests, error for a rejected file).",
             ["mapping", "outcome", "reason"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "hub_auth_failures_total",
+            "Requests refused by authentication (401) or authorisation (403), by reason: "
+            "missing, malformed, unknown, revoked, expired, scope.",
+            ["reason"],
             registry=r,
         )
         self.config_loaded = Gauge(

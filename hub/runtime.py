@@ -16,8 +16,10 @@ from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
 from hub.pipeline.reload import MappingWatcher
 from hub.store import DeadLetters, Store
+from hub.store.apikeys import ApiKeys
+from hub.store.sealing import Sealer
 
-__all__ = ["Hub"]
+__all__ = ["Hub", "open_store"]
 
 log = logging.getLogger("hub")
 
@@ -38,7 +40,7 @@ class Hub:
             log.warning("%s", warning)
         self.metrics.config_loaded.set(len(self.routes))
         store_cfg = self.config.store
-        self.store = Store(store_cfg.url, base_dir=loaded.base_dir, echo=store_cfg.echo)
+        self.store = open_store(loaded)
         try:
             if store_cfg.auto_migrate:
                 self.store.migrate()
@@ -50,7 +52,14 @@ class Hub:
             raise
         self.metrics.registry.register(StoreGauges(self.store, self.routes))
         self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
-        self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
+        self.ingestor = Ingestor(
+            self.store,
+            self.routes,
+            self.metrics,
+            on_stored=self.worker.wake,
+            secret_headers=self.config.auth.secret_headers,
+        )
+        self.keys = ApiKeys(self.store)
         self.dead_letters = DeadLetters(self.store)
         self.retention = RetentionJob(self.store, self.config.store.retention, self.metrics)
         self.watcher = MappingWatcher(
@@ -86,3 +95,10 @@ class Hub:
     def close_routes(self) -> None:
         for route in self.routes.values():
             route.close()
+
+
+def open_store(loaded: LoadedConfig) -> Store:
+    """The config's store, with its payload keys (``store.encryption``)."""
+    cfg = loaded.config.store
+    sealer = Sealer(cfg.encryption.key_list() if cfg.encryption is not None else ())
+    return Store(cfg.url, base_dir=loaded.base_dir, echo=cfg.echo, sealer=sealer)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from hub.credentials import is_credential_header
 from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
 from hub.keys import fit_key, key_problem
 from hub.message import Message
@@ -38,11 +39,22 @@ class Ingestor:
         routes: Mapping[str, CompiledRoute],
         metrics: HubMetrics,
         on_stored: Callable[[], None] = lambda: None,
+        secret_headers: Sequence[str] = (),
     ) -> None:
+        self.secret_headers = tuple(secret_headers)
         self.store = store
         self.routes = routes
         self.metrics = metrics
         self.on_stored = on_stored
+
+    def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """What a source kept, less every header that carries a credential (Authorization,
+        signatures, ``auth.secret_headers``): those are never stored."""
+        return {
+            name: value
+            for name, value in headers.items()
+            if not is_credential_header(name, self.secret_headers)
+        }
 
     def route(self, name: str) -> CompiledRoute:
         route = self.routes.get(name)
@@ -98,7 +110,7 @@ class Ingestor:
                 format=route.translator.input_codec.name,
                 correlation_key=key,
                 content_type=inbound.content_type,
-                headers=dict(inbound.headers),
+                headers=self._kept_headers(inbound.headers),
                 idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
                 ordering_key=_fit(ordering_key),
             )
