@@ -137,7 +137,10 @@ class HttpPullSource(PollSource[HttpPullOptions]):
         o = self.options
         state = _load(cursor)
         since = state.get("since", o.initial_since)
-        url, params = self._request(state, since)
+        size = min(limit, o.page_size)
+        if state.get("size") not in (None, size):  # pages of another size: start the run again
+            state = {"since": since}
+        url, params = self._request(state, since, size)
         response = self._get(url, params)
         try:
             body = response.json()
@@ -179,21 +182,23 @@ class HttpPullSource(PollSource[HttpPullOptions]):
                     key=key,
                 )
             )
-        following = self._next(response, body, state, len(records))
+        following = self._next(response, body, state, len(records), size)
         if following is not None:
-            new_state = {"since": since, "next": following, "max": newest}
+            new_state = {"since": since, "next": following, "max": newest, "size": size}
         else:
             new_state = {"since": newest if newest is not None else since}
         return Poll(items, cursor=json.dumps(new_state), more=following is not None)
 
-    def _request(self, state: dict[str, Any], since: Any) -> tuple[str, dict[str, str]]:
+    def _request(
+        self, state: dict[str, Any], since: Any, size: int
+    ) -> tuple[str, dict[str, str]]:
         o = self.options
         following = state.get("next")
         if o.pagination == "link" and following:
             return str(following), {}  # the partner's next URL carries every parameter
         params = dict(o.params)
         if o.page_size_param:
-            params[o.page_size_param] = str(o.page_size)
+            params[o.page_size_param] = str(size)
         if o.since_param and since is not None:
             params[o.since_param] = str(since)
         if o.pagination == "cursor" and following:
@@ -203,7 +208,7 @@ class HttpPullSource(PollSource[HttpPullOptions]):
         return o.url, params
 
     def _next(
-        self, response: httpx.Response, body: Any, state: dict[str, Any], count: int
+        self, response: httpx.Response, body: Any, state: dict[str, Any], count: int, size: int
     ) -> str | int | None:
         o = self.options
         if o.pagination == "link":
@@ -213,7 +218,7 @@ class HttpPullSource(PollSource[HttpPullOptions]):
             token = _at(body, o.next_cursor_path)
             return str(token) if token not in (None, "") and count else None
         if o.pagination == "page":
-            if count < o.page_size or count == 0:
+            if count < size or count == 0:
                 return None
             return int(state.get("next") or o.first_page) + 1
         return None
@@ -221,7 +226,8 @@ class HttpPullSource(PollSource[HttpPullOptions]):
     def _get(self, url: str, params: dict[str, str]) -> httpx.Response:
         shown = redact_url(url)
         try:
-            response = self.client.get(url, params=params)
+            # params replace the query of a URL in httpx: a next link keeps its own
+            response = self.client.get(url, params=params or None)
         except httpx.TimeoutException:
             raise RetriableSourceError(
                 f"{shown} did not answer within {self.options.timeout_seconds:g} s"

@@ -300,9 +300,6 @@ class PollSourceContract:
     """
 
     source_class: ClassVar[type[PollSource[Any]]]
-    #: False for a source without per-item confirmation (a REST API read behind a
-    #: watermark): its progress lives in the cursor alone.
-    confirms: ClassVar[bool] = True
 
     @pytest.fixture
     def options(self) -> dict[str, Any]:
@@ -397,8 +394,6 @@ class PollSourceContract:
             restarted.close()
 
     def test_confirm_twice_is_safe(self, source: PollSource[Any]) -> None:
-        if not self.confirms:
-            pytest.skip("this source has no per-item confirmation (its cursor is its progress)")
         self.put(source, [b'{"n": 1}'])
         found, _ = drain(source)
         source.confirm(found)

@@ -72,9 +72,9 @@ def _wait_all_delivered(store_url: str, inbox: Path, count: int) -> list[tuple[s
 
     stored, _ = wait_for_progress(
         observe,
-        lambda seen: len(seen[0]) >= count
-        and all(s == "delivered" for _, s in seen[0])
-        and not seen[1],
+        lambda seen: (
+            len(seen[0]) >= count and all(s == "delivered" for _, s in seen[0]) and not seen[1]
+        ),
         what=f"{count} polled orders to be delivered and the folder emptied",
     )
     return stored
@@ -177,8 +177,7 @@ def test_two_processes_on_postgresql_store_each_file_once(
         keys = [k for k, _ in stored]
         assert sorted(keys) == sorted(str(5000 + n) for n in range(2 * N)), "lost or repeated"
         holders = {
-            s["poller"]
-            for s in httpx.get(f"{first.url}/sources", timeout=10).json()["sources"]
+            s["poller"] for s in httpx.get(f"{first.url}/sources", timeout=10).json()["sources"]
         }
         assert len(holders) == 1
         standby = [
