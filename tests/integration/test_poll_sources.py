@@ -11,18 +11,23 @@ import contextlib
 import json
 import os
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pika
 import pytest
 from sqlalchemy import create_engine, text
 
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 from tests.processes import HubProcess
+from tests.shop_api import KEY, SECRET, Shop, running_shop
 from tests.waiting import wait_for_progress
 
 N = 24
+BROKER = os.environ.get("HUB_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
 def _polled_config(tmp: Path, store_url: str | None = None, **schedule: Any) -> dict[str, Any]:
@@ -133,6 +138,156 @@ def test_a_crash_between_fetch_commit_and_move_loses_and_repeats_nothing(
         assert len(list((tmp_path / "outbox").iterdir())) == N
     finally:
         hub.stop()
+
+
+class _Queue:
+    """The orders in a RabbitMQ queue of the test's own, published with message ids."""
+
+    def __init__(self) -> None:
+        self.name = f"hub-test-{uuid.uuid4().hex[:12]}"
+
+    def source(self) -> dict[str, Any]:
+        return {"type": "amqp", "options": {"url": BROKER, "queue": self.name}}
+
+    def put(self, count: int, start: int = 0) -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(BROKER))
+        try:
+            channel = connection.channel()
+            channel.queue_declare(queue=self.name, durable=True)
+            for n in range(start, start + count):
+                channel.basic_publish(
+                    "",
+                    self.name,
+                    json.dumps(_order(n)).encode(),
+                    pika.BasicProperties(message_id=f"order-{n}", delivery_mode=2),
+                )
+        finally:
+            connection.close()
+
+    def left(self) -> int:
+        connection = pika.BlockingConnection(pika.URLParameters(BROKER))
+        try:
+            declared = connection.channel().queue_declare(queue=self.name, passive=True)
+            return int(declared.method.message_count)
+        finally:
+            connection.close()
+
+    def delete(self) -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(BROKER))
+        try:
+            connection.channel().queue_delete(queue=self.name)
+        finally:
+            connection.close()
+
+
+def _order(n: int) -> dict[str, Any]:
+    order: dict[str, Any] = json.loads(EXAMPLE_ORDER.read_text())
+    order["id"] = 5000 + n
+    order["number"] = str(5000 + n)
+    return order
+
+
+def _with_source(tmp: Path, source: dict[str, Any], store_url: str | None = None) -> Path:
+    config = _polled_config(tmp, store_url=store_url)
+    schedule = config["routes"]["polled-orders"]["source"]["schedule"]
+    config["routes"]["polled-orders"]["source"] = {**source, "schedule": schedule}
+    return write_config(tmp, config)
+
+
+def _crash_then_recover(
+    tmp: Path, config: Path, point: str, store_url: str, count: int, left: Callable[[], int]
+) -> None:
+    crashing = HubProcess(config, tmp / "crash.log", env={"HUB_FAILPOINT": f"{point}:2"})
+    with contextlib.suppress(AssertionError):  # it may die before it answers /healthz
+        crashing.start()
+    assert crashing.proc is not None
+    wait_for_progress(
+        lambda: (crashing.proc.poll() if crashing.proc else None, len(_stored(store_url))),
+        lambda seen: seen[0] is not None,
+        what=f"the hub to die at {point}",
+    )
+    assert crashing.proc.returncode == -9
+    hub = HubProcess(config, tmp / "hub.log").start()
+    try:
+
+        def observe() -> tuple[list[tuple[str, str]], int]:
+            return sorted(_stored(store_url)), left()
+
+        stored, _ = wait_for_progress(
+            observe,
+            lambda seen: (
+                len(seen[0]) >= count and all(s == "delivered" for _, s in seen[0]) and seen[1] == 0
+            ),
+            what=f"{count} orders delivered and nothing left unconfirmed at the peer",
+        )
+        keys = [k for k, _ in stored]
+        assert sorted(keys) == sorted(str(5000 + n) for n in range(count)), "lost or repeated"
+    finally:
+        hub.stop()
+
+
+@pytest.mark.parametrize("point", ["poll.before_commit", "poll.before_confirm"])
+def test_a_crash_loses_and_repeats_nothing_from_a_queue(tmp_path: Path, point: str) -> None:
+    queue = _Queue()
+    try:
+        queue.put(N)
+        config = _with_source(tmp_path, queue.source())
+        store_url = f"sqlite:///{tmp_path / 'hub.db'}"
+        _crash_then_recover(tmp_path, config, point, store_url, N, queue.left)
+    finally:
+        queue.delete()
+
+
+@pytest.mark.parametrize("point", ["poll.before_commit", "poll.before_confirm"])
+def test_a_crash_loses_and_repeats_nothing_from_a_paginated_api(tmp_path: Path, point: str) -> None:
+    with running_shop() as shop:
+        for n in range(N):
+            shop.add(_order(n))
+        source = {"type": "http-pull", "options": _woo_options(shop)}
+        config = _with_source(tmp_path, source)
+        store_url = f"sqlite:///{tmp_path / 'hub.db'}"
+        _crash_then_recover(tmp_path, config, point, store_url, N, lambda: 0)
+
+
+def _woo_options(shop: Shop) -> dict[str, Any]:
+    return {
+        "url": f"{shop.url}/wp-json/wc/v3/orders",
+        "params": {"orderby": "modified", "order": "asc"},
+        "username": KEY,
+        "password": SECRET,
+        "since_param": "modified_after",
+        "watermark_path": "date_modified_gmt",
+        "page_size": 5,
+    }
+
+
+def test_two_processes_on_postgresql_store_each_api_record_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with running_shop() as shop:
+        for n in range(N):
+            shop.add(_order(n))
+        source = {"type": "http-pull", "options": _woo_options(shop)}
+        config = _with_source(tmp_path, source, store_url=postgres_url)
+        first = HubProcess(config, tmp_path / "first.log").start()
+        second = HubProcess(config, tmp_path / "second.log").start()
+        try:
+            for n in range(N, 2 * N):
+                shop.add(_order(n))
+
+            def observe() -> list[tuple[str, str]]:
+                return sorted(_stored(postgres_url))
+
+            stored = wait_for_progress(
+                observe,
+                lambda seen: len(seen) >= 2 * N and all(s == "delivered" for _, s in seen),
+                what=f"{2 * N} API orders delivered",
+            )
+            keys = [k for k, _ in stored]
+            assert sorted(keys) == sorted(str(5000 + n) for n in range(2 * N))
+        finally:
+            first.stop()
+            second.stop()
 
 
 def test_a_failing_source_is_reported_retried_and_recovers(tmp_path: Path) -> None:
