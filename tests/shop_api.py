@@ -55,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         shop = self.server.shop
         with shop.lock:
             shop.requests += 1
@@ -113,6 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f'<{self.server.shop.url}/wp-json/wc/v3/orders?{following}>; rel="next"'
             )
         self._json(200, chunk, headers)
+        return None
 
     def _records(self, query: dict[str, str]) -> None:
         found = self._matching(query)

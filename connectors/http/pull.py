@@ -189,9 +189,7 @@ class HttpPullSource(PollSource[HttpPullOptions]):
             new_state = {"since": newest if newest is not None else since}
         return Poll(items, cursor=json.dumps(new_state), more=following is not None)
 
-    def _request(
-        self, state: dict[str, Any], since: Any, size: int
-    ) -> tuple[str, dict[str, str]]:
+    def _request(self, state: dict[str, Any], since: Any, size: int) -> tuple[str, dict[str, str]]:
         o = self.options
         following = state.get("next")
         if o.pagination == "link" and following:

@@ -80,7 +80,8 @@ def test_link_pages_are_followed_and_the_watermark_moves_on(shop: Shop) -> None:
         shop.add({"n": n})
     source = _source(**_woo(shop, page_size=10))
     first = source.poll(None, 100)
-    assert len(first.items) == 10 and first.more
+    assert len(first.items) == 10
+    assert first.more
     items, cursor = drain(source, first.cursor)
     assert [json.loads(i.inbound.body)["n"] for i in [*first.items, *items]] == list(range(25))
     assert json.loads(cursor or "{}") == {"since": "2026-11-30T10:00:25"}

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 from tests.processes import HubProcess
+from tests.sftp_server import SftpServer, running_sftp
 from tests.shop_api import KEY, SECRET, Shop, running_shop
 from tests.waiting import wait_for_progress
 
@@ -247,6 +248,43 @@ def test_a_crash_loses_and_repeats_nothing_from_a_paginated_api(tmp_path: Path, 
         config = _with_source(tmp_path, source)
         store_url = f"sqlite:///{tmp_path / 'hub.db'}"
         _crash_then_recover(tmp_path, config, point, store_url, N, lambda: 0)
+
+
+def _sftp_source(server: SftpServer) -> dict[str, Any]:
+    return {
+        "type": "sftp",
+        "options": server.options(path="/inbox", pattern="*.json", settle_seconds=0),
+    }
+
+
+@pytest.mark.parametrize("point", ["poll.before_commit", "poll.before_confirm"])
+def test_a_crash_loses_and_repeats_nothing_from_sftp(tmp_path: Path, point: str) -> None:
+    with running_sftp(tmp_path) as server:
+        inbox = server.root / "inbox"
+        _drop(inbox, N)
+        config = _with_source(tmp_path, _sftp_source(server))
+        store_url = f"sqlite:///{tmp_path / 'hub.db'}"
+        _crash_then_recover(tmp_path, config, point, store_url, N, lambda: len(_left(inbox)))
+
+
+def test_two_processes_on_postgresql_store_each_sftp_file_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with running_sftp(tmp_path) as server:
+        inbox = server.root / "inbox"
+        _drop(inbox, N)
+        config = _with_source(tmp_path, _sftp_source(server), store_url=postgres_url)
+        first = HubProcess(config, tmp_path / "first.log").start()
+        second = HubProcess(config, tmp_path / "second.log").start()
+        try:
+            _drop(inbox, N, start=N)
+            stored = _wait_all_delivered(postgres_url, inbox, 2 * N)
+            keys = [k for k, _ in stored]
+            assert sorted(keys) == sorted(str(5000 + n) for n in range(2 * N))
+            assert len(list((inbox / "done").iterdir())) == 2 * N
+        finally:
+            first.stop()
+            second.stop()
 
 
 def _woo_options(shop: Shop) -> dict[str, Any]:
