@@ -39,7 +39,17 @@ class SftpServer:
         }
 
 
+_OPEN: set[Any] = set()
+
+
 class _Server(asyncssh.SSHServer):
+    def connection_made(self, conn: Any) -> None:
+        self._conn = conn
+        _OPEN.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        _OPEN.discard(self._conn)
+
     def begin_auth(self, username: str) -> bool:
         return True
 
@@ -98,6 +108,9 @@ def running_sftp(tmp: Path) -> Iterator[SftpServer]:
         async def stop() -> None:
             holder["server"].close()
             await holder["server"].wait_closed()
+            for conn in list(_OPEN):  # connections a client left open: close them too
+                conn.close()
+                await conn.wait_closed()
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)

@@ -34,6 +34,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.errors import (
+    FatalDeliveryError,
     InboundRejected,
     RetriableDeliveryError,
     RetriableSourceError,
@@ -99,6 +100,12 @@ class SinkContract:
     def unreachable_options(self) -> dict[str, Any]:
         """Options that point the sink at a peer that is down (a closed port, say)."""
         raise NotImplementedError("the contract needs an `unreachable_options` fixture")
+
+    @pytest.fixture
+    def refusing_options(self) -> dict[str, Any]:
+        """Options that point the sink at a peer that refuses the message for good (an HTTP
+        4xx, a queue nothing is bound to, a name the file system cannot hold)."""
+        raise NotImplementedError("the contract needs a `refusing_options` fixture")
 
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
         """Every copy of ``delivery`` the peer holds (``PEER_DEDUPLICATES`` sinks)."""
@@ -196,6 +203,20 @@ class SinkContract:
         )
         try:
             with pytest.raises(RetriableDeliveryError) as caught:
+                sink.deliver(make_delivery())
+            assert caught.value.message
+        finally:
+            sink.close()
+
+    def test_a_refusing_peer_is_fatal(
+        self, refusing_options: dict[str, Any], tmp_path: Path
+    ) -> None:
+        model = self.sink_class.options_model
+        sink = self.sink_class(
+            "contract-sink", model(**refusing_options), ConnectorContext(tmp_path)
+        )
+        try:
+            with pytest.raises(FatalDeliveryError) as caught:
                 sink.deliver(make_delivery())
             assert caught.value.message
         finally:

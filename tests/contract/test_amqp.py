@@ -90,6 +90,10 @@ class TestAmqpSinkContract(SinkContract):
     def unreachable_options(self, queue: str) -> dict[str, Any]:
         return {"url": f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F", "queue": queue}
 
+    @pytest.fixture
+    def refusing_options(self, queue: str) -> dict[str, Any]:
+        return {"url": BROKER, "queue": queue, "exchange": "amq.direct", "routing_key": queue}
+
     def read_back_keyed(
         self, sink: Sink[Any], delivery: Delivery, receipt: Receipt
     ) -> list[tuple[str, bytes]]:

@@ -63,7 +63,9 @@ _OPEN: list[HttpPullSource] = []
 
 
 @pytest.fixture(autouse=True)
-def _close_sources() -> Iterator[None]:
+def _close_sources(shop: Shop) -> Iterator[None]:
+    """Closes the sources a test made before the shop server stops (their keep-alive
+    connections would outlive it otherwise)."""
     yield
     while _OPEN:
         _OPEN.pop().close()

@@ -77,6 +77,10 @@ class TestSftpSinkContract(SinkContract):
     def unreachable_options(self, sftp: SftpServer) -> dict[str, Any]:
         return sftp.options(port=free_port(), path="/out")
 
+    @pytest.fixture
+    def refusing_options(self, sftp: SftpServer) -> dict[str, Any]:
+        return sftp.options(path="/no-such-folder")
+
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
         assert isinstance(sink, SftpSink)
         folder = self.root / sink.options.path.lstrip("/")

@@ -22,6 +22,11 @@ class TestOutboxSink(SinkContract):
     def unreachable_options(self, tmp_path: Path) -> dict[str, Any]:
         return {"database": tmp_path / "no-such-dir" / "outbox.db"}
 
+    @pytest.fixture
+    def refusing_options(self, tmp_path: Path) -> dict[str, Any]:
+        (tmp_path / "notes.txt").write_bytes(b"not a database, " * 200)
+        return {"database": tmp_path / "notes.txt"}
+
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
         with closing(sqlite3.connect(sink.options.database)) as db:
             rows = db.execute("SELECT body FROM outbox WHERE key = ?", (delivery.idempotency_key,))
