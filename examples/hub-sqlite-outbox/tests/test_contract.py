@@ -4,11 +4,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from hub.sdk import Delivery, InboundRequest, Receipt, Sink
-from hub.sdk import PollSource
-from hub.sdk.testing import PollSourceContract, PushSourceContract, SinkContract
 from hub_sqlite_outbox import InboxSource, OutboxSink, TokenSource
+
+from hub.sdk import Delivery, InboundRequest, PollSource, Receipt, Sink
+from hub.sdk.testing import PollSourceContract, PushSourceContract, SinkContract
 
 
 class TestOutboxSink(SinkContract):
