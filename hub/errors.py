@@ -21,6 +21,8 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── DeliveryError               a sink could not deliver (hub.sdk re-exports these)
     │   ├── RetriableDeliveryError  try again later (timeouts, 5xx, 429)
     │   └── FatalDeliveryError      retrying cannot help (4xx, refused content)
+    ├── SourceError                 a poll source cannot read its peer: a person must look
+    │   └── RetriableSourceError    the peer is down or busy: polled again with backoff
     └── StoreError                  the store failed
         ├── StoreUnavailable        cannot reach the database: retry later
         └── MessageNotFound         no message with that id
@@ -49,9 +51,11 @@ __all__ = [
     "Problem",
     "QueryError",
     "RetriableDeliveryError",
+    "RetriableSourceError",
     "RouteNotFound",
     "SchemaValidationError",
     "Severity",
+    "SourceError",
     "StateConflict",
     "StoreError",
     "StoreUnavailable",
@@ -297,6 +301,29 @@ class RetriableDeliveryError(DeliveryError):
 
 class FatalDeliveryError(DeliveryError):
     code = "delivery_fatal"
+
+
+class SourceError(HubError):
+    """A poll source failed to read its peer (bad credentials, a folder that is missing)."""
+
+    code = "source_error"
+
+
+class RetriableSourceError(SourceError):
+    """The peer may answer later; ``retry_after`` (seconds) is the peer's own hint."""
+
+    code = "source_retriable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, where=where, hint=hint)
 
 
 class StoreError(HubError):

@@ -14,10 +14,13 @@ from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
+from hub.pipeline.poll import Poller
 from hub.pipeline.reload import MappingWatcher
+from hub.pipeline.schedule import PollScheduler
 from hub.store import DeadLetters, Store
 from hub.store.apikeys import ApiKeys
 from hub.store.sealing import Sealer
+from hub.store.sources import SourceStates
 
 __all__ = ["Hub", "open_store"]
 
@@ -60,6 +63,12 @@ class Hub:
             secret_headers=self.config.auth.secret_headers,
         )
         self.keys = ApiKeys(self.store)
+        self.sources = SourceStates(self.store)
+        self.polling = PollScheduler(
+            Poller(route, self.ingestor, self.sources, self.metrics, self.worker.identity)
+            for route in self.routes.values()
+            if route.polled
+        )
         self.dead_letters = DeadLetters(self.store)
         self.retention = RetentionJob(self.store, self.config.store.retention, self.metrics)
         self.watcher = MappingWatcher(
@@ -76,6 +85,7 @@ class Hub:
         if self.config.worker.enabled and not self._started:
             self.retention.start()
             self.worker.start()
+            self.polling.start()
             self._started = True
             log.info(
                 "worker %s started with %d thread(s)",
@@ -87,6 +97,7 @@ class Hub:
         self.watcher.stop()
         self.retention.stop()
         if self._started:
+            self.polling.stop()
             self.worker.stop()
             self._started = False
         self.close_routes()

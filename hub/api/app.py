@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from hub import __version__
-from hub.api import deadletters, health, keys, mappings, messages, preview
+from hub.api import deadletters, health, keys, mappings, messages, preview, sources
 from hub.api.auth import Guard
 from hub.api.errors import install_error_handlers
 from hub.api.ingest import ingest_router
@@ -68,6 +68,7 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.include_router(preview.router)
     app.include_router(mappings.router)
     app.include_router(keys.router)
+    app.include_router(sources.router)
     app.include_router(health.router)
     install_openapi(app, docs, hub)
     return app

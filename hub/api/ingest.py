@@ -107,6 +107,8 @@ def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
     router = APIRouter(tags=["ingest"], route_class=GuardedRoute)
     taken: set[str] = set()
     for name, route in hub.routes.items():
+        if route.polled:  # fed by the scheduler: a POST is a 404 that says so
+            continue
         router.add_api_route(
             f"/ingest/{name}",
             _endpoint(name),

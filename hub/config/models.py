@@ -32,8 +32,10 @@ __all__ = [
     "MappingsConfig",
     "RetryConfig",
     "RouteConfig",
+    "ScheduleConfig",
     "ServerConfig",
     "SinkRef",
+    "SourceRef",
     "StoreConfig",
     "WorkerConfig",
     "anonymous_problem",
@@ -206,6 +208,49 @@ class ConnectorRef(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class ScheduleConfig(_Strict):
+    """When the hub polls a route's poll source (a folder, SFTP, a REST API, a queue).
+
+    Give ``interval_seconds`` or ``cron`` (five fields, UTC), not both; neither means every
+    60 seconds. One process at a time polls a route: it holds a lease in the store for
+    ``lease_seconds`` and renews it while it polls, so another process takes over when it dies.
+    """
+
+    interval_seconds: float | None = Field(None, gt=0, description="poll this often")
+    cron: str | None = Field(None, description='a crontab line in UTC, e.g. "*/5 * * * *"')
+    batch: int = Field(100, ge=1, le=10_000, description="items asked for in one poll call")
+    lease_seconds: float = Field(
+        60.0, ge=1, description="how long a dead poller keeps others from taking the route over"
+    )
+    max_backoff_seconds: float = Field(
+        300.0, gt=0, description="the longest wait between tries after failed polls"
+    )
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> ScheduleConfig:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"cron {self.cron!r} is not a crontab line: {exc}") from None
+        return self
+
+    @property
+    def every(self) -> float:
+        """The interval, when no cron line is given."""
+        return self.interval_seconds if self.interval_seconds is not None else 60.0
+
+
+class SourceRef(ConnectorRef):
+    """The route's source; ``schedule`` only for a poll source (the hub asks it for news)."""
+
+    schedule: ScheduleConfig | None = None
+
+
 class SinkRef(ConnectorRef):
     name: str = Field(pattern=ROUTE_NAME)
 
@@ -254,7 +299,7 @@ class RouteConfig(_Strict):
     """source -> decode -> validate -> map -> validate -> encode -> sinks."""
 
     description: str = ""
-    source: ConnectorRef = Field(default_factory=lambda: ConnectorRef(type="http"))
+    source: SourceRef = Field(default_factory=lambda: SourceRef(type="http"))
     input: InputRef = Field(default_factory=InputRef)
     split: bool = Field(
         False, description="store one message per message in a batch (an EDIFACT interchange)"

@@ -14,7 +14,7 @@ from hub.keys import fit_key, key_problem
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
-from hub.sdk import InboundRequest
+from hub.sdk import Inbound, InboundRequest, PushSource
 from hub.store import Store
 
 __all__ = ["IngestResult", "Ingestor"]
@@ -68,57 +68,95 @@ class Ingestor:
     def ingest(self, request: InboundRequest) -> IngestResult:
         """Returns once the message(s) are committed: from then on they cannot be lost."""
         route = self.route(request.route)
+        if not isinstance(route.source, PushSource):
+            raise RouteNotFound(
+                f"route {route.name!r} takes no requests: its {route.source_type} source "
+                "is polled by the hub's scheduler",
+                hint="send to a route whose source is http (GET /sources lists polled routes)",
+            )
         started = time.perf_counter()
         try:
             inbound = route.source.accept(request)
             if inbound is None:
                 return IngestResult(None)
-            try:
-                parts = route.translator.split(inbound.body) if route.split else [inbound.body]
-                inspected = [route.translator.inspect_keys(part) for part in parts]
-            except LimitExceeded as exc:
-                raise InboundRejected(
-                    f"the body is refused by a decoding limit: {exc.message}",
-                    status=exc.status,
-                    reason="limit",
-                    where=exc.where,
-                    hint=exc.hint,
-                ) from None
-            except DecodeError as exc:
-                raise InboundRejected(
-                    f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
-                    status=400,
-                    reason="malformed",
-                    where=exc.where,
-                    hint=exc.hint,
-                ) from None
-            given = _header_key(route, request)
-            for index, (correlation, document_key, ordering) in enumerate(inspected):
-                used = (correlation, None if given else document_key, ordering)
-                _check_keys(route, used, index if len(parts) > 1 else None)
+            messages = self.messages(route, inbound, _header_key(route, request))
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
-        keys = [_fit(correlation) for correlation, _, _ in inspected]
-        messages = [
-            Message(
-                id=str(uuid.uuid4()),
-                route=route.name,
-                source=route.source_type,
-                body=part,
-                format=route.translator.input_codec.name,
-                correlation_key=key,
-                content_type=inbound.content_type,
-                headers=self._kept_headers(inbound.headers),
-                idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
-                ordering_key=_fit(ordering_key),
+        ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+        return self.stored(route, messages, ids, started)
+
+    def messages(self, route: CompiledRoute, inbound: Inbound, given: str | None) -> list[Message]:
+        """The message(s) to store for one inbound body: split, keys read and checked.
+
+        ``given`` is the sender's idempotency key (a header, a polled item's name); without
+        it the key comes from the document. Raises :class:`InboundRejected` for a body that
+        cannot be decoded far enough to find its keys.
+        """
+        try:
+            parts = route.translator.split(inbound.body) if route.split else [inbound.body]
+            inspected = [route.translator.inspect_keys(part) for part in parts]
+        except LimitExceeded as exc:
+            raise InboundRejected(
+                f"the body is refused by a decoding limit: {exc.message}",
+                status=exc.status,
+                reason="limit",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        except DecodeError as exc:
+            raise InboundRejected(
+                f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
+                status=400,
+                reason="malformed",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        for index, (correlation, document_key, ordering) in enumerate(inspected):
+            used = (correlation, None if given else document_key, ordering)
+            _check_keys(route, used, index if len(parts) > 1 else None)
+        return [
+            self.message(
+                route,
+                inbound,
+                part,
+                correlation=correlation,
+                idempotency=_part_key(given, index, len(parts)) or document_key,
+                ordering=ordering_key,
             )
-            for index, (part, key, (_, document_key, ordering_key)) in enumerate(
-                zip(parts, keys, inspected, strict=True)
+            for index, (part, (correlation, document_key, ordering_key)) in enumerate(
+                zip(parts, inspected, strict=True)
             )
         ]
-        ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+
+    def message(
+        self,
+        route: CompiledRoute,
+        inbound: Inbound,
+        body: bytes,
+        *,
+        correlation: str | None = None,
+        idempotency: str | None = None,
+        ordering: str | None = None,
+    ) -> Message:
+        return Message(
+            id=str(uuid.uuid4()),
+            route=route.name,
+            source=route.source_type,
+            body=body,
+            format=route.translator.input_codec.name,
+            correlation_key=_fit(correlation),
+            content_type=inbound.content_type,
+            headers=self._kept_headers(inbound.headers),
+            idempotency_key=_fit(idempotency),
+            ordering_key=_fit(ordering),
+        )
+
+    def stored(
+        self, route: CompiledRoute, messages: list[Message], ids: list[str], started: float
+    ) -> IngestResult:
+        """Count what ``store.add`` kept, wake the worker, and say what was stored."""
         new = sum(1 for m, stored in zip(messages, ids, strict=True) if m.id == stored)
         self.metrics.received.labels(route.name).inc(new)
         if new < len(messages):
@@ -135,7 +173,7 @@ class Ingestor:
             self.on_stored()
         return IngestResult(
             ids[0] if ids else None,
-            keys[0] if keys else None,
+            messages[0].correlation_key if messages else None,
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )

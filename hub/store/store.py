@@ -122,18 +122,27 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, messages: Message | Sequence[Message], sinks: Sequence[str]) -> list[str]:
+    def add(
+        self,
+        messages: Message | Sequence[Message],
+        sinks: Sequence[str],
+        *,
+        also: Callable[[Session], None] | None = None,
+    ) -> list[str]:
         """Commit received messages and their pending deliveries, all or none.
 
         Once this returns they are safe: a crash after it loses nothing. Returns the id
         stored for each message: the earlier message's id when its idempotency key was
-        seen before on the route (nothing new is stored for it).
+        seen before on the route (nothing new is stored for it). ``also`` writes more in
+        the same transaction (a poll source's cursor), so both commit or neither does.
         """
         batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
                 with self._tx() as session:
-                    return self._add(session, batch, sinks)
+                    if also is not None:
+                        also(session)
+                    return self._add(session, batch, sinks) if batch else []
             except StoreError as exc:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
                     raise

@@ -23,7 +23,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKeyRow", "AuditRow", "Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
+__all__ = [
+    "ApiKeyRow",
+    "AuditRow",
+    "Base",
+    "DeliveryRow",
+    "EventRow",
+    "MessageRow",
+    "SourceRow",
+    "UTCDateTime",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -153,3 +162,24 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SourceRow(Base):
+    """A polled route's progress and its poller's lease: one row per route.
+
+    The cursor changes in the same transaction as the messages a poll stored, so a crash
+    never separates the two. ``holder`` and ``lease_until`` make one process at a time the
+    route's poller; another takes over once the lease has run out.
+    """
+
+    __tablename__ = "sources"
+
+    route: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    holder: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)

@@ -57,6 +57,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/messages/{message_id}"): Call("GET", "/messages/{id}", 200, scope="read"),
     ("GET", "/messages/{message_id}/audit"): Call("GET", "/messages/{id}/audit", 200, scope="read"),
     ("GET", "/mappings"): Call("GET", "/mappings", 200, scope="read"),
+    ("GET", "/sources"): Call("GET", "/sources", 200, scope="read"),
     ("GET", "/messages/{message_id}/body"): Call(
         "GET", "/messages/{id}/body", 200, scope="read:payload"
     ),
