@@ -102,9 +102,7 @@ def trickle(sock: socket.socket, data: bytes, every: float) -> tuple[bytes, floa
     return answer, (first if first is not None else time.monotonic() - started), sent
 
 
-def test_a_trickled_body_gets_408_and_the_connection_is_closed(
-    guarded: Guarded
-) -> None:
+def test_a_trickled_body_gets_408_and_the_connection_is_closed(guarded: Guarded) -> None:
     hub = guarded(body_timeout_seconds=2)
     body = EXAMPLE_ORDER.read_bytes()
     with connect(hub) as sock:
@@ -132,9 +130,7 @@ def test_a_trickled_request_head_is_closed(guarded: Guarded) -> None:
         assert silent.recv(1024) == b""
 
 
-def test_a_request_head_larger_than_the_cap_is_refused(
-    guarded: Guarded
-) -> None:
+def test_a_request_head_larger_than_the_cap_is_refused(guarded: Guarded) -> None:
     hub = guarded(max_header_bytes=4096)
     with connect(hub) as sock:  # a head that keeps growing: 8 KB of it, not yet complete
         sock.sendall(b"GET /messages HTTP/1.1\r\nHost: hub\r\nX-Big: " + b"x" * 8192)
@@ -166,7 +162,7 @@ def stalled_requests(hub: RunningHub, most: int) -> Iterator[tuple[list[socket.s
 
 
 def test_beyond_the_connection_cap_requests_get_503_and_the_probe_still_answers(
-    guarded: Guarded
+    guarded: Guarded,
 ) -> None:
     cap = 20
     hub = guarded(max_connections=cap, body_timeout_seconds=60)
