@@ -138,11 +138,13 @@ def run(
     from dataclasses import replace
 
     from hub.api import create_app
-    from hub.api.server import serve
+    from hub.api.server import event_loop, http_parser, serve
     from hub.runtime import Hub
     from hub.supervisor import WorkerProcesses
 
     loaded = load_config(config)
+    http_parser(loaded.config.server.http)  # a stack that is not installed stops us here
+    event_loop(loaded.config.server.loop)
     worker_cfg = loaded.config.worker
     processes = workers if workers is not None else worker_cfg.processes
     supervised = worker_cfg.enabled and processes > 1
