@@ -63,13 +63,13 @@ class ServerConfig(_Strict):
     )
     http: Literal["auto", "h11", "httptools"] = Field(
         "auto",
-        description="the HTTP/1.1 parser: httptools (the `fast` extra) is faster; auto picks it "
-        "when installed, else h11. Both keep the slow-client guards",
+        description="the HTTP/1.1 parser: h11 (pure Python) or httptools (C, the `fast` extra); "
+        "auto picks httptools when installed, else h11. Both keep the slow-client guards",
     )
     loop: Literal["auto", "asyncio", "uvloop"] = Field(
         "auto",
-        description="the event loop: uvloop (the `fast` extra) is faster; auto picks it when "
-        "installed, else asyncio",
+        description="the event loop: asyncio or uvloop (the `fast` extra); auto picks uvloop "
+        "when installed, else asyncio",
     )
 
 
