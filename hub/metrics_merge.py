@@ -19,6 +19,7 @@ scrape-time collectors (the store gauges) and callback gauges (stuck threads).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,8 @@ __all__ = [
     "snapshot",
     "write_snapshot",
 ]
+
+log = logging.getLogger("hub.metrics")
 
 #: Gauges that count something per process, so a hub's value is the sum over its processes.
 SUMMED_GAUGES = frozenset({"hub_worker_threads_stuck"})
@@ -75,11 +78,20 @@ def snapshot(families: Iterable[Metric]) -> list[Family]:
     return taken
 
 
-def write_snapshot(path: Path, registry: CollectorRegistry) -> None:
-    """Replace ``path`` with the registry's additive series: a reader sees all or none."""
+def write_snapshot(path: Path, registry: CollectorRegistry) -> bool:
+    """Replace ``path`` with the registry's additive series: a reader sees all or none.
+
+    False when it cannot be written (the folder is gone with a parent that died): delivery
+    goes on, only the counts are not passed on.
+    """
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(snapshot(registry.collect())), encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(json.dumps(snapshot(registry.collect())), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning("cannot write the metrics snapshot %s: %s", path, exc)
+        return False
+    return True
 
 
 def read_snapshot(path: Path) -> list[Family]:

@@ -81,3 +81,8 @@ def test_without_children_the_exposition_is_the_registry_alone() -> None:
 
 def test_restarts_back_off_doubling_up_to_a_ceiling() -> None:
     assert [backoff(n) for n in range(8)] == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_stop_the_worker(tmp_path: Path) -> None:
+    assert not write_snapshot(tmp_path / "gone" / "worker.json", HubMetrics().registry)
+    assert write_snapshot(tmp_path / "worker.json", HubMetrics().registry)
