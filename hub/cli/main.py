@@ -104,7 +104,11 @@ def check(
     Errors exit 1. Warnings (e.g. a mapping reads a path the input schema does not declare)
     are printed and exit 0, unless --strict.
     """
+    from hub.api.server import event_loop, http_parser
+
     loaded = load_config(config)
+    http_parser(loaded.config.server.http)  # the HTTP stack named is installed
+    event_loop(loaded.config.server.loop)
     built = compile_routes(loaded, strict=strict)
     for route in built.routes.values():
         route.close()
