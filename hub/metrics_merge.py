@@ -18,6 +18,7 @@ scrape-time collectors (the store gauges) and callback gauges (stuck threads).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ __all__ = [
     "MergedCollector",
     "Retired",
     "read_snapshot",
+    "remove_snapshot",
     "snapshot",
     "write_snapshot",
 ]
@@ -92,6 +94,14 @@ def write_snapshot(path: Path, registry: CollectorRegistry) -> bool:
         log.warning("cannot write the metrics snapshot %s: %s", path, exc)
         return False
     return True
+
+
+def remove_snapshot(path: Path) -> None:
+    """A child whose parent died cleans up: its file, and the folder if it was the last."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: another child's file is still there
+        path.parent.rmdir()
 
 
 def read_snapshot(path: Path) -> list[Family]:

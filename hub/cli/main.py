@@ -210,7 +210,7 @@ def worker(
     import threading
 
     from hub.api.ops import OpsServer
-    from hub.metrics_merge import write_snapshot
+    from hub.metrics_merge import remove_snapshot, write_snapshot
     from hub.runtime import Hub
     from hub.supervisor import SNAPSHOT_SECONDS, follow_parent
 
@@ -224,10 +224,16 @@ def worker(
     ops = OpsServer(hub, hub.config.server.host, port) if port else None
     if metrics_snapshot is not None:  # the parent serves the store's gauges itself
         hub.metrics.registry.unregister(hub.store_gauges)
+    orphaned = threading.Event()  # the parent died: nobody reads the snapshot any more
+
+    def parent_gone() -> None:
+        orphaned.set()
+        stop.set()
+
     try:
         hub.start()
         if wake_fd is not None:
-            follow_parent(wake_fd, hub.worker.wake, stop.set)
+            follow_parent(wake_fd, hub.worker.wake, parent_gone)
         if ops is not None:
             ops.start()
         log.info("worker %s: %d route(s); Ctrl-C stops", hub.worker.identity, len(hub.routes))
@@ -238,7 +244,9 @@ def worker(
         if ops is not None:
             ops.stop()
         hub.close()
-        if metrics_snapshot is not None:  # the last counts, for the parent to keep
+        if metrics_snapshot is not None and orphaned.is_set():
+            remove_snapshot(metrics_snapshot)  # and the folder, once the last one has gone
+        elif metrics_snapshot is not None:  # the last counts, for the parent to keep
             write_snapshot(metrics_snapshot, hub.metrics.registry)
     log.info("worker stopped")
 

@@ -155,6 +155,9 @@ def test_the_children_exit_when_hub_run_is_killed(tmp_path: Path) -> None:
     hub.start("run", "--workers", "3")  # the flag overrides worker.processes (1)
     try:
         children = wait_children(hub, 3)
+        argv = Path(f"/proc/{min(children)}/cmdline").read_bytes().split(b"\0")
+        snapshots = Path(argv[argv.index(b"--metrics-snapshot") + 1].decode()).parent
+        assert snapshots.is_dir()
         hub.kill()  # SIGKILL: no handler of the parent runs
         wait_for_progress(
             lambda: {pid for pid in children if alive(pid)},
@@ -165,6 +168,7 @@ def test_the_children_exit_when_hub_run_is_killed(tmp_path: Path) -> None:
     finally:
         hub.stop()
     assert "the hub run process is gone: stopping" in (tmp_path / "hub.log").read_text()
+    assert not snapshots.exists()  # the last child to go removed the metrics folder
 
 
 def test_one_process_runs_the_worker_itself(tmp_path: Path) -> None:
