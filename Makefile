@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.xml_stream
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
+	$(BIN)/python -m benchmarks.http_stack
 	$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.transports
 

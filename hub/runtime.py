@@ -53,7 +53,8 @@ class Hub:
             self.close_routes()
             self.store.close()
             raise
-        self.metrics.registry.register(StoreGauges(self.store, self.routes))
+        self.store_gauges = StoreGauges(self.store, self.routes)
+        self.metrics.registry.register(self.store_gauges)
         self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
         self.ingestor = Ingestor(
             self.store,

@@ -75,6 +75,16 @@ class ServerConfig(_Strict):
     keep_alive_seconds: int = Field(
         5, ge=1, description="close a kept-alive connection idle this long between requests"
     )
+    http: Literal["auto", "h11", "httptools"] = Field(
+        "auto",
+        description="the HTTP/1.1 parser: h11 (pure Python) or httptools (C, the `fast` extra); "
+        "auto picks httptools when installed, else h11. Both keep the slow-client guards",
+    )
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        "auto",
+        description="the event loop: asyncio or uvloop (the `fast` extra); auto picks uvloop "
+        "when installed, else asyncio",
+    )
 
 
 class RetentionConfig(_Strict):
@@ -129,6 +139,14 @@ class WorkerConfig(_Strict):
 
     enabled: bool = True
     threads: int = Field(1, ge=1, le=64)
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="how many processes deliver: 1 runs the worker threads inside `hub run`; "
+        "N > 1 makes `hub run` start N supervised worker processes and serve only the API "
+        "itself (`hub run --workers N` overrides it)",
+    )
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(
