@@ -1,0 +1,164 @@
+"""Trading-partner profiles (``partners:`` in the config): who a partner is in the envelopes,
+how its interchanges are numbered, checked and acknowledged, and how it is reached.
+
+A profile belongs to the config layer: the partner layer (:mod:`hub.partners`) turns it into
+envelope values of the formats (:class:`hub.formats.x12.X12Envelope`, UNB elements) and into
+control numbers in the store; the formats and the store know nothing of profiles.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from hub.config.models import ROUTE_NAME, SinkRef
+
+__all__ = [
+    "AckPolicy",
+    "DuplicatePolicy",
+    "EdifactProfile",
+    "Identifier",
+    "PartnerConfig",
+    "PartnerName",
+    "X12Profile",
+]
+
+#: A partner's name: the same alphabet as a route's, kept short enough that the hub's own
+#: route for the partner's acknowledgements (``NAME.acks``) fits the store's column.
+PartnerName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,58}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Identifier(_Strict):
+    """An interchange identifier with its qualifier (UNB S002/S003 0004+0007, ISA05/06...)."""
+
+    id: str = Field(min_length=1, max_length=35, pattern=r"^[^\r\n]+$")
+    qualifier: str = Field("", max_length=4, description="EDIFACT 0007 or X12 ISA05/ISA07")
+
+
+class EdifactProfile(_Strict):
+    """The UNB values of this partner's interchanges."""
+
+    syntax_identifier: str = Field("UNOC", pattern=r"^UNO[A-Z]$")
+    syntax_version: Literal["1", "2", "3", "4"] = "3"
+    separators: str | None = Field(
+        None,
+        min_length=6,
+        max_length=6,
+        description="UNA's six characters (component, element, decimal, release, "
+        "repetition, segment), e.g. \":+.? '\"; default: the standard's",
+    )
+    directories: dict[str, str] = Field(
+        default_factory=dict,
+        description="message type -> directory version it is exchanged in, e.g. "
+        "ORDERS: D:96A:UN (an outgoing message takes it when it names none)",
+    )
+    control_max: int = Field(
+        99_999_999_999_999,
+        ge=9,
+        le=99_999_999_999_999,
+        description="the largest interchange reference (0020, an..14) before it wraps to 1",
+    )
+
+
+class X12Profile(_Strict):
+    """The ISA/GS values of this partner's interchanges."""
+
+    version: str = Field("00401", pattern=r"^[0-9]{5}$", description="ISA12")
+    group_version: str = Field("004010", min_length=1, max_length=12, description="GS08")
+    separators: str = Field(
+        "*>^~",
+        min_length=4,
+        max_length=4,
+        description="element, component, repetition and segment separators",
+    )
+    application_sender: str | None = Field(None, max_length=15, description="GS02")
+    application_receiver: str | None = Field(None, max_length=15, description="GS03")
+    acknowledgement: Literal["997", "999"] = Field(
+        "997", description="the functional acknowledgement sent for this partner's groups"
+    )
+    ta1: Literal["never", "on_error", "always", "requested"] = Field(
+        "requested",
+        description="send a TA1 interchange acknowledgement: never, on an envelope error, "
+        "always, or when the interchange asks for one (ISA14 = 1)",
+    )
+
+
+class AckPolicy(_Strict):
+    """Which acknowledgements are sent for this partner's interchanges, and which are owed."""
+
+    send: Literal["never", "on_error", "always"] = Field(
+        "always",
+        description="send CONTRL (EDIFACT) or 997/999 (X12) for each received interchange",
+    )
+    expect_within_hours: float | None = Field(
+        None,
+        gt=0,
+        description="an interchange sent to this partner is awaiting its acknowledgement "
+        "until one arrives; overdue after this many hours. null: none is expected",
+    )
+
+
+class DuplicatePolicy(_Strict):
+    """What a repeated interchange (same sender, recipient and control reference) gets."""
+
+    window_hours: float = Field(
+        30 * 24, gt=0, description="a repeat within this many hours is a duplicate"
+    )
+    action: Literal["refuse", "flag"] = Field(
+        "refuse",
+        description="refuse: its messages are not routed again and the acknowledgement "
+        "rejects it; flag: they are, marked as a duplicate in the history",
+    )
+
+
+class PartnerConfig(_Strict):
+    """One trading partner."""
+
+    description: str = ""
+    standard: Literal["edifact", "x12"]
+    their_id: Identifier = Field(description="the partner in the envelope (UNB, ISA06/08)")
+    our_id: Identifier = Field(description="the hub's identity towards this partner")
+    test: bool = Field(False, description="test indicator: UNB 0035 = 1, ISA15 = T")
+    edifact: EdifactProfile = Field(default_factory=EdifactProfile)
+    x12: X12Profile = Field(default_factory=X12Profile)
+    acknowledgements: AckPolicy = Field(default_factory=AckPolicy)
+    duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
+    routes: dict[str, Annotated[str, StringConstraints(pattern=ROUTE_NAME)]] = Field(
+        default_factory=dict,
+        description="inbound routing: message type (ORDERS, 850) -> the route that "
+        "receives it from this partner",
+    )
+    sink: SinkRef | None = Field(
+        None,
+        description="the channel that reaches the partner: acknowledgements go out "
+        "through it (retried and dead-lettered like any delivery)",
+    )
+    source: str | None = Field(
+        None,
+        pattern=ROUTE_NAME,
+        description="the inbox route this partner's interchanges arrive on (informative; "
+        "any inbox route accepts a known partner)",
+    )
+
+    @model_validator(mode="after")
+    def _identifiers_fit(self) -> PartnerConfig:
+        if self.standard == "x12":
+            for name, ident in (("their_id", self.their_id), ("our_id", self.our_id)):
+                if len(ident.id) > 15:
+                    raise ValueError(f"{name}.id is longer than ISA06/ISA08's 15 characters")
+                if len(ident.qualifier) != 2:
+                    raise ValueError(f"{name}.qualifier must be 2 characters for X12 (ZZ, 01)")
+        if len(set(self.x12.separators)) != 4:
+            raise ValueError("x12.separators must be four different characters")
+        needs_sink = self.acknowledgements.send != "never" or self.x12.ta1 != "never"
+        if needs_sink and self.sink is None:
+            raise ValueError(
+                "acknowledgements are sent to this partner but it has no `sink`; "
+                "add one, or set acknowledgements.send: never (and x12.ta1: never)"
+            )
+        return self
