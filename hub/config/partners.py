@@ -8,11 +8,13 @@ control numbers in the store; the formats and the store know nothing of profiles
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from hub.config.models import ROUTE_NAME, SinkRef
+from hub.errors import Problem
 
 __all__ = [
     "AckPolicy",
@@ -22,6 +24,7 @@ __all__ = [
     "PartnerConfig",
     "PartnerName",
     "X12Profile",
+    "partner_problems",
 ]
 
 #: A partner's name: the same alphabet as a route's, kept short enough that the hub's own
@@ -162,3 +165,63 @@ class PartnerConfig(_Strict):
                 "add one, or set acknowledgements.send: never (and x12.ta1: never)"
             )
         return self
+
+
+def partner_problems(
+    config: BaseModel, where: Callable[[tuple[str | int, ...]], str]
+) -> list[Problem]:
+    """What the partner profiles and the routes say of each other that cannot work: a
+    route's ``partner`` that does not exist or speaks another standard than its output,
+    a profile routing to a route the config lacks. ``where`` locates a config key."""
+    partners: dict[str, PartnerConfig] = getattr(config, "partners", {})
+    routes: dict[str, Any] = getattr(config, "routes", {})
+    problems: list[Problem] = []
+    for name, route in routes.items():
+        if route.partner is not None:
+            profile = partners.get(route.partner)
+            if profile is None:
+                problems.append(
+                    Problem(
+                        f"route {name!r} sends to partner {route.partner!r}, which is not "
+                        "under `partners:`",
+                        where=where(("routes", name, "partner")),
+                        hint="partners here: " + (", ".join(sorted(partners)) or "(none)"),
+                    )
+                )
+            elif route.output.format != profile.standard:
+                problems.append(
+                    Problem(
+                        f"route {name!r} writes {route.output.format}, and partner "
+                        f"{route.partner!r} speaks {profile.standard}",
+                        where=where(("routes", name, "output", "format")),
+                        hint=f"set output.format: {profile.standard}",
+                    )
+                )
+        if route.inbox and route.input.format not in ("edifact", "x12"):
+            problems.append(
+                Problem(
+                    f"inbox route {name!r} reads {route.input.format}; an inbox reads EDI",
+                    where=where(("routes", name, "input", "format")),
+                    hint="set input.format: edifact or x12 (the inbox reads both; the format "
+                    "given supplies its codec options)",
+                )
+            )
+    for name, profile in partners.items():
+        for kind, target in profile.routes.items():
+            if target not in routes:
+                problems.append(
+                    Problem(
+                        f"partner {name!r} routes {kind} to {target!r}, which is not a route",
+                        where=where(("partners", name, "routes", kind)),
+                        hint="routes here: " + (", ".join(sorted(routes)) or "(none)"),
+                    )
+                )
+            elif routes[target].inbox:
+                problems.append(
+                    Problem(
+                        f"partner {name!r} routes {kind} to the inbox {target!r}",
+                        where=where(("partners", name, "routes", kind)),
+                        hint="route it to the route that translates it",
+                    )
+                )
+    return problems

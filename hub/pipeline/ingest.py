@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
 from hub.keys import fit_key, key_problem
@@ -61,6 +62,8 @@ class Ingestor:
             inbound = route.source.accept(request)
             if inbound is None:
                 return IngestResult(None)
+            if route.inbox is not None:  # an EDI inbox: routed by envelope (hub.partners)
+                return self._into_inbox(route, inbound, started)
             try:
                 parts = route.translator.split(inbound.body) if route.split else [inbound.body]
                 inspected = [route.translator.inspect_keys(part) for part in parts]
@@ -127,6 +130,27 @@ class Ingestor:
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )
+
+    def _into_inbox(self, route: CompiledRoute, inbound: Any, started: float) -> IngestResult:
+        try:
+            receipt = route.inbox.receive(
+                inbound.body,
+                source=route.source_type,
+                content_type=inbound.content_type,
+                headers=dict(inbound.headers),
+            )
+        except DecodeError as exc:
+            raise InboundRejected(
+                f"the body is not an EDI interchange: {exc.message}",
+                status=413 if isinstance(exc, LimitExceeded) and exc.size else 400,
+                reason="limit" if isinstance(exc, LimitExceeded) else "malformed",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        self.metrics.received.labels(route.name).inc(len(receipt.ids))
+        self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
+        self.on_stored()
+        return IngestResult(receipt.message_id, ids=receipt.ids, duplicate=receipt.duplicate)
 
 
 def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:

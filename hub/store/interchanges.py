@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.message import utcnow
@@ -26,6 +26,8 @@ __all__ = [
     "AWAITING",
     "InterchangeRecord",
     "OutboundNumbers",
+    "awaiting_by_partner",
+    "awaiting_message_ids",
     "close_outbound",
     "count_overdue",
     "interchanges_of",
@@ -192,15 +194,19 @@ def close_outbound(
     status: str,
     detail: dict[str, Any],
     ack_message_id: str | None,
+    by_group: bool = False,
 ) -> InterchangeRecord | None:
-    """Close the newest outbound interchange to ``partner`` numbered ``control_ref`` with the
-    acknowledgement's outcome; None if no such interchange was sent."""
+    """Close the newest outbound interchange to ``partner`` numbered ``control_ref`` (its
+    group's number with ``by_group``: a 997/999 answers a group) with the acknowledgement's
+    outcome; None if no such interchange was sent. Numbers compare without leading zeros."""
+    column = InterchangeRow.group_ref if by_group else InterchangeRow.control_ref
+    wanted = control_ref.lstrip("0") or "0"
     row = session.scalars(
         select(InterchangeRow)
         .where(
             InterchangeRow.partner == partner,
             InterchangeRow.direction == "out",
-            func.ltrim(InterchangeRow.control_ref, "0") == control_ref.lstrip("0"),
+            column == wanted,
         )
         .order_by(InterchangeRow.id.desc())
         .limit(1)
@@ -262,3 +268,29 @@ def _record_of(row: InterchangeRow) -> InterchangeRecord:
         ack_message_id=row.ack_message_id,
         ack_detail=row.ack_detail,
     )
+
+
+def awaiting_by_partner(
+    session: Session, now: datetime | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per partner: (awaiting an acknowledgement, of which overdue)."""
+    at = now or utcnow()
+    rows = session.execute(
+        select(
+            InterchangeRow.partner,
+            func.count(),
+            func.sum(case((InterchangeRow.ack_due_at < at, 1), else_=0)),
+        )
+        .where(InterchangeRow.ack_status == AWAITING)
+        .group_by(InterchangeRow.partner)
+    ).all()
+    return {partner: (int(count), int(late or 0)) for partner, count, late in rows}
+
+
+def awaiting_message_ids(overdue: bool, now: datetime | None = None) -> Any:
+    """A subquery of the ids of messages awaiting an acknowledgement (overdue ones only,
+    with ``overdue``), for ``GET /messages?awaiting_ack=``."""
+    query = select(InterchangeRow.message_id).where(InterchangeRow.ack_status == AWAITING)
+    if overdue:
+        query = query.where(InterchangeRow.ack_due_at < (now or utcnow()))
+    return query
