@@ -158,7 +158,8 @@ class PartnerConfig(_Strict):
                     raise ValueError(f"{name}.qualifier must be 2 characters for X12 (ZZ, 01)")
         if len(set(self.x12.separators)) != 4:
             raise ValueError("x12.separators must be four different characters")
-        needs_sink = self.acknowledgements.send != "never" or self.x12.ta1 != "never"
+        ta1 = self.standard == "x12" and self.x12.ta1 != "never"
+        needs_sink = self.acknowledgements.send != "never" or ta1
         if needs_sink and self.sink is None:
             raise ValueError(
                 "acknowledgements are sent to this partner but it has no `sink`; "
