@@ -117,9 +117,7 @@ def test_an_interchange_is_routed_by_envelope_and_answered_with_contrl(
     assert uci[1] == "ICR42" and uci[4] == "7"
 
 
-def test_a_repeated_interchange_is_refused_and_the_contrl_says_so(
-    hub: Hub, tmp_path: Path
-) -> None:
+def test_a_repeated_interchange_is_refused_and_the_contrl_says_so(hub: Hub, tmp_path: Path) -> None:
     receive(hub, interchange("ICR43"))
     again = receive(hub, interchange("ICR43"))
     assert again.duplicate
@@ -165,9 +163,7 @@ def test_an_outgoing_message_gets_the_envelope_and_awaits_its_contrl(
     with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as client:
         waiting = client.get("/messages", params={"awaiting_ack": "any"}).json()
         assert {m["id"] for m in waiting["messages"]} == {first.message_id, second.message_id}
-        assert client.get("/messages", params={"awaiting_ack": "overdue"}).json()[
-            "messages"
-        ] == []
+        assert client.get("/messages", params={"awaiting_ack": "overdue"}).json()["messages"] == []
         ref = hub.store.output(first.message_id)
         assert ref is not None
         first_ref = codec.decode(ref[0])["header"][4]
