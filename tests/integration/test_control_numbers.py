@@ -89,9 +89,13 @@ def test_a_rolled_back_allocation_leaves_no_gap(store: Store) -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom), store.transaction() as session:
-        assert allocate(session, "acme", "out", "message", maximum=99) == [2]
-        raise Boom
+    def take_then_fail() -> None:
+        with store.transaction() as session:
+            assert allocate(session, "acme", "out", "message", maximum=99) == [2]
+            raise Boom
+
+    with pytest.raises(Boom):
+        take_then_fail()
     with store.transaction() as session:
         assert allocate(session, "acme", "out", "message", maximum=99) == [2]
 

@@ -112,9 +112,11 @@ def test_an_interchange_is_routed_by_envelope_and_answered_with_contrl(
     assert len(list((tmp_path / "archive").iterdir())) == 1
     [ack] = list((tmp_path / "acks").iterdir())
     segments, header = contrl_segments(ack)
-    assert header[1] == list(HUB) and header[2] == list(ACME)  # from the profile, answering
+    assert header[1] == list(HUB)
+    assert header[2] == list(ACME)
     uci = next(s for s in segments if s[0] == "UCI")
-    assert uci[1] == "ICR42" and uci[4] == "7"
+    assert uci[1] == "ICR42"
+    assert uci[4] == "7"
 
 
 def test_a_repeated_interchange_is_refused_and_the_contrl_says_so(hub: Hub, tmp_path: Path) -> None:
@@ -131,7 +133,8 @@ def test_a_repeated_interchange_is_refused_and_the_contrl_says_so(hub: Hub, tmp_
     rejected = [contrl_segments(a)[0] for a in answers]
     ucis = sorted((next(s for s in seg if s[0] == "UCI") for seg in rejected), key=len)
     assert ucis[0][4] == "7"
-    assert ucis[1][4] == "4" and ucis[1][5] == "26"  # rejected: duplicate detected
+    assert ucis[1][4] == "4"
+    assert ucis[1][5] == "26"
 
 
 def test_an_unknown_partner_and_an_unrouted_type_are_dead_letters(hub: Hub) -> None:
@@ -140,7 +143,8 @@ def test_an_unknown_partner_and_an_unrouted_type_are_dead_letters(hub: Hub) -> N
     drain(hub)
     unknown = hub.store.get(stranger.message_id)
     assert unknown.status is MessageStatus.FAILED
-    assert unknown.error is not None and unknown.error.type == "unknown_partner"
+    assert unknown.error is not None
+    assert unknown.error.type == "unknown_partner"
     assert "9999999999999:14" in unknown.error.message
     unrouted = hub.store.get(invoice.message_id)
     assert unrouted.status is MessageStatus.FAILED
@@ -181,7 +185,8 @@ def test_an_outgoing_message_gets_the_envelope_and_awaits_its_contrl(
         assert 'hub_acks_awaiting{partner="acme"} 1.0' in metrics
     events = hub.store.get(first.message_id).events
     ack = next(e for e in events if e.kind == "ack_received")
-    assert "accepted_with_errors" in ack.detail and "12 at message 1" in ack.detail
+    assert "accepted_with_errors" in ack.detail
+    assert "12 at message 1" in ack.detail
 
 
 def test_an_overdue_acknowledgement_is_listed_and_counted(tmp_path: Path) -> None:

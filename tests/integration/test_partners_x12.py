@@ -87,11 +87,13 @@ def test_an_850_is_routed_and_answered_with_a_997(hub: Hub, tmp_path: Path) -> N
     assert order.status is MessageStatus.DELIVERED
     [ack] = answers(tmp_path)
     tree = make_codec("x12").decode(ack)  # a valid 997 by the 004010 definition
-    assert tree["header"][5].strip() == "ACMESUPPLY" and tree["header"][7].strip() == "SHOPBUYER"
+    assert tree["header"][5].strip() == "ACMESUPPLY"
+    assert tree["header"][7].strip() == "SHOPBUYER"
     assert tree["header"][11] == "00401"  # the received ISA12
     assert tree["groups"][0]["header"][7] == "004010"  # the received GS08
     segments = tree["groups"][0]["messages"][0]["segments"]
-    assert ["AK1", "PO", "905"] in segments and ["AK9", "A", "1", "1", "1"] in segments
+    assert ["AK1", "PO", "905"] in segments
+    assert ["AK9", "A", "1", "1", "1"] in segments
     assert hub.store.get(result.message_id).status is MessageStatus.DELIVERED
 
 
@@ -104,7 +106,8 @@ def test_a_requested_ta1_and_a_rejecting_997_for_a_faulty_set(hub: Hub, tmp_path
     assert "TA1*000000905*261120*1405*A*000~" in ta1
     ninety_seven = next(t for t in texts if "ST*997" in t)
     assert "AK3*PO1*18**8~" in ninety_seven
-    assert "AK5*R*5~" in ninety_seven and "AK9*R*1*1*0~" in ninety_seven
+    assert "AK5*R*5~" in ninety_seven
+    assert "AK9*R*1*1*0~" in ninety_seven
 
 
 def test_a_repeated_interchange_gets_a_ta1_with_note_025(hub: Hub, tmp_path: Path) -> None:
@@ -128,9 +131,11 @@ def test_an_outgoing_810_is_enveloped_and_closed_by_the_partners_997(
     drain(hub)
     [out] = sorted((tmp_path / "van").iterdir())
     tree = make_codec("x12", {"validate": False}).decode(out.read_bytes())
-    assert tree["header"][5].strip() == "ACMESUPPLY" and tree["header"][7].strip() == "SHOPBUYER"
+    assert tree["header"][5].strip() == "ACMESUPPLY"
+    assert tree["header"][7].strip() == "SHOPBUYER"
     gs = tree["groups"][0]["header"]
-    assert gs[0] == "IN" and gs[7] == "004010"
+    assert gs[0] == "IN"
+    assert gs[7] == "004010"
     group_ref = gs[5]
     waiting = find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages
     assert [m.id for m in waiting] == [sent.message_id]
