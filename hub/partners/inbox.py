@@ -45,6 +45,7 @@ from hub.store.interchanges import (
     open_outbound,
     record_inbound,
 )
+from hub.store.notify import notify
 from hub.store.rows import event_values, insert_messages, storable
 from hub.store.tables import EventRow
 
@@ -114,6 +115,8 @@ class Inbox:
         refused: list[bool] = []  # per duplicate interchange: refused (else flagged)
         with self.store.transaction() as session:
             insert_messages(session, [message], list(self.sinks))
+            if self.store.is_postgres:
+                notify(session)  # wake idle workers in every process at commit
             for received in interchanges:
                 try:
                     name, profile = self.directory.find(received)
