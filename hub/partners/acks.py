@@ -16,7 +16,7 @@ from hub.formats.edifact.faults import Fault as EdifactFault
 from hub.formats.x12 import X12Codec
 from hub.formats.x12.acks import build_functional_ack, write_ta1
 from hub.partners.outgoing import x12_envelope
-from hub.partners.received import Received
+from hub.partners.received import Received, rejecting_fault
 from hub.store.interchanges import OutboundNumbers
 
 __all__ = ["Answer", "answers_for", "outcome_of"]
@@ -34,7 +34,7 @@ class Answer:
 
 
 def outcome_of(received: Received, duplicate: bool, refuse: bool) -> str:
-    if (duplicate and refuse) or received.envelope_faults:
+    if (duplicate and refuse) or rejecting_fault(received) is not None:
         return "rejected"
     if received.faults:
         return "rejected"  # every faulty message or set is rejected by CONTRL / 997 / 999

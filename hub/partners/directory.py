@@ -9,7 +9,7 @@ from hub.config.partners import Identifier, PartnerConfig
 from hub.errors import MessageError
 from hub.partners.received import Received
 
-__all__ = ["PartnerDirectory", "UnknownPartner", "Unroutable"]
+__all__ = ["PartnerDirectory", "RejectedInterchange", "UnknownPartner", "Unroutable"]
 
 
 class UnknownPartner(MessageError):
@@ -23,6 +23,13 @@ class Unroutable(MessageError):
     """The partner is known but sends a message type no route of its profile takes."""
 
     code = "unroutable_message"
+    stage = "route"
+
+
+class RejectedInterchange(MessageError):
+    """The interchange's envelope is broken: its acknowledgement rejected it whole."""
+
+    code = "interchange_rejected"
     stage = "route"
 
 

@@ -34,9 +34,9 @@ from hub.formats.x12 import X12Options
 from hub.formats.x12.acks import read_functional_ack
 from hub.message import Event, Message
 from hub.partners.acks import answers_for, write_answer
-from hub.partners.directory import PartnerDirectory, UnknownPartner
+from hub.partners.directory import PartnerDirectory, RejectedInterchange, UnknownPartner
 from hub.partners.outgoing import X12_MAX, identity
-from hub.partners.received import Received, detect_standard, read_received
+from hub.partners.received import Received, detect_standard, read_received, rejecting_fault
 from hub.pipeline.translate import Translation, Translator
 from hub.store import Store
 from hub.store.interchanges import (
@@ -294,6 +294,17 @@ class InboxTranslator(Translator):
                 continue
             duplicate = received.control_ref in refused
             if received.is_ack or (duplicate and profile.duplicates.action == "refuse"):
+                continue
+            fault = rejecting_fault(received)
+            if fault is not None:  # the acknowledgement rejected it whole: route nothing
+                problems.append(
+                    RejectedInterchange(
+                        f"interchange {received.control_ref} from {name} was rejected: "
+                        f"{fault.message}",
+                        where=fault.where,
+                        hint="the partner was told (CONTRL/TA1); it should send it again corrected",
+                    )
+                )
                 continue
             for index, part in enumerate(received.messages, 1):
                 try:

@@ -224,12 +224,18 @@ class Enveloper:
     partner: str
     profile: PartnerConfig
 
-    def __call__(self, tree: Tree, message_id: str | None) -> Tree:
+    def __call__(self, tree: Tree, message_id: str | None) -> tuple[Tree, str]:
         # a preview (no message id) shows the envelope without taking numbers
         numbers = OutboundNumbers(1, 1, 1, 0) if message_id is None else self.numbers(message_id)
-        if self.profile.standard == "x12":
-            return wrap_x12(self.profile, tree, numbers)
-        return wrap_edifact(self.profile, tree, numbers)
+        profile = self.profile
+        wrap = wrap_x12 if profile.standard == "x12" else wrap_edifact
+        hours = profile.acknowledgements.expect_within_hours
+        awaiting = "" if hours is None else f"; its acknowledgement is due within {hours:g} h"
+        detail = (
+            f"in {self.partner}'s envelope: interchange {numbers.interchange}, group "
+            f"{numbers.group}, message {numbers.message}{awaiting}"
+        )
+        return wrap(profile, tree, numbers), detail
 
     def numbers(self, message_id: str) -> OutboundNumbers:
         profile = self.profile

@@ -23,7 +23,14 @@ from hub.formats.limits import DecodeLimits
 from hub.formats.x12 import Fault as X12Fault
 from hub.formats.x12 import X12Codec, X12Options, write_tree
 
-__all__ = ["ACK_TYPES", "Received", "ReceivedMessage", "detect_standard", "read_received"]
+__all__ = [
+    "ACK_TYPES",
+    "Received",
+    "ReceivedMessage",
+    "detect_standard",
+    "read_received",
+    "rejecting_fault",
+]
 
 #: Message types that are acknowledgements themselves: matched, never acknowledged.
 ACK_TYPES = frozenset({"CONTRL", "997", "999"})
@@ -57,6 +64,18 @@ class Received:
     @property
     def is_ack(self) -> bool:
         return bool(self.messages) and all(m.type in ACK_TYPES for m in self.messages)
+
+
+def rejecting_fault(received: Received) -> Any:
+    """The first fault that rejects the whole interchange (its envelope: UNB/UNZ or
+    segments outside a message; ISA/IEA), or None. Faults inside a message or a set reject
+    only that one, which its route's validation dead-letters."""
+    for fault in received.envelope_faults:
+        if received.standard == "x12" and fault.level == "interchange":
+            return fault
+        if received.standard == "edifact" and fault.message_ref is None:
+            return fault
+    return None
 
 
 def detect_standard(data: bytes) -> str:

@@ -49,8 +49,9 @@ class Translator:
     idempotency: Callable[[Tree], Any] | None = None  # reads the document's idempotency key
     ordering: Callable[[Tree], Any] | None = None  # reads the document's ordering key
     #: Wraps the mapping's output in a trading partner's envelope (hub.partners), given
-    #: the message id its control numbers are bound to (None: a preview, no numbers taken).
-    envelope: Callable[[Tree, str | None], Tree] | None = None
+    #: the message id its control numbers are bound to (None: a preview, no numbers taken);
+    #: returns the interchange and what the history says of it.
+    envelope: Callable[[Tree, str | None], tuple[Tree, str]] | None = None
 
     def inspect(self, body: bytes) -> str | None:
         """Check the body parses and read its correlation key; used at ingest."""
@@ -152,9 +153,9 @@ class Translator:
                 self.output_schema.check(part)
             step("validated", f"output matches {self.output_schema.path.name}")
         if self.envelope is not None:  # a splitting mapping's messages: one interchange
-            trees = [self.envelope({"messages": trees} if splits else trees[0], message_id)]
-            splits = False
-            step("enveloped", "in the partner's envelope")
+            wrapped, detail = self.envelope({"messages": trees} if splits else trees[0], message_id)
+            trees, splits = [wrapped], False
+            step("enveloped", detail)
         outs = [self.output_codec.encode(part) for part in trees]
         size = sum(len(out) for out in outs)
         parts = f", {len(outs)} parts" if splits else ""

@@ -202,3 +202,31 @@ def test_an_overdue_acknowledgement_is_listed_and_counted(tmp_path: Path) -> Non
         assert 'hub_acks_overdue{partner="acme"} 1.0' in hub.metrics.exposition().decode()
     finally:
         hub.close()
+
+
+def test_a_broken_envelope_is_rejected_to_the_partner_and_routes_nothing(
+    hub: Hub, tmp_path: Path
+) -> None:
+    broken = interchange("ICR44").replace(b"UNZ+2+ICR44", b"UNZ+3+ICR44")
+    result = receive(hub, broken)
+    drain(hub)
+    inbox = hub.store.get(result.message_id)
+    assert inbox.status is MessageStatus.FAILED
+    assert inbox.error is not None
+    assert inbox.error.type == "interchange_rejected"
+    assert "UNZ" in inbox.error.message
+    assert find_messages(hub.store, MessageFilter(route="acme-orders")).messages == ()
+    [ack] = list((tmp_path / "acks").iterdir())
+    uci = next(s for s in contrl_segments(ack)[0] if s[0] == "UCI")
+    assert uci[4] == "4"
+
+
+def test_the_history_of_a_sent_message_names_its_control_numbers(hub: Hub) -> None:
+    order = b'{"type": "ORDERS", "segments": [["BGM", "220", "PO-9", "9"]]}'
+    sent = hub.ingestor.ingest(InboundRequest(route="orders-to-acme", body=order))
+    drain(hub)
+    enveloped = next(e for e in hub.store.get(sent.message_id).events if e.kind == "enveloped")
+    assert enveloped.detail == (
+        "in acme's envelope: interchange 1, group 1, message 1; its acknowledgement is due "
+        "within 24 h"
+    )
