@@ -73,6 +73,7 @@ def compile_routes(loaded: LoadedConfig, *, strict: bool = False) -> BuiltRoutes
     builder = _Builder(loaded)
     routes = {name: builder.route(name, cfg) for name, cfg in loaded.config.routes.items()}
     builder.problems += partner_problems(loaded.config, builder.where)
+    builder.partner_sinks()
     if builder.problems or (strict and builder.warnings):
         for route in routes.values():
             if route is not None:
@@ -218,6 +219,16 @@ class _Builder:
             config=cfg,
             warnings=tuple(warnings),
         )
+
+    def partner_sinks(self) -> None:
+        """Check each partner's sink as a route's sinks are checked (built, then closed: the
+        running hub builds its own when the store is open, see hub.partners.attach)."""
+        for name, profile in self.loaded.config.partners.items():
+            if profile.sink is not None:
+                loc: Loc = ("partners", name, "sink")
+                sink = self.connector(loc, sink_class, profile.sink, profile.sink.name)
+                if sink is not None:
+                    sink.close()
 
     def connector(
         self, loc: Loc, find: Callable[[str], type[Any]], ref: ConnectorRef, name: str

@@ -110,3 +110,22 @@ def test_a_partner_without_a_sink_may_not_be_sent_acknowledgements(write: Write)
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
     assert "acknowledgements are sent to this partner but it has no `sink`" in str(caught.value)
+
+
+def test_a_partners_sink_is_checked_like_a_routes(write: Write) -> None:
+    path = write(
+        "hub.yaml",
+        """\
+        partners:
+          acme:
+            standard: edifact
+            their_id: {id: A}
+            our_id: {id: B}
+            sink:
+              name: van
+              type: file
+              options: {directry: acks}
+        """,
+    )
+    problems = [str(p) for p in build_error(path).problems]
+    assert any(p.startswith(f"{path}:9:") and "directry" in p for p in problems), problems
