@@ -4,6 +4,9 @@ unknown partner; outgoing messages get the partner's envelope and wait for its C
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,6 +205,24 @@ def test_an_overdue_acknowledgement_is_listed_and_counted(tmp_path: Path) -> Non
         assert 'hub_acks_overdue{partner="acme"} 1.0' in hub.metrics.exposition().decode()
     finally:
         hub.close()
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "messages",
+            "list",
+            "--config",
+            str(tmp_path / "hub.yaml"),
+            "--awaiting-ack",
+            "overdue",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [sent.message_id]
 
 
 def test_a_broken_envelope_is_rejected_to_the_partner_and_routes_nothing(
