@@ -129,3 +129,13 @@ def test_a_partners_sink_is_checked_like_a_routes(write: Write) -> None:
     )
     problems = [str(p) for p in build_error(path).problems]
     assert any(p.startswith(f"{path}:9:") and "directry" in p for p in problems), problems
+
+
+def test_the_example_in_docs_partners_is_a_valid_config(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "partners.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "hub.yaml"
+    path.write_text(example, encoding="utf-8")
+    loaded = load_config(path, environ={})
+    assert loaded.config.partners["acme"].routes == {"ORDERS": "acme-orders"}
+    assert loaded.config.routes["edi"].inbox
