@@ -21,8 +21,9 @@ from hub.errors import InboundRejected
 from hub.formats.edifact import EdifactCodec, EdifactOptions
 from hub.formats.x12 import X12Codec, X12Options
 from hub.partners.directory import PartnerDirectory
-from hub.partners.inbox import Inbox, InboxTranslator, VerbatimTranslator, ack_route
+from hub.partners.inbox import Inbox, ack_route
 from hub.partners.outgoing import Enveloper
+from hub.partners.turns import InboxTranslator, VerbatimTranslator
 from hub.pipeline.build import CompiledRoute
 from hub.plugins import sink_class
 from hub.sdk import ConnectorContext, Inbound, InboundRequest, PushSource

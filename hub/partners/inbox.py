@@ -7,10 +7,8 @@ the inbox route (its sinks archive it); each interchange from a known partner is
 profile wants are stored as messages of the partner's ``NAME.acks`` route, numbered and
 delivered (retried, dead-lettered) like any other message.
 
-In the worker's turn (:class:`InboxTranslator`) each message of the file goes on to the
-route its partner's profile names for its type, keyed by the inbox message so a repeated
-turn or a replay adds nothing twice. An unknown partner or message type makes the inbox
-message a dead letter that says which; once the profile is fixed, a replay routes it.
+In the worker's turn (:class:`hub.partners.turns.InboxTranslator`) each message of the
+file goes on to the route its partner's profile names for its type.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from hub.config.partners import PartnerConfig
-from hub.errors import MessageError, Problem
 from hub.formats.acks import AckReport
 from hub.formats.edifact import EdifactOptions
 from hub.formats.edifact.contrl_read import read_contrl
@@ -34,14 +31,12 @@ from hub.formats.x12 import X12Options
 from hub.formats.x12.acks import read_functional_ack
 from hub.message import Event, Message
 from hub.partners.acks import answers_for, write_answer
-from hub.partners.directory import PartnerDirectory, RejectedInterchange, UnknownPartner
+from hub.partners.directory import PartnerDirectory, UnknownPartner
 from hub.partners.outgoing import X12_MAX, identity
-from hub.partners.received import Received, detect_standard, read_received, rejecting_fault
-from hub.pipeline.translate import Translation, Translator
+from hub.partners.received import Received, detect_standard, read_received
 from hub.store import Store
 from hub.store.interchanges import (
     close_outbound,
-    interchanges_of,
     open_outbound,
     record_inbound,
 )
@@ -49,7 +44,7 @@ from hub.store.notify import notify
 from hub.store.rows import event_values, insert_messages, storable
 from hub.store.tables import EventRow
 
-__all__ = ["Inbox", "InboxReceipt", "InboxTranslator", "VerbatimTranslator", "ack_route"]
+__all__ = ["Inbox", "InboxReceipt", "ack_route"]
 
 
 def ack_route(partner: str) -> str:
@@ -263,122 +258,3 @@ def _report(kind: str, tree: dict[str, Any]) -> AckReport | None:
     if kind in ("997", "999"):
         return read_functional_ack(tree)
     return None
-
-
-@dataclass(frozen=True)
-class InboxTranslator(Translator):
-    """The inbox route's turn: route each message on, then archive the file as received."""
-
-    inbox: Inbox | None = None
-    route_sinks: Mapping[str, Sequence[str]] = field(default_factory=dict)
-
-    def translate(
-        self, body: bytes, *, deadline: float | None = None, message_id: str | None = None
-    ) -> Translation:
-        inbox = self.inbox
-        assert inbox is not None  # set by hub.partners.attach
-        interchanges = inbox.read(body)
-        refused: set[str] = set()
-        if message_id is not None:
-            with inbox.store.transaction() as session:
-                for record in interchanges_of(session, [message_id]):
-                    if record.duplicate_of is not None:
-                        refused.add(record.control_ref)
-        routed: list[str] = []
-        problems: list[MessageError] = []
-        for number, received in enumerate(interchanges, 1):
-            try:
-                name, profile = inbox.directory.find(received)
-            except UnknownPartner as exc:
-                problems.append(exc)
-                continue
-            duplicate = received.control_ref in refused
-            if received.is_ack or (duplicate and profile.duplicates.action == "refuse"):
-                continue
-            fault = rejecting_fault(received)
-            if fault is not None:  # the acknowledgement rejected it whole: route nothing
-                problems.append(
-                    RejectedInterchange(
-                        f"interchange {received.control_ref} from {name} was rejected: "
-                        f"{fault.message}",
-                        where=fault.where,
-                        hint="the partner was told (CONTRL/TA1); it should send it again corrected",
-                    )
-                )
-                continue
-            for index, part in enumerate(received.messages, 1):
-                try:
-                    target = inbox.directory.route_for(name, profile, part.type)
-                except MessageError as exc:
-                    problems.append(exc)
-                    continue
-                key = f"{message_id or 'preview'}/{number}/{index}"
-                headers = {
-                    "x-hub-partner": name,
-                    "x-hub-interchange": received.control_ref,
-                    "x-hub-inbox-message": message_id or "",
-                }
-                if duplicate:
-                    headers["x-hub-duplicate"] = "flagged"
-                routed += inbox.store.add(
-                    Message(
-                        id=str(uuid.uuid4()),
-                        route=target,
-                        source=f"inbox:{inbox.route}",
-                        body=part.body,
-                        format=received.standard,
-                        correlation_key=f"{received.control_ref}/{part.reference}",
-                        content_type="application/EDIFACT"
-                        if received.standard == "edifact"
-                        else "application/EDI-X12",
-                        headers=headers,
-                        idempotency_key=key,
-                    ),
-                    list(self.route_sinks.get(target, ())),
-                )
-        if problems:
-            first = problems[0]
-            raise type(first)(
-                first.message
-                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-                + (f"; {len(routed)} other message(s) were routed" if routed else ""),
-                where=first.where,
-                hint=first.hint,
-                problems=[problem for exc in problems for problem in [_problem(exc)]],
-            )
-        return Translation(
-            body=body,
-            content_type="application/EDI-X12"
-            if detect_standard(body) == "x12"
-            else "application/EDIFACT",
-            extension="x12" if detect_standard(body) == "x12" else "edi",
-            mapping_name=None,
-            mapping_hash=None,
-            events=(
-                Event(
-                    "routed", f"{len(routed)} message(s) routed by envelope", data={"ids": routed}
-                ),
-            ),
-        )
-
-
-def _problem(exc: MessageError) -> Problem:
-    return Problem(exc.message, where=exc.where, hint=exc.hint)
-
-
-@dataclass(frozen=True)
-class VerbatimTranslator(Translator):
-    """A partner's acknowledgement route: the stored bytes are what is sent."""
-
-    def translate(
-        self, body: bytes, *, deadline: float | None = None, message_id: str | None = None
-    ) -> Translation:
-        x12 = detect_standard(body) == "x12"
-        return Translation(
-            body=body,
-            content_type="application/EDI-X12" if x12 else "application/EDIFACT",
-            extension="x12" if x12 else "edi",
-            mapping_name=None,
-            mapping_hash=None,
-            events=(Event("encoded", f"as generated, {len(body)} bytes"),),
-        )
