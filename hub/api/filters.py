@@ -169,7 +169,7 @@ def list_filters(
     ] = None,
 ) -> ListFilters:
     """The shared filters; a route the config does not have is a 404 naming those it has."""
-    if route is not None:
+    if route is not None and route not in hub.partner_routes:  # NAME.acks are listable
         hub.ingestor.route(route)  # 404 with the routes there are, not an empty page
     return ListFilters(
         route=route,

@@ -113,6 +113,8 @@ def test_an_interchange_is_routed_by_envelope_and_answered_with_contrl(
     assert all(m.status is MessageStatus.DELIVERED for m in routed)
     assert len(list((tmp_path / "erp").iterdir())) == 2
     assert len(list((tmp_path / "archive").iterdir())) == 1
+    [sent] = find_messages(hub.store, MessageFilter(route="acme.acks")).messages
+    assert sent.status is MessageStatus.DELIVERED  # a message of its own, with a history
     [ack] = list((tmp_path / "acks").iterdir())
     segments, header = contrl_segments(ack)
     assert header[1] == list(HUB)
@@ -186,6 +188,9 @@ def test_an_outgoing_message_gets_the_envelope_and_awaits_its_contrl(
         assert [m["id"] for m in waiting["messages"]] == [second.message_id]
         metrics = client.get("/metrics").text
         assert 'hub_acks_awaiting{partner="acme"} 1.0' in metrics
+        acks = client.get("/messages", params={"route": "acme.acks"})
+        assert acks.status_code == 200  # the hub's own route can be listed
+        assert acks.json()["messages"] == []  # a CONTRL received is never answered
     events = hub.store.get(first.message_id).events
     ack = next(e for e in events if e.kind == "ack_received")
     assert "accepted_with_errors" in ack.detail
