@@ -14,18 +14,24 @@ import pytest
 from hub.store import Store
 from hub.store.control_numbers import allocate, peek
 from hub.store.interchanges import open_outbound, record_inbound
+from tests.waiting import wait_for_progress
 
 WORKERS = 4
-EACH = 40
+EACH = 100
 
 _ALLOCATOR = textwrap.dedent(
     """
-    import sys
+    import pathlib, sys, time
     from hub.store import Store
     from hub.store.control_numbers import allocate
 
     url, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = Store(url)
+    store.ping()
+    pathlib.Path(out + ".ready").touch()
+    go = pathlib.Path(out).parent / "go"
+    while not go.exists():  # every process starts allocating at once
+        time.sleep(0.005)
     taken = []
     for _ in range(count):
         with store.transaction() as session:
@@ -45,12 +51,18 @@ def _allocate_in_processes(url: str, tmp_path: Path) -> list[int]:
         subprocess.Popen([sys.executable, str(script), url, str(out), str(EACH)], cwd=Path.cwd())
         for out in outs
     ]
+    wait_for_progress(
+        lambda: sum(Path(f"{out}.ready").exists() for out in outs),
+        lambda ready: ready == WORKERS,
+        what="the allocating processes to start",
+    )
+    (tmp_path / "go").touch()
     for proc in procs:
-        assert proc.wait(timeout=300) == 0
-    numbers: list[int] = []
-    for out in outs:
-        numbers += [int(line) for line in out.read_text().split()]
-    return numbers
+        assert proc.wait(timeout=600) == 0
+    taken = [[int(line) for line in out.read_text().split()] for out in outs]
+    # they ran at the same time: no process took one unbroken block of numbers
+    assert all(numbers != list(range(numbers[0], numbers[0] + EACH)) for numbers in taken)
+    return [number for numbers in taken for number in numbers]
 
 
 def _migrated(url: str) -> Store:
