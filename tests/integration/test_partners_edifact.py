@@ -256,3 +256,26 @@ def test_the_history_of_a_sent_message_names_its_control_numbers(hub: Hub) -> No
         "in acme's envelope: interchange 1, group 1, message 1; its acknowledgement is due "
         "within 24 h"
     )
+
+
+def test_a_flagged_duplicate_is_routed_marked_and_acknowledged_with_code_26(
+    tmp_path: Path,
+) -> None:
+    hub = Hub.from_file(write_config(tmp_path, config(tmp_path, duplicates={"action": "flag"})))
+    try:
+        receive(hub, interchange("ICR45"))
+        again = receive(hub, interchange("ICR45"))
+        assert not again.duplicate  # flagged, not refused
+        drain(hub)
+        routed = find_messages(hub.store, MessageFilter(route="acme-orders")).messages
+        assert len(routed) == 4
+        flagged = [m for m in routed if hub.store.get(m.id).message.headers.get("x-hub-duplicate")]
+        assert len(flagged) == 2
+        ucis = [
+            next(s for s in contrl_segments(a)[0] if s[0] == "UCI")
+            for a in sorted((tmp_path / "acks").iterdir())
+        ]
+        marked = next(u for u in ucis if len(u) > 5)
+        assert marked[4:] == ["7", "26", "UNB", "5"]  # acknowledged; 26 at UNB 0020
+    finally:
+        hub.close()
