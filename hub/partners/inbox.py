@@ -39,6 +39,7 @@ from hub.store.interchanges import (
     close_outbound,
     open_outbound,
     record_inbound,
+    set_ack_status,
 )
 from hub.store.notify import notify
 from hub.store.rows import event_values, insert_messages, storable
@@ -151,6 +152,8 @@ class Inbox:
             test=received.test,
         )
         if record.duplicate_of is not None:
+            answers = answers_for(profile, received, duplicate=True)
+            set_ack_status(session, record.id, answers[0].outcome if answers else "not_sent")
             session.execute(
                 insert(EventRow),
                 [

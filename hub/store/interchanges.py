@@ -33,6 +33,7 @@ __all__ = [
     "interchanges_of",
     "open_outbound",
     "record_inbound",
+    "set_ack_status",
 ]
 
 AWAITING = "awaiting"
@@ -131,6 +132,13 @@ def record_inbound(
     }
     new_id = session.execute(insert(InterchangeRow).returning(InterchangeRow.id), [values])
     return _record_of(session.get_one(InterchangeRow, new_id.scalar_one()))
+
+
+def set_ack_status(session: Session, record_id: int, status: str) -> None:
+    """What the acknowledgement sent for a received interchange told the partner."""
+    session.execute(
+        update(InterchangeRow).where(InterchangeRow.id == record_id).values(ack_status=status)
+    )
 
 
 def open_outbound(

@@ -20,6 +20,7 @@ from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, find_messages
+from hub.store.interchanges import interchanges_of
 from tests.configs import write_config
 from tests.peers import serve_app
 
@@ -133,6 +134,10 @@ def test_a_repeated_interchange_is_refused_and_the_contrl_says_so(hub: Hub, tmp_
     assert len(routed) == 2  # the repeat routed nothing
     history = [e.kind for e in hub.store.get(again.message_id).events]
     assert "duplicate" in history
+    with hub.store.transaction() as session:
+        [record] = interchanges_of(session, [again.message_id])
+    assert record.duplicate_of is not None
+    assert record.ack_status == "rejected"  # what the CONTRL told the partner
     answers = sorted((tmp_path / "acks").iterdir())
     assert len(answers) == 2
     rejected = [contrl_segments(a)[0] for a in answers]
