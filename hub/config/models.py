@@ -333,6 +333,22 @@ class RouteConfig(_Strict):
     output: FormatRef = Field(default_factory=FormatRef)
     sinks: list[SinkRef] = Field(min_length=1)
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    inbox: bool = Field(
+        False,
+        description="an EDI inbox: interchanges from any partner arrive here and each "
+        "message goes on to the route its partner profile names for its type; the "
+        "interchange itself is delivered to this route's sinks (an archive)",
+    )
+    partner: str | None = Field(
+        None,
+        pattern=ROUTE_NAME,
+        description="send to this trading partner: the mapping makes the message, the hub "
+        "wraps it in the partner's envelope (UNB or ISA/GS) with its control numbers",
+    )
+
+
+# after SinkRef and ROUTE_NAME, which the partner profiles build on
+from hub.config.partners import PartnerConfig, PartnerName  # noqa: E402
 
 
 def _list_or_spaced(schema: dict[str, Any]) -> None:
@@ -406,6 +422,11 @@ class HubConfig(_Strict):
         description="anonymous scopes and secret headers; API keys come from `hub keys`",
     )
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)
+    partners: dict[PartnerName, PartnerConfig] = Field(
+        default_factory=dict,
+        description="trading partners: envelope identifiers, control numbers, duplicate "
+        "and acknowledgement policies, the channel that reaches them",
+    )
 
     @model_validator(mode="after")
     def _anonymous_only_on_loopback(self) -> HubConfig:
