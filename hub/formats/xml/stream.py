@@ -70,7 +70,7 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
     """
     start = handle.tell()
     max_depth = limits.max_depth
-    context = stream_context(handle, schema=schema.schema)
+    context, _ = stream_context(handle, schema=schema.schema)
     root: etree._Element | None = None
     declared = 0
     try:

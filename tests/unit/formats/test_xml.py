@@ -210,7 +210,6 @@ XXE_DOCUMENTS = [
     # (document, where its DOCTYPE is)
     ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]>\n<r>&x;</r>', 2),
     ('<!DOCTYPE r [\n<!ENTITY % x SYSTEM "{uri}">\n%x;\n]>\n<r>&y;</r>', 1),
-    ('<!DOCTYPE r SYSTEM "{uri}">\n<r/>', 1),
     ('<!-- {uri} -->\n\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]><r a="&x;"/>', 3),
     ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]><r/>', 2),
 ]
@@ -235,9 +234,47 @@ def test_external_entities_are_refused_and_nothing_of_the_file_leaks(
     assert SECRET not in str(error) + json.dumps(error.to_dict()) + repr(error.args)
 
 
-def test_a_plain_doctype_is_refused_too() -> None:
-    with pytest.raises(DecodeError, match="DTDs and entities are not allowed"):
-        codec.decode(b"<!DOCTYPE r>\n<r/>")
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_doctype_naming_an_external_dtd_is_accepted_and_the_dtd_never_read(
+    tmp_path: Path, streaming: bool
+) -> None:
+    dtd = tmp_path / "secret.dtd"
+    dtd.write_text(f'<!ENTITY x SYSTEM "{(tmp_path / "s.txt").as_uri()}">\n', encoding="utf-8")
+    (tmp_path / "s.txt").write_text(SECRET, encoding="utf-8")
+    plain = f'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "{dtd.as_uri()}">\n<r><a>1</a></r>'
+    read = (
+        list(iter_records(io.BytesIO(plain.encode()), "r"))
+        if streaming
+        else [codec.decode(plain.encode())]
+    )
+    assert read == [{"r": {"a": "1"}}]
+    # An entity the DTD would declare is refused where it is used: it cannot be expanded.
+    for body in ("<r><a>&x;</a></r>", '<r a="&x;"/>'):
+        data = plain.replace("<r><a>1</a></r>", body).encode()
+        with pytest.raises(DecodeError) as caught:
+            list(iter_records(io.BytesIO(data), "r")) if streaming else codec.decode(data)
+        assert "Entity 'x' not defined" in caught.value.message
+        assert caught.value.where == "line 3"
+        assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("document", "doctype"),
+    [
+        (b"<!DOCTYPE r>\n<r/>", "<!DOCTYPE r>"),
+        (b"<!DOCTYPE r PUBLIC '-//A//B' 'b.dtd' ><r/>", "PUBLIC"),
+        (b'<!-- <!DOCTYPE r [ --><!DOCTYPE r SYSTEM "a>b[c"><r/>', "SYSTEM"),
+    ],
+)
+def test_doctypes_without_internal_subset(document: bytes, doctype: str) -> None:
+    assert codec.decode(document) == {"r": None}
+
+
+def test_a_doctype_after_a_comment_that_looks_safe_is_still_read() -> None:
+    data = b'<!-- <!DOCTYPE r SYSTEM "x"> -->\n<!DOCTYPE r [<!ENTITY a "b">]>\n<r>&a;</r>'
+    with pytest.raises(DecodeError, match="DTDs and entities are not allowed") as caught:
+        codec.decode(data)
+    assert caught.value.where == "line 2"
 
 
 def test_size_limit() -> None:
