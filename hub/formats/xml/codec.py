@@ -37,13 +37,18 @@ class XmlCodec:
         self.limits = limits = limits or DecodeLimits()
         #: The compiled XSD, or None; a missing or broken file is a ConfigError here.
         self.schema = XsdSchema(options.xsd) if options.xsd is not None else None
-        self._converter = Converter(PathRules(options.lists), limits)
+        self._converter = Converter(
+            PathRules(options.lists),
+            limits,
+            namespaces=options.namespaces,
+            keep_order=options.order == "keep",
+        )
         self._encoding = codecs.lookup(options.encoding).name
         self._declaration = (
             f'<?xml version="1.0" encoding="{declared_encoding(options.encoding)}"?>\n'
             if options.xml_declaration
             else ""
-        )
+        ) + (options.doctype.markup() if options.doctype is not None else "")
 
     def decode(self, data: bytes) -> Tree:
         limit = self.options.max_bytes
@@ -67,7 +72,10 @@ class XmlCodec:
 
     def encode(self, tree: Tree) -> bytes:
         writer = XmlWriter(
-            pretty=self.options.pretty, max_depth=self.limits.max_depth, check_name=self._can_write
+            pretty=self.options.pretty,
+            max_depth=self.limits.max_depth,
+            check_name=self._can_write,
+            namespaces=self.options.namespaces,
         )
         text = self._declaration + writer.document(tree) + ("\n" if self.options.pretty else "")
         data = text.encode(self._encoding, errors="xmlcharrefreplace")

@@ -26,8 +26,8 @@ from hub.formats.xml.doctype import Doctype, read_doctype
 
 __all__ = [
     "EVENTS",
-    "Prolog",
     "HARDENED",
+    "Prolog",
     "check_prolog",
     "depth_limit",
     "document_events",

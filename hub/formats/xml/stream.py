@@ -11,7 +11,8 @@ from lxml import etree
 from hub.errors import ConfigError, DecodeError, LimitExceeded, Problem
 from hub.formats.base import Tree
 from hub.formats.limits import DecodeLimits, shorten
-from hub.formats.xml.convert import Converter, PathRules, qname, release
+from hub.formats.xml.convert import Converter, PathRules, release
+from hub.formats.xml.names import qname
 from hub.formats.xml.parse import (
     parse_document,
     source_line,

@@ -10,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from hub.errors import ConfigError, Problem, SchemaValidationError
-from hub.formats.xml.convert import qname
+from hub.formats.xml.names import qname
 from hub.formats.xml.parse import hardened_parser
 from hub.formats.xml.shapes import SchemaShapes, read_shapes
 

@@ -86,8 +86,8 @@ def test_an_empty_root_is_none() -> None:
 
 
 def test_repeated_siblings_become_a_list_in_document_order() -> None:
-    tree = decode("<r><b>1</b><c/><b>2</b><b>3</b></r>")
-    assert tree == {"r": {"b": ["1", "2", "3"], "c": None}}
+    tree = decode("<r><c/><b>1</b><b>2</b><b>3</b></r>")
+    assert tree == {"r": {"c": None, "b": ["1", "2", "3"]}}
 
 
 def test_whitespace_between_child_elements_is_layout() -> None:
@@ -183,7 +183,7 @@ def test_lists_option_rejects_malformed_entries(entry: str) -> None:
 )
 def test_mixed_content_is_refused_with_its_line(text: str, line: int, snippet: str) -> None:
     with pytest.raises(DecodeError) as caught:
-        codec.decode(text.encode())
+        XmlCodec(XmlOptions(order="refuse")).decode(text.encode())
     assert caught.value.message.startswith("mixed content: <")
     assert snippet in caught.value.message
     assert caught.value.where == f"line {line}"
@@ -820,7 +820,14 @@ def test_iter_records_limits_depth_and_refuses_mixed_content() -> None:
         list(iter_records(io.BytesIO(b"<a><b><c>\n<d/></c></b></a>"), "b", limits=shallow))
     assert caught.value.where == "line 2"
     with pytest.raises(DecodeError, match="mixed content"):
-        list(iter_records(io.BytesIO(b"<a><b>x<c/></b></a>"), "b"))
+        list(
+            iter_records(
+                io.BytesIO(b"<a><b>x<c/></b></a>"), "b", options=XmlOptions(order="refuse")
+            )
+        )
+    assert list(iter_records(io.BytesIO(b"<a><b>x<c/></b></a>"), "b")) == [
+        {"b": {"#content": ["x", {"c": None}]}}
+    ]
 
 
 @pytest.mark.parametrize("tag", ["", "a//b", " a"])
