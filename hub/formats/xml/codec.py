@@ -9,12 +9,13 @@ from typing import BinaryIO, ClassVar
 
 from lxml import etree
 
-from hub.errors import DecodeError, LimitExceeded
+from hub.errors import ConfigError, DecodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
 from hub.formats.limits import DecodeLimits
 from hub.formats.xml.convert import Converter, PathRules
 from hub.formats.xml.options import XmlOptions, declared_encoding
 from hub.formats.xml.parse import document_events, hardened_parser
+from hub.formats.xml.schematron import Schematron
 from hub.formats.xml.stream import stream_records
 from hub.formats.xml.write import XmlWriter
 from hub.formats.xml.xsd import XsdSchema
@@ -37,6 +38,8 @@ class XmlCodec:
         self.limits = limits = limits or DecodeLimits()
         #: The compiled XSD, or None; a missing or broken file is a ConfigError here.
         self.schema = XsdSchema(options.xsd) if options.xsd is not None else None
+        #: The compiled business rules, or None; a broken file is a ConfigError here.
+        self.rules = Schematron(options.schematron) if options.schematron is not None else None
         self._converter = Converter(
             PathRules(options.lists),
             limits,
@@ -65,9 +68,12 @@ class XmlCodec:
             raise DecodeError("the body is empty", hint="send one XML document")
         events = document_events(data, max_depth=self.limits.max_depth)
         shapes = self.schema.shapes if self.schema is not None else None
-        tree, root = self._converter.document(events, shapes, keep_tree=shapes is not None)
+        keep_tree = self.schema is not None or self.rules is not None
+        tree, root = self._converter.document(events, shapes, keep_tree=keep_tree)
         if self.schema is not None:
             self.schema.check(root)
+        if self.rules is not None:
+            self.rules.check(root)
         return tree
 
     def encode(self, tree: Tree) -> bytes:
@@ -79,8 +85,12 @@ class XmlCodec:
         )
         text = self._declaration + writer.document(tree) + ("\n" if self.options.pretty else "")
         data = text.encode(self._encoding, errors="xmlcharrefreplace")
-        if self.schema is not None:
-            self.schema.check(etree.fromstring(data, hardened_parser()))
+        if self.schema is not None or self.rules is not None:
+            root = etree.fromstring(data, hardened_parser())
+            if self.schema is not None:
+                self.schema.check(root)
+            if self.rules is not None:
+                self.rules.check(root)
         return data
 
     def iter_records(self, source: BinaryIO | Path, record_tag: str) -> Iterator[Tree]:
@@ -92,6 +102,11 @@ class XmlCodec:
         checked before the first record (a second pass; ``source`` must be a path or a
         seekable stream); every violation is located if the file is within ``max_bytes``.
         """
+        if self.rules is not None:
+            raise ConfigError(
+                "Schematron rules check whole documents, not a stream of records",
+                hint="decode the document, or stream it without the schematron option",
+            )
         return stream_records(
             source,
             record_tag,

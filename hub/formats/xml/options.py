@@ -90,6 +90,11 @@ class XmlOptions(CodecOptions):
         description="XML Schema (XSD) checked on decode and on encode; "
         "its repeating elements (maxOccurs > 1) always decode to lists",
     )
+    schematron: Path | None = Field(
+        None,
+        description="ISO Schematron business rules (XSLT 2/3 query binding, run by Saxon) "
+        "checked on decode and on encode, after the XSD",
+    )
     lists: list[str] = Field(
         default_factory=list,
         description="elements that always decode to lists: a name ('Item') anywhere, "

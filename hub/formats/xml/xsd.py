@@ -14,7 +14,7 @@ from hub.formats.xml.names import qname
 from hub.formats.xml.parse import hardened_parser
 from hub.formats.xml.shapes import SchemaShapes, read_shapes
 
-__all__ = ["XsdSchema", "readable_message"]
+__all__ = ["XsdSchema", "readable_message", "readable_path"]
 
 _MAX_REPORTED = 50
 _STEP = re.compile(r"([^\[\]/@]+)(?:\[(\d+)\])?")
@@ -77,7 +77,7 @@ def _problem(root: etree._Element, entry: Any) -> Problem:
     path: str | None = entry.path
     element = _locate(root, path) if path else None
     if element is not None and path:
-        path = _readable_path(element) + (path[path.rfind("/") :] if "/@" in path else "")
+        path = readable_path(element) + (path[path.rfind("/") :] if "/@" in path else "")
     where = ", ".join(part for part in (f"line {entry.line}" if entry.line else "", path) if part)
     return Problem(readable_message(str(entry.message), element), where=where or None)
 
@@ -116,7 +116,7 @@ def _locate(root: etree._Element, xpath: str) -> etree._Element | None:
     return element
 
 
-def _readable_path(element: etree._Element) -> str:
+def readable_path(element: etree._Element) -> str:
     """``/StockReport/Item[2]/Quantity``: names as the tree has them, indexes where repeated."""
     steps: list[str] = []
     node: etree._Element | None = element
