@@ -164,19 +164,24 @@ class Schematron:
         )
         for let in pattern.findall(_S + "let"):
             self._variable(template, let)
-        parts = [rule]
-        for extends in rule.findall(_S + "extends"):
-            base = abstract.get(extends.get("rule"))
-            if base is None:
-                raise self._fail(extends, f"no abstract rule {extends.get('rule')!r}")
-            parts.append(base)
-        for part in parts:
-            for node in part:
-                if node.tag == _S + "let":
-                    self._variable(template, node)
-                elif node.tag in (_S + "assert", _S + "report"):
-                    self._assertion(template, node, pattern)
+        for node in rule:
+            for part in self._expand(node, abstract):
+                if part.tag == _S + "let":
+                    self._variable(template, part)
+                elif part.tag in (_S + "assert", _S + "report"):
+                    self._assertion(template, part, pattern)
         etree.SubElement(template, _X + "apply-templates", select="@*|*", mode=mode)
+
+    def _expand(
+        self, node: etree._Element, abstract: dict[str | None, etree._Element]
+    ) -> list[etree._Element]:
+        """A rule's child, or where it is ``extends``, the abstract rule's children."""
+        if node.tag != _S + "extends":
+            return [node]
+        base = abstract.get(node.get("rule"))
+        if base is None:
+            raise self._fail(node, f"no abstract rule {node.get('rule')!r}")
+        return list(base)
 
     def _assertion(
         self, template: etree._Element, node: etree._Element, pattern: etree._Element

@@ -60,8 +60,11 @@ class XmlWriter:
         self.path: list[str] = []  # of the element being written; keys are added on failure
         self.names: dict[str, tuple[str | None, str]] = {}  # checked names: (prefix, local)
 
-    def fail(self, message: str, hint: str | None = None, at: str | None = None) -> EncodeError:
-        where = _pointer(self.path if at is None else [*self.path, at])
+    def fail(
+        self, message: str, hint: str | None = None, at: str | tuple[str, ...] | None = None
+    ) -> EncodeError:
+        steps = () if at is None else (at,) if isinstance(at, str) else at
+        where = _pointer([*self.path, *steps])
         return EncodeError(f"cannot encode as XML: {message}", where=where, hint=hint)
 
     def document(self, tree: Tree) -> str:
@@ -275,7 +278,7 @@ class XmlWriter:
             if isinstance(item, dict) and len(item) == 1:
                 ((key, value),) = item.items()
                 if not isinstance(key, str) or key.startswith(("@", "#")):
-                    raise self.fail(f"{key!r} is not an element name", at=f"{CONTENT}/{index}")
+                    raise self.fail(f"{key!r} is not an element name", at=steps)
                 if isinstance(value, list):
                     children.extend(
                         ((*steps, key, str(i)), key, each) for i, each in enumerate(value)
@@ -285,7 +288,7 @@ class XmlWriter:
             elif isinstance(item, dict | list):
                 raise self.fail(
                     f"an item of '{CONTENT}' is a text or a dict with one key, an element name",
-                    at=f"{CONTENT}/{index}",
+                    at=steps,
                 )
             elif item is not None:
                 children.append((steps, None, item))
