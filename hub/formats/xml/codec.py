@@ -12,6 +12,7 @@ from lxml import etree
 from hub.errors import ConfigError, DecodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
 from hub.formats.limits import DecodeLimits
+from hub.formats.xml.charset import check_charset
 from hub.formats.xml.convert import Converter, PathRules
 from hub.formats.xml.options import XmlOptions, declared_encoding
 from hub.formats.xml.parse import document_events, hardened_parser
@@ -66,6 +67,7 @@ class XmlCodec:
             )
         if not data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf"):
             raise DecodeError("the body is empty", hint="send one XML document")
+        check_charset(data, policy=self.options.charset_mismatch, whole=True)
         events = document_events(data, max_depth=self.limits.max_depth)
         shapes = self.schema.shapes if self.schema is not None else None
         keep_tree = self.schema is not None or self.rules is not None
@@ -113,6 +115,7 @@ class XmlCodec:
             converter=self._converter,
             schema=self.schema,
             max_bytes=self.options.max_bytes,
+            charset_mismatch=self.options.charset_mismatch,
         )
 
     def _can_write(self, name: str) -> bool:

@@ -82,6 +82,12 @@ class XmlOptions(CodecOptions):
         "(mixed content): 'keep' decodes it in document order as a '#content' list, "
         "'refuse' fails with the place",
     )
+    charset_mismatch: Literal["refuse", "warn", "ignore"] = Field(
+        "refuse",
+        description="a document declaring a Latin charset (ISO-8859-1, windows-1252) whose "
+        "bytes are UTF-8 would decode to mojibake: refuse it, or log a warning and decode it "
+        "as declared",
+    )
     doctype: DoctypeOption | None = Field(
         None, description="a DOCTYPE to write after the XML declaration when encoding (cXML)"
     )

@@ -22,6 +22,7 @@ from lxml import etree
 
 from hub.errors import DecodeError, LimitExceeded
 from hub.formats.limits import MAX_DEPTH_CEILING, shorten
+from hub.formats.xml.charset import check_charset
 from hub.formats.xml.doctype import Doctype, read_doctype
 
 __all__ = [
@@ -190,9 +191,12 @@ def stream_context(handle: BinaryIO, **options: Any) -> tuple[Any, Prolog]:
     return context, prolog
 
 
-def stream_events(handle: BinaryIO, *, max_depth: int) -> Iterator[tuple[str, Any]]:
+def stream_events(
+    handle: BinaryIO, *, max_depth: int, charset_mismatch: str = "ignore"
+) -> Iterator[tuple[str, Any]]:
     """The parser events of a stream (a DTD subset refused first); errors are DecodeErrors."""
     context, prolog = stream_context(handle)
+    check_charset(prolog.head, policy=charset_mismatch, whole=False)
     return _events(context, max_depth=max_depth, doctype=prolog.doctype is not None)
 
 

@@ -32,6 +32,7 @@ def stream_records(
     converter: Converter,
     schema: XsdSchema | None,
     max_bytes: int,
+    charset_mismatch: str = "refuse",
 ) -> Iterator[Tree]:
     """Each element named ``record_tag`` (a name or path, as in ``lists``) as its own tree.
 
@@ -49,7 +50,7 @@ def stream_records(
             with source.open("rb") as handle:
                 _validate(handle, schema, max_bytes=max_bytes, limits=converter.limits)
         with source.open("rb") as handle:
-            yield from _records(handle, rule, converter, schema)
+            yield from _records(handle, rule, converter, schema, charset_mismatch)
         return
     if schema is not None:
         if not source.seekable():
@@ -60,7 +61,7 @@ def stream_records(
         start = source.tell()
         _validate(source, schema, max_bytes=max_bytes, limits=converter.limits)
         source.seek(start)
-    yield from _records(source, rule, converter, schema)
+    yield from _records(source, rule, converter, schema, charset_mismatch)
 
 
 def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: DecodeLimits) -> None:
@@ -121,8 +122,12 @@ def _too_many_attributes(element: etree._Element, declared: int, maximum: int) -
 
 
 def _records(
-    handle: BinaryIO, rule: PathRules, converter: Converter, schema: XsdSchema | None
+    handle: BinaryIO,
+    rule: PathRules,
+    converter: Converter,
+    schema: XsdSchema | None,
+    charset_mismatch: str,
 ) -> Iterator[Tree]:
-    events = stream_events(handle, max_depth=converter.max_depth)
+    events = stream_events(handle, max_depth=converter.max_depth, charset_mismatch=charset_mismatch)
     shapes = schema.shapes if schema is not None else None
     yield from converter.records(events, rule, shapes)

@@ -19,6 +19,9 @@ __all__ = ["XsdSchema", "readable_message", "readable_path"]
 _MAX_REPORTED = 50
 _STEP = re.compile(r"([^\[\]/@]+)(?:\[(\d+)\])?")
 _CLARK = re.compile(r"\{([^{}]*)\}")
+_FAILED_LOAD = re.compile(r'failed to load "([^"]+)"')
+_XS = "{http://www.w3.org/2001/XMLSchema}"
+_REFERENCES = {_XS + "import", _XS + "include", _XS + "redefine", _XS + "override"}
 
 
 class XsdSchema:
@@ -43,9 +46,17 @@ class XsdSchema:
         except etree.XMLSchemaParseError as exc:
             entries: list[Any] = list(exc.error_log)
             first = entries[0] if entries else None
+            message = str(first.message if first else exc)
+            where = f"{first.filename}:{first.line}" if first and first.line else None
+            missing = _FAILED_LOAD.search(message)
+            if missing is not None:  # libxml2 says "<string>:0": find who imports it
+                where = _importer(path, Path(missing.group(1))) or where
             raise ConfigError(
-                f"not a valid XML Schema: {first.message if first else exc}",
-                where=f"{first.filename}:{first.line}" if first else str(path),
+                f"not a valid XML Schema: {message}",
+                where=where or str(path),
+                hint="check the schemaLocation of that import or include"
+                if missing is not None
+                else None,
             ) from None
         self.shapes: SchemaShapes = read_shapes(path)
         self._lock = threading.Lock()  # validate() fills the schema's one error log
@@ -71,6 +82,29 @@ class XsdSchema:
             where=problems[0].where,
             problems=problems[:_MAX_REPORTED],
         )
+
+
+def _importer(path: Path, missing: Path) -> str | None:
+    """``file:line`` of the import or include (in ``path`` or what it loads) naming ``missing``."""
+    todo, seen = [path.resolve()], set[Path]()
+    while todo and len(seen) < 200:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            root = etree.parse(str(current), hardened_parser()).getroot()
+        except (OSError, etree.LxmlError):
+            continue
+        for node in root:
+            location = node.get("schemaLocation") if node.tag in _REFERENCES else None
+            if not location or "://" in location:
+                continue
+            target = (current.parent / location).resolve()
+            if target == missing.resolve():
+                return f"{current}:{node.sourceline}"
+            todo.append(target)
+    return None
 
 
 def _problem(root: etree._Element, entry: Any) -> Problem:

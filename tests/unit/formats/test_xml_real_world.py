@@ -416,3 +416,58 @@ def test_a_missing_rules_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "x.sch").write_text("<schema/>", encoding="utf-8")
     with pytest.raises(ConfigError, match="not an ISO Schematron schema"):
         XmlCodec(XmlOptions(schematron=tmp_path / "x.sch"))
+
+
+# --- 5. smaller: charsets, XSD imports -----------------------------------------------------
+
+MOJIBAKE = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<r>\n<a>Kaistraße</a></r>'.encode()
+
+
+def test_utf8_bytes_under_a_latin1_declaration_are_refused_with_the_line() -> None:
+    with pytest.raises(DecodeError) as caught:
+        XmlCodec().decode(MOJIBAKE)
+    assert caught.value.message == (
+        "the document declares encoding 'ISO-8859-1' but holds UTF-8: 'ß' would read as 'Ã\\x9f'"
+    )
+    assert caught.value.where == "line 3"
+    with pytest.raises(DecodeError, match="holds UTF-8"):
+        list(iter_records(io.BytesIO(MOJIBAKE), "a"))
+
+
+def test_a_charset_mismatch_can_be_accepted_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tree = XmlCodec(XmlOptions(charset_mismatch="warn")).decode(MOJIBAKE)
+    assert tree == {"r": {"a": "KaistraÃ\x9fe"}}  # as declared
+    assert "line 3: the document declares encoding 'ISO-8859-1'" in caplog.text
+    assert XmlCodec(XmlOptions(charset_mismatch="ignore")).decode(MOJIBAKE) == tree
+
+
+def test_real_latin1_is_not_a_mismatch() -> None:
+    data = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<r>Kaistraße Ã</r>'.encode("latin-1")
+    assert XmlCodec().decode(data) == {"r": "Kaistraße Ã"}
+    utf8 = '<?xml version="1.0" encoding="UTF-8"?>\n<r>Kaistraße</r>'.encode()
+    assert XmlCodec().decode(utf8) == {"r": "Kaistraße"}
+
+
+def test_a_missing_xsd_import_is_located_where_it_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "main.xsd").write_text(
+        '<?xml version="1.0"?>\n'
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:m">\n'
+        '  <xs:include schemaLocation="parts.xsd"/>\n'
+        "</xs:schema>\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "parts.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:m"\n'
+        '           xmlns:o="urn:o">\n'
+        "\n"
+        '  <xs:import namespace="urn:o" schemaLocation="common/other.xsd"/>\n'
+        '  <xs:element name="r" type="o:T"/>\n'
+        "</xs:schema>\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        XmlCodec(XmlOptions(xsd=tmp_path / "main.xsd"))
+    assert caught.value.where == f"{tmp_path / 'parts.xsd'}:4"
+    assert "other.xsd" in caught.value.message
