@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml import etree
 
-from hub.errors import ConfigError, Problem, SchemaValidationError
+from hub.errors import ConfigError, Problem, SchemaValidationError, Severity
 from hub.formats.xml.names import qname
 from hub.formats.xml.parse import hardened_parser
 from hub.formats.xml.shapes import SchemaShapes, read_shapes
@@ -19,6 +19,8 @@ __all__ = ["XsdSchema", "readable_message", "readable_path"]
 _MAX_REPORTED = 50
 _STEP = re.compile(r"([^\[\]/@]+)(?:\[(\d+)\])?")
 _CLARK = re.compile(r"\{([^{}]*)\}")
+_UNEXPECTED = "This element is not expected"
+_NOT_GLOBAL = "No matching global declaration"
 _FAILED_LOAD = re.compile(r'failed to load "([^"]+)"')
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _REFERENCES = {_XS + "import", _XS + "include", _XS + "redefine", _XS + "override"}
@@ -67,7 +69,47 @@ class XsdSchema:
             if self.schema.validate(root.getroottree()):
                 return []
             entries: list[Any] = list(self.schema.error_log)  # type: ignore[call-overload]
-        return [_problem(root, entry) for entry in entries]
+            problems = [_problem(root, entry) for entry in entries]
+            for entry in entries:
+                if _UNEXPECTED in str(entry.message) and entry.path:
+                    problems += self._after(_locate(root, entry.path))
+        return problems
+
+    def _after(self, unexpected: etree._Element | None) -> list[Problem]:
+        """What libxml2 left unchecked after an unexpected element: checked one by one.
+
+        libxml2 stops checking a parent's content at the first child it did not expect,
+        so one stray element near the root would hide every other violation. Each element
+        from there on is validated on its own where the XSD declares it globally (UBL
+        declares nearly all); the others are named as left unchecked.
+        """
+        if unexpected is None:
+            return []
+        found: list[Problem] = []
+        unchecked = 0
+        for element in (unexpected, *unexpected.itersiblings()):
+            if not isinstance(element.tag, str) or len(found) > _MAX_REPORTED:
+                continue
+            if self.schema.validate(element):
+                continue
+            entries: list[Any] = list(self.schema.error_log)  # type: ignore[call-overload]
+            if any(_NOT_GLOBAL in str(entry.message) for entry in entries):
+                unchecked += element is not unexpected
+                continue
+            found += [_problem(element, entry) for entry in entries]
+        if unchecked:
+            parent = unexpected.getparent()
+            where = readable_path(parent) if parent is not None else None
+            found.append(
+                Problem(
+                    f"{unchecked} element(s) after the unexpected <{qname(unexpected)}> "
+                    "could not be checked: the XSD declares them only inside their parent",
+                    where=where,
+                    hint="fix the unexpected element and validate again",
+                    severity=Severity.WARNING,
+                )
+            )
+        return found
 
     def check(self, root: etree._Element) -> None:
         problems = self.problems(root)

@@ -471,3 +471,38 @@ def test_a_missing_xsd_import_is_located_where_it_is_imported(tmp_path: Path) ->
         XmlCodec(XmlOptions(xsd=tmp_path / "main.xsd"))
     assert caught.value.where == f"{tmp_path / 'parts.xsd'}:4"
     assert "other.xsd" in caught.value.message
+
+
+GLOBAL_XSD = """<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t"
+    xmlns="urn:t" elementFormDefault="qualified">
+  <xs:element name="R"><xs:complexType><xs:sequence>
+    <xs:element ref="A" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>
+  <xs:element name="A"><xs:complexType><xs:sequence>
+    <xs:element name="N" type="xs:int"/></xs:sequence></xs:complexType></xs:element>
+</xs:schema>
+"""
+
+
+def test_one_unexpected_element_no_longer_hides_the_others(tmp_path: Path) -> None:
+    (tmp_path / "t.xsd").write_text(GLOBAL_XSD, encoding="utf-8")
+    codec = XmlCodec(XmlOptions(xsd=tmp_path / "t.xsd"))
+    data = b'<R xmlns="urn:t">\n<X/>\n<A><N>1</N></A>\n<A><N>x</N></A>\n<A><N>y</N></A>\n</R>'
+    with pytest.raises(SchemaValidationError) as caught:
+        codec.decode(data)
+    assert [str(p).split(": Element")[0] for p in caught.value.problems] == [
+        "line 2, /R/X",
+        "line 4, /R/A[2]/N",
+        "line 5, /R/A[3]/N",
+    ]
+
+
+def test_elements_that_cannot_be_checked_alone_are_named(tmp_path: Path) -> None:
+    codec = XmlCodec(XmlOptions(xsd=ROOT / "schemas" / "xsd" / "stock-report.xsd"))
+    data = (DATA / "stock-report-invalid.xml").read_bytes()
+    data = data.replace(b"<Warehouse code", b"<Bogus/><Warehouse code")
+    with pytest.raises(SchemaValidationError) as caught:
+        codec.decode(data)
+    [unexpected, note] = caught.value.problems
+    assert "This element is not expected" in unexpected.message
+    assert note.is_warning
+    assert note.message.startswith("4 element(s) after the unexpected <Bogus> could not be")
