@@ -12,6 +12,7 @@ from hub.errors import ConfigError, DecodeError, LimitExceeded, Problem
 from hub.formats.base import Tree
 from hub.formats.limits import DecodeLimits, shorten
 from hub.formats.xml.convert import Converter, PathRules, release
+from hub.formats.xml.locate import locate_violations
 from hub.formats.xml.names import qname
 from hub.formats.xml.parse import (
     parse_document,
@@ -23,6 +24,10 @@ from hub.formats.xml.parse import (
 from hub.formats.xml.xsd import XsdSchema, readable_message
 
 __all__ = ["stream_records"]
+
+#: Up to this size an invalid stream is loaded whole to place its violations.
+_LOAD_WHOLE = 4 * 1024 * 1024
+_MAX_REPORTED = 50
 
 
 def stream_records(
@@ -94,17 +99,19 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
             e.domain_name != "SCHEMASV" and e.level_name in ("ERROR", "FATAL") for e in entries
         ):
             raise syntax_error(exc, max_depth=max_depth) from None
-        # libxml2 does not say where a streamed violation is; a document small
-        # enough to load is checked again, for every violation with its place.
+        # libxml2 does not say where a streamed violation is. A small document is
+        # loaded and checked again (every violation placed, and what an unexpected
+        # element hides checked too); a bigger one is read again in slices.
         handle.seek(start)
-        data = handle.read(max_bytes + 1)
-        if len(data) <= max_bytes:
+        data = handle.read(min(max_bytes, _LOAD_WHOLE) + 1)
+        if len(data) <= min(max_bytes, _LOAD_WHOLE):
             problems = schema.problems(parse_document(data, max_depth=max_depth))
-            if problems:
-                raise schema.error(problems) from None
-        raise schema.error(
-            [Problem(readable_message(str(e.message), root)) for e in violations]
-        ) from None
+        else:
+            handle.seek(start)
+            problems = locate_violations(handle, schema, limit=_MAX_REPORTED)
+        if not problems:
+            problems = [Problem(readable_message(str(e.message), root)) for e in violations]
+        raise schema.error(problems, total=max(len(problems), len(violations))) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
 

@@ -116,8 +116,8 @@ class XsdSchema:
         if problems:
             raise self.error(problems)
 
-    def error(self, problems: list[Problem]) -> SchemaValidationError:
-        count = len(problems)
+    def error(self, problems: list[Problem], total: int | None = None) -> SchemaValidationError:
+        count = len(problems) if total is None else total
         more = f" (showing the first {_MAX_REPORTED})" if count > _MAX_REPORTED else ""
         return SchemaValidationError(
             f"the document breaks {self.path.name}: {count} error(s){more}",
