@@ -5,14 +5,13 @@ Loading the document whole to validate it again would place them, at ten times t
 file's size in memory. Instead the stream is read once more by a pull parser fed one
 tag at a time (up to each ``>``): a violation shows up in the parser's log right after
 the tag where libxml2 found it, and its message names the element (``Element
-'{uri}Quantity': ...``), so it is placed at the latest element of that name. Elements
-are freed as they end: memory stays that of one block and the open elements' paths.
+'{uri}Quantity': ...``), so it is placed at the element of that name just parsed.
+Elements are freed as they end: memory stays that of one block and the open elements.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -26,83 +25,75 @@ from hub.formats.xml.xsd import XsdSchema, readable_message
 __all__ = ["locate_violations"]
 
 _BLOCK = 64 * 1024
-_RECENT = 512  # elements remembered to place a violation reported a little later
 _ELEMENT = re.compile(r"^Element '([^']+)'")
 
 
-class _Paths:
-    """The open elements' paths (``/StockReport/Item[2]/Quantity``) and the latest events."""
-
-    def __init__(self) -> None:
-        self.open: list[tuple[str, dict[str, int]]] = []  # (path, child name -> count)
-        #: (number, "start"/"end", Clark name, line, path) of the latest events.
-        self.recent: deque[tuple[int, str, str, int | None, str]] = deque(maxlen=_RECENT)
-        self.events = 0
-        self.root: etree._Element | None = None
-
-    def start(self, element: etree._Element) -> None:
-        name = qname(element)
-        if self.open:
-            parent, counts = self.open[-1]
-            number = counts[name] = counts.get(name, 0) + 1
-            path = f"{parent}/{name}[{number}]" if number > 1 else f"{parent}/{name}"
-        else:
-            path, self.root = f"/{name}", element
-        self.open.append((path, {}))
-        self.remember("start", element, path)
-
-    def end(self, element: etree._Element) -> None:
-        path, _ = self.open.pop()
-        self.remember("end", element, path)
-
-    def remember(self, kind: str, element: etree._Element, path: str) -> None:
-        self.recent.append((self.events, kind, element.tag, source_line(element), path))
-        self.events += 1
-
-    def place(self, message: str) -> str | None:
-        """Where the violation is: the latest element of the name the message gives."""
-        named = _ELEMENT.match(message)
-        if named is None:
-            return None
-        for _, _, clark, line, path in reversed(self.recent):
-            if clark == named.group(1):
-                return f"line {line}, {path}" if line else path
+def _place(
+    message: str,
+    open_elements: list[tuple[etree._Element, dict[str, int], int]],
+    ended: tuple[etree._Element, int] | None,
+) -> str | None:
+    """``line N, /path`` of the element the message names: open, or the one just ended."""
+    named = _ELEMENT.match(message)
+    if named is None:
         return None
+    chain = [(element, index) for element, _, index in open_elements]
+    if ended is not None:
+        chain.append(ended)
+    while chain and chain[-1][0].tag != named.group(1):
+        chain.pop()
+    if not chain:
+        return None
+    path = "".join(f"/{qname(e)}[{i}]" if i > 1 else f"/{qname(e)}" for e, i in chain)
+    line = source_line(chain[-1][0])
+    return f"line {line}, {path}" if line else path
 
 
 def locate_violations(handle: BinaryIO, schema: XsdSchema, *, limit: int) -> list[Problem]:
     """The violations of the stream from ``handle``'s position, placed; at most ``limit``."""
     parser = etree.XMLPullParser(events=("start", "end"), schema=schema.schema, **HARDENED)
-    paths = _Paths()
+    #: The open elements: (element, child Clark name -> count, its number among its kind).
+    stack: list[tuple[etree._Element, dict[str, int], int]] = []
+    root: etree._Element | None = None
     problems: list[Problem] = []
     seen = 0
+    read_events: Any = parser.read_events
 
     def drain() -> None:
-        nonlocal seen
-        events: Any = parser.read_events()
-        for event, element in events:
+        nonlocal seen, root
+        ended: tuple[etree._Element, int] | None = None
+        for event, element in read_events():
             if event == "start":
-                paths.start(element)
+                if stack:
+                    counts = stack[-1][1]
+                    number = counts[element.tag] = counts.get(element.tag, 0) + 1
+                else:
+                    number, root = 1, element
+                stack.append((element, {}, number))
+                ended = None
             else:
-                paths.end(element)
-                if paths.open:
-                    release(element)
-        log: Any = parser.feed_error_log
+                _, _, number = stack.pop()
+                ended = (element, number)
+        log: Any = parser.feed_error_log  # a snapshot: read it each time
         if len(log) > seen:
             for entry in list(log)[seen:]:
                 if entry.domain_name == "SCHEMASV" and len(problems) < limit:
                     message = str(entry.message)
                     problems.append(
-                        Problem(readable_message(message, paths.root), where=paths.place(message))
+                        Problem(
+                            readable_message(message, root), where=_place(message, stack, ended)
+                        )
                     )
             seen = len(log)
+        if ended is not None and stack:
+            release(ended[0])
 
     try:
         for block in iter(lambda: handle.read(_BLOCK), b""):
-            position = 0
-            while position < len(block) and len(problems) < limit:
+            position, size = 0, len(block)
+            while position < size:
                 end = block.find(b">", position)
-                end = len(block) if end < 0 else end + 1
+                end = size if end < 0 else end + 1
                 parser.feed(block[position:end])
                 position = end
                 drain()
