@@ -320,6 +320,8 @@ def _problem(root: etree._Element, failed: etree._Element) -> Problem:
 
 def _element_at(root: etree._Element, path: str) -> tuple[etree._Element | None, str | None]:
     """The element at XPath 3's ``path()`` (``/Q{uri}Invoice[1]/Q{uri}Line[2]/@id``)."""
+    if path == "/":  # the document node: a rule on "/" is about the whole document
+        return root, None
     element: etree._Element | None = None
     for step in path.split("/")[1:]:
         if step.startswith("@"):

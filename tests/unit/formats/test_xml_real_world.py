@@ -410,6 +410,18 @@ def test_abstract_rules_lets_and_reports(tmp_path: Path) -> None:
     ]
 
 
+def test_a_rule_on_the_document_node_is_placed_at_the_root(tmp_path: Path) -> None:
+    path = tmp_path / "rules.sch"
+    path.write_text(
+        SCH_HEAD + '<pattern><rule context="/"><assert id="D1" test="count(//a) lt 2">'
+        "too many</assert></rule></pattern>\n</schema>\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaValidationError) as caught:
+        XmlCodec(XmlOptions(schematron=path)).decode(b"<?xml version='1.0'?>\n<r><a/><a/></r>")
+    assert str(caught.value.problems[0]).startswith("line 2, /r: [D1] too many")
+
+
 def test_a_missing_rules_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         XmlCodec(XmlOptions(schematron=tmp_path / "nope.sch"))
