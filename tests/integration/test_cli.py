@@ -89,7 +89,7 @@ def test_check_locates_a_control_character_without_a_traceback(tmp_path: Path, b
 def test_check_passes_on_the_example_config() -> None:
     result = hub("check", "--config", "config.example.yaml")
     assert result.returncode == 0, result.stderr
-    assert "ok (1 route)" in result.stdout
+    assert "ok (2 routes)" in result.stdout
     assert "warning" not in result.stdout + result.stderr
 
 
