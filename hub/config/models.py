@@ -331,6 +331,11 @@ class RouteConfig(_Strict):
     )
     mapping: Path | None = None
     output: FormatRef = Field(default_factory=FormatRef)
+    forward_original: bool = Field(
+        False,
+        description="deliver the received bytes unchanged (a signed XML document keeps its "
+        "signature): decoded and validated, not mapped or re-encoded; no mapping or output",
+    )
     sinks: list[SinkRef] = Field(min_length=1)
     retry: RetryConfig = Field(default_factory=RetryConfig)
     inbox: bool = Field(

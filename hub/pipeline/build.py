@@ -208,6 +208,15 @@ class _Builder:
                     found = self.problems
                 if problem not in found:  # two routes may share a mapping and a schema
                     found.append(problem)
+        if cfg.forward_original and (cfg.mapping is not None or "output" in cfg.model_fields_set):
+            self.problems.append(
+                Problem(
+                    "a route with forward_original delivers the received bytes unchanged: "
+                    "it has no mapping and no output",
+                    where=self.where((*loc, "forward_original")),
+                    hint="remove `mapping` and `output`, or set forward_original: false",
+                )
+            )
         if source_obj is None or in_codec is None or out_codec is None:
             return None
         translator = Translator(
@@ -221,6 +230,7 @@ class _Builder:
             correlation_path=cfg.correlation,
             idempotency=idempotency,
             ordering=ordering,
+            forward_original=cfg.forward_original,
         )
         return CompiledRoute(
             name=name,

@@ -52,6 +52,9 @@ class Translator:
     #: the message id its control numbers are bound to (None: a preview, no numbers taken);
     #: returns the interchange and what the history says of it.
     envelope: Callable[[Tree, str | None], tuple[Tree, str]] | None = None
+    #: Deliver the received bytes unchanged (a signed document keeps its signature); the
+    #: input is still decoded and validated, so a broken document is still a dead letter.
+    forward_original: bool = False
 
     def inspect(self, body: bytes) -> str | None:
         """Check the body parses and read its correlation key; used at ingest."""
@@ -113,6 +116,16 @@ class Translator:
         if self.input_schema is not None:
             self.input_schema.check(tree)
             step("validated", f"input matches {self.input_schema.path.name}")
+        if self.forward_original:
+            step("forwarded", f"the received {len(body)} bytes, unchanged")
+            return Translation(
+                body=body,
+                content_type=self.input_codec.content_type,
+                extension=self.input_codec.extension,
+                mapping_name=None,
+                mapping_hash=None,
+                events=tuple(events),
+            )
         try:
             return self._map_and_encode(tree, step, events, deadline, message_id)
         except MessageError as exc:  # the dead letter records the version that failed
