@@ -7,16 +7,16 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from hub.config import WorkerConfig
-from hub.delivery.processor import Processor
+from hub.delivery.processor import Processor, TurnGuard
 from hub.delivery.watchdog import Seat, Watchdog
 from hub.errors import StoreError
 from hub.metrics import HubMetrics
-from hub.store import Store
+from hub.store import Claimed, Store
 from hub.store.notify import Listener
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ class Worker:
     def run_once(self, worker: str | None = None, seat: Seat | None = None) -> int:
         """Claim one batch and process it; returns how many messages were handled.
 
-        The claim starts the first message's turn; each later one is started when its turn
-        comes (``Processor.start``), which also extends its lease.
+        The claim starts every message's turn; the batch is translated, handed to its
+        sinks and then recorded in one transaction (``Store.finish_many``).
         """
         name = seat.name if seat is not None else worker or f"{self.identity}/once"
         processor = Processor(
@@ -146,23 +146,30 @@ class Worker:
         if seat is not None and batch:
             seat.claimed(batch)
         try:
-            for claimed in batch:
-                if self._stop.is_set():
-                    break  # the leases expire and another turn picks the rest up
-                with seat.turn(claimed) if seat is not None else nullcontext(True) as running:
-                    if not running:
-                        break  # the watchdog gave up on this thread and freed its leases
-                    started = processor.start(claimed)
-                    if started is None:
-                        continue  # a slow batch let the lease lapse and another worker has it
-                    if seat is not None:
-                        seat.started(started)
-                        seat.leased()
-                    processor.process(started)
+            outcomes = processor.run_batch(batch, self._guard(seat))
+            processor.record(outcomes)  # one transaction for the batch
         finally:
             if seat is not None:
                 seat.idle()
         return len(batch)
+
+    def _guard(self, seat: Seat | None) -> TurnGuard:
+        """Each step of a turn runs in ``seat`` (the watchdog's view of the thread); once
+        the worker stops, or the watchdog gave up on the thread, no further step starts
+        (the leases expire, or were freed, and another turn picks the rest up)."""
+
+        @contextmanager
+        def guard(claimed: Claimed) -> Iterator[bool]:
+            if self._stop.is_set():
+                yield False
+                return
+            if seat is None:
+                yield True
+                return
+            with seat.turn(claimed) as running:
+                yield running
+
+        return guard
 
     def _run(self, seat: Seat) -> None:
         name = seat.name

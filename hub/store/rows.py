@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.store.records import StoredError, StoredOutput
-from hub.store.tables import DeliveryRow, EventRow, MessageRow
+from hub.store.tables import DELIVERIES, EVENTS, MESSAGES, MessageRow
 from hub.text import clean_json, clean_key, clean_text
 
 __all__ = ["event_values", "insert_messages", "message_of", "storable", "stored_error"]
@@ -76,7 +76,7 @@ def insert_messages(
             "mapping_hash": output.mapping_hash,
         }
     session.execute(
-        insert(MessageRow),
+        insert(MESSAGES),
         [
             {
                 "id": m.id,
@@ -102,7 +102,7 @@ def insert_messages(
     )
     if sinks:
         session.execute(
-            insert(DeliveryRow),
+            insert(DELIVERIES),
             [
                 {
                     "message_id": m.id,
@@ -115,7 +115,7 @@ def insert_messages(
             ],
         )
     session.execute(
-        insert(EventRow),
+        insert(EVENTS),
         [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
     )
 

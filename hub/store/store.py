@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -17,7 +17,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
     StatementError,
 )
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import MessageNotFound, StoreError, StoreUnavailable
 from hub.message import (
@@ -28,13 +28,17 @@ from hub.message import (
     SinkDelivery,
     utcnow,
 )
+from hub.store.claims import claim_batch
 from hub.store.engine import make_engine, resolve_url
+from hub.store.filelock import FileLock
+from hub.store.finishing import finish_batch
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, Turn
 from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
-from hub.store.turns import late_events, start_turn
+from hub.store.turns import start_turn
+from hub.store.writer import Writer
 from hub.text import clean_text
 
 __all__ = ["Store"]
@@ -56,9 +60,17 @@ class Store:
         self._skip_locked = self.is_postgres
         # SQLite has one writer at a time. Queueing on a lock here is fair and fast;
         # left to SQLite's busy handler, losers sleep with back-off (p99 near a second).
-        self._lock: AbstractContextManager[object] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-        )
+        # A file database is locked between processes too (a worker beside the API).
+        self._file_lock: FileLock | None = None
+        self._lock: AbstractContextManager[object] = nullcontext()
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if database and database != ":memory:":
+                self._file_lock = FileLock(Path(database + ".lock"))
+                self._lock = self._file_lock
+            else:
+                self._lock = threading.Lock()
+        self._writer = Writer(self._tx)
 
     def transaction(self) -> AbstractContextManager[Session]:
         """One transaction for store modules (dead letters); errors become StoreError."""
@@ -103,7 +115,15 @@ class Store:
             session.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self._writer.close()
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
+
+    @property
+    def writer(self) -> Writer:
+        """The group-commit writer (its counters show how many jobs shared a commit)."""
+        return self._writer
 
     # -- writing -------------------------------------------------------------------
 
@@ -117,8 +137,7 @@ class Store:
         batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
-                with self._tx() as session:
-                    return self._add(session, batch, sinks)
+                return self._writer.run(lambda session: self._add(session, batch, sinks))
             except StoreError as exc:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
                     raise
@@ -166,65 +185,16 @@ class Store:
         """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
-        free = or_(MessageRow.lease_expires_at.is_(None), MessageRow.lease_expires_at < now)
-        earlier = aliased(MessageRow)
-        in_turn = or_(  # nothing earlier with the same ordering key is still open
-            MessageRow.ordering_key.is_(None),
-            ~exists().where(
-                earlier.route == MessageRow.route,
-                earlier.ordering_key == MessageRow.ordering_key,
-                earlier.seq < MessageRow.seq,
-                earlier.status.in_(_OPEN),
-            ),
-        )
-        with self._tx() as session:
-            query = (
-                select(MessageRow)
-                .where(
-                    MessageRow.status.in_(_OPEN), MessageRow.next_attempt_at <= now, free, in_turn
-                )
-                .order_by(MessageRow.seq)
-                .limit(limit)
+        return self._writer.run(
+            lambda session: claim_batch(
+                session,
+                worker,
+                now=now,
+                lease_until=lease_until,
+                limit=limit,
+                max_attempts=max_attempts or {},
             )
-            if self._skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            claimed: list[Claimed] = []
-            one_started = False
-            for row in rows:
-                won = session.execute(
-                    update(MessageRow)
-                    .where(MessageRow.id == row.id, free)
-                    .values(claimed_by=worker, lease_expires_at=lease_until)
-                    .execution_options(synchronize_session=False)
-                )
-                if won.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                deliveries = session.scalars(
-                    select(DeliveryRow)
-                    .where(DeliveryRow.message_id == row.id)
-                    .order_by(DeliveryRow.id)
-                ).all()
-                item = Claimed(
-                    message=message_of(row),
-                    attempts=row.attempts,
-                    output=row.output,
-                    output_content_type=row.output_content_type,
-                    output_extension=row.output_extension,
-                    pending_sinks=tuple(
-                        d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
-                    ),
-                    sink_attempts={d.sink: d.attempts for d in deliveries},
-                    claimed_at=now,
-                )
-                if not one_started:
-                    started = self._start(session, item, worker, lease_until, max_attempts)
-                    if started is None:  # pragma: no cover - the lease was won just above
-                        continue
-                    item = started
-                    one_started = item.started
-                claimed.append(item)
-            return claimed
+        )
 
     def start_turn(
         self,
@@ -351,74 +321,19 @@ class Store:
         over, or abandoned as stuck) records no status change it did not make: a
         ``lease_lost`` event stands in for its last one.
         """
-        now = utcnow()
-        values: dict[str, object] = {
-            "status": turn.status.value,
-            "claimed_by": None,
-            "lease_expires_at": None,
-            "next_attempt_at": turn.next_attempt_at or now,
-            "updated_at": now,
-        }
-        if turn.output is not None:
-            values.update(
-                output=turn.output.body,
-                output_content_type=turn.output.content_type,
-                output_extension=turn.output.extension,
-                mapping_name=turn.output.mapping_name,
-                mapping_hash=turn.output.mapping_hash,
-            )
-        if turn.error is not None:
-            values.update(
-                error_stage=turn.error.stage,
-                error_type=turn.error.type,
-                error_message=clean_text(turn.error.message),
-            )
-            if turn.error.mapping_name is not None:
-                values.update(
-                    mapping_name=turn.error.mapping_name, mapping_hash=turn.error.mapping_hash
-                )
-        elif turn.status == MessageStatus.DELIVERED:
-            values.update(error_stage=None, error_type=None, error_message=None)
-        if turn.children:  # the parts carry the output; the parent keeps its input only
-            for key in ("output", "output_content_type", "output_extension"):
-                values.pop(key, None)
-        with self._tx() as session:
-            result = session.execute(
-                update(MessageRow)
-                .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
-                .values(**values)
-            )
-            if turn.children and result.rowcount == 1:  # type: ignore[attr-defined]
-                sinks = session.scalars(
-                    select(DeliveryRow.sink)
-                    .where(DeliveryRow.message_id == message_id)
-                    .order_by(DeliveryRow.id)
-                ).all()
-                session.execute(delete(DeliveryRow).where(DeliveryRow.message_id == message_id))
-                children = [storable(child) for child in turn.children]
-                insert_messages(session, children, sinks, output=turn.output)
-            for attempt in turn.attempts:
-                changes: dict[str, object] = {
-                    "status": attempt.status.value,
-                    "attempts": DeliveryRow.attempts + 1,
-                    "last_error": None
-                    if attempt.status == DeliveryStatus.DELIVERED
-                    else clean_text(attempt.detail),
-                }
-                if attempt.status == DeliveryStatus.DELIVERED:
-                    changes["delivered_at"] = attempt.at
-                session.execute(
-                    update(DeliveryRow)
-                    .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == attempt.sink)
-                    .values(**changes)
-                )
-            held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
-            events = list(turn.events) if held else late_events(turn)
-            if events:
-                session.execute(
-                    insert(EventRow), [event_values(message_id, event) for event in events]
-                )
-            return held
+        return self.finish_many(worker, [(message_id, turn)])[0]
+
+    def finish_many(self, worker: str, outcomes: Sequence[tuple[str, Turn]]) -> list[bool]:
+        """Record a batch of ``worker``'s turns, (message id, turn) each, in one transaction
+        (shared with other writers: one fsync); whether it still held each message.
+
+        See :meth:`finish` for what a turn that lost its lease records.
+        """
+        if not outcomes:
+            return []
+        return self._writer.run(
+            lambda session: finish_batch(session, worker, outcomes, lock=self.is_postgres)
+        )
 
     def purge(self, older_than: datetime) -> int:
         """Delete finished messages (delivered, split, discarded) last changed before

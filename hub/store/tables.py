@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,14 +14,16 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["AuditRow", "Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
+__all__ = ["OPEN_SQL", "AuditRow", "Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,6 +52,12 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+#: Open messages (still to deliver), as the partial indexes and the claim's query spell it.
+OPEN_SQL = "status IN ('received', 'retrying')"
+_OPEN = text(OPEN_SQL)
+_OPEN_KEYED = text(f"{OPEN_SQL} AND ordering_key IS NOT NULL")
 
 
 class MessageRow(Base):
@@ -81,12 +89,25 @@ class MessageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     ordering_key: Mapped[str | None] = mapped_column(String(255))
+    # 1 from the start of a turn until it records its end: a claim that finds it set knows
+    # the last turn died (or stalled) and runs the message alone.
+    turn_open: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     __table_args__ = (
         Index("ix_messages_due", "status", "next_attempt_at"),
         # a repeated submission with the same key on the same route is the same message
         Index("uq_messages_route_idempotency_key", "route", "idempotency_key", unique=True),
         Index("ix_messages_ordering", "route", "ordering_key", "seq"),
+        # the claim reads these only: its cost does not grow with finished messages
+        Index("ix_messages_open", "seq", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index(
+            "ix_messages_open_ordering",
+            "route",
+            "ordering_key",
+            "seq",
+            sqlite_where=_OPEN_KEYED,
+            postgresql_where=_OPEN_KEYED,
+        ),
     )
 
 
@@ -132,3 +153,9 @@ class AuditRow(Base):
     message_id: Mapped[str] = mapped_column(String(36), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# The tables themselves, for the Core statements the hot paths build once (no ORM there).
+MESSAGES = cast(Table, MessageRow.__table__)
+DELIVERIES = cast(Table, DeliveryRow.__table__)
+EVENTS = cast(Table, EventRow.__table__)

@@ -56,6 +56,7 @@ def start_turn(
             .where(*held)
             .values(
                 status=MessageStatus.FAILED.value,
+                turn_open=0,
                 claimed_by=None,
                 lease_expires_at=None,
                 next_attempt_at=now,
@@ -78,7 +79,7 @@ def start_turn(
     won = session.execute(
         update(MessageRow)
         .where(*held)
-        .values(attempts=attempts + 1, lease_expires_at=lease_until)
+        .values(attempts=attempts + 1, lease_expires_at=lease_until, turn_open=1)
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
