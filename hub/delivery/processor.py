@@ -152,11 +152,42 @@ class Processor:
         pairs = [(claimed.message.id, turn) for claimed, turn in outcomes]
         try:
             held = self.store.finish_many(self.worker, pairs)
-            recorded = list(zip(held, (turn for _, turn in outcomes), strict=True))
         except StoreUnavailable:
             raise  # the attempts were counted when the turns started; the leases will lapse
         except StoreError:  # the database refused one of them: record each on its own
-            recorded = [self._record(claimed, turn) for claimed, turn in outcomes]
+            return self._report(outcomes, [self._record(c, t) for c, t in outcomes])
+        return self._report(outcomes, list(zip(held, (t for _, t in outcomes), strict=True)))
+
+    def record_and_claim(
+        self, outcomes: Sequence[tuple[Claimed, Turn]], limit: int
+    ) -> list[Claimed]:
+        """Record a batch's turns and claim the next batch, in one transaction."""
+        pairs = [(claimed.message.id, turn) for claimed, turn in outcomes]
+        try:
+            held, batch = self.store.finish_and_claim(
+                self.worker,
+                pairs,
+                lease_seconds=self.lease_seconds,
+                limit=limit,
+                max_attempts=self.max_attempts(),
+            )
+        except StoreUnavailable:
+            raise
+        except StoreError:  # the database refused one of them: record each on its own
+            self.record(outcomes)
+            return self.store.claim(
+                self.worker,
+                lease_seconds=self.lease_seconds,
+                limit=limit,
+                max_attempts=self.max_attempts(),
+            )
+        self._report(outcomes, list(zip(held, (t for _, t in outcomes), strict=True)))
+        return batch
+
+    def _report(
+        self, outcomes: Sequence[tuple[Claimed, Turn]], recorded: Sequence[tuple[bool, Turn]]
+    ) -> list[MessageStatus | None]:
+        """Metrics and log lines for recorded turns."""
         statuses: list[MessageStatus | None] = []
         for (claimed, _), (holds, turn) in zip(outcomes, recorded, strict=True):
             with self._context(claimed):

@@ -128,8 +128,14 @@ class Worker:
         The claim starts every message's turn; the batch is translated, handed to its
         sinks and then recorded in one transaction (``Store.finish_many``).
         """
+        processor = self._processor(seat, worker)
+        batch = self._claim(processor)
+        self._cycle(processor, seat, batch, claim_next=False)
+        return len(batch)
+
+    def _processor(self, seat: Seat | None, worker: str | None = None) -> Processor:
         name = seat.name if seat is not None else worker or f"{self.identity}/once"
-        processor = Processor(
+        return Processor(
             self.store,
             self.routes,
             self.metrics,
@@ -137,21 +143,37 @@ class Worker:
             lease_seconds=self.config.lease_seconds,
             budget=self.config.turn_budget_seconds,
         )
-        batch = self.store.claim(
-            name,
+
+    def _claim(self, processor: Processor) -> list[Claimed]:
+        return self.store.claim(
+            processor.worker,
             lease_seconds=self.config.lease_seconds,
             limit=self.config.batch_size,
             max_attempts=processor.max_attempts(),
         )
-        if seat is not None and batch:
+
+    def _cycle(
+        self, processor: Processor, seat: Seat | None, batch: list[Claimed], *, claim_next: bool
+    ) -> list[Claimed]:
+        """Run ``batch`` and record it; with ``claim_next`` (and unless the worker is
+        stopping or the seat was given up on) claim the next batch in the same
+        transaction, and return it."""
+        if not batch:
+            return []
+        if seat is not None:
             seat.claimed(batch)
+        following: list[Claimed] = []
         try:
             outcomes = processor.run_batch(batch, self._guard(seat))
-            processor.record(outcomes)  # one transaction for the batch
+            going_on = claim_next and not self._stop.is_set()
+            if going_on and (seat is None or not seat.retired.is_set()):
+                following = processor.record_and_claim(outcomes, self.config.batch_size)
+            else:
+                processor.record(outcomes)  # one transaction for the batch
         finally:
             if seat is not None:
                 seat.idle()
-        return len(batch)
+        return following
 
     def _guard(self, seat: Seat | None) -> TurnGuard:
         """Each step of a turn runs in ``seat`` (the watchdog's view of the thread); once
@@ -173,20 +195,30 @@ class Worker:
 
     def _run(self, seat: Seat) -> None:
         name = seat.name
+        processor = self._processor(seat)
+        batch: list[Claimed] = []
         while not self._stop.is_set() and not seat.retired.is_set():
             try:
-                handled = self.run_once(seat=seat)
+                if not batch:
+                    batch = self._claim(processor)
+                handled = len(batch)
+                batch = self._cycle(processor, seat, batch, claim_next=True)
             except StoreError as exc:
                 self.metrics.worker_errors.inc()
                 log.warning("worker %s: %s; retrying", name, exc)
-                handled = 0
+                handled, batch = 0, []
             except Exception:
                 self.metrics.worker_errors.inc()
                 log.exception("worker %s: unexpected error; the message stays in the store", name)
-                handled = 0
+                handled, batch = 0, []
             if handled == 0:
                 self._wake.wait(self.config.poll_interval_seconds)
                 self._wake.clear()
+        if batch:  # claimed while the worker was told to stop: give it back unbegun
+            try:
+                self.store.release(name, [claimed.message.id for claimed in batch])
+            except StoreError as exc:
+                log.warning("worker %s: cannot give back its next batch: %s", name, exc)
 
 
 def holder_is_dead(holder: str, identity: str) -> bool:

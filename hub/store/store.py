@@ -176,12 +176,11 @@ class Store:
     ) -> list[Claimed]:
         """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed.
 
-        The turn of the first message is started in the same transaction (see
-        :meth:`start_turn`); the others are started one by one as the worker reaches them,
-        so a batch that dies with its first message counts an attempt for that one only.
-        ``max_attempts`` (per route) lets the start dead-letter a message whose attempts
-        were used up by turns that never finished; such a message is returned with
-        ``poison`` set.
+        Every message's turn is started in the same transaction (its attempt counted);
+        a message whose last turn never ended is returned alone (see
+        :mod:`hub.store.claims`). ``max_attempts`` (per route) lets the start dead-letter
+        a message whose attempts were used up by turns that never finished; such a
+        message is returned with ``poison`` set.
         """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
@@ -269,6 +268,38 @@ class Store:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def release(self, worker: str, message_ids: Sequence[str]) -> int:
+        """Give back messages ``worker`` claimed but never began (it is stopping): their
+        leases freed, their attempts and ``turn_open`` as before the claim, a ``released``
+        event each. Returns how many it still held."""
+        if not message_ids:
+            return 0
+
+        def job(session: Session) -> int:
+            held = list(
+                session.scalars(
+                    select(MessageRow.id).where(
+                        MessageRow.id.in_(message_ids), MessageRow.claimed_by == worker
+                    )
+                )
+            )
+            if held:
+                session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id.in_(held))
+                    .values(
+                        claimed_by=None,
+                        lease_expires_at=None,
+                        attempts=MessageRow.attempts - 1,
+                        turn_open=0,
+                    )
+                )
+                released = Event("released", f"not begun: worker {worker} stopped")
+                session.execute(insert(EventRow), [event_values(mid, released) for mid in held])
+            return len(held)
+
+        return self._writer.run(job)
+
     def abandon(
         self,
         message_id: str,
@@ -322,6 +353,36 @@ class Store:
         ``lease_lost`` event stands in for its last one.
         """
         return self.finish_many(worker, [(message_id, turn)])[0]
+
+    def finish_and_claim(
+        self,
+        worker: str,
+        outcomes: Sequence[tuple[str, Turn]],
+        *,
+        lease_seconds: float,
+        limit: int,
+        max_attempts: Mapping[str, int] | None = None,
+    ) -> tuple[list[bool], list[Claimed]]:
+        """:meth:`finish_many` and :meth:`claim` in one transaction: a busy worker pays
+        one commit per batch. Returns whether each message was still held, and the next
+        batch."""
+        now = utcnow()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        postgres = self.is_postgres
+
+        def job(session: Session) -> tuple[list[bool], list[Claimed]]:
+            held = finish_batch(session, worker, outcomes, lock=postgres)
+            claimed = claim_batch(
+                session,
+                worker,
+                now=now,
+                lease_until=lease_until,
+                limit=limit,
+                max_attempts=max_attempts or {},
+            )
+            return held, claimed
+
+        return self._writer.run(job)
 
     def finish_many(self, worker: str, outcomes: Sequence[tuple[str, Turn]]) -> list[bool]:
         """Record a batch of ``worker``'s turns, (message id, turn) each, in one transaction

@@ -27,7 +27,7 @@ __all__ = ["POISON_STAGE", "TURN_ENDS", "TURN_STARTED", "late_events", "start_tu
 
 #: The event that opens a turn, and those that close one (written by ``Store.finish``).
 TURN_STARTED = "turn"
-TURN_ENDS = frozenset({"delivered", "retry_scheduled", "failed", "split"})
+TURN_ENDS = frozenset({"delivered", "retry_scheduled", "failed", "split", "released"})
 POISON_STAGE = "process"
 
 
