@@ -31,6 +31,7 @@ from hub.metrics import HubMetrics
 from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
+from hub.store.history import steps_event
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -270,7 +271,8 @@ class Processor:
                 mapping_name=translation.mapping_name,
                 mapping_hash=translation.mapping_hash,
             )
-            events.extend(translation.events)
+            if translation.events:  # one row for the stages; read back one by one
+                events.append(steps_event(translation.events))
             if translation.parts is not None:
                 return _split(message, translation.parts, output, events)
             payload = (output.body, output.content_type, output.extension)

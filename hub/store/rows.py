@@ -20,6 +20,12 @@ from hub.text import clean_json, clean_key, clean_text
 __all__ = ["event_values", "insert_messages", "message_of", "storable", "stored_error"]
 
 
+# Built once: the hot paths (ingest, a batch's outcome) run them with executemany.
+_INSERT_MESSAGES = insert(MESSAGES)
+_INSERT_DELIVERIES = insert(DELIVERIES)
+_INSERT_EVENTS = insert(EVENTS)
+
+
 def event_values(message_id: str, event: Event) -> dict[str, object]:
     """An ``events`` row, with every text cleaned so the database always takes it."""
     return {
@@ -76,7 +82,7 @@ def insert_messages(
             "mapping_hash": output.mapping_hash,
         }
     session.execute(
-        insert(MESSAGES),
+        _INSERT_MESSAGES,
         [
             {
                 "id": m.id,
@@ -102,7 +108,7 @@ def insert_messages(
     )
     if sinks:
         session.execute(
-            insert(DELIVERIES),
+            _INSERT_DELIVERIES,
             [
                 {
                     "message_id": m.id,
@@ -115,7 +121,7 @@ def insert_messages(
             ],
         )
     session.execute(
-        insert(EVENTS),
+        _INSERT_EVENTS,
         [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
     )
 

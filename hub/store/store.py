@@ -32,6 +32,7 @@ from hub.store.claims import claim_batch
 from hub.store.engine import make_engine, resolve_url
 from hub.store.filelock import FileLock
 from hub.store.finishing import finish_batch
+from hub.store.history import unpacked
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, Turn
@@ -493,8 +494,10 @@ class Store:
                     for d in deliveries
                 ),
                 events=tuple(
-                    Event(kind=e.kind, detail=e.detail, sink=e.sink, data=e.data, at=e.at)
-                    for e in events
+                    unpacked(
+                        Event(kind=e.kind, detail=e.detail, sink=e.sink, data=e.data, at=e.at)
+                        for e in events
+                    )
                 ),
             )
 
