@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from hub.errors import StoreUnavailable
 from hub.store.failpoints import failpoint
 
 __all__ = ["Job", "Writer"]
@@ -52,7 +53,7 @@ class Writer:
         future: Future[T] = Future()
         with self._cond:
             if self._closed:
-                raise RuntimeError("the store's writer is closed")
+                raise StoreUnavailable("the store is closed (the hub is shutting down)")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="hub-writer", daemon=True)
                 self._thread.start()

@@ -97,9 +97,7 @@ def test_a_worker_killed_while_committing_a_batch_loses_nothing(
             second.wait(30)
         assert len(list(outbox.glob("*.json"))) == COUNT  # the same names: no doubles
         assert not list(outbox.glob(".partial-*"))
-        turns = [
-            sum(1 for e in store.get(mid).events if e.kind == "turn") for mid in ids
-        ]
+        turns = [sum(1 for e in store.get(mid).events if e.kind == "turn") for mid in ids]
         assert turns.count(1) == COUNT - BATCH  # batch 1 and the never-claimed rest
         assert turns.count(2) == BATCH  # batch 2: its outcome died with the worker
         for mid in ids:

@@ -166,9 +166,7 @@ def test_an_abandoned_turn_frees_its_batch_and_a_late_finish_changes_nothing(
     again = store.claim("fresh", lease_seconds=30, limit=2)
     assert [c.message.id for c in again] == [first.id]  # free again; its turn died: alone
     assert again[0].attempts == 2
-    assert [c.message.id for c in store.claim("fresh2", lease_seconds=30, limit=2)] == [
-        second.id
-    ]
+    assert [c.message.id for c in store.claim("fresh2", lease_seconds=30, limit=2)] == [second.id]
     late = Event("attempt", "HTTP 200 at last", sink="erp")
     done = SinkAttempt("erp", DeliveryStatus.DELIVERED, "HTTP 200 at last", late.at)
     ended = Turn(
