@@ -50,6 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.xml_stream
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
+	$(BIN)/python -m benchmarks.claim
+	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.mapping
 
 clean:
