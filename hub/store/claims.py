@@ -35,7 +35,7 @@ from hub.store.tables import (
 )
 from hub.store.turns import TURN_STARTED, start_turn
 
-__all__ = ["claim_batch"]
+__all__ = ["claim_batch", "claim_query"]
 
 _M = MESSAGES.c
 _COLUMNS = (
@@ -85,6 +85,13 @@ def _query(dialect: str) -> Any:
 
 
 _QUERIES = {name: _query(name) for name in ("sqlite", "postgresql")}
+
+
+def claim_query(dialect: str) -> Any:
+    """The claim's query for a database (``sqlite``; anything else is PostgreSQL's)."""
+    return _QUERIES["sqlite" if dialect == "sqlite" else "postgresql"]
+
+
 _TAKE = (
     update(MESSAGES)
     .where(_M.seq.in_(bindparam("seqs", expanding=True)))
@@ -122,8 +129,7 @@ def claim_batch(
     max_attempts: Mapping[str, int],
 ) -> list[Claimed]:
     """Lease and start up to ``limit`` due messages for ``worker``, in ``session``."""
-    dialect = session.get_bind().dialect.name
-    query = _QUERIES["sqlite" if dialect == "sqlite" else "postgresql"]
+    query = claim_query(session.get_bind().dialect.name)
     rows = session.execute(query, {"now": now, "limit": limit}).all()
     if not rows:
         return []
