@@ -109,20 +109,33 @@ class Processor:
         return outcomes[0] if outcomes else None
 
     def run_batch(
-        self, batch: Sequence[Claimed], turn: TurnGuard = _always
+        self,
+        batch: Sequence[Claimed],
+        turn: TurnGuard = _always,
+        untouched: list[Claimed] | None = None,
     ) -> list[tuple[Claimed, Turn]]:
         """The turns of a claimed batch, not yet recorded: translate each message, then
         hand each sink its deliveries together (``Sink.deliver_many``), then decide each
         message's outcome. ``turn`` guards each step with the worker's watchdog: it yields
-        False once the thread was given up on, and the rest of the batch is left alone
-        (its leases were freed; another turn runs it).
+        False once the thread was given up on (or the worker is stopping), and the rest of
+        the batch is left alone: a message is decided only once every sink pending for it
+        was tried. ``untouched`` receives the messages no sink was tried for (nothing of
+        their turn reached a peer), so a stopping worker can give them back.
         """
         outcomes: list[tuple[Claimed, Turn]] = []
         prepared: list[_Prepared] = []
+        stopped = False
         for claimed in batch:
+            if stopped:
+                if untouched is not None:
+                    untouched.append(claimed)
+                continue
             with turn(claimed) as running, self._context(claimed):
                 if not running:
-                    break
+                    stopped = True
+                    if untouched is not None:
+                        untouched.append(claimed)
+                    continue
                 started = self.start(claimed)
                 if started is None:
                     continue
@@ -137,7 +150,11 @@ class Processor:
                     prepared.append(done)
         if prepared:
             self._deliver(prepared, turn)
-            outcomes.extend((p.claimed, self._conclude(p)) for p in prepared)
+            for item in prepared:
+                if len(item.results) == len(item.claimed.pending_sinks):
+                    outcomes.append((item.claimed, self._conclude(item)))
+                elif not item.results and untouched is not None:
+                    untouched.append(item.claimed)
         return outcomes
 
     @staticmethod

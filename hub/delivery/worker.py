@@ -163,13 +163,17 @@ class Worker:
         if seat is not None:
             seat.claimed(batch)
         following: list[Claimed] = []
+        untouched: list[Claimed] = []
         try:
-            outcomes = processor.run_batch(batch, self._guard(seat))
+            outcomes = processor.run_batch(batch, self._guard(seat), untouched)
             going_on = claim_next and not self._stop.is_set()
             if going_on and (seat is None or not seat.retired.is_set()):
                 following = processor.record_and_claim(outcomes, self.config.batch_size)
             else:
                 processor.record(outcomes)  # one transaction for the batch
+            if untouched and self._stop.is_set() and (seat is None or not seat.retired.is_set()):
+                # stopping: what no sink was tried for goes back as if never claimed
+                self.store.release(processor.worker, [c.message.id for c in untouched])
         finally:
             if seat is not None:
                 seat.idle()
