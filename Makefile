@@ -52,6 +52,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.http_stack
+	$(BIN)/python -m benchmarks.claim
+	$(BIN)/python -m benchmarks.memory
 	$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.transports
 

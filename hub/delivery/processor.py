@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from hub.metrics import HubMetrics
 from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
+from hub.store.history import steps_event
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -37,6 +39,14 @@ if TYPE_CHECKING:
 __all__ = ["Processor"]
 
 log = logging.getLogger("hub.delivery")
+
+#: Wraps each step of a turn (the worker's watchdog seat): yields False to stop.
+TurnGuard = Callable[[Claimed], AbstractContextManager[bool]]
+
+
+@contextmanager
+def _always(_claimed: Claimed) -> Iterator[bool]:
+    yield True
 
 
 class Processor:
@@ -85,56 +95,156 @@ class Processor:
         return started
 
     def process(self, claimed: Claimed) -> MessageStatus | None:
-        """Run one turn (starting it first if needed); the status it left, or None when
-        the message was not this worker's to process any more."""
+        """Run one turn (starting it first if needed) and record it; the status it left,
+        or None when the message was not this worker's to process any more."""
+        outcome = self.run(claimed)
+        if outcome is None:
+            return None
+        [status] = self.record([outcome])
+        return status
+
+    def run(self, claimed: Claimed, turn: TurnGuard = _always) -> tuple[Claimed, Turn] | None:
+        """One message's whole turn, not yet recorded (see :meth:`run_batch`)."""
+        outcomes = self.run_batch([claimed], turn)
+        return outcomes[0] if outcomes else None
+
+    def run_batch(
+        self,
+        batch: Sequence[Claimed],
+        turn: TurnGuard = _always,
+        untouched: list[Claimed] | None = None,
+    ) -> list[tuple[Claimed, Turn]]:
+        """The turns of a claimed batch, not yet recorded: translate each message, then
+        hand each sink its deliveries together (``Sink.deliver_many``), then decide each
+        message's outcome. ``turn`` guards each step with the worker's watchdog: it yields
+        False once the thread was given up on (or the worker is stopping), and the rest of
+        the batch is left alone: a message is decided only once every sink pending for it
+        was tried. ``untouched`` receives the messages no sink was tried for (nothing of
+        their turn reached a peer), so a stopping worker can give them back.
+        """
+        outcomes: list[tuple[Claimed, Turn]] = []
+        prepared: list[_Prepared] = []
+        stopped = False
+        for claimed in batch:
+            if stopped:
+                if untouched is not None:
+                    untouched.append(claimed)
+                continue
+            with turn(claimed) as running, self._context(claimed):
+                if not running:
+                    stopped = True
+                    if untouched is not None:
+                        untouched.append(claimed)
+                    continue
+                started = self.start(claimed)
+                if started is None:
+                    continue
+                if started.poison is not None:
+                    self._poisoned(started, started.poison)
+                    continue
+                deadline = None if self.budget is None else time.monotonic() + self.budget
+                done = self._prepare(started, deadline)
+                if isinstance(done, Turn):
+                    outcomes.append((started, done))
+                else:
+                    prepared.append(done)
+        if prepared:
+            self._deliver(prepared, turn)
+            for item in prepared:
+                if len(item.results) == len(item.claimed.pending_sinks):
+                    outcomes.append((item.claimed, self._conclude(item)))
+                elif not item.results and untouched is not None:
+                    untouched.append(item.claimed)
+        return outcomes
+
+    @staticmethod
+    def _context(claimed: Claimed) -> AbstractContextManager[object]:
         message = claimed.message
-        with message_context(message.id, message.route, message.correlation_key):
-            started = self.start(claimed)
-            if started is None:
-                return None
-            if started.poison is not None:
-                self._poisoned(started, started.poison)
-                return MessageStatus.FAILED
-            return self._process(started)
+        return message_context(message.id, message.route, message.correlation_key)
+
+    def record(self, outcomes: Sequence[tuple[Claimed, Turn]]) -> list[MessageStatus | None]:
+        """Record a batch's turns in one transaction (``Store.finish_many``); for each,
+        the status it left, or None if the lease was lost meanwhile."""
+        if not outcomes:
+            return []
+        pairs = [(claimed.message.id, turn) for claimed, turn in outcomes]
+        try:
+            held = self.store.finish_many(self.worker, pairs)
+        except StoreUnavailable:
+            raise  # the attempts were counted when the turns started; the leases will lapse
+        except StoreError:  # the database refused one of them: record each on its own
+            return self._report(outcomes, [self._record(c, t) for c, t in outcomes])
+        return self._report(outcomes, list(zip(held, (t for _, t in outcomes), strict=True)))
+
+    def record_and_claim(
+        self, outcomes: Sequence[tuple[Claimed, Turn]], limit: int
+    ) -> list[Claimed]:
+        """Record a batch's turns and claim the next batch, in one transaction."""
+        pairs = [(claimed.message.id, turn) for claimed, turn in outcomes]
+        try:
+            held, batch = self.store.finish_and_claim(
+                self.worker,
+                pairs,
+                lease_seconds=self.lease_seconds,
+                limit=limit,
+                max_attempts=self.max_attempts(),
+            )
+        except StoreUnavailable:
+            raise
+        except StoreError:  # the database refused one of them: record each on its own
+            self.record(outcomes)
+            return self.store.claim(
+                self.worker,
+                lease_seconds=self.lease_seconds,
+                limit=limit,
+                max_attempts=self.max_attempts(),
+            )
+        self._report(outcomes, list(zip(held, (t for _, t in outcomes), strict=True)))
+        return batch
+
+    def _report(
+        self, outcomes: Sequence[tuple[Claimed, Turn]], recorded: Sequence[tuple[bool, Turn]]
+    ) -> list[MessageStatus | None]:
+        """Metrics and log lines for recorded turns."""
+        statuses: list[MessageStatus | None] = []
+        for (claimed, _), (holds, turn) in zip(outcomes, recorded, strict=True):
+            with self._context(claimed):
+                statuses.append(self._recorded(claimed, turn, holds))
+        return statuses
 
     def _poisoned(self, claimed: Claimed, error: StoredError) -> None:
         self.metrics.failed.labels(claimed.message.route, error.stage).inc()
         log.error("message %s dead-lettered: %s", claimed.message.id, error.message)
 
-    def _process(self, claimed: Claimed) -> MessageStatus | None:
-        started = time.perf_counter()
+    def _recorded(self, claimed: Claimed, turn: Turn, held: bool) -> MessageStatus | None:
         route_name = claimed.message.route
-        deadline = None if self.budget is None else time.monotonic() + self.budget
-        try:
-            turn = self._turn(claimed, deadline)
-            held, turn = self._record(claimed, turn)
-            if not held:  # recorded as history; the status is the new holder's to set
-                log.warning(
-                    "message %s: lease lost during the turn (it ended %s)",
-                    claimed.message.id,
-                    turn.status.value,
-                )
-                return None
-            if turn.status == MessageStatus.DELIVERED:
-                self.metrics.delivered.labels(route_name).inc()
-                log.debug("message %s delivered", claimed.message.id)
-            elif turn.status == MessageStatus.RETRYING:
-                log.info(
-                    "message %s: delivery failed, retry at %s",
-                    claimed.message.id,
-                    turn.next_attempt_at.isoformat() if turn.next_attempt_at else "once due",
-                )
-            elif turn.status == MessageStatus.FAILED and turn.error is not None:
-                self.metrics.failed.labels(route_name, turn.error.stage).inc()
-                log.warning(
-                    "message %s dead-lettered at %s: %s",
-                    claimed.message.id,
-                    turn.error.stage,
-                    turn.error.message,
-                )
-            return turn.status
-        finally:
-            self.metrics.processing.labels(route_name).observe(time.perf_counter() - started)
+        took = (utcnow() - claimed.claimed_at).total_seconds()
+        self.metrics.processing.labels(route_name).observe(took)
+        if not held:  # recorded as history; the status is the new holder's to set
+            log.warning(
+                "message %s: lease lost during the turn (it ended %s)",
+                claimed.message.id,
+                turn.status.value,
+            )
+            return None
+        if turn.status == MessageStatus.DELIVERED:
+            self.metrics.delivered.labels(route_name).inc()
+            log.debug("message %s delivered", claimed.message.id)
+        elif turn.status == MessageStatus.RETRYING:
+            log.info(
+                "message %s: delivery failed, retry at %s",
+                claimed.message.id,
+                turn.next_attempt_at.isoformat() if turn.next_attempt_at else "once due",
+            )
+        elif turn.status == MessageStatus.FAILED and turn.error is not None:
+            self.metrics.failed.labels(route_name, turn.error.stage).inc()
+            log.warning(
+                "message %s dead-lettered at %s: %s",
+                claimed.message.id,
+                turn.error.stage,
+                turn.error.message,
+            )
+        return turn.status
 
     def _record(self, claimed: Claimed, turn: Turn) -> tuple[bool, Turn]:
         """``Store.finish`` the turn; if the database refuses what it holds (not merely
@@ -151,7 +261,9 @@ class Processor:
             minimal = _unrecorded(turn, exc)
             return self.store.finish(message_id, self.worker, minimal), minimal
 
-    def _turn(self, claimed: Claimed, deadline: float | None = None) -> Turn:
+    def _prepare(self, claimed: Claimed, deadline: float | None) -> Turn | _Prepared:
+        """Translate (unless a turn before did): a finished turn if there is nothing to
+        deliver (it failed, or split), else what to deliver."""
         message = claimed.message
         route = self.routes.get(message.route)
         if route is None:
@@ -178,52 +290,75 @@ class Processor:
                 mapping_name=translation.mapping_name,
                 mapping_hash=translation.mapping_hash,
             )
-            events.extend(translation.events)
+            if translation.events:  # one row for the stages; read back one by one
+                events.append(steps_event(translation.events))
             if translation.parts is not None:
                 return _split(message, translation.parts, output, events)
-            body, content_type, extension = output.body, output.content_type, output.extension
+            payload = (output.body, output.content_type, output.extension)
         else:
-            body = claimed.output
-            content_type = claimed.output_content_type or "application/octet-stream"
-            extension = claimed.output_extension or "bin"
-        return self._deliver(
-            claimed, route, output, events, (body, content_type, extension), deadline
-        )
+            payload = (
+                claimed.output,
+                claimed.output_content_type or "application/octet-stream",
+                claimed.output_extension or "bin",
+            )
+        return _Prepared(claimed, route, output, events, payload)
 
-    def _deliver(
-        self,
-        claimed: Claimed,
-        route: CompiledRoute,
-        output: StoredOutput | None,
-        events: list[Event],
-        payload: tuple[bytes, str, str],
-        deadline: float | None,
-    ) -> Turn:
+    def _deliver(self, prepared: Sequence[_Prepared], turn: TurnGuard) -> None:
+        """Each sink gets its pending deliveries of the batch, ``max_batch`` at a time;
+        each chunk is a turn for the watchdog (its budget bounds the chunk)."""
+        by_sink: dict[str, list[_Prepared]] = {}
+        for item in prepared:
+            for sink_name in item.claimed.pending_sinks:
+                by_sink.setdefault(sink_name, []).append(item)
+        for sink_name, items in by_sink.items():
+            route_sinks = items[0].route.sinks
+            sink = route_sinks.get(sink_name)
+            size = max(1, sink.max_batch) if sink is not None else 1
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                with turn(chunk[0].claimed) as running:
+                    if not running:
+                        return  # given up on: the rest is another turn's
+                    self._deliver_chunk(sink_name, chunk)
+
+    def _deliver_chunk(self, sink_name: str, chunk: Sequence[_Prepared]) -> None:
+        deadline = None if self.budget is None else time.monotonic() + self.budget
+        deliveries = []
+        for item in chunk:
+            message = item.claimed.message
+            body, content_type, extension = item.payload
+            deliveries.append(
+                Delivery(
+                    message_id=message.id,
+                    route=message.route,
+                    sink=sink_name,
+                    body=body,
+                    content_type=content_type,
+                    extension=extension,
+                    correlation_key=message.correlation_key,
+                    idempotency_key=f"{message.id}:{sink_name}",
+                    attempt=item.claimed.sink_attempts.get(sink_name, 0) + 1,
+                    timeout=_timeout(item.route.retry.attempt_timeout, deadline),
+                )
+            )
+        # every route in a chunk names this sink; each has its own instance
+        started = time.perf_counter()
+        results = _attempt_many([item.route.sinks.get(sink_name) for item in chunk], deliveries)
+        elapsed = round((time.perf_counter() - started) * 1000 / len(chunk), 3)
+        for item, delivery, (outcome, detail, hint) in zip(chunk, deliveries, results, strict=True):
+            item.results.append((delivery, outcome, detail, hint, elapsed))
+            self.metrics.attempts.labels(delivery.route, sink_name, outcome).inc()
+
+    def _conclude(self, item: _Prepared) -> Turn:
+        """A message's outcome from what its sinks said."""
+        claimed, route, output, events = item.claimed, item.route, item.output, item.events
         message = claimed.message
-        body, content_type, extension = payload
         attempts: list[SinkAttempt] = []
         retry_after: list[float] = []
         fatal: list[str] = []
         waiting: list[str] = []
-        for sink_name in claimed.pending_sinks:
-            number = claimed.sink_attempts.get(sink_name, 0) + 1
-            delivery = Delivery(
-                message_id=message.id,
-                route=message.route,
-                sink=sink_name,
-                body=body,
-                content_type=content_type,
-                extension=extension,
-                correlation_key=message.correlation_key,
-                idempotency_key=f"{message.id}:{sink_name}",
-                attempt=number,
-                timeout=_timeout(route.retry.attempt_timeout, deadline),
-            )
-            started = time.perf_counter()
-            if delivery.timeout is not None and delivery.timeout <= 0:
-                outcome, detail, hint = "retry", _SPENT.format(budget=self.budget), None
-            else:
-                outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
+        for delivery, outcome, detail, hint, elapsed in item.results:
+            sink_name = delivery.sink
             if outcome == "retry":
                 waiting.append(f"{sink_name}: {detail}")
                 if hint is not None:
@@ -235,16 +370,14 @@ class Processor:
                 "retry": DeliveryStatus.PENDING,
                 "fatal": DeliveryStatus.FAILED,
             }[outcome]
-            elapsed = round((time.perf_counter() - started) * 1000, 3)
             event = Event(
                 "attempt",
                 detail,
                 sink=sink_name,
-                data={"attempt": number, "outcome": outcome, "ms": elapsed},
+                data={"attempt": delivery.attempt, "outcome": outcome, "ms": elapsed},
             )
             events.append(event)
             attempts.append(SinkAttempt(sink_name, status, detail, event.at))
-            self.metrics.attempts.labels(message.route, sink_name, outcome).inc()
         if fatal:
             error = StoredError("deliver", "delivery_fatal", "; ".join(fatal))
             return _failed(error, None, output, events, attempts)
@@ -283,7 +416,28 @@ class Processor:
         )
 
 
-_SPENT = "not attempted: the turn spent its budget (worker.turn_budget_seconds {budget:g})"
+class _Prepared:
+    """A message translated and ready to deliver, and what each sink said so far."""
+
+    __slots__ = ("claimed", "events", "output", "payload", "results", "route")
+
+    def __init__(
+        self,
+        claimed: Claimed,
+        route: CompiledRoute,
+        output: StoredOutput | None,
+        events: list[Event],
+        payload: tuple[bytes, str, str],
+    ) -> None:
+        self.claimed = claimed
+        self.route = route
+        self.output = output
+        self.events = events
+        self.payload = payload
+        self.results: list[tuple[Delivery, str, str, float | None, float]] = []
+
+
+_SPENT = "not attempted: the turn spent its budget (worker.turn_budget_seconds)"
 
 
 def _timeout(attempt_timeout: float | None, deadline: float | None) -> float | None:
@@ -318,6 +472,8 @@ def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, floa
     """
     if sink is None:
         return "fatal", "the sink is no longer in the route", None
+    if delivery.timeout is not None and delivery.timeout <= 0:
+        return "retry", _SPENT, None
     try:
         receipt = sink.deliver(delivery)
     except RetriableDeliveryError as exc:
@@ -328,6 +484,46 @@ def _attempt(sink: Sink[Any] | None, delivery: Delivery) -> tuple[str, str, floa
         log.exception("sink %s raised an unexpected error", delivery.sink)
         return "retry", redact(f"unexpected error in the connector: {exc!r}"), None
     return "delivered", redact(receipt.detail), None
+
+
+def _attempt_many(
+    sinks: Sequence[Sink[Any] | None], deliveries: Sequence[Delivery]
+) -> list[tuple[str, str, float | None]]:
+    """(outcome, detail, retry-after hint) of each delivery; never raises.
+
+    One sink instance takes them all at once through ``deliver_many`` when it overrides
+    it; otherwise each goes through ``deliver`` as before.
+    """
+    first = sinks[0]
+    together = (
+        first is not None
+        and len(deliveries) > 1
+        and all(sink is first for sink in sinks)
+        and type(first).deliver_many is not Sink.deliver_many
+    )
+    if not together or first is None:
+        return [_attempt(sink, d) for sink, d in zip(sinks, deliveries, strict=True)]
+    spent = [d.timeout is not None and d.timeout <= 0 for d in deliveries]
+    if any(spent):
+        return [_attempt(first, d) for d in deliveries]
+    try:
+        outcomes = first.deliver_many(deliveries)
+    except Exception as exc:  # a connector bug must not lose the messages: retry them
+        log.exception("sink %s raised an unexpected error", deliveries[0].sink)
+        detail = redact(f"unexpected error in the connector: {exc!r}")
+        return [("retry", detail, None)] * len(deliveries)
+    if len(outcomes) != len(deliveries):
+        detail = f"the connector answered {len(outcomes)} of {len(deliveries)} deliveries"
+        return [("retry", detail, None)] * len(deliveries)
+    results: list[tuple[str, str, float | None]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, RetriableDeliveryError):
+            results.append(("retry", redact(str(outcome)), outcome.retry_after))
+        elif isinstance(outcome, HubError):
+            results.append(("fatal", redact(str(outcome)), None))
+        else:
+            results.append(("delivered", redact(outcome.detail), None))
+    return results
 
 
 def _split(

@@ -7,16 +7,16 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from hub.config import WorkerConfig
-from hub.delivery.processor import Processor
+from hub.delivery.processor import Processor, TurnGuard
 from hub.delivery.watchdog import Seat, Watchdog
 from hub.errors import StoreError
 from hub.metrics import HubMetrics
-from hub.store import Store
+from hub.store import Claimed, Store
 from hub.store.notify import Listener
 
 if TYPE_CHECKING:
@@ -125,11 +125,17 @@ class Worker:
     def run_once(self, worker: str | None = None, seat: Seat | None = None) -> int:
         """Claim one batch and process it; returns how many messages were handled.
 
-        The claim starts the first message's turn; each later one is started when its turn
-        comes (``Processor.start``), which also extends its lease.
+        The claim starts every message's turn; the batch is translated, handed to its
+        sinks and then recorded in one transaction (``Store.finish_many``).
         """
+        processor = self._processor(seat, worker)
+        batch = self._claim(processor)
+        self._cycle(processor, seat, batch, claim_next=False)
+        return len(batch)
+
+    def _processor(self, seat: Seat | None, worker: str | None = None) -> Processor:
         name = seat.name if seat is not None else worker or f"{self.identity}/once"
-        processor = Processor(
+        return Processor(
             self.store,
             self.routes,
             self.metrics,
@@ -137,49 +143,86 @@ class Worker:
             lease_seconds=self.config.lease_seconds,
             budget=self.config.turn_budget_seconds,
         )
-        batch = self.store.claim(
-            name,
+
+    def _claim(self, processor: Processor) -> list[Claimed]:
+        return self.store.claim(
+            processor.worker,
             lease_seconds=self.config.lease_seconds,
             limit=self.config.batch_size,
             max_attempts=processor.max_attempts(),
         )
-        if seat is not None and batch:
+
+    def _cycle(
+        self, processor: Processor, seat: Seat | None, batch: list[Claimed], *, claim_next: bool
+    ) -> list[Claimed]:
+        """Run ``batch`` and record it; with ``claim_next`` (and unless the worker is
+        stopping or the seat was given up on) claim the next batch in the same
+        transaction, and return it."""
+        if not batch:
+            return []
+        if seat is not None:
             seat.claimed(batch)
+        following: list[Claimed] = []
+        untouched: list[Claimed] = []
         try:
-            for claimed in batch:
-                if self._stop.is_set():
-                    break  # the leases expire and another turn picks the rest up
-                with seat.turn(claimed) if seat is not None else nullcontext(True) as running:
-                    if not running:
-                        break  # the watchdog gave up on this thread and freed its leases
-                    started = processor.start(claimed)
-                    if started is None:
-                        continue  # a slow batch let the lease lapse and another worker has it
-                    if seat is not None:
-                        seat.started(started)
-                        seat.leased()
-                    processor.process(started)
+            outcomes = processor.run_batch(batch, self._guard(seat), untouched)
+            going_on = claim_next and not self._stop.is_set()
+            if going_on and (seat is None or not seat.retired.is_set()):
+                following = processor.record_and_claim(outcomes, self.config.batch_size)
+            else:
+                processor.record(outcomes)  # one transaction for the batch
+            if untouched and self._stop.is_set() and (seat is None or not seat.retired.is_set()):
+                # stopping: what no sink was tried for goes back as if never claimed
+                self.store.release(processor.worker, [c.message.id for c in untouched])
         finally:
             if seat is not None:
                 seat.idle()
-        return len(batch)
+        return following
+
+    def _guard(self, seat: Seat | None) -> TurnGuard:
+        """Each step of a turn runs in ``seat`` (the watchdog's view of the thread); once
+        the worker stops, or the watchdog gave up on the thread, no further step starts
+        (the leases expire, or were freed, and another turn picks the rest up)."""
+
+        @contextmanager
+        def guard(claimed: Claimed) -> Iterator[bool]:
+            if self._stop.is_set():
+                yield False
+                return
+            if seat is None:
+                yield True
+                return
+            with seat.turn(claimed) as running:
+                yield running
+
+        return guard
 
     def _run(self, seat: Seat) -> None:
         name = seat.name
+        processor = self._processor(seat)
+        batch: list[Claimed] = []
         while not self._stop.is_set() and not seat.retired.is_set():
             try:
-                handled = self.run_once(seat=seat)
+                if not batch:
+                    batch = self._claim(processor)
+                handled = len(batch)
+                batch = self._cycle(processor, seat, batch, claim_next=True)
             except StoreError as exc:
                 self.metrics.worker_errors.inc()
                 log.warning("worker %s: %s; retrying", name, exc)
-                handled = 0
+                handled, batch = 0, []
             except Exception:
                 self.metrics.worker_errors.inc()
                 log.exception("worker %s: unexpected error; the message stays in the store", name)
-                handled = 0
+                handled, batch = 0, []
             if handled == 0:
                 self._wake.wait(self.config.poll_interval_seconds)
                 self._wake.clear()
+        if batch:  # claimed while the worker was told to stop: give it back unbegun
+            try:
+                self.store.release(name, [claimed.message.id for claimed in batch])
+            except StoreError as exc:
+                log.warning("worker %s: cannot give back its next batch: %s", name, exc)
 
 
 def holder_is_dead(holder: str, identity: str) -> bool:

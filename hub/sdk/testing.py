@@ -197,6 +197,61 @@ class SinkContract:
         self._assert_peer_holds(sink, first, first_receipt, b"first")
         self._assert_peer_holds(sink, second, second_receipt, b"second")
 
+    def test_a_batch_delivers_each_message(self, sink: Sink[Any]) -> None:
+        batch = [
+            make_delivery(
+                _PAYLOADS[name],
+                message_id=f"5d0c0a57-0000-4000-8000-00000000010{index}",
+                idempotency_key=f"5d0c0a57-0000-4000-8000-00000000010{index}:contract-sink",
+                correlation_key=f"batch-{index}",
+            )
+            for index, name in enumerate(sorted(_PAYLOADS))
+        ]
+        outcomes = sink.deliver_many(batch)
+        assert len(outcomes) == len(batch), "deliver_many answers once per delivery, in order"
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            assert isinstance(outcome, Receipt), f"{delivery.message_id}: {outcome!r}"
+            assert outcome.detail.strip()
+            self._assert_peer_holds(sink, delivery, outcome, delivery.body)
+
+    def test_a_batch_redelivered_is_safe(self, sink: Sink[Any]) -> None:
+        first = make_delivery(b"first")
+        second = make_delivery(
+            b"second",
+            message_id="5d0c0a57-0000-4000-8000-000000000002",
+            idempotency_key="5d0c0a57-0000-4000-8000-000000000002:contract-sink",
+        )
+        sink.deliver_many([first, second])
+        outcomes = sink.deliver_many([make_delivery(b"first", attempt=2), second])
+        for delivery, outcome in zip((first, second), outcomes, strict=True):
+            assert isinstance(outcome, Receipt), repr(outcome)
+            if self._semantics is DeliverySemantics.AT_LEAST_ONCE_KEYED:
+                copies = self.read_back_keyed(sink, delivery, outcome)
+                assert 1 <= len(copies) <= 2
+                assert copies == [(delivery.idempotency_key, delivery.body)] * len(copies)
+            else:
+                assert self.read_back(sink, delivery, outcome) == [delivery.body]
+
+    def test_a_batch_to_an_unreachable_peer_is_retriable(
+        self, unreachable_options: dict[str, Any]
+    ) -> None:
+        sink = self.sink_class(
+            "contract-sink", self.sink_class.options_model(**unreachable_options)
+        )
+        try:
+            second = make_delivery(
+                b"second",
+                message_id="5d0c0a57-0000-4000-8000-000000000002",
+                idempotency_key="5d0c0a57-0000-4000-8000-000000000002:contract-sink",
+            )
+            outcomes = sink.deliver_many([make_delivery(), second])
+            assert len(outcomes) == 2
+            for outcome in outcomes:
+                assert isinstance(outcome, RetriableDeliveryError), repr(outcome)
+                assert outcome.message
+        finally:
+            sink.close()
+
     def test_unreachable_peer_is_retriable(self, unreachable_options: dict[str, Any]) -> None:
         sink = self.sink_class(
             "contract-sink", self.sink_class.options_model(**unreachable_options)

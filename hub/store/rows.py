@@ -16,7 +16,7 @@ from hub.credentials import is_credential_header
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.store.records import StoredError, StoredOutput
 from hub.store.sealing import Sealer
-from hub.store.tables import DeliveryRow, EventRow, MessageRow
+from hub.store.tables import DELIVERIES, EVENTS, MESSAGES, MessageRow
 from hub.text import clean_json, clean_key, clean_text
 
 __all__ = [
@@ -27,6 +27,12 @@ __all__ = [
     "stored_error",
     "without_credentials",
 ]
+
+
+# Built once: the hot paths (ingest, a batch's outcome) run them with executemany.
+_INSERT_MESSAGES = insert(MESSAGES)
+_INSERT_DELIVERIES = insert(DELIVERIES)
+_INSERT_EVENTS = insert(EVENTS)
 
 
 def event_values(message_id: str, event: Event) -> dict[str, object]:
@@ -87,7 +93,7 @@ def insert_messages(
             "mapping_hash": output.mapping_hash,
         }
     session.execute(
-        insert(MessageRow),
+        _INSERT_MESSAGES,
         [
             {
                 "id": m.id,
@@ -114,7 +120,7 @@ def insert_messages(
     )
     if sinks:
         session.execute(
-            insert(DeliveryRow),
+            _INSERT_DELIVERIES,
             [
                 {
                     "message_id": m.id,
@@ -127,7 +133,7 @@ def insert_messages(
             ],
         )
     session.execute(
-        insert(EventRow),
+        _INSERT_EVENTS,
         [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
     )
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -17,7 +17,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
     StatementError,
 )
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import MessageNotFound, PayloadDropped, StoreError, StoreUnavailable
 from hub.message import (
@@ -28,14 +28,19 @@ from hub.message import (
     SinkDelivery,
     utcnow,
 )
+from hub.store.claims import claim_batch
 from hub.store.engine import make_engine, resolve_url
+from hub.store.filelock import FileLock
+from hub.store.finishing import finish_batch
+from hub.store.history import unpacked
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, Turn
 from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
 from hub.store.sealing import Sealer
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
-from hub.store.turns import late_events, start_turn
+from hub.store.turns import start_turn
+from hub.store.writer import Writer
 from hub.text import clean_text
 
 __all__ = ["Store"]
@@ -66,9 +71,17 @@ class Store:
         self._skip_locked = self.is_postgres
         # SQLite has one writer at a time. Queueing on a lock here is fair and fast;
         # left to SQLite's busy handler, losers sleep with back-off (p99 near a second).
-        self._lock: AbstractContextManager[object] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-        )
+        # A file database is locked between processes too (a worker beside the API).
+        self._file_lock: FileLock | None = None
+        self._lock: AbstractContextManager[object] = nullcontext()
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if database and database != ":memory:":
+                self._file_lock = FileLock(Path(database + ".lock"))
+                self._lock = self._file_lock
+            else:
+                self._lock = threading.Lock()
+        self._writer = Writer(self._tx)
 
     def writing(self) -> AbstractContextManager[object]:
         """This process's write lock on SQLite (nothing on PostgreSQL), for work on the
@@ -118,7 +131,15 @@ class Store:
             session.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self._writer.close()
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
+
+    @property
+    def writer(self) -> Writer:
+        """The group-commit writer (its counters show how many jobs shared a commit)."""
+        return self._writer
 
     # -- writing -------------------------------------------------------------------
 
@@ -139,16 +160,23 @@ class Store:
         batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
-                with self._tx() as session:
-                    if also is not None:
-                        also(session)
-                    return self._add(session, batch, sinks) if batch else []
+                return self._writer.run(lambda session: self._add(session, batch, sinks, also))
             except StoreError as exc:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _add(self, session: Session, batch: list[Message], sinks: Sequence[str]) -> list[str]:
+    def _add(
+        self,
+        session: Session,
+        batch: list[Message],
+        sinks: Sequence[str],
+        also: Callable[[Session], None] | None = None,
+    ) -> list[str]:
+        if also is not None:
+            also(session)
+        if not batch:
+            return []
         keys = {m.idempotency_key for m in batch if m.idempotency_key}
         known: dict[str, str] = {}
         if keys:
@@ -181,74 +209,25 @@ class Store:
     ) -> list[Claimed]:
         """Lease up to ``limit`` due messages; an expired lease (a crashed worker) is reclaimed.
 
-        The turn of the first message is started in the same transaction (see
-        :meth:`start_turn`); the others are started one by one as the worker reaches them,
-        so a batch that dies with its first message counts an attempt for that one only.
-        ``max_attempts`` (per route) lets the start dead-letter a message whose attempts
-        were used up by turns that never finished; such a message is returned with
-        ``poison`` set.
+        Every message's turn is started in the same transaction (its attempt counted);
+        a message whose last turn never ended is returned alone (see
+        :mod:`hub.store.claims`). ``max_attempts`` (per route) lets the start dead-letter
+        a message whose attempts were used up by turns that never finished; such a
+        message is returned with ``poison`` set.
         """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
-        free = or_(MessageRow.lease_expires_at.is_(None), MessageRow.lease_expires_at < now)
-        earlier = aliased(MessageRow)
-        in_turn = or_(  # nothing earlier with the same ordering key is still open
-            MessageRow.ordering_key.is_(None),
-            ~exists().where(
-                earlier.route == MessageRow.route,
-                earlier.ordering_key == MessageRow.ordering_key,
-                earlier.seq < MessageRow.seq,
-                earlier.status.in_(_OPEN),
-            ),
-        )
-        with self._tx() as session:
-            query = (
-                select(MessageRow)
-                .where(
-                    MessageRow.status.in_(_OPEN), MessageRow.next_attempt_at <= now, free, in_turn
-                )
-                .order_by(MessageRow.seq)
-                .limit(limit)
+        return self._writer.run(
+            lambda session: claim_batch(
+                session,
+                worker,
+                now=now,
+                lease_until=lease_until,
+                limit=limit,
+                max_attempts=max_attempts or {},
+                sealer=self.sealer,
             )
-            if self._skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            claimed: list[Claimed] = []
-            one_started = False
-            for row in rows:
-                won = session.execute(
-                    update(MessageRow)
-                    .where(MessageRow.id == row.id, free)
-                    .values(claimed_by=worker, lease_expires_at=lease_until)
-                    .execution_options(synchronize_session=False)
-                )
-                if won.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                deliveries = session.scalars(
-                    select(DeliveryRow)
-                    .where(DeliveryRow.message_id == row.id)
-                    .order_by(DeliveryRow.id)
-                ).all()
-                item = Claimed(
-                    message=message_of(row, self.sealer),
-                    attempts=row.attempts,
-                    output=None if row.output is None else self.sealer.open(row.output, row.sealed),
-                    output_content_type=row.output_content_type,
-                    output_extension=row.output_extension,
-                    pending_sinks=tuple(
-                        d.sink for d in deliveries if d.status == DeliveryStatus.PENDING.value
-                    ),
-                    sink_attempts={d.sink: d.attempts for d in deliveries},
-                    claimed_at=now,
-                )
-                if not one_started:
-                    started = self._start(session, item, worker, lease_until, max_attempts)
-                    if started is None:  # pragma: no cover - the lease was won just above
-                        continue
-                    item = started
-                    one_started = item.started
-                claimed.append(item)
-            return claimed
+        )
 
     def start_turn(
         self,
@@ -323,6 +302,38 @@ class Store:
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def release(self, worker: str, message_ids: Sequence[str]) -> int:
+        """Give back messages ``worker`` claimed but never began (it is stopping): their
+        leases freed, their attempts and ``turn_open`` as before the claim, a ``released``
+        event each. Returns how many it still held."""
+        if not message_ids:
+            return 0
+
+        def job(session: Session) -> int:
+            held = list(
+                session.scalars(
+                    select(MessageRow.id).where(
+                        MessageRow.id.in_(message_ids), MessageRow.claimed_by == worker
+                    )
+                )
+            )
+            if held:
+                session.execute(
+                    update(MessageRow)
+                    .where(MessageRow.id.in_(held))
+                    .values(
+                        claimed_by=None,
+                        lease_expires_at=None,
+                        attempts=MessageRow.attempts - 1,
+                        turn_open=0,
+                    )
+                )
+                released = Event("released", f"not begun: worker {worker} stopped")
+                session.execute(insert(EventRow), [event_values(mid, released) for mid in held])
+            return len(held)
+
+        return self._writer.run(job)
+
     def abandon(
         self,
         message_id: str,
@@ -375,80 +386,52 @@ class Store:
         over, or abandoned as stuck) records no status change it did not make: a
         ``lease_lost`` event stands in for its last one.
         """
+        return self.finish_many(worker, [(message_id, turn)])[0]
+
+    def finish_and_claim(
+        self,
+        worker: str,
+        outcomes: Sequence[tuple[str, Turn]],
+        *,
+        lease_seconds: float,
+        limit: int,
+        max_attempts: Mapping[str, int] | None = None,
+    ) -> tuple[list[bool], list[Claimed]]:
+        """:meth:`finish_many` and :meth:`claim` in one transaction: a busy worker pays
+        one commit per batch. Returns whether each message was still held, and the next
+        batch."""
         now = utcnow()
-        values: dict[str, object] = {
-            "status": turn.status.value,
-            "claimed_by": None,
-            "lease_expires_at": None,
-            "next_attempt_at": turn.next_attempt_at or now,
-            "updated_at": now,
-        }
-        if turn.output is not None:
-            values.update(
-                output=turn.output.body,
-                output_content_type=turn.output.content_type,
-                output_extension=turn.output.extension,
-                mapping_name=turn.output.mapping_name,
-                mapping_hash=turn.output.mapping_hash,
+        lease_until = now + timedelta(seconds=lease_seconds)
+        postgres = self.is_postgres
+
+        def job(session: Session) -> tuple[list[bool], list[Claimed]]:
+            held = finish_batch(session, worker, outcomes, lock=postgres, sealer=self.sealer)
+            claimed = claim_batch(
+                session,
+                worker,
+                now=now,
+                lease_until=lease_until,
+                limit=limit,
+                max_attempts=max_attempts or {},
+                sealer=self.sealer,
             )
-        if turn.error is not None:
-            values.update(
-                error_stage=turn.error.stage,
-                error_type=turn.error.type,
-                error_message=clean_text(turn.error.message),
+            return held, claimed
+
+        return self._writer.run(job)
+
+    def finish_many(self, worker: str, outcomes: Sequence[tuple[str, Turn]]) -> list[bool]:
+        """Record a batch of ``worker``'s turns, (message id, turn) each, in one transaction
+        (shared with other writers: one fsync); whether it still held each message.
+
+        See :meth:`finish` for what a turn that lost its lease records.
+        """
+        if not outcomes:
+            return []
+        return self._writer.run(
+            lambda session: finish_batch(
+                session, worker, outcomes, lock=self.is_postgres, sealer=self.sealer
             )
-            if turn.error.mapping_name is not None:
-                values.update(
-                    mapping_name=turn.error.mapping_name, mapping_hash=turn.error.mapping_hash
-                )
-        elif turn.status == MessageStatus.DELIVERED:
-            values.update(error_stage=None, error_type=None, error_message=None)
-        if turn.children:  # the parts carry the output; the parent keeps its input only
-            for key in ("output", "output_content_type", "output_extension"):
-                values.pop(key, None)
-        with self._tx() as session:
-            if "output" in values and values["output"] is not None:
-                sealed = session.scalar(
-                    select(MessageRow.sealed).where(MessageRow.id == message_id)
-                )
-                if sealed:  # a row written with a key keeps its output sealed too
-                    values["output"] = self.sealer.seal(turn.output.body)  # type: ignore[union-attr]
-            result = session.execute(
-                update(MessageRow)
-                .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
-                .values(**values)
-            )
-            if turn.children and result.rowcount == 1:  # type: ignore[attr-defined]
-                sinks = session.scalars(
-                    select(DeliveryRow.sink)
-                    .where(DeliveryRow.message_id == message_id)
-                    .order_by(DeliveryRow.id)
-                ).all()
-                session.execute(delete(DeliveryRow).where(DeliveryRow.message_id == message_id))
-                children = [storable(child) for child in turn.children]
-                insert_messages(session, children, sinks, self.sealer, output=turn.output)
-            for attempt in turn.attempts:
-                changes: dict[str, object] = {
-                    "status": attempt.status.value,
-                    "attempts": DeliveryRow.attempts + 1,
-                    "last_error": None
-                    if attempt.status == DeliveryStatus.DELIVERED
-                    else clean_text(attempt.detail),
-                }
-                if attempt.status == DeliveryStatus.DELIVERED:
-                    changes["delivered_at"] = attempt.at
-                session.execute(
-                    update(DeliveryRow)
-                    .where(DeliveryRow.message_id == message_id, DeliveryRow.sink == attempt.sink)
-                    .values(**changes)
-                )
-            held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
-            events = list(turn.events) if held else late_events(turn)
-            if events:
-                session.execute(
-                    insert(EventRow), [event_values(message_id, event) for event in events]
-                )
-            return held
+        )
 
     def purge(self, older_than: datetime) -> int:
         """Delete finished messages (delivered, split, discarded) last changed before
@@ -550,8 +533,10 @@ class Store:
                     for d in deliveries
                 ),
                 events=tuple(
-                    Event(kind=e.kind, detail=e.detail, sink=e.sink, data=e.data, at=e.at)
-                    for e in events
+                    unpacked(
+                        Event(kind=e.kind, detail=e.detail, sink=e.sink, data=e.data, at=e.at)
+                        for e in events
+                    )
                 ),
             )
 

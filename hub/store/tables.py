@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -15,8 +15,10 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -24,6 +26,7 @@ from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "OPEN_SQL",
     "ApiKeyRow",
     "AuditRow",
     "Base",
@@ -63,6 +66,12 @@ class Base(DeclarativeBase):
     )
 
 
+#: Open messages (still to deliver), as the partial indexes and the claim's query spell it.
+OPEN_SQL = "status IN ('received', 'retrying')"
+_OPEN = text(OPEN_SQL)
+_OPEN_KEYED = text(f"{OPEN_SQL} AND ordering_key IS NOT NULL")
+
+
 class MessageRow(Base):
     __tablename__ = "messages"
 
@@ -96,12 +105,25 @@ class MessageRow(Base):
     sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: when retention dropped body and output (the history stays); null: still there
     payload_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 1 from the start of a turn until it records its end: a claim that finds it set knows
+    # the last turn died (or stalled) and runs the message alone.
+    turn_open: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     __table_args__ = (
         Index("ix_messages_due", "status", "next_attempt_at"),
         # a repeated submission with the same key on the same route is the same message
         Index("uq_messages_route_idempotency_key", "route", "idempotency_key", unique=True),
         Index("ix_messages_ordering", "route", "ordering_key", "seq"),
+        # the claim reads these only: its cost does not grow with finished messages
+        Index("ix_messages_open", "seq", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        Index(
+            "ix_messages_open_ordering",
+            "route",
+            "ordering_key",
+            "seq",
+            sqlite_where=_OPEN_KEYED,
+            postgresql_where=_OPEN_KEYED,
+        ),
     )
 
 
@@ -183,3 +205,9 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The tables themselves, for the Core statements the hot paths build once (no ORM there).
+MESSAGES = cast(Table, MessageRow.__table__)
+DELIVERIES = cast(Table, DeliveryRow.__table__)
+EVENTS = cast(Table, EventRow.__table__)

@@ -27,7 +27,7 @@ __all__ = ["POISON_STAGE", "TURN_ENDS", "TURN_STARTED", "late_events", "start_tu
 
 #: The event that opens a turn, and those that close one (written by ``Store.finish``).
 TURN_STARTED = "turn"
-TURN_ENDS = frozenset({"delivered", "retry_scheduled", "failed", "split"})
+TURN_ENDS = frozenset({"delivered", "retry_scheduled", "failed", "split", "released"})
 POISON_STAGE = "process"
 
 
@@ -56,6 +56,7 @@ def start_turn(
             .where(*held)
             .values(
                 status=MessageStatus.FAILED.value,
+                turn_open=0,
                 claimed_by=None,
                 lease_expires_at=None,
                 next_attempt_at=now,
@@ -78,7 +79,7 @@ def start_turn(
     won = session.execute(
         update(MessageRow)
         .where(*held)
-        .values(attempts=attempts + 1, lease_expires_at=lease_until)
+        .values(attempts=attempts + 1, lease_expires_at=lease_until, turn_open=1)
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]

@@ -128,10 +128,11 @@ def test_the_kit_fails_a_keyed_sink_that_drops_the_key(scratch: pytest.Pytester)
         f"test_peer_receives_the_exact_bytes[{p}]" for p in ("binary", "empty", "json", "unicode")
     ]
     tests += ["test_redelivery_with_the_same_key_is_safe", "test_distinct_messages_stay_distinct"]
+    tests += ["test_a_batch_delivers_each_message", "test_a_batch_redelivered_is_safe"]
     result.stdout.re_match_lines_random(
         [re.escape(f"FAILED {KEYLESS}::{test}") + "( |$)" for test in tests]
     )
-    result.assert_outcomes(passed=6, failed=6)
+    result.assert_outcomes(passed=7, failed=8)
 
 
 def test_a_failing_kit_assertion_shows_the_difference(scratch: pytest.Pytester) -> None:

@@ -119,7 +119,7 @@ def test_a_crash_between_fetch_commit_and_move_loses_and_repeats_nothing(
     store_url = f"sqlite:///{tmp_path / 'hub.db'}"
     inbox = tmp_path / "inbox"
     _drop(inbox, N)
-    crashing = HubProcess(config, tmp_path / "crash.log", env={"HUB_FAILPOINT": f"{point}:2"})
+    crashing = HubProcess(config, tmp_path / "crash.log", env={"HUB_FAILPOINT": f"{point}@2"})
     with contextlib.suppress(AssertionError):  # it may die before it answers /healthz
         crashing.start()
     assert crashing.proc is not None
@@ -199,7 +199,7 @@ def _with_source(tmp: Path, source: dict[str, Any], store_url: str | None = None
 def _crash_then_recover(
     tmp: Path, config: Path, point: str, store_url: str, count: int, left: Callable[[], int]
 ) -> None:
-    crashing = HubProcess(config, tmp / "crash.log", env={"HUB_FAILPOINT": f"{point}:2"})
+    crashing = HubProcess(config, tmp / "crash.log", env={"HUB_FAILPOINT": f"{point}@2"})
     with contextlib.suppress(AssertionError):  # it may die before it answers /healthz
         crashing.start()
     assert crashing.proc is not None

@@ -50,34 +50,43 @@ def kinds(store: Store, message_id: str, *wanted: str) -> list[str]:
     return [e.kind for e in store.get(message_id).events if not wanted or e.kind in wanted]
 
 
-def test_the_claim_starts_the_first_turn_and_the_rest_start_one_by_one(store: Store) -> None:
+def test_the_claim_starts_every_turn_and_a_message_whose_turn_died_runs_alone(
+    store: Store,
+) -> None:
     first, second, third = add(store), add(store), add(store)
     batch = store.claim("w", lease_seconds=30, limit=3, max_attempts=LIMITS)
     assert [(c.message.id, c.started, c.attempts) for c in batch] == [
         (first.id, True, 1),
-        (second.id, False, 0),
-        (third.id, False, 0),
+        (second.id, True, 1),
+        (third.id, True, 1),
     ]
-    started = store.start_turn(batch[1], "w", lease_seconds=30, max_attempts=2)
-    assert started is not None
-    assert (started.started, started.attempts) == (True, 1)
     turn = store.get(second.id).events[-1]
     assert (turn.kind, turn.detail) == ("turn", "turn 1 started by w, sinks pending: erp, crm")
 
-    # The worker dies in the second message's turn: the third never began and is not counted.
+    # The worker dies in the batch: each message's turn counted, and each now runs alone,
+    # so a message that kills its worker cannot use up the attempts of the others.
     assert len(store.recover_leases(lambda holder: holder == "w")) == 3
-    assert [store.get(m.id).attempts for m in (first, second, third)] == [1, 1, 0]
-    assert kinds(store, third.id, "turn") == []
+    for msg in (first, second, third):
+        [claimed] = store.claim("w2", lease_seconds=30, limit=3, max_attempts=LIMITS)
+        assert (claimed.message.id, claimed.attempts) == (msg.id, 2)
+        assert store.finish(msg.id, "w2", Turn(MessageStatus.DELIVERED))
+    add(store), add(store)
+    assert len(store.claim("w3", lease_seconds=30, limit=3, max_attempts=LIMITS)) == 2
 
 
-def test_a_lost_lease_means_no_turn(store: Store) -> None:
+def test_a_finish_after_the_lease_was_lost_changes_no_status(store: Store) -> None:
     first, second = add(store), add(store)
-    batch = store.claim("w", lease_seconds=30, limit=2)
-    store.recover_leases(lambda holder: holder == "w")
-    store.claim("other", lease_seconds=30, limit=1)  # takes the first only
-    assert store.start_turn(batch[1], "w", lease_seconds=30) is None
-    assert store.get(second.id).attempts == 0
-    assert store.get(first.id).attempts == 2
+    store.claim("w", lease_seconds=30, limit=2)
+    dies(store, "w")
+    assert len(store.claim("other", lease_seconds=30, limit=2)) == 1  # the first, alone
+    delivered = Turn(MessageStatus.DELIVERED, events=(Event("delivered", "all"),))
+    assert store.finish_many("w", [(first.id, delivered), (second.id, delivered)]) == [
+        False,
+        False,
+    ]
+    assert [store.get(m.id).attempts for m in (first, second)] == [2, 1]
+    assert {store.get(m.id).status for m in (first, second)} == {MessageStatus.RECEIVED}
+    assert kinds(store, second.id)[-1] == "lease_lost"
 
 
 def test_turns_that_never_finish_make_a_poison_dead_letter(store: Store) -> None:
@@ -155,8 +164,9 @@ def test_an_abandoned_turn_frees_its_batch_and_a_late_finish_changes_nothing(
     assert kinds(store, second.id, "abandoned") == []
 
     again = store.claim("fresh", lease_seconds=30, limit=2)
-    assert [c.message.id for c in again] == [first.id, second.id]  # both free again
+    assert [c.message.id for c in again] == [first.id]  # free again; its turn died: alone
     assert again[0].attempts == 2
+    assert [c.message.id for c in store.claim("fresh2", lease_seconds=30, limit=2)] == [second.id]
     late = Event("attempt", "HTTP 200 at last", sink="erp")
     done = SinkAttempt("erp", DeliveryStatus.DELIVERED, "HTTP 200 at last", late.at)
     ended = Turn(

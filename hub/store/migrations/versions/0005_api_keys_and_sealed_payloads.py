@@ -1,7 +1,7 @@
 """API keys; encrypted payloads; payloads dropped by retention; no credential headers kept.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 
 Messages stored before this revision may hold a credential header (a source told to keep
@@ -15,7 +15,7 @@ from hub.credentials import is_credential_header
 from hub.store.tables import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,163 @@
+"""Recording a batch of finished turns in one transaction, in a few statements.
+
+One read finds which messages the worker still holds; the message rows are updated with
+one executemany per kind of outcome, the deliveries with one, the events with one insert.
+A turn whose lease was lost keeps its history (sink attempts, events) but makes no status
+change: a ``lease_lost`` event stands in for its last one (see :func:`late_events`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from hub.message import DeliveryStatus, MessageStatus, utcnow
+from hub.store.records import Turn
+from hub.store.rows import event_values, insert_messages, storable
+from hub.store.sealing import Sealer
+from hub.store.tables import (
+    DELIVERIES,
+    EVENTS,
+    MESSAGES,
+    UTCDateTime,
+)
+from hub.store.turns import late_events
+from hub.text import clean_text
+
+__all__ = ["finish_batch"]
+
+_M = MESSAGES.c
+_D = DELIVERIES.c
+_HELD = select(_M.id, _M.sealed).where(
+    _M.id.in_(bindparam("ids", expanding=True)), _M.claimed_by == bindparam("worker")
+)
+_HELD_LOCKED = _HELD.with_for_update()
+_DELIVERY = (
+    update(DELIVERIES)
+    .where(_D.message_id == bindparam("m_id"), _D.sink == bindparam("m_sink"))
+    .values(
+        status=bindparam("m_status"),
+        attempts=_D.attempts + 1,
+        last_error=bindparam("m_error"),
+        delivered_at=func.coalesce(bindparam("m_at", type_=UTCDateTime()), _D.delivered_at),
+    )
+)
+_EVENTS = insert(EVENTS)
+_SINKS = select(_D.sink).where(_D.message_id == bindparam("m_id")).order_by(_D.id)
+_DROP_DELIVERIES = delete(DELIVERIES).where(_D.message_id == bindparam("m_id"))
+_UPDATES: dict[tuple[str, ...], object] = {}
+
+
+def _update(keys: tuple[str, ...]) -> object:
+    """``UPDATE messages SET <keys> WHERE id = :m_id``, built once per set of columns."""
+    statement = _UPDATES.get(keys)
+    if statement is None:
+        statement = (
+            update(MESSAGES)
+            .where(_M.id == bindparam("m_id"))
+            .values({key: bindparam(f"v_{key}", type_=_M[key].type) for key in keys})
+        )
+        _UPDATES[keys] = statement
+    return statement
+
+
+def finish_batch(
+    session: Session,
+    worker: str,
+    outcomes: Sequence[tuple[str, Turn]],
+    *,
+    lock: bool,
+    sealer: Sealer,
+) -> list[bool]:
+    """Record ``outcomes`` (message id, turn); for each, whether ``worker`` still held it.
+
+    ``lock`` (PostgreSQL) locks the held rows first, so a concurrent claim cannot take one
+    between the read and the update. An output is sealed when its message's body is (a row
+    written with a payload key keeps its output sealed too).
+    """
+    if not outcomes:
+        return []
+    ids = [message_id for message_id, _ in outcomes]
+    sealed = dict(
+        session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker}).tuples()
+    )
+    held = set(sealed)
+    now = utcnow()
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    deliveries: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    for message_id, turn in outcomes:
+        holds = message_id in held
+        if holds:
+            values = _message_values(turn, now)
+            if sealed[message_id] and values.get("output") is not None:
+                values["output"] = sealer.seal(turn.output.body)  # type: ignore[union-attr]
+            keys = tuple(sorted(values))
+            groups.setdefault(keys, []).append(
+                {"m_id": message_id, **{f"v_{key}": value for key, value in values.items()}}
+            )
+        for attempt in turn.attempts:
+            delivered = attempt.status == DeliveryStatus.DELIVERED
+            deliveries.append(
+                {
+                    "m_id": message_id,
+                    "m_sink": attempt.sink,
+                    "m_status": attempt.status.value,
+                    "m_error": None if delivered else clean_text(attempt.detail),
+                    "m_at": attempt.at if delivered else None,
+                }
+            )
+        for event in turn.events if holds else late_events(turn):
+            events.append(event_values(message_id, event))
+    for keys, rows in groups.items():
+        session.execute(_update(keys), rows)  # type: ignore[call-overload]
+    for message_id, turn in outcomes:
+        if turn.children and message_id in held:
+            _split(session, message_id, turn, sealer)
+    if deliveries:
+        session.execute(_DELIVERY, deliveries)
+    if events:
+        session.execute(_EVENTS, events)
+    return [message_id in held for message_id in ids]
+
+
+def _split(session: Session, message_id: str, turn: Turn, sealer: Sealer) -> None:
+    """A split message's parts become messages of their own, with its pending sinks."""
+    sinks = list(session.scalars(_SINKS, {"m_id": message_id}))
+    session.execute(_DROP_DELIVERIES, {"m_id": message_id})
+    children = [storable(child) for child in turn.children]
+    insert_messages(session, children, sinks, sealer, output=turn.output)
+
+
+def _message_values(turn: Turn, now: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "status": turn.status.value,
+        "claimed_by": None,
+        "lease_expires_at": None,
+        "next_attempt_at": turn.next_attempt_at or now,
+        "updated_at": now,
+        "turn_open": 0,
+    }
+    if turn.output is not None and not turn.children:  # the parts carry a split's output
+        values.update(
+            output=turn.output.body,
+            output_content_type=turn.output.content_type,
+            output_extension=turn.output.extension,
+        )
+    if turn.output is not None:
+        values.update(mapping_name=turn.output.mapping_name, mapping_hash=turn.output.mapping_hash)
+    if turn.error is not None:
+        values.update(
+            error_stage=turn.error.stage,
+            error_type=turn.error.type,
+            error_message=clean_text(turn.error.message),
+        )
+        if turn.error.mapping_name is not None:
+            values.update(
+                mapping_name=turn.error.mapping_name, mapping_hash=turn.error.mapping_hash
+            )
+    elif turn.status == MessageStatus.DELIVERED:
+        values.update(error_stage=None, error_type=None, error_message=None)
+    return values

@@ -1,0 +1,91 @@
+"""The store's group-commit writer, on SQLite and PostgreSQL: jobs waiting together share one
+transaction, each caller is answered after the commit, and one bad job fails alone."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from hub.errors import StoreError
+from hub.message import Message, MessageStatus
+from hub.store import Store
+from hub.store.rows import insert_messages
+from tests.waiting import wait_for_progress
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    store = Store(url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+def message(message_id: str | None = None) -> Message:
+    return Message(
+        id=message_id or str(uuid.uuid4()), route="r", source="http", body=b"{}", format="json"
+    )
+
+
+def queued(store: Store) -> int:
+    return len(store.writer._queue)
+
+
+def hold_the_writer(store: Store, pool: ThreadPoolExecutor) -> tuple[threading.Event, Future[int]]:
+    """A first job that keeps the writer busy until released, so later jobs queue up."""
+    release, running = threading.Event(), threading.Event()
+
+    def blocker(_session: Session) -> int:
+        running.set()
+        release.wait(60)
+        return 0
+
+    held = pool.submit(store.writer.run, blocker)
+    assert running.wait(60)
+    return release, held
+
+
+def test_jobs_waiting_together_share_one_commit(store: Store) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        release, held = hold_the_writer(store, pool)
+        commits = store.writer.commits
+        adds = [pool.submit(store.add, message(), ["erp"]) for _ in range(5)]
+        wait_for_progress(lambda: queued(store), lambda n: n == 5, what="five jobs queued")
+        assert not any(add.done() for add in adds)  # nobody is answered before the commit
+        release.set()
+        held.result(60)
+        ids = [add.result(60)[0] for add in adds]
+    assert store.writer.commits == commits + 2  # the blocker alone, then the five together
+    assert store.count_by_status() == {MessageStatus.RECEIVED: 5}
+    assert all(store.get(mid).events[0].kind == "received" for mid in ids)
+
+
+def test_one_bad_job_fails_alone(store: Store) -> None:
+    taken = str(uuid.uuid4())
+    store.add(message(taken), ["erp"])
+
+    def duplicate(session: Session) -> None:  # the same message id again: refused
+        insert_messages(session, [message(taken)], ["erp"])
+
+    with ThreadPoolExecutor(8) as pool:
+        release, held = hold_the_writer(store, pool)
+        good = [pool.submit(store.add, message(), ["erp"]) for _ in range(3)]
+        bad = pool.submit(store.writer.run, duplicate)
+        wait_for_progress(lambda: queued(store), lambda n: n == 4, what="four jobs queued")
+        release.set()
+        held.result(60)
+        with pytest.raises(StoreError):
+            bad.result(60)
+        for add in good:
+            add.result(60)
+    assert store.count_by_status() == {MessageStatus.RECEIVED: 4}
