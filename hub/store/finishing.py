@@ -80,9 +80,8 @@ def finish_batch(
     if not outcomes:
         return []
     ids = [message_id for message_id, _ in outcomes]
-    sealed = dict(
-        session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker}).tuples()
-    )
+    found = session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker})
+    sealed: dict[str, bool] = {row[0]: bool(row[1]) for row in found}
     held = set(sealed)
     now = utcnow()
     groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
