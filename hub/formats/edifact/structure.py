@@ -311,28 +311,47 @@ def flatten(definition: Table, body: Any, where: str = "body") -> list[Any]:
 def _flatten(children: tuple[Node, ...], body: Any, where: str, out: list[Any], label: str) -> None:
     if not isinstance(body, dict):
         raise FlattenError(where, "a body level is an object keyed by segment tag and group")
-    known = {child.key for child in children}
-    extra = [key for key in body if key not in known]
-    if extra:
-        raise FlattenError(f"{where}/{extra[0]}", f"not a segment or group here in {label}")
-    for child in children:
-        value = body.get(child.key)
+    order = _order(children)
+    try:
+        ranked = [order[key] for key in body]
+    except (KeyError, TypeError):
+        extra = next(key for key in body if not isinstance(key, str) or key not in order)
+        raise FlattenError(f"{where}/{extra}", f"not a segment or group here in {label}") from None
+    ranked.sort()  # the table's order; positions differ, so children are never compared
+    for _, key, child in ranked:
+        value = body[key]
         if value is None:
             continue
-        path = f"{where}/{child.key}"
         if isinstance(child, GroupDef):
             instances = value if isinstance(value, list) else [value]
             for n, instance in enumerate(instances):
-                _flatten(child.children, instance, f"{path}/{n}", out, label)
+                _flatten(child.children, instance, f"{where}/{key}/{n}", out, label)
         elif isinstance(value, list) and value and isinstance(value[0], str):
-            out.append(_checked(value, child.tag, path))
+            out.append(_checked(value, child.tag, where, key))
         elif isinstance(value, list):
-            out.extend(_checked(s, child.tag, f"{path}/{n}") for n, s in enumerate(value))
+            for n, segment in enumerate(value):
+                out.append(_checked(segment, child.tag, where, key, n))
         else:
-            raise FlattenError(path, "a segment is a list starting with its tag")
+            raise FlattenError(f"{where}/{key}", "a segment is a list starting with its tag")
 
 
-def _checked(segment: Any, tag: str, where: str) -> Any:
+def _checked(segment: Any, tag: str, where: str, key: str, n: int | None = None) -> Any:
     if not (isinstance(segment, list) and segment and segment[0] == tag):
-        raise FlattenError(where, f"expected a {tag} segment, a list starting with {tag!r}")
+        path = f"{where}/{key}" if n is None else f"{where}/{key}/{n}"
+        raise FlattenError(path, f"expected a {tag} segment, a list starting with {tag!r}")
     return segment
+
+
+#: Each segment table level's keys -> (position, key, entry), by the level's id; the level
+#: is kept in the value, so the id is never another's. Definitions live for the process.
+_ORDERS: dict[int, tuple[tuple[Node, ...], dict[str, tuple[int, str, Node]]]] = {}
+
+
+def _order(children: tuple[Node, ...]) -> dict[str, tuple[int, str, Node]]:
+    found = _ORDERS.get(id(children))
+    if found is None or found[0] is not children:
+        order = {child.key: (k, child.key, child) for k, child in enumerate(children)}
+        if len(_ORDERS) >= 10_000:  # definitions loaded again and again (tests): start over
+            _ORDERS.clear()
+        found = _ORDERS[id(children)] = (children, order)
+    return found[1]
