@@ -13,7 +13,7 @@ from hub.errors import Problem
 from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor
-from hub.pipeline.build import compile_routes
+from hub.pipeline.build import compile_routes, warm_routes
 from hub.pipeline.reload import MappingWatcher
 from hub.store import DeadLetters, Store
 
@@ -31,6 +31,7 @@ class Hub:
         self.metrics = HubMetrics()
         built = compile_routes(loaded)
         self.routes: dict[str, CompiledRoute] = built.routes
+        warm_routes(self.routes)  # definitions now, not on the first message
         #: What the checks found that does not stop the hub (e.g. a source path the input
         #: schema does not declare); logged here, shown by `hub check` and GET /mappings.
         self.warnings: list[Problem] = built.warnings
