@@ -308,50 +308,75 @@ def flatten(definition: Table, body: Any, where: str = "body") -> list[Any]:
     return out
 
 
-def _flatten(children: tuple[Node, ...], body: Any, where: str, out: list[Any], label: str) -> None:
+#: Where in the body a level is: the path text, or (the parent's place, key, index), made
+#: into text only for an error (a large order has thousands of group instances).
+Place = str | tuple[Any, str, int]
+
+
+def _text(place: Place) -> str:
+    if isinstance(place, str):
+        return place
+    parent, key, n = place
+    return f"{_text(parent)}/{key}/{n}"
+
+
+def _flatten(
+    children: tuple[Node, ...], body: Any, where: Place, out: list[Any], label: str
+) -> None:
     if not isinstance(body, dict):
-        raise FlattenError(where, "a body level is an object keyed by segment tag and group")
-    order = _order(children)
-    try:
-        ranked = [order[key] for key in body]
-    except (KeyError, TypeError):
-        extra = next(key for key in body if not isinstance(key, str) or key not in order)
-        raise FlattenError(f"{where}/{extra}", f"not a segment or group here in {label}") from None
-    ranked.sort()  # the table's order; positions differ, so children are never compared
-    for _, key, child in ranked:
+        raise FlattenError(_text(where), "a body level is an object keyed by segment tag and group")
+    plan = _plan(children, body, where, label)
+    for key, tag, group in plan:
         value = body[key]
         if value is None:
             continue
-        if isinstance(child, GroupDef):
+        if group is not None:
             instances = value if isinstance(value, list) else [value]
             for n, instance in enumerate(instances):
-                _flatten(child.children, instance, f"{where}/{key}/{n}", out, label)
+                _flatten(group, instance, (where, key, n), out, label)
         elif isinstance(value, list) and value and isinstance(value[0], str):
-            out.append(_checked(value, child.tag, where, key))
+            if value[0] != tag:
+                _refuse(tag, where, key)
+            out.append(value)
         elif isinstance(value, list):
             for n, segment in enumerate(value):
-                out.append(_checked(segment, child.tag, where, key, n))
+                if not (isinstance(segment, list) and segment and segment[0] == tag):
+                    _refuse(tag, where, key, n)
+            out += value
         else:
-            raise FlattenError(f"{where}/{key}", "a segment is a list starting with its tag")
+            raise FlattenError(f"{_text(where)}/{key}", "a segment is a list starting with its tag")
 
 
-def _checked(segment: Any, tag: str, where: str, key: str, n: int | None = None) -> Any:
-    if not (isinstance(segment, list) and segment and segment[0] == tag):
-        path = f"{where}/{key}" if n is None else f"{where}/{key}/{n}"
-        raise FlattenError(path, f"expected a {tag} segment, a list starting with {tag!r}")
-    return segment
+def _refuse(tag: str, where: Place, key: str, n: int | None = None) -> None:
+    path = f"{_text(where)}/{key}" if n is None else f"{_text(where)}/{key}/{n}"
+    raise FlattenError(path, f"expected a {tag} segment, a list starting with {tag!r}")
 
 
-#: Each segment table level's keys -> (position, key, entry), by the level's id; the level
-#: is kept in the value, so the id is never another's. Definitions live for the process.
-_ORDERS: dict[int, tuple[tuple[Node, ...], dict[str, tuple[int, str, Node]]]] = {}
+Plan = tuple[tuple[str, str, "tuple[Node, ...] | None"], ...]
+
+#: (id of a table level, its body's keys in their order) -> how to write that body: its
+#: keys in the table's order, each with the segment's tag or the group's level. Bodies a
+#: mapping builds have the same keys instance after instance, so this is worked out once.
+#: The level is kept in the value, so its id is never another's; definitions live for the
+#: process.
+_PLANS: dict[tuple[int, tuple[Any, ...]], tuple[tuple[Node, ...], Plan]] = {}
 
 
-def _order(children: tuple[Node, ...]) -> dict[str, tuple[int, str, Node]]:
-    found = _ORDERS.get(id(children))
-    if found is None or found[0] is not children:
-        order = {child.key: (k, child.key, child) for k, child in enumerate(children)}
-        if len(_ORDERS) >= 10_000:  # definitions loaded again and again (tests): start over
-            _ORDERS.clear()
-        found = _ORDERS[id(children)] = (children, order)
-    return found[1]
+def _plan(children: tuple[Node, ...], body: dict[Any, Any], where: Place, label: str) -> Plan:
+    keys = tuple(body)
+    found = _PLANS.get((id(children), keys))
+    if found is not None and found[0] is children:
+        return found[1]
+    order = {child.key: (k, child) for k, child in enumerate(children)}
+    extra = [key for key in keys if not isinstance(key, str) or key not in order]
+    if extra:
+        raise FlattenError(f"{_text(where)}/{extra[0]}", f"not a segment or group here in {label}")
+    ranked = sorted((order[key] for key in keys), key=lambda entry: entry[0])
+    plan: Plan = tuple(
+        (child.key, child.trigger, child.children if isinstance(child, GroupDef) else None)
+        for _, child in ranked
+    )
+    if len(_PLANS) >= 10_000:  # bodies of ever new shapes, or definitions loaded again
+        _PLANS.clear()
+    _PLANS[(id(children), keys)] = (children, plan)
+    return plan
