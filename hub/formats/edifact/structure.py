@@ -196,10 +196,15 @@ class _Walker:
 
     @staticmethod
     def skips_mandatory(children: tuple[Node, ...], pos: int, j: int, counts: list[int]) -> bool:
-        """Whether matching ``children[j]`` passes a mandatory entry that never came."""
-        return any(
-            children[k].mandatory and not counts[k] for k in range(pos + (counts[pos] > 0), j)
-        )
+        """Whether matching ``children[j]`` passes a mandatory entry that never came.
+
+        The walk only moves forward, so entries after ``pos`` never came: counting the
+        mandatory entries in between (by prefix sums) tells."""
+        first = pos + (counts[pos] > 0)
+        if j <= first:
+            return False
+        before = _mandatory_before(children)
+        return before[j] > before[first]
 
     def jumps_too_far(
         self,
@@ -238,6 +243,10 @@ class _Walker:
         group: GroupDef | None,
     ) -> None:
         """Mandatory entries in ``children[pos:end]`` that never came."""
+        first = pos + (counts[pos] > 0) if pos < end else end
+        before = _mandatory_before(children)
+        if before[end] == before[first]:
+            return  # the usual case: nothing mandatory was passed
         for k in range(pos, end):
             child = children[k]
             if counts[k] or not child.mandatory:
@@ -268,6 +277,23 @@ class _Walker:
             text = f"{tag}: segment not allowed {where} in {self.label}{inside}"
             kind = "misplaced"
         self.issue(self.i, "15", text, kind, group)
+
+
+#: Each table level's count of mandatory entries before each position (and at the end),
+#: by the level's id; the level is kept in the value, so the id is never another's.
+_MANDATORY: dict[int, tuple[tuple[Node, ...], list[int]]] = {}
+
+
+def _mandatory_before(children: tuple[Node, ...]) -> list[int]:
+    found = _MANDATORY.get(id(children))
+    if found is None or found[0] is not children:
+        counts = [0]
+        for child in children:
+            counts.append(counts[-1] + child.mandatory)
+        if len(_MANDATORY) >= 10_000:  # definitions loaded again and again (tests)
+            _MANDATORY.clear()
+        found = _MANDATORY[id(children)] = (children, counts)
+    return found[1]
 
 
 def _tag(segment: Any) -> str:
