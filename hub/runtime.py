@@ -16,7 +16,7 @@ from hub.metrics import HubMetrics
 from hub.partners.attach import attach_partners
 from hub.partners.gauges import AckGauges
 from hub.pipeline import CompiledRoute, Ingestor
-from hub.pipeline.build import compile_routes
+from hub.pipeline.build import compile_routes, warm_routes
 from hub.pipeline.poll import Poller
 from hub.pipeline.reload import MappingWatcher
 from hub.pipeline.schedule import PollScheduler
@@ -39,6 +39,7 @@ class Hub:
         self.metrics = HubMetrics()
         built = compile_routes(loaded)
         self.routes: dict[str, CompiledRoute] = built.routes
+        warm_routes(self.routes)  # definitions now, not on the first message
         #: What the checks found that does not stop the hub (e.g. a source path the input
         #: schema does not declare); logged here, shown by `hub check` and GET /mappings.
         self.warnings: list[Problem] = built.warnings

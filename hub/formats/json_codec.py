@@ -1,9 +1,11 @@
 """JSON: strict decoding (UTF-8, one document, no NaN) with line and column in errors.
 
 The standard library's C scanner does the parsing, in linear time; the decoding
-limits are checked in one pass over the tree it builds. Nesting deeper than Python
-can parse (about 1,000 levels) is a RecursionError in the scanner, reported as the
-``max_depth`` limit with the place found by a scan of the brackets.
+limits are checked in one pass over the tree it builds (over its arrays and objects only
+when the text is too short to break the size limits and held no number too large).
+Nesting deeper than Python can parse (about 1,000 levels) is a RecursionError in the
+scanner, reported as the ``max_depth`` limit with the place found by a scan of the
+brackets.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pydantic import Field
 
 from hub.errors import DecodeError, EncodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
-from hub.formats.limits import DecodeLimits, check_tree
+from hub.formats.limits import DecodeLimits, check_tree, within_depth
 
 __all__ = ["JsonCodec", "JsonOptions"]
 
@@ -90,10 +92,19 @@ class JsonCodec:
                 where=f"byte {offset}",
                 hint="JSON must be UTF-8 encoded",
             ) from None
-        if not text.strip():
+        if not text or text.isspace():
             raise DecodeError("the body is empty", hint="send one JSON document")
+        overflow = False
+
+        def number(literal: str) -> float:
+            nonlocal overflow
+            value = float(literal)
+            if value - value != 0:  # 1e400 is read as infinity
+                overflow = True
+            return value
+
         try:
-            tree = json.loads(text, parse_constant=_reject_constant)
+            tree = json.loads(text, parse_constant=_reject_constant, parse_float=number)
         except json.JSONDecodeError as exc:
             raise DecodeError(
                 f"invalid JSON: {exc.msg}",
@@ -112,7 +123,14 @@ class JsonCodec:
                 where=_position(text, digits.start()),
                 hint="send such a number as a string",
             ) from None
-        check_tree(tree, self.limits)
+        limits = self.limits
+        if (
+            overflow
+            or len(text) > min(limits.max_string_length, limits.max_nodes)
+            or not within_depth(tree, limits.max_depth)
+        ):
+            check_tree(tree, limits)  # the full check, which names what is wrong and where
+        # else: a text this short holds no longer string and no more values than allowed
         return tree
 
     def encode(self, tree: Tree) -> bytes:

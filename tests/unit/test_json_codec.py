@@ -12,8 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.errors import ConfigError, DecodeError, EncodeError, SchemaValidationError
+from hub.errors import (
+    ConfigError,
+    DecodeError,
+    EncodeError,
+    LimitExceeded,
+    SchemaValidationError,
+)
 from hub.formats import Codec, JsonCodec, JsonOptions, JsonSchema, make_codec
+from hub.formats.limits import DecodeLimits, check_tree
 
 codec = JsonCodec()
 
@@ -187,6 +194,40 @@ def test_encode_of_any_string_is_encode_error_or_round_trips(text: str) -> None:
     except EncodeError:
         return
     assert codec.decode(out) == {"s": text}
+
+
+LIMITS = st.builds(
+    DecodeLimits,
+    max_depth=st.integers(1, 6),
+    max_nodes=st.integers(1, 40),
+    max_string_length=st.integers(1, 40),
+)
+NUMBERS = st.sampled_from(["1e400", "-1e400", "1" * 310 + ".5", "1.5e3", "2", "1E-400"])
+
+
+def _limit_outcome(decode: Any, data: bytes) -> Any:
+    try:
+        return "tree", decode(data)
+    except (DecodeError, LimitExceeded) as exc:
+        return type(exc).__name__, exc.message, exc.where
+
+
+@given(tree=JSON_TREES, number=NUMBERS, limits=LIMITS, indent=st.none() | st.just(2))
+def test_the_limits_shortcut_decides_as_the_full_check(
+    tree: Any, number: str, limits: DecodeLimits, indent: int | None
+) -> None:
+    """A text short enough skips the size checks (it cannot break them): every outcome,
+    tree or error with its place, is what json.loads and the full check give."""
+    text = json.dumps([tree, tree], indent=indent).replace("[", f"[{number}, ", 1)
+
+    def reference(data: bytes) -> Any:
+        decoded = json.loads(data)
+        check_tree(decoded, limits)
+        return decoded
+
+    assert _limit_outcome(JsonCodec(limits=limits).decode, text.encode()) == _limit_outcome(
+        reference, text.encode()
+    )
 
 
 # --- JSON Schema -------------------------------------------------------------------------

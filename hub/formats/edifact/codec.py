@@ -125,6 +125,11 @@ class EdifactCodec:
             self._defs = self._load_definitions()
         return self._defs
 
+    def warm(self) -> None:
+        """Load every message definition now (at start), not on the first message: that
+        would cost it 30-90 ms. Definitions are shared per folder, so this is done once."""
+        self.definitions.warm()
+
     def read(self, data: bytes) -> Reading:
         """The tree and every envelope fault, without raising for faults (for CONTRL)."""
         try:

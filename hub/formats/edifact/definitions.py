@@ -233,6 +233,9 @@ class Definitions:
         self._lock = threading.RLock()
         self._dictionaries: dict[tuple[str, bool], _Dictionary] = {}
         self._messages: dict[tuple[str, str, bool], MessageDef | None] = {}
+        self._by_files: dict[tuple[Path, ...], _Dictionary] = {}
+        self._files: dict[Path, dict[str, Any]] = {}
+        self._parsed: dict[Path, Any] = {}
         self.directories = {} if missing_ok and not root.is_dir() else self._index()
 
     # -- lookup ---------------------------------------------------------------
@@ -370,19 +373,20 @@ class Definitions:
         found = self._dictionaries.get((directory, v4))
         if found is not None:
             return found
-        merged = _Dictionary()
         files = [self.root / "service.yaml"]
         if v4:
             files.append(self.root / "service.v4.yaml")
         files += [
             self.directories[key].path / "segments.yaml" for key in reversed(self._chain(directory))
         ]
-        for path in files:
-            if not path.is_file():
-                continue
-            data = self._read(path) or {}
-            problems = _check_dictionary(data)
-            self._raise(path, problems)
+        present = tuple(path for path in files if path.is_file())
+        shared = self._by_files.get(present)  # an overlay without segments of its own (D3)
+        if shared is not None:
+            self._dictionaries[(directory, v4)] = shared
+            return shared
+        merged = _Dictionary()
+        for path in present:
+            data = self._dictionary_file(path)
             for section in ("segments", "composites", "elements"):
                 getattr(merged, section).update(data.get(section) or {})
         problems = []
@@ -394,8 +398,23 @@ class Definitions:
         if problems:
             folder = self.directories[directory].path
             self._raise(folder / "segments.yaml", problems)
-        self._dictionaries[(directory, v4)] = merged
+        self._dictionaries[(directory, v4)] = self._by_files[present] = merged
         return merged
+
+    def _message_file(self, path: Path) -> Any:
+        """A message file as read, once for both syntax versions."""
+        if path not in self._parsed:
+            self._parsed[path] = self._read(path)
+        return self._parsed[path]
+
+    def _dictionary_file(self, path: Path) -> dict[str, Any]:
+        """A checked segments file, read once however many directories build on it."""
+        found = self._files.get(path)
+        if found is None:
+            data = self._read(path) or {}
+            self._raise(path, _check_dictionary(data))
+            found = self._files[path] = data
+        return found
 
     def _segment(self, merged: _Dictionary, tag: str, directory: str) -> SegmentDef | None:
         done = merged.resolved.get(tag)
@@ -438,7 +457,7 @@ class Definitions:
                 break
         else:
             return None
-        data = self._read(path)
+        data = self._message_file(path)
         problems: list[str] = []
         if not isinstance(data, dict) or not isinstance(data.get("structure"), list):
             self._raise(path, ["a message file has `message`, `name` and a `structure` list"])
@@ -460,6 +479,21 @@ class Definitions:
             children=children,
             segments={k: v for k, v in segments.items() if v is not None},
         )
+
+    def warm(self, syntaxes: tuple[str, ...] = ("3", "4")) -> int:
+        """Load every message of every directory now, for interchanges of ``syntaxes``, so
+        that no message waits for its definition; the number of definitions loaded.
+        A broken definition is skipped: the first message that needs it reports it."""
+        count = 0
+        for key in self.directories:
+            for type_ in self.message_types(key):
+                for syntax in syntaxes:
+                    try:
+                        found = self.message_in(key, type_, syntax=syntax)
+                    except ConfigError:
+                        continue
+                    count += found is not None
+        return count
 
     def check_all(self) -> list[str]:
         """Load every directory and message; the problems found (for tests and tools)."""

@@ -196,10 +196,15 @@ class _Walker:
 
     @staticmethod
     def skips_mandatory(children: tuple[Node, ...], pos: int, j: int, counts: list[int]) -> bool:
-        """Whether matching ``children[j]`` passes a mandatory entry that never came."""
-        return any(
-            children[k].mandatory and not counts[k] for k in range(pos + (counts[pos] > 0), j)
-        )
+        """Whether matching ``children[j]`` passes a mandatory entry that never came.
+
+        The walk only moves forward, so entries after ``pos`` never came: counting the
+        mandatory entries in between (by prefix sums) tells."""
+        first = pos + (counts[pos] > 0)
+        if j <= first:
+            return False
+        before = _mandatory_before(children)
+        return before[j] > before[first]
 
     def jumps_too_far(
         self,
@@ -238,6 +243,10 @@ class _Walker:
         group: GroupDef | None,
     ) -> None:
         """Mandatory entries in ``children[pos:end]`` that never came."""
+        first = pos + (counts[pos] > 0) if pos < end else end
+        before = _mandatory_before(children)
+        if before[end] == before[first]:
+            return  # the usual case: nothing mandatory was passed
         for k in range(pos, end):
             child = children[k]
             if counts[k] or not child.mandatory:
@@ -268,6 +277,23 @@ class _Walker:
             text = f"{tag}: segment not allowed {where} in {self.label}{inside}"
             kind = "misplaced"
         self.issue(self.i, "15", text, kind, group)
+
+
+#: Each table level's count of mandatory entries before each position (and at the end),
+#: by the level's id; the level is kept in the value, so the id is never another's.
+_MANDATORY: dict[int, tuple[tuple[Node, ...], list[int]]] = {}
+
+
+def _mandatory_before(children: tuple[Node, ...]) -> list[int]:
+    found = _MANDATORY.get(id(children))
+    if found is None or found[0] is not children:
+        counts = [0]
+        for child in children:
+            counts.append(counts[-1] + child.mandatory)
+        if len(_MANDATORY) >= 10_000:  # definitions loaded again and again (tests)
+            _MANDATORY.clear()
+        found = _MANDATORY[id(children)] = (children, counts)
+    return found[1]
 
 
 def _tag(segment: Any) -> str:
@@ -308,31 +334,75 @@ def flatten(definition: Table, body: Any, where: str = "body") -> list[Any]:
     return out
 
 
-def _flatten(children: tuple[Node, ...], body: Any, where: str, out: list[Any], label: str) -> None:
+#: Where in the body a level is: the path text, or (the parent's place, key, index), made
+#: into text only for an error (a large order has thousands of group instances).
+Place = str | tuple[Any, str, int]
+
+
+def _text(place: Place) -> str:
+    if isinstance(place, str):
+        return place
+    parent, key, n = place
+    return f"{_text(parent)}/{key}/{n}"
+
+
+def _flatten(
+    children: tuple[Node, ...], body: Any, where: Place, out: list[Any], label: str
+) -> None:
     if not isinstance(body, dict):
-        raise FlattenError(where, "a body level is an object keyed by segment tag and group")
-    known = {child.key for child in children}
-    extra = [key for key in body if key not in known]
-    if extra:
-        raise FlattenError(f"{where}/{extra[0]}", f"not a segment or group here in {label}")
-    for child in children:
-        value = body.get(child.key)
+        raise FlattenError(_text(where), "a body level is an object keyed by segment tag and group")
+    plan = _plan(children, body, where, label)
+    for key, tag, group in plan:
+        value = body[key]
         if value is None:
             continue
-        path = f"{where}/{child.key}"
-        if isinstance(child, GroupDef):
+        if group is not None:
             instances = value if isinstance(value, list) else [value]
             for n, instance in enumerate(instances):
-                _flatten(child.children, instance, f"{path}/{n}", out, label)
+                _flatten(group, instance, (where, key, n), out, label)
         elif isinstance(value, list) and value and isinstance(value[0], str):
-            out.append(_checked(value, child.tag, path))
+            if value[0] != tag:
+                _refuse(tag, where, key)
+            out.append(value)
         elif isinstance(value, list):
-            out.extend(_checked(s, child.tag, f"{path}/{n}") for n, s in enumerate(value))
+            for n, segment in enumerate(value):
+                if not (isinstance(segment, list) and segment and segment[0] == tag):
+                    _refuse(tag, where, key, n)
+            out += value
         else:
-            raise FlattenError(path, "a segment is a list starting with its tag")
+            raise FlattenError(f"{_text(where)}/{key}", "a segment is a list starting with its tag")
 
 
-def _checked(segment: Any, tag: str, where: str) -> Any:
-    if not (isinstance(segment, list) and segment and segment[0] == tag):
-        raise FlattenError(where, f"expected a {tag} segment, a list starting with {tag!r}")
-    return segment
+def _refuse(tag: str, where: Place, key: str, n: int | None = None) -> None:
+    path = f"{_text(where)}/{key}" if n is None else f"{_text(where)}/{key}/{n}"
+    raise FlattenError(path, f"expected a {tag} segment, a list starting with {tag!r}")
+
+
+Plan = tuple[tuple[str, str, "tuple[Node, ...] | None"], ...]
+
+#: (id of a table level, its body's keys in their order) -> how to write that body: its
+#: keys in the table's order, each with the segment's tag or the group's level. Bodies a
+#: mapping builds have the same keys instance after instance, so this is worked out once.
+#: The level is kept in the value, so its id is never another's; definitions live for the
+#: process.
+_PLANS: dict[tuple[int, tuple[Any, ...]], tuple[tuple[Node, ...], Plan]] = {}
+
+
+def _plan(children: tuple[Node, ...], body: dict[Any, Any], where: Place, label: str) -> Plan:
+    keys = tuple(body)
+    found = _PLANS.get((id(children), keys))
+    if found is not None and found[0] is children:
+        return found[1]
+    order = {child.key: (k, child) for k, child in enumerate(children)}
+    extra = [key for key in keys if not isinstance(key, str) or key not in order]
+    if extra:
+        raise FlattenError(f"{_text(where)}/{extra[0]}", f"not a segment or group here in {label}")
+    ranked = sorted((order[key] for key in keys), key=lambda entry: entry[0])
+    plan: Plan = tuple(
+        (child.key, child.trigger, child.children if isinstance(child, GroupDef) else None)
+        for _, child in ranked
+    )
+    if len(_PLANS) >= 10_000:  # bodies of ever new shapes, or definitions loaded again
+        _PLANS.clear()
+    _PLANS[(id(children), keys)] = (children, plan)
+    return plan

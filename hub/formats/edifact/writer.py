@@ -81,6 +81,87 @@ class _Writer:
         self._special = re.compile("|".join(re.escape(c) for c in sorted(specials)))
         self._release = seps.release
         self._search = self._special.search
+        self._element = seps.element
+        self._component = seps.component
+        #: The special characters a value may hold only escaped, besides the separators and
+        #: the terminator the fast path counts.
+        self._others = tuple(specials - {seps.element, seps.component, seps.segment})
+        #: The fast path writes whole segments when nothing needs folding or escaping;
+        #: level A folds to capitals, so with `transliterate` it goes value by value.
+        used = (seps.element, seps.component, seps.segment)
+        self._fast = all(used) and len(set(used)) == len(used)
+        if fix is not None and charset.identifier == "UNOA":
+            self._fast = False
+        self._fold_check = fix is not None
+        self._ascii_fits = charset.allowed is None  # every charset but levels A and B
+
+    def many(self, segments: list[Any]) -> list[str] | None:
+        """The texts of many segments in one pass, or None when any value needs escaping,
+        folding or an error message (then each goes through :meth:`fast` or :meth:`segment`).
+
+        Values are joined unescaped. The text needs no escaping exactly when it holds as
+        many separators and terminators as were put in, and no other special character;
+        extra ones can only come from values, so one count over all segments tells.
+        """
+        if not self._fast:
+            return None
+        component, element_sep, terminator = self._component, self._element, self.seps.segment
+        scalar, good = _SCALAR, _GOOD_TAGS
+        lines: list[str] = []
+        elements_put = components_put = 0
+        try:
+            for segment in segments:
+                if type(segment) is not list or not segment:
+                    return None
+                if segment[0] not in good:
+                    tag = segment[0]
+                    if type(tag) is not str or not _TAG.fullmatch(tag):
+                        return None
+                    good.add(tag)
+                parts: list[str] = []
+                for element in segment:
+                    kind = type(element)
+                    if kind is str:
+                        parts.append(element)
+                    elif kind is list:
+                        parts.append(
+                            component.join(
+                                [c if type(c) is str else scalar[type(c)](c) for c in element]
+                            )
+                        )
+                        if element:
+                            components_put += len(element) - 1
+                    else:
+                        parts.append(scalar[kind](element))
+                elements_put += len(parts) - 1
+                lines.append(element_sep.join(parts) + terminator)
+        except (KeyError, TypeError):  # a repetition, a bool, an object, an odd tag
+            return None
+        return (
+            lines if self._clean("".join(lines), elements_put, components_put, len(lines)) else None
+        )
+
+    def fast(self, segment: Any) -> str | None:
+        """One segment as :meth:`many` writes it, or None."""
+        lines = self.many([segment])
+        return lines[0] if lines else None
+
+    def _clean(self, text: str, elements: int, components: int, segments: int) -> bool:
+        """Whether ``text`` holds only the separators put in, and nothing to fold."""
+        if (
+            text.count(self._element) != elements
+            or text.count(self._component) != components
+            or text.count(self.seps.segment) != segments
+        ):
+            return False
+        for char in self._others:
+            if char in text:
+                return False
+        return not (
+            self._fold_check
+            and not (self._ascii_fits and text.isascii())
+            and not _fits(text, self.charset)
+        )
 
     def value(self, value: Any) -> str:
         if type(value) is str and self.fix is None and not self._search(value):
@@ -113,8 +194,10 @@ class _Writer:
         if not isinstance(segment, list) or not segment or not isinstance(segment[0], str):
             raise EncodeError("a segment must be a list starting with its tag", where=where)
         tag = segment[0]
-        if not _TAG.fullmatch(tag):
-            raise EncodeError(f"{tag!r} is not a segment tag", where=where)
+        if tag not in _GOOD_TAGS:
+            if not _TAG.fullmatch(tag):
+                raise EncodeError(f"{tag!r} is not a segment tag", where=where)
+            _GOOD_TAGS.add(tag)
         try:
             body = self.seps.element.join([tag, *map(self.element, segment[1:])])
         except EncodeError as exc:  # locate it only now: building places up front is slow
@@ -133,6 +216,10 @@ class _Writer:
 
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
+#: Tags seen to be well formed (at most 26 * 36 * 36 of them).
+_GOOD_TAGS: set[str] = set()
+#: How the fast path writes a value that is not text, as :meth:`_Writer.value` does.
+_SCALAR: dict[type, Callable[[Any], str]] = {int: str, float: str, type(None): lambda _: ""}
 
 
 def write_interchange(
@@ -196,14 +283,11 @@ def write_interchange(
     fix = (lambda text: transliterate(text, cs)) if transliterate_text else None
     w = _Writer(seps, cs, fix, version)
     lines: list[str] = []
-    wheres: list[str] = []  # the tree path of each segment (UNA has none)
-    count = 0
+    places = _Places()
 
     def emit(segment: Any, where: str) -> None:
-        nonlocal count
-        count += 1
+        places.one(len(lines), where)
         lines.append(w.segment(segment, where))
-        wheres.append(where)
 
     # without UNA a reader assumes the defaults: level A's, or level B's under UNOB
     defaults = Separators.version_4_defaults() if version == "4" else Separators()
@@ -212,6 +296,7 @@ def write_interchange(
     )
     if una == "always" or (una == "auto" and (tree.get("una") or not implied)):
         lines.append(seps.una())
+    first = len(lines)
     emit(["UNB", *header], "UNB")
     reference = _text(header[4]) if len(header) > 4 else ""
     units = 0
@@ -219,21 +304,52 @@ def write_interchange(
         for g, group in enumerate(tree.get("groups") or []):
             ung = list(group.get("header") or [])
             emit(["UNG", *ung], f"/groups/{g} UNG")
-            n = _messages(w, emit, group.get("messages") or [], f"/groups/{g}/messages")
+            n = _messages(
+                w, emit, lines, places, group.get("messages") or [], f"/groups/{g}/messages"
+            )
             emit(["UNE", str(n), _text(ung[4]) if len(ung) > 4 else ""], f"/groups/{g} UNE")
             units += 1
     else:
-        units = _messages(w, emit, tree.get("messages") or [], "/messages")
+        units = _messages(w, emit, lines, places, tree.get("messages") or [], "/messages")
     emit(["UNZ", str(units), reference], "UNZ")
     sep = newline if newline is not None else (tree.get("newline") or "")
     final = sep if newline is not None else str(tree.get("final_newline", sep) or "")
     text = sep.join(lines) + final
     if lines[0].startswith("UNA") and sep and tree.get("una_newline") is False:
         text = text.replace(lines[0] + sep, lines[0], 1)
-    return bom + _encode(text, cs, seps, lines[len(lines) - len(wheres) :], wheres)
+    return bom + _encode(text, cs, seps, lines[first:], lambda n: places.where(first + n))
 
 
-def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any], path: str) -> int:
+class _Places:
+    """Where in the tree each written segment came from, worked out only for an error."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[int, str, bool]] = []  # (first line, place, a run of segments)
+
+    def one(self, line: int, where: str) -> None:
+        self._runs.append((line, where, False))
+
+    def run(self, line: int, prefix: str) -> None:
+        """Segments from ``line`` on are ``prefix/0``, ``prefix/1`` ... until the next."""
+        self._runs.append((line, prefix, True))
+
+    def where(self, line: int) -> str:
+        found = ""
+        for first, place, run in self._runs:
+            if first > line:
+                break
+            found = f"{place}/{line - first}" if run else place
+        return found
+
+
+def _messages(
+    w: _Writer,
+    emit: Callable[[Any, str], None],
+    lines: list[str],
+    places: _Places,
+    messages: list[Any],
+    path: str,
+) -> int:
     for m, message in enumerate(messages):
         if not isinstance(message, dict):
             raise EncodeError("a message must be an object", where=f"{path}/{m}")
@@ -244,16 +360,24 @@ def _messages(w: _Writer, emit: Callable[[Any, str], None], messages: list[Any],
             segments.insert(0, ["UNH", reference, ident])
         else:
             reference = _text(segments[0][1]) if len(segments[0]) > 1 else reference
-        if segments[-1][:1] == ["UNT"]:
+        if isinstance(segments[-1], list) and segments[-1][:1] == ["UNT"]:
             segments.pop()
-        for s, segment in enumerate(segments):
-            emit(segment, f"{path}/{m}/segments/{s}")
+        places.run(len(lines), f"{path}/{m}/segments")
+        written = w.many(segments)
+        if written is not None:
+            lines += written
+        else:  # something to escape or fold somewhere: segment by segment
+            for s, segment in enumerate(segments):
+                text = w.fast(segment)
+                if text is None:
+                    text = w.segment(segment, f"{path}/{m}/segments/{s}")
+                lines.append(text)
         emit(["UNT", str(len(segments) + 1), reference], f"{path}/{m} UNT")
     return len(messages)
 
 
 def _encode(
-    text: str, cs: Charset, seps: Separators, segments: list[str], wheres: list[str]
+    text: str, cs: Charset, seps: Separators, segments: list[str], where: Callable[[int], str]
 ) -> bytes:
     bad = cs.first_disallowed(text, seps)
     if bad is None:
@@ -267,7 +391,7 @@ def _encode(
     n = next((i for i, line in enumerate(segments) if char in line), len(segments) - 1)
     raise EncodeError(
         f"character {char!r} (U+{ord(char):04X}) cannot be written in {cs.identifier}",
-        where=f"segment {n + 1} ({segments[n][:3]}) at {wheres[n]}",
+        where=f"segment {n + 1} ({segments[n][:3]}) at {where(n)}",
         hint="set the route's output option `transliterate: true`, or a wider charset (UNOC, UNOW)",
     )
 

@@ -103,6 +103,11 @@ class X12Codec:
             self._defs = self._load_definitions()
         return self._defs
 
+    def warm(self) -> None:
+        """Load every transaction set definition now (at start), not on the first message.
+        Definitions are shared per folder, so this is done once."""
+        self.definitions.check_all()
+
     # -- decoding -----------------------------------------------------------------------
 
     def read(self, data: bytes) -> Reading:

@@ -18,6 +18,10 @@ from hub.formats.x12.envelope import Separators, pad_isa
 __all__ = ["write_tree"]
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+#: Tags seen to be well formed.
+_GOOD_TAGS: set[str] = set()
+#: How the fast path writes a value that is not text, as :meth:`_Writer.value` does.
+_SCALAR: dict[type, Callable[[Any], str]] = {int: str, float: str, type(None): lambda _: ""}
 
 
 class _Writer:
@@ -25,6 +29,80 @@ class _Writer:
         self.seps = seps
         specials = [*seps.chars(), "\r", "\n"]
         self._special = re.compile("|".join(re.escape(c) for c in specials))
+        #: What a value may not hold besides the separators the fast path counts.
+        self._others = tuple(
+            c for c in {*specials} - {seps.element, seps.component, seps.segment} if c
+        )
+        used = (seps.element, seps.component, seps.segment)
+        self._fast = all(used) and len(set(used)) == len(used)
+
+    def many(self, segments: list[Any]) -> list[str] | None:
+        """The texts of many segments in one pass, or None when something needs the careful
+        path (:meth:`segment`): a value holding a separator (refused there, with its place),
+        a repetition, a value that is not text or a number, an odd tag.
+
+        Values are joined as they are; they held no separator exactly when the text holds
+        as many separators and terminators as were put in, and nothing else special.
+        """
+        if not self._fast:
+            return None
+        component, element_sep, terminator = (
+            self.seps.component,
+            self.seps.element,
+            self.seps.segment,
+        )
+        scalar, good = _SCALAR, _GOOD_TAGS
+        lines: list[str] = []
+        elements_put = components_put = 0
+        try:
+            for segment in segments:
+                if type(segment) is not list or not segment:
+                    return None
+                if segment[0] not in good:
+                    tag = segment[0]
+                    if type(tag) is not str or not _TAG.match(tag):
+                        return None
+                    good.add(tag)
+                end = len(segment)
+                while segment[end - 1] is None:  # trailing absent elements are not written
+                    end -= 1
+                parts: list[str] = []
+                for n in range(end):
+                    element = segment[n]
+                    kind = type(element)
+                    if kind is str:
+                        parts.append(element)
+                    elif kind is list:
+                        last = len(element)
+                        while last and element[last - 1] is None:
+                            last -= 1
+                        parts.append(
+                            component.join(
+                                [
+                                    c if type(c) is str else scalar[type(c)](c)
+                                    for c in element[:last]
+                                ]
+                            )
+                        )
+                        if last:
+                            components_put += last - 1
+                    else:
+                        parts.append(scalar[kind](element))
+                elements_put += len(parts) - 1
+                lines.append(element_sep.join(parts) + terminator)
+        except (KeyError, TypeError):
+            return None
+        text = "".join(lines)
+        if (
+            text.count(element_sep) != elements_put
+            or text.count(component) != components_put
+            or text.count(terminator) != len(lines)
+        ):
+            return None
+        for char in self._others:
+            if char in text:
+                return None
+        return lines
 
     def value(self, value: Any, where: Callable[[], str]) -> str:
         if type(value) is str:
@@ -218,11 +296,13 @@ def _message(w: _Writer, message: Any, where: str, m: int) -> list[str]:
             raise EncodeError("a transaction set without ST needs `type` (ST01)", where=where)
         segments.insert(0, ["ST", str(kind), reference])
     declared = None
-    if segments[-1][:1] == ["SE"]:
+    if isinstance(segments[-1], list) and segments[-1][:1] == ["SE"]:
         declared = _text(segments.pop()[1:2])
     count = len(segments) + 1
     # a count written with leading zeros stays as written when it is right
     se01 = declared if declared and declared.isdigit() and int(declared) == count else str(count)
-    out = [w.segment(s, f"{where}/segments/{n}") for n, s in enumerate(segments)]
+    out = w.many(segments)
+    if out is None:  # something to refuse (with its place) or write the careful way
+        out = [w.segment(s, f"{where}/segments/{n}") for n, s in enumerate(segments)]
     out.append(w.segment(["SE", se01, reference], f"{where}/segments/{len(segments)}"))
     return out
