@@ -15,9 +15,12 @@ from typing import Any
 from hub.mapping.functions.registry import FunctionError, function
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
+_TAGS_SEEN: set[Any] = set()
 
 
 def _text(value: Any) -> Any:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -29,24 +32,26 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def _trim(values: list[Any]) -> list[Any]:
-    while values and values[-1] in ("", []):
-        values.pop()
-    return values
-
-
 @function("segment", doc="segment('BGM', '220', number, '9') -> ['BGM', '220', '1001', '9']")
 def segment(tag: str, *elements: Any) -> list[Any]:
-    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-        raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
-    return [tag, *_trim([_text(e) for e in elements])]
+    if tag not in _TAGS_SEEN:
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+            raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
+        _TAGS_SEEN.add(tag)  # at most 36**3 tags: the check runs once per tag
+    values = [_text(e) for e in elements]
+    while values and (values[-1] == "" or values[-1] == []):
+        values.pop()
+    return [tag, *values]
 
 
 @function("composite", doc="composite('137', '20261120', '102') -> ['137', '20261120', '102']")
 def composite(*components: Any) -> Any:
-    parts = _trim([_text(c) for c in components])
-    if any(isinstance(p, list) for p in parts):
-        raise FunctionError("a component cannot itself have components")
+    parts = [_text(c) for c in components]
+    while parts and (parts[-1] == "" or parts[-1] == []):
+        parts.pop()
+    for part in parts:
+        if type(part) is list:
+            raise FunctionError("a component cannot itself have components")
     return parts[0] if len(parts) == 1 else parts
 
 

@@ -26,6 +26,8 @@ def _pattern(decimal: str, groups: str) -> re.Pattern[str]:
     return re.compile(f"(?:{_PLAIN.format(d=d)}|{_GROUPED.format(d=d, g=g)})")
 
 
+#: A number as most data writes it: no sign but '-', no grouping, a point if any.
+_SIMPLE = re.compile(r"-?\d+(?:\.\d+)?")
 _POINT = _pattern(".", ", '\u00a0\u202f")  # 1,234.56  1 234.56  1'234.56
 _COMMA = _pattern(",", ". \u00a0\u202f")  # 1.234,56  1 234,56
 
@@ -66,6 +68,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
     text = value.strip()
     if not text:
         return None
+    if decimal_mark != "," and len(text) <= MAX_DIGITS and _SIMPLE.fullmatch(text):
+        return Decimal(text)  # the common case: 12, -3.50
     if len(text) > 2 * MAX_DIGITS:  # digits, group separators and a mark
         raise FunctionError(f"{what} is not a number of at most {MAX_DIGITS} digits")
     mark = _auto_mark(text) if decimal_mark == "auto" else decimal_mark
@@ -88,6 +92,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
 
 def whole(value: Any, what: str) -> int:
     """A whole-number argument such as ``places``."""
+    if type(value) is int:
+        return value
     number = to_decimal(value, what=what)
     if number is None or number != number.to_integral_value():
         raise FunctionError(f"{what} must be a whole number, not {value!r}")
