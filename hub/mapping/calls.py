@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -47,6 +48,11 @@ class CallCompiler(Protocol):
     @property
     def codelist_names(self) -> set[str] | None: ...
 
+    @property
+    def functions(self) -> dict[str, Any]: ...
+
+    def bound(self, names: list[str]) -> AbstractContextManager[None]: ...
+
     def compile(self, node: Node) -> Evaluator: ...
 
     def problem(self, node: Node, message: str, hint: str | None = None) -> None: ...
@@ -76,6 +82,11 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
     special = special_forms().get(name)
     if special is not None:
         return special(compiler, node)
+    own = compiler.functions.get(name)
+    if own is not None:
+        from hub.mapping.lambdas import call_user_function
+
+        return call_user_function(compiler, node, own)
     if any(arg.kind == "lambda" for arg in node.args):
         bad = next(arg for arg in node.args if arg.kind == "lambda")
         compiler.problem(
@@ -86,7 +97,7 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
     spec = lookup(name)
     if spec is None:
-        names = sorted({*FUNCTIONS, *special_forms()})
+        names = sorted({*FUNCTIONS, *special_forms(), *compiler.functions})
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         compiler.problem(
             node,

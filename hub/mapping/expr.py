@@ -213,6 +213,25 @@ class _Compiler:
             return lambda s: s.vars.get(name, MISSING)
         return lambda s: read(s.vars.get(name, MISSING))
 
+    def c_get(self, node: Node) -> Evaluator:
+        """Steps into a computed value: ``find(rows, r -> $r.ok).sku``."""
+        inner = self.compile(node.args[0])
+        steps: list[str | int] = node.value
+        read = _reader(steps)
+        wild = WILD in steps
+
+        def get(s: Scope) -> Any:
+            found = read(inner(s))
+            if wild and type(found) is list:
+                s.run.add_values(len(found))
+            return found
+
+        return get
+
+    def c_lambda(self, node: Node) -> Evaluator:
+        self.problem(node, "an inline function is only allowed as the argument of a list function")
+        return _missing
+
     def c_neg(self, node: Node) -> Evaluator:
         inner = self.compile(node.args[0])
 

@@ -17,7 +17,7 @@ from typing import Any
 from hub.mapping.limits import MAX_DIGITS, MAX_EXPRESSION_DEPTH, MAX_WILDCARDS
 from hub.mapping.paths import PathSyntaxError, parse_path
 
-__all__ = ["WILD", "ExprSyntaxError", "Node", "parse_expr"]
+__all__ = ["WILD", "ExprSyntaxError", "Node", "parse_expr", "parse_function"]
 
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_@$.\[\]-]*")
 _NAME_START = re.compile(r"[A-Za-z_@\[]")
@@ -116,6 +116,14 @@ def _tokens(text: str) -> list[_Tok]:
             name = ident.group(0) if ident else ""
             out.append(_Tok("var", pos, text[pos:rest_end], (name, steps)))
             pos = rest_end
+            continue
+        if ch in ".[" and out and out[-1].kind == "op" and out[-1].text == ")":
+            stop = _path_end(text, pos)  # steps into what a call or parentheses gave
+            tail = text[pos:stop]
+            _check_wildcards(text, pos, tail)
+            steps = _wild_path("_" + tail, pos - 1, tail)[1:]
+            out.append(_Tok("steps", pos, tail, steps))
+            pos = stop
             continue
         if _NAME_START.match(ch):
             stop = _path_end(text, pos)
@@ -344,6 +352,13 @@ class _Parser:
         return None
 
     def primary(self) -> Node:
+        node = self.value()
+        if self.tok.kind == "steps":  # f(x).a[0], (expr).a
+            steps = self.take()
+            return self.node("get", node.pos, steps.value, [node], steps.pos)
+        return node
+
+    def value(self) -> Node:
         tok = self.tok
         if tok.kind in ("num", "str"):
             self.take()
@@ -404,3 +419,18 @@ def _too_deep(pos: int) -> ExprSyntaxError:
 def parse_expr(text: str) -> Node:
     """Parse ``text``; :class:`ExprSyntaxError` has the 0-based offset of the fault."""
     return _Parser(text).parse()
+
+
+def parse_function(text: str) -> Node:
+    """Parse a function of the mapping file, ``(a, b) -> body``, into a ``lambda`` node."""
+    parser = _Parser(text)
+    if parser.lambda_params() is None:
+        raise ExprSyntaxError(
+            "a function is written (parameters) -> expression",
+            0,
+            "for example: (price, quantity) -> $price * $quantity",
+        )
+    node = parser.argument()
+    if parser.tok.kind != "end":
+        raise parser.unexpected("an operator or the end")
+    return node
