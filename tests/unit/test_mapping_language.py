@@ -271,7 +271,7 @@ def test_load_time_problems_are_all_reported_with_columns() -> None:
         "m.yaml:7:7: unknown variable '$nope' (define it under `vars` before its use; "
         "built in: $, $root, $parent, $index, $pos)",
         "m.yaml:8:16: unknown rule option 'colour' (allowed: default, each, expr, fields, path, "
-        "required, value, when, where)",
+        "required, value, vars, when, where)",
         "m.yaml:9:3: rule 'e' mixes `value` and `expr` (a rule is one of: a source path, `path`, "
         "`value`, `fields`, or `each` + `fields`)",
         "m.yaml:10:14: attribute access and method calls are not supported "
