@@ -117,6 +117,7 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
         )
         return _missing
     _check_codelist(compiler, node, spec)
+    _check_pattern(compiler, node, spec)
     args = [compiler.compile(a) for a in node.args]
     folded = _fold(compiler, node, spec)
     if folded is not None:
@@ -154,6 +155,29 @@ _FOLDABLE = frozenset(
     {"segment", "composite", "number", "round", "integer", "abs", "format_number", "upper"}
     | {"lower", "trim", "substring", "coalesce"}
 )
+
+
+#: Functions whose argument at this index is a regular expression, checked at load time.
+_PATTERN_ARG = {"matches": 1, "extract": 1, "replace_all": 1}
+
+
+def _check_pattern(compiler: CallCompiler, node: Node, spec: FunctionSpec) -> None:
+    index = _PATTERN_ARG.get(spec.name)
+    if index is None or len(node.args) <= index:
+        return
+    arg = node.args[index]
+    if arg.kind != "lit" or not isinstance(arg.value, str):
+        compiler.problem(
+            arg,
+            f"the pattern of {spec.name}() must be a literal text",
+            "patterns are checked when the mapping loads: write it in quotes",
+        )
+        return
+    from hub.mapping.functions.patterns import check_pattern
+
+    problem = check_pattern(arg.value)
+    if problem is not None:
+        compiler.problem(arg, f"pattern {arg.value!r}: {problem}")
 
 
 def _fold(compiler: CallCompiler, node: Node, spec: FunctionSpec) -> Evaluator | None:

@@ -25,9 +25,9 @@ from hub.mapping.syntax import Node
 from hub.mapping.values import (
     Scope,
     decimal_of,
+    equal,
     failure,
     is_number,
-    numeric_pair,
     show,
     sources_of,
     text_of_value,
@@ -390,17 +390,6 @@ def _form_array(compiler: CallCompiler, node: Node) -> Evaluator:
         return [None if v is MISSING else v for v in [p(s) for p in parts]]
 
     return many
-
-
-def equal(a: Any, b: Any) -> bool:
-    """The language's one equality (``==``, ``switch``, ``contains``): a number equals
-    numeric text of the same value (``'10' == 10``); other values compare as they are."""
-    a = None if a is MISSING else a
-    b = None if b is MISSING else b
-    pair = numeric_pair(a, b)
-    if pair is not None:
-        return pair[0] == pair[1]
-    return bool(a == b)
 
 
 def _form_switch(compiler: CallCompiler, node: Node) -> Evaluator:

@@ -24,6 +24,7 @@ __all__ = [
     "Scope",
     "charge_text",
     "decimal_of",
+    "equal",
     "failure",
     "is_number",
     "numeric_pair",
@@ -176,6 +177,17 @@ def numeric_pair(a: Any, b: Any) -> tuple[Decimal, Decimal] | None:
         return decimal_of(a), decimal_of(b)
     except EvalError:
         return None
+
+
+def equal(a: Any, b: Any) -> bool:
+    """The language's one equality (``==``, ``switch``, ``contains``): a number equals
+    numeric text of the same value (``'10' == 10``); other values compare as they are."""
+    a = None if a is MISSING else a
+    b = None if b is MISSING else b
+    pair = numeric_pair(a, b)
+    if pair is not None:
+        return pair[0] == pair[1]
+    return bool(a == b)
 
 
 def text_of_value(value: Any) -> str:

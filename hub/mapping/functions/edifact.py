@@ -119,6 +119,11 @@ def element(segment: Any, position: Any, component: Any = None) -> Any:
         return None
     if not isinstance(segment, list):
         raise FunctionError(f"element() takes a segment list, not {type(segment).__name__}")
+    if not segment or not isinstance(segment[0], str) or not _TAG.fullmatch(segment[0]):
+        raise FunctionError(
+            f"element() takes a segment ['TAG', element, ...], not {segment!r:.60} (a "
+            "composite?); read a component with element(segment, position, component)"
+        )
     try:
         index = int(position)
     except (TypeError, ValueError):
