@@ -536,8 +536,16 @@ class _Compiler:
             return _noop
         source = self.doc.source
         where = f"{source} rule {rule_name}"
-        is_path = isinstance(text, str) and _looks_like_path(text)
+        read = self.read_at.get(loc)
+        is_path = read is not None and read.node.kind == "path" and read.node.value[0] == ""
         what = f"source path {text!r}" if is_path else f"expression {text!r}"
+        if is_path and self.depth:  # plain paths read the item of the loop around the rule
+            item_hint = (
+                f"inside `each` or `split`, {text!r} is read from the current item; write "
+                f"$root.{text} for the whole document, or give the rule a `default`"
+            )
+        else:
+            item_hint = "fix the input or give the rule a `default`"
 
         def copy_value(scope: Scope, out: dict[str, Any]) -> None:
             try:
@@ -553,7 +561,7 @@ class _Compiler:
                         f"required field {scope.target(rel)!r} has no value: {what} "
                         + ("is null" if value is None else "is missing"),
                         where=where,
-                        hint="fix the input or give the rule a `default`",
+                        hint=item_hint,
                     )
                 if value is MISSING:
                     return
@@ -639,10 +647,6 @@ class _Compiler:
             self.problems += check_target_schema(
                 self.outline, target["schema"], self.base, self.roots
             )
-
-
-def _looks_like_path(text: str) -> bool:
-    return all(ch.isalnum() or ch in "_@$.[]-*" for ch in text)
 
 
 def _guarded(when: _Eval, rule: Rule, source: str, rule_name: str, rel: str) -> Rule:

@@ -220,9 +220,7 @@ def _check_error(case: MappingCase, mapping: Mapping, roots: FileRoots | None) -
         actual = mapping.apply(tree)
     except HubError as exc:
         said = "\n".join(
-            part
-            for part in (f"{exc.code}: {exc.message}", exc.where or "", exc.hint or "")
-            if part
+            part for part in (f"{exc.code}: {exc.message}", exc.where or "", exc.hint or "") if part
         )
         missing = [line for line in wanted if line not in said]
         if not missing:
