@@ -103,6 +103,21 @@ def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
         rest = steps[cut + 1 :]
         tail = _reader(rest) if rest else (lambda n: n)
 
+        if WILD in rest:  # a[*].b[*].c: one flat list, as a list is expected
+
+            def every_flat(node: Any) -> Any:
+                items = head(node)
+                if not isinstance(items, list):
+                    return MISSING if items is MISSING else []
+                out: list[Any] = []
+                for item in items:
+                    found = tail(item)
+                    if type(found) is list:
+                        out.extend(found)
+                return out
+
+            return every_flat
+
         def every(node: Any) -> Any:
             items = head(node)
             if not isinstance(items, list):

@@ -16,6 +16,8 @@ from hub.mapping.functions.registry import FunctionError, function
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 _TAGS_SEEN: set[Any] = set()
+#: A segment as element() reads it: an EDIFACT tag, or an X12 one (N1, BEG).
+_ANY_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
 def _text(value: Any) -> Any:
@@ -119,7 +121,7 @@ def element(segment: Any, position: Any, component: Any = None) -> Any:
         return None
     if not isinstance(segment, list):
         raise FunctionError(f"element() takes a segment list, not {type(segment).__name__}")
-    if not segment or not isinstance(segment[0], str) or not _TAG.fullmatch(segment[0]):
+    if not segment or not isinstance(segment[0], str) or not _ANY_TAG.fullmatch(segment[0]):
         raise FunctionError(
             f"element() takes a segment ['TAG', element, ...], not {segment!r:.60} (a "
             "composite?); read a component with element(segment, position, component)"
