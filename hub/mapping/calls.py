@@ -66,9 +66,10 @@ _SPECIAL: dict[str, SpecialForm] = {}
 def special_forms() -> dict[str, SpecialForm]:
     """``if``, and the list functions with an inline function (:mod:`hub.mapping.lambdas`)."""
     if not _SPECIAL:
-        from hub.mapping.lambdas import FORMS
+        from hub.mapping import builders, lambdas
 
-        _SPECIAL.update(FORMS)
+        _SPECIAL.update(lambdas.FORMS)
+        _SPECIAL.update(builders.FORMS)
     return _SPECIAL
 
 

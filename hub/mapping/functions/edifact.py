@@ -20,7 +20,8 @@ _TAGS_SEEN: set[Any] = set()
 _ANY_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
-def _text(value: Any) -> Any:
+def element_text(value: Any) -> Any:
+    """A value as a data element: text as it is, numbers as written, null as ''."""
     if type(value) is str:
         return value
     if value is None:
@@ -34,13 +35,19 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
+def check_tag(tag: Any) -> None:
+    """Refuse what is not a segment tag (three capital letters or digits)."""
+    if type(tag) is str and tag in _TAGS_SEEN:
+        return
+    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+        raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
+    _TAGS_SEEN.add(tag)  # at most 36**3 tags: the check runs once per tag
+
+
 @function("segment", doc="segment('BGM', '220', number, '9') -> ['BGM', '220', '1001', '9']")
 def segment(tag: str, *elements: Any) -> list[Any]:
-    if tag not in _TAGS_SEEN:
-        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-            raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
-        _TAGS_SEEN.add(tag)  # at most 36**3 tags: the check runs once per tag
-    values = [_text(e) for e in elements]
+    check_tag(tag)
+    values = [element_text(e) for e in elements]
     while values and (values[-1] == "" or values[-1] == []):
         values.pop()
     return [tag, *values]
@@ -48,7 +55,7 @@ def segment(tag: str, *elements: Any) -> list[Any]:
 
 @function("composite", doc="composite('137', '20261120', '102') -> ['137', '20261120', '102']")
 def composite(*components: Any) -> Any:
-    parts = [_text(c) for c in components]
+    parts = [element_text(c) for c in components]
     while parts and (parts[-1] == "" or parts[-1] == []):
         parts.pop()
     for part in parts:
