@@ -11,6 +11,7 @@ bounded (:mod:`hub.mapping.limits`).
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,6 +87,16 @@ class Env:
 def compile_expr(node: Node, env: Env) -> Evaluator:
     """Compile ``node``; load-time problems are appended to ``env.problems``."""
     return _Compiler(env).compile(node)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _missing(s: Scope) -> Any:
@@ -324,33 +335,31 @@ class _Compiler:
         op = node.value
         left, right = (self.compile(a) for a in node.args)
         sources = sources_of(node)
+        test = _COMPARE[op]
+        ordered = op not in ("==", "!=")
 
-        def compare(s: Scope) -> bool:
-            a = left(s)
-            b = right(s)
+        def slow(s: Scope, a: Any, b: Any) -> bool:
             a = None if a is MISSING else a
             b = None if b is MISSING else b
             pair = numeric_pair(a, b)
             if pair is not None:
                 a, b = pair
-            if op == "==":
-                return bool(a == b)
-            if op == "!=":
-                return bool(a != b)
-            if not (pair is not None or (isinstance(a, str) and isinstance(b, str))):
+            elif ordered and not (isinstance(a, str) and isinstance(b, str)):
                 raise failure(
                     s,
                     f"{show(a)} {op} {show(b)}",
                     "only numbers or texts can be ordered",
                     sources,
                 )
-            if op == "<":
-                return bool(a < b)
-            if op == "<=":
-                return bool(a <= b)
-            if op == ">":
-                return bool(a > b)
-            return bool(a >= b)
+            return bool(test(a, b))
+
+        def compare(s: Scope) -> bool:
+            a = left(s)
+            b = right(s)
+            kind = type(a)
+            if kind is type(b) and (kind is str or kind is int or (kind is bool and not ordered)):
+                return bool(test(a, b))  # the common case: no conversion to make
+            return slow(s, a, b)
 
         return compare
 

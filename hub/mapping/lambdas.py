@@ -309,6 +309,8 @@ def _form_sort_by(compiler: CallCompiler, node: Node) -> Evaluator:
 def group_key(value: Any) -> Any:
     """A value as a key for grouping and distinct: numbers by value (1 and 1.0 are one key),
     texts as they are (a text is never a number key), lists and objects deep."""
+    if type(value) is str:
+        return value  # the common key: no other kind of key is a bare text
     if value is MISSING:
         return None
     if is_number(value):
