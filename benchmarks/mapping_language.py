@@ -107,10 +107,7 @@ def _construct_mapping(name: str, expr: str) -> str:
             "name: c\nfields:\n  out:\n    each: rows\n    vars: {net: 'qty * price'}\n"
             "    fields: {net: $net, gross: '$net * 1.19'}\n"
         )
-    return (
-        "name: c\nfunctions:\n  net: '(q, p) -> $q * $p'\nfields:\n"
-        f"  out: {json.dumps(expr)}\n"
-    )
+    return f"name: c\nfunctions:\n  net: '(q, p) -> $q * $p'\nfields:\n  out: {json.dumps(expr)}\n"
 
 
 def rows(count: int) -> dict[str, Any]:
@@ -175,7 +172,9 @@ def stock_by_hand(tree: dict[str, Any]) -> list[dict[str, Any]]:
         members = groups[sku]
         units = list(dict.fromkeys(r.get("Einheit") for r in members))
         if aggregates.count(units) != 1:
-            raise ValueError(f"SKU {sku} is counted in different units: {strings.join(units, ', ')}")
+            raise ValueError(
+                f"SKU {sku} is counted in different units: {strings.join(units, ', ')}"
+            )
         total = aggregates.sum_values([r.get("Menge") for r in members])
         items.append(
             {
@@ -370,7 +369,10 @@ def table(results: dict[str, Any]) -> str:
     ]
     for row in results["constructs"]:
         rows_.append(f"{row['construct']:<26} {row['ms_10']:>12.3f} {row['ms_1000']:>15.3f}")
-    rows_ += ["", f"{'shipped mapping':<20} {'lines':>6} {'mapping ms':>11} {'python ms':>10} {'ratio':>6}"]
+    rows_ += [
+        "",
+        f"{'shipped mapping':<20} {'lines':>6} {'mapping ms':>11} {'python ms':>10} {'ratio':>6}",
+    ]
     for row in results["shipped"]:
         rows_.append(
             f"{row['mapping']:<20} {row['lines']:>6} {row['mapping_ms']:>11.3f} "
@@ -381,7 +383,9 @@ def table(results: dict[str, Any]) -> str:
     if isinstance(peer, str):
         rows_.append(f"jsonata-python: not measured: {peer}")
     else:
-        rows_.append(f"{'stock transform':<16} {'rows':>6} {'mapping ms':>11} {'jsonata ms':>11} {'faster':>7}")
+        rows_.append(
+            f"{'stock transform':<16} {'rows':>6} {'mapping ms':>11} {'jsonata ms':>11} {'faster':>7}"
+        )
         for row in peer:
             rows_.append(
                 f"{'':<16} {row['rows']:>6} {row['mapping_ms']:>11.3f} {row['jsonata_ms']:>11.1f} "

@@ -119,9 +119,7 @@ def _form_composite(compiler: CallCompiler, node: Node) -> Evaluator:
     return composite
 
 
-def _failed(
-    s: Scope, name: str, node: Node, exc: BaseException, sources: Any
-) -> Exception:
+def _failed(s: Scope, name: str, node: Node, exc: BaseException, sources: Any) -> Exception:
     return failure(s, f"{name}({node.text[len(name) + 1 : -1]})", str(exc), sources)
 
 

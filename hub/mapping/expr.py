@@ -82,6 +82,10 @@ class Env:
     functions: dict[str, Any] = field(default_factory=dict)
     #: Compiling a function of the mapping: only its parameters may be read.
     pure: bool = False
+    #: Slots of the run for inline function and function parameters: how many are taken
+    #: (one counter shared by every expression of a mapping) and the names in scope here.
+    slots: list[int] = field(default_factory=lambda: [0])
+    locals: dict[str, int] = field(default_factory=dict)
 
 
 def compile_expr(node: Node, env: Env) -> Evaluator:
@@ -153,14 +157,25 @@ class _Compiler:
         return self.env.functions
 
     @contextmanager
-    def bound(self, names: list[str]) -> Iterator[None]:
-        """Compile with ``names`` (inline function parameters) known as variables."""
-        before = len(self.env.variables)
-        self.env.variables.extend(names)
+    def bound(self, names: list[str]) -> Iterator[list[int]]:
+        """Compile with ``names`` (parameters) known: each reads a slot of the run.
+
+        A parameter is a slot of the run (``run.slots[k]``), set before its body runs: no
+        scope or dictionary is made per call, and runs on several threads do not meet. A
+        slot is never in use twice at once: functions of the mapping call only those
+        defined before them, so nothing recurses.
+        """
+        before = dict(self.env.locals)
+        taken = []
+        for name in names:
+            slot = self.env.slots[0]
+            self.env.slots[0] += 1
+            self.env.locals[name] = slot
+            taken.append(slot)
         try:
-            yield
+            yield taken
         finally:
-            del self.env.variables[before:]
+            self.env.locals = before
 
     def problem(self, node: Node, message: str, hint: str | None = None) -> None:
         self.env.problems.append(ExprProblem(message, node.pos, hint))
@@ -224,6 +239,11 @@ class _Compiler:
                 return lambda s: s.pos
             return lambda s: s.index
         name = base[1:]
+        slot = self.env.locals.get(name)
+        if slot is not None:
+            if not steps:
+                return lambda s: s.run.slots[slot]
+            return lambda s: read(s.run.slots[slot])
         if name not in self.env.variables:
             close = difflib.get_close_matches(name, self.env.variables, n=3)
             self.problem(

@@ -74,6 +74,7 @@ class FieldCopyMapping:
         codelist_dirs: list[Path] | None = None,
         outline: MappingOutline | None = None,
         weight: int = 0,
+        slots: int = 0,
         limits: MappingLimits | None = None,
         roots: FileRoots | None = None,
     ) -> None:
@@ -87,6 +88,7 @@ class FieldCopyMapping:
         self._split_where = split_where
         self._dirs = codelist_dirs or []
         self._weight = weight  # fields one output's rules may write
+        self._slots = slots  # parameters of inline functions and functions: values per run
         self._roots = roots
         #: What one run may spend (``mappings.limits``).
         self.limits = limits or MappingLimits()
@@ -99,7 +101,7 @@ class FieldCopyMapping:
         return self._split is not None
 
     def _root(self, tree: Tree, cancel: Cancel | None) -> Scope:
-        run = Run(self._dirs, self.limits, cancel, self._roots)
+        run = Run(self._dirs, self.limits, cancel, self._roots, self._slots)
         scope = Scope(tree, None, tree, {}, run)
         for name, evaluate in self._vars:
             try:
@@ -237,6 +239,7 @@ class _Compiler:
         self.problems: list[Problem] = list(document.problems)
         self.variables: list[str] = []
         self.functions: dict[str, UserFunction] = {}
+        self.slots = [0]  # the run's slots for parameters, taken so far
         self.depth = 0
         self.scope: Loop | None = None
         self.outline = MappingOutline(document)
@@ -276,6 +279,7 @@ class _Compiler:
             self.depth,
             codelist_names=self.codelists,
             functions=self.functions,
+            slots=self.slots,
         )
         compiled = compile_expr(node, env)
         for problem in env.problems:
@@ -327,6 +331,7 @@ class _Compiler:
             codelist_dirs=self.dirs,
             outline=self.outline,
             weight=weight(fields),
+            slots=self.slots[0],
             limits=limits,
             roots=self.roots,
         )
@@ -354,19 +359,22 @@ class _Compiler:
             except ExprSyntaxError as exc:
                 self.fail_at(loc, exc.offset, exc.message, exc.hint)
                 continue
+            names = list(node.value)
+            slots = list(range(self.slots[0], self.slots[0] + len(names)))
+            self.slots[0] += len(names)
             env = Env(
-                list(node.value),
+                [],
                 0,
                 codelist_names=self.codelists,
                 functions=dict(self.functions),
                 pure=True,
+                slots=self.slots,
+                locals=dict(zip(names, slots, strict=True)),
             )
             body = compile_expr(node.args[0], env)
             for problem in env.problems:
                 self.fail_at(loc, problem.offset, problem.message, problem.hint)
-            self.functions[name] = UserFunction(
-                name, list(node.value), None if env.problems else body
-            )
+            self.functions[name] = UserFunction(name, names, slots, None if env.problems else body)
 
     def vars(self, spec: Any, at: Loc = ()) -> list[tuple[str, _Eval]]:
         """Named expressions under ``vars`` (at the top, or of a rule at ``at``), in order.

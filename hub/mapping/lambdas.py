@@ -41,9 +41,9 @@ Evaluator = Callable[[Scope], Any]
 
 @dataclass(frozen=True)
 class _Inline:
-    """A compiled inline function: its parameter names and its body."""
+    """A compiled inline function: its parameters' slots in the run, and its body."""
 
-    names: list[str]
+    slots: list[int]
     body: Evaluator
 
 
@@ -72,9 +72,9 @@ def _inline(
             fn, f"the inline function of {name}() takes {wanted} parameters", _USAGE[name]
         )
         return None
-    with compiler.bound(names):
+    with compiler.bound(names) as slots:
         body = compiler.compile(fn.args[0])
-    return _Inline(names, body)
+    return _Inline(slots, body)
 
 
 def _arity(compiler: CallCompiler, node: Node, name: str, low: int, high: int) -> bool:
@@ -109,12 +109,6 @@ def _items(s: Scope, value: Any) -> list[Any]:
     return items
 
 
-def _runner(s: Scope, fn: _Inline) -> tuple[Scope, dict[str, Any]]:
-    """A scope for the inline function's body: the caller's, with its own variables."""
-    bound = dict(s.vars)
-    return Scope(s.item, s.up, s.root, bound, s.run, s.index, s.pos, s.tkey, s.skey), bound
-
-
 def _loop(
     name: str, fn: _Inline, node: Node, finish: Callable[[Scope, list[Any], Any], Any]
 ) -> Callable[[Evaluator], Evaluator]:
@@ -140,19 +134,18 @@ class _BadValue(EvalError):
 
 def _apply(s: Scope, items: list[Any], fn: _Inline) -> list[Any]:
     """The body's value for every item (``(x, i) ->``: with its position)."""
-    inner, bound = _runner(s, fn)
-    body, first = fn.body, fn.names[0]
+    slots, body, first = s.run.slots, fn.body, fn.slots[0]
     out = []
-    if len(fn.names) == 1:
+    if len(fn.slots) == 1:
         for item in items:
-            bound[first] = item
-            out.append(body(inner))
+            slots[first] = item
+            out.append(body(s))
     else:
-        second = fn.names[1]
+        second = fn.slots[1]
         for index, item in enumerate(items):
-            bound[first] = item
-            bound[second] = index
-            out.append(body(inner))
+            slots[first] = item
+            slots[second] = index
+            out.append(body(s))
     return out
 
 
@@ -198,12 +191,12 @@ def _form_find(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
 
     def finish(s: Scope, items: list[Any], fn: _Inline) -> Any:
-        inner, bound = _runner(s, fn)
+        slots, body = s.run.slots, fn.body
         for index, item in enumerate(items):
-            bound[fn.names[0]] = item
-            if len(fn.names) > 1:
-                bound[fn.names[1]] = index
-            if truthy(fn.body(inner)):
+            slots[fn.slots[0]] = item
+            if len(fn.slots) > 1:
+                slots[fn.slots[1]] = index
+            if truthy(body(s)):
                 return item
         return None
 
@@ -220,12 +213,12 @@ def _quantifier(name: str, every: bool) -> Callable[[CallCompiler, Node], Evalua
             return _missing
 
         def finish(s: Scope, items: list[Any], fn: _Inline) -> bool:
-            inner, bound = _runner(s, fn)
+            slots, body = s.run.slots, fn.body
             for index, item in enumerate(items):
-                bound[fn.names[0]] = item
-                if len(fn.names) > 1:
-                    bound[fn.names[1]] = index
-                if truthy(fn.body(inner)) != every:
+                slots[fn.slots[0]] = item
+                if len(fn.slots) > 1:
+                    slots[fn.slots[1]] = index
+                if truthy(body(s)) != every:
                     return not every
             return every
 
@@ -243,13 +236,13 @@ def _form_reduce(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
 
     def finish(s: Scope, items: list[Any], fn: _Inline) -> Any:
-        inner, bound = _runner(s, fn)
-        total, item_name = start(s), fn.names[1]
-        acc_name = fn.names[0]
+        slots, body = s.run.slots, fn.body
+        total = start(s)
+        acc, each = fn.slots
         for item in items:
-            bound[acc_name] = None if total is MISSING else total
-            bound[item_name] = item
-            total = fn.body(inner)
+            slots[acc] = None if total is MISSING else total
+            slots[each] = item
+            total = body(s)
         return total
 
     return _loop("reduce", fn, node, finish)(listing)
@@ -446,15 +439,20 @@ def _form_fail(compiler: CallCompiler, node: Node) -> Evaluator:
 
 @dataclass
 class UserFunction:
-    """A function of the mapping file (``functions:``): parameters and a compiled body."""
+    """A function of the mapping file (``functions:``): its parameters' slots and its body."""
 
     name: str
     names: list[str]
+    slots: list[int]
     body: Evaluator | None  # None: the body did not compile (reported already)
 
 
 def call_user_function(compiler: CallCompiler, node: Node, fn: UserFunction) -> Evaluator:
-    """A call of the mapping's own function: its arguments bound to its parameters."""
+    """A call of the mapping's own function: its arguments set into its parameters' slots.
+
+    The arguments are all evaluated first (``f(f(x))`` is sound), and a function calls only
+    those defined before it, so a slot is never in use twice at once.
+    """
     if len(node.args) != len(fn.names):
         compiler.problem(
             node,
@@ -464,14 +462,26 @@ def call_user_function(compiler: CallCompiler, node: Node, fn: UserFunction) -> 
         )
         return _missing
     args = _values(compiler, node, -1)
-    body, names = fn.body, fn.names
+    body, slots = fn.body, fn.slots
     if body is None:
         return _missing
+    if len(args) == 1:
+        (only,), (slot,) = args, slots
+
+        def call_one(s: Scope) -> Any:
+            value = only(s)
+            s.run.slots[slot] = None if value is MISSING else value
+            return body(s)
+
+        return call_one
+    pairs = list(zip(slots, args, strict=True))
 
     def call(s: Scope) -> Any:
-        bound = {name: arg(s) for name, arg in zip(names, args, strict=True)}
-        s.run.tick(1)
-        return body(Scope(None, None, None, bound, s.run))
+        values = [(slot, arg(s)) for slot, arg in pairs]
+        run_slots = s.run.slots
+        for slot, value in values:
+            run_slots[slot] = None if value is MISSING else value
+        return body(s)
 
     return call
 

@@ -33,7 +33,7 @@ CLOCK_MASK = 1023
 class Run(Budget):
     """One run: its budget, and the :class:`FunctionContext` (code lists, one clock)."""
 
-    __slots__ = ("_dirs", "_now", "_roots")
+    __slots__ = ("_dirs", "_now", "_roots", "slots")
 
     def __init__(
         self,
@@ -41,8 +41,11 @@ class Run(Budget):
         limits: MappingLimits,
         cancel: Cancel | None = None,
         roots: FileRoots | None = None,
+        slots: int = 0,
     ) -> None:
         Budget.__init__(self, limits, cancel)
+        #: The values of parameters (of inline functions and the mapping's functions).
+        self.slots: list[Any] = [None] * slots
         self._dirs = dirs
         self._roots = roots
         self._now: datetime | None = None
