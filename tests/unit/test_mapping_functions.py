@@ -23,7 +23,7 @@ CODELISTS = ROOT / "mappings" / "codelists"
 DOC = ROOT / "docs" / "mapping-functions.md"
 OUR_MODULES = {
     f"hub.mapping.functions.{name}"
-    for name in ("strings", "numbers", "dates", "aggregates", "misc")
+    for name in ("strings", "numbers", "dates", "aggregates", "misc", "lists", "datemath", "patterns")
 }
 
 
