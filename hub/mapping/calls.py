@@ -58,6 +58,9 @@ class CallCompiler(Protocol):
     def problem(self, node: Node, message: str, hint: str | None = None) -> None: ...
 
 
+#: The functions that take an inline function (``x -> ...``).
+INLINE_TAKERS = ("any", "distinct", "every", "filter", "find", "group_by", "map", "reduce")
+INLINE_TAKERS += ("sort_by",)
 #: Calls the compiler handles itself (they decide which arguments run): name -> compiler.
 SpecialForm = Callable[[CallCompiler, Node], Evaluator]
 _SPECIAL: dict[str, SpecialForm] = {}
@@ -93,7 +96,7 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
         compiler.problem(
             bad,
             f"{name}() does not take an inline function",
-            "inline functions go to " + ", ".join(sorted(k for k in _SPECIAL if k != "if")),
+            "inline functions are arguments of " + ", ".join(INLINE_TAKERS),
         )
         return _missing
     spec = lookup(name)
