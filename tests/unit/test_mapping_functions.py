@@ -21,10 +21,8 @@ from hub.mapping.functions.registry import FUNCTIONS, FunctionError, FunctionSpe
 ROOT = Path(__file__).resolve().parents[2]
 CODELISTS = ROOT / "mappings" / "codelists"
 DOC = ROOT / "docs" / "mapping-functions.md"
-OUR_MODULES = {
-    f"hub.mapping.functions.{name}"
-    for name in ("strings", "numbers", "dates", "aggregates", "misc", "lists", "datemath", "patterns")
-}
+_FAMILIES = ["strings", "numbers", "dates", "aggregates", "misc", "lists", "datemath"]
+OUR_MODULES = {f"hub.mapping.functions.{name}" for name in [*_FAMILIES, "patterns"]}
 
 
 class FakeContext:

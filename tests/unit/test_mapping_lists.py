@@ -277,10 +277,9 @@ def test_a_required_guard_names_the_expression_and_the_scope() -> None:
     assert error.message == "required field 'a' has no value: expression 'null' is null"
     assert error.where == "m.yaml rule a"
     error = run_error("name: m\nsplit: rows\nfields:\n  n: {expr: number, required: true}\n")
-    assert error.message == (
-        "required field '[0].n' has no value: source path 'number' is missing"
-    )
-    assert error.hint is not None and "write $root.number for the whole document" in error.hint
+    assert error.message == ("required field '[0].n' has no value: source path 'number' is missing")
+    assert error.hint is not None
+    assert "write $root.number for the whole document" in error.hint
 
 
 def test_element_refuses_a_composite() -> None:
