@@ -59,8 +59,8 @@ class CallCompiler(Protocol):
 
 
 #: The functions that take an inline function (``x -> ...``).
-INLINE_TAKERS = ("any", "distinct", "every", "filter", "find", "group_by", "map", "reduce")
-INLINE_TAKERS += ("sort_by",)
+INLINE_TAKERS: tuple[str, ...] = ("any", "distinct", "every", "filter", "find", "group_by")
+INLINE_TAKERS += ("map", "reduce", "sort_by")
 #: Calls the compiler handles itself (they decide which arguments run): name -> compiler.
 SpecialForm = Callable[[CallCompiler, Node], Evaluator]
 _SPECIAL: dict[str, SpecialForm] = {}
