@@ -41,18 +41,19 @@ def _parts(compiler: CallCompiler, node: Node, args: list[Node]) -> list[_Part] 
 
 def _values(s: Scope, parts: list[_Part], out: list[Any]) -> list[Any]:
     """Every part's text (a list stays a composite) appended to ``out``."""
+    add = out.append
     for text, evaluate in parts:
         if evaluate is None:
-            out.append(text)
+            add(text)
             continue
         value = evaluate(s)
         kind = type(value)
         if kind is str or kind is list:
-            out.append(value)
+            add(value)
         elif value is None or value is MISSING:
-            out.append("")
+            add("")
         else:
-            out.append(edifact.element_text(value))
+            add(edifact.element_text(value))
     return out
 
 
