@@ -41,7 +41,16 @@ from hub.mapping.lambdas import UserFunction
 from hub.mapping.limits import Cancel, LimitExceeded, MappingLimits
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
 from hub.mapping.paths import MISSING
-from hub.mapping.run import CLOCK_MASK, Rule, Run, as_items, located, ticking, weight
+from hub.mapping.run import (
+    CLOCK_MASK,
+    Rule,
+    Run,
+    as_items,
+    check_output_size,
+    located,
+    ticking,
+    weight,
+)
 from hub.mapping.schemacheck import check_target_schema
 from hub.mapping.syntax import parse_function
 from hub.paths import FileRoots
@@ -122,6 +131,10 @@ class FieldCopyMapping:
         out: dict[str, Any] = {}
         for rule in self._rules:
             rule(scope, out)
+        try:
+            check_output_size(out, run.max_values)
+        except LimitExceeded as exc:
+            raise located(str(exc), exc, self.source) from None
         return out
 
     def apply(self, tree: Tree, *, cancel: Cancel | None = None) -> Tree:

@@ -286,3 +286,12 @@ def test_element_refuses_a_composite() -> None:
     tree = {"PIA": [["PIA", "5", ["4711", "IN"]]]}
     error = run_error("name: m\nfields:\n  a: 'element(get(PIA[0], 2), 1)'\n", tree)
     assert "element() takes a segment ['TAG', element, ...]" in error.message
+
+
+def test_an_output_that_repeats_a_part_counts_it_every_time() -> None:
+    error = run_error(
+        "name: m\nfields:\n  a: 'reduce(range(60), (t, x) -> array($t, $t), 0)'\n", {}
+    )
+    assert "the output holds more than 5,000,000 values" in error.message
+    assert error.hint is not None
+    assert "max_values" in error.hint
