@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.transports
 	$(BIN)/python -m benchmarks.worker_cpu
+	$(BIN)/python -m benchmarks.mapping_language
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -8,6 +8,10 @@ per-line ``quantity * price`` (exact decimals) and a sum of the line totals; the
 hand-written in Python runs next to it, with the same helper functions. Both must give the
 same output. ``run()`` returns the figures; the issue's target: the mapping within
 ``TARGET_RATIO`` times the hand-written code's time (the exit status is 1 when missed).
+
+It also prints the CPU time of the demo route's mapping (woocommerce-order-to-orders-d96a)
+on a 1,000-line order: issue 11 wants such an order through the whole worker turn within
+25 ms of CPU. benchmarks/mapping_language.py measures the constructs and the peers.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from benchmarks.mapping_language import demo
 from hub.mapping import parse_mapping
 from hub.mapping.functions.registry import FUNCTIONS, function
 
@@ -154,9 +159,9 @@ def _best(fn: Callable[[], Any], min_time: float = 0.3) -> float:
     best, spent, runs = float("inf"), 0.0, 0
     while runs < 3 or (spent < min_time and runs < 2000):
         gc.collect()
-        started = time.perf_counter()
+        started = time.process_time()  # CPU: other load on the machine shifts it less
         fn()
-        took = time.perf_counter() - started
+        took = time.process_time() - started
         best = min(best, took)
         spent += took
         runs += 1
@@ -192,6 +197,7 @@ def run() -> dict[str, Any]:
             }
         )
     results["ok"] = all(c["ratio"] <= TARGET_RATIO for c in results["cases"])
+    results["demo"] = demo()
     return results
 
 
@@ -204,6 +210,11 @@ def table(results: dict[str, Any]) -> str:
         )
     verdict = "ok" if results["ok"] else "MISSED"
     rows.append(f"target: mapping within {results['target_ratio']}x of Python: {verdict}")
+    shown = results["demo"]
+    rows.append(
+        f"demo route mapping, {shown['lines']:,}-line order: {shown['cpu_ms']:.1f} ms CPU "
+        "(issue 11: the whole worker turn within 25 ms)"
+    )
     return "\n".join(rows)
 
 

@@ -263,7 +263,10 @@ def translate(
     route: Annotated[str, typer.Option("--route", "-r", help="the route whose pipeline to use")],
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Decode, validate, map and encode INPUT as ROUTE would, without delivering it."""
+    """Decode, validate, map and encode INPUT as ROUTE would, without delivering it.
+
+    A splitting mapping's outputs are all printed, one after the other (the count on stderr).
+    """
     loaded = load_config(config)
     built = compile_routes(loaded)
     routes = built.routes
@@ -280,7 +283,12 @@ def translate(
     finally:
         for compiled in routes.values():
             compiled.close()
-    write_bytes(translation.body)
+    if translation.parts is None:
+        write_bytes(translation.body)
+        return
+    typer.echo(f"{len(translation.parts)} outputs (the mapping splits)", err=True)
+    for part in translation.parts:
+        write_bytes(part)
 
 
 @app.command("test-mappings")

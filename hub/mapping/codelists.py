@@ -19,6 +19,12 @@ A code list lives in a code-list directory (``mappings/codelists/``) as
         code,name
         DE,Germany
 
+    or more: then each code's value is an object named by the header's other columns, read
+    as ``lookup('carriers', c).scac`` ::
+
+        code,scac,name
+        dhl,DHLC,DHL Paket
+
 Codes are text (a YAML ``1: x`` is the code '1'). Duplicate codes, blank codes and malformed
 rows are :class:`~hub.errors.ConfigError` naming ``file:line``. Mapping functions reach code
 lists through ``FunctionContext.codelist(name)``: ``lookup('units', unit)``.
@@ -212,26 +218,35 @@ def _read_csv(path: Path, name: str) -> CodeList:
     codes: dict[str, Any] = {}
     first_line: dict[str, int] = {}
     problems: list[Problem] = []
-    header_seen = False
+    header: list[str] | None = None
     try:
         for row in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # blank line
             where = f"{path}:{line}"
-            if len(row) != 2:
+            wanted = 2 if header is None else len(header)
+            if len(row) < 2 or (header is not None and len(row) != wanted):
+                shape = "code,value" if wanted == 2 else ",".join(header or [])
                 problems.append(
                     Problem(
-                        f"expected 2 columns (code,value), found {len(row)}",
+                        f"expected {wanted} columns ({shape}), found {len(row)}",
                         where=where,
                         hint='quote a value that contains a comma: DE,"Germany, Federal Republic"',
                     )
                 )
                 continue
-            if not header_seen:
-                header_seen = True
+            if header is None:
+                header = [cell.strip() for cell in row]
+                names = header[1:]
+                if len(header) > 2 and (len(set(names)) != len(names) or not all(names)):
+                    problems.append(Problem("the header names each value column once", where=where))
                 continue
-            code, value = row[0].strip(), row[1].strip()
+            code = row[0].strip()
+            if len(row) == 2:
+                value: Any = row[1].strip()
+            else:
+                value = {name: cell.strip() for name, cell in zip(header[1:], row[1:], strict=True)}
             if not code:
                 problems.append(Problem("blank code", where=where))
             elif code in codes:

@@ -4,34 +4,45 @@ No ``eval``/``exec``: an expression is tokenized and parsed into a small tree of
 :class:`Node` (:mod:`hub.mapping.syntax`), then compiled here into nested closures
 ``fn(scope) -> value``. Paths read dict keys and list indexes only, so there is no
 attribute access; functions come from :mod:`hub.mapping.functions` only (checked at load
-time). Numbers, texts and the work of one run are bounded (:mod:`hub.mapping.limits`).
+time), compiled by :mod:`hub.mapping.calls`. Numbers, texts and the work of one run are
+bounded (:mod:`hub.mapping.limits`).
 """
 
 from __future__ import annotations
 
 import difflib
-import reprlib
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hub.mapping.functions.registry import FUNCTIONS, FunctionError, lookup
-from hub.mapping.limits import (
-    MAX_DIGITS,
-    MAX_EXPONENT,
-    MAX_TEXT_LENGTH,
-    EvalError,
-    bounded,
-    bounded_int,
-)
+from hub.mapping.calls import compile_call
+from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
 from hub.mapping.syntax import WILD, ExprSyntaxError, Node, parse_expr
+from hub.mapping.values import (
+    INT_BITS,
+    SHORT_TEXT,
+    TEXT_LIMIT,
+    Scope,
+    charge_text,
+    decimal_of,
+    failure,
+    numeric_pair,
+    plain,
+    show,
+    sources_of,
+    text_of_value,
+    truthy,
+)
 
 __all__ = [
     "MAX_ITEMS",
     "WILD",
+    "Env",
     "EvalError",
+    "Evaluator",
     "ExprProblem",
     "ExprSyntaxError",
     "Node",
@@ -44,7 +55,7 @@ __all__ = [
 #: The most items one ``each`` or ``split`` may loop over.
 MAX_ITEMS = 100_000
 
-Evaluator = Callable[["Scope"], Any]
+Evaluator = Callable[[Scope], Any]
 
 
 @dataclass(frozen=True)
@@ -54,166 +65,6 @@ class ExprProblem:
     message: str
     offset: int
     hint: str | None = None
-
-
-# --- run time ---------------------------------------------------------------------------
-
-
-class Scope:
-    """Where an expression runs: the current item and what encloses it."""
-
-    __slots__ = ("index", "item", "pos", "root", "run", "skey", "tkey", "up", "vars")
-
-    def __init__(
-        self,
-        item: Any,
-        up: Scope | None,
-        root: Any,
-        vars: dict[str, Any],
-        run: Any,
-        index: int | None = None,
-        pos: int = 0,
-        tkey: str = "",
-        skey: str = "",
-    ) -> None:
-        self.item = item
-        self.up = up
-        self.root = root
-        self.vars = vars
-        self.run = run
-        self.index = index  # position in the source list
-        self.pos = pos  # position in the output list
-        self.tkey = tkey  # the target key of the loop rule (dotted, relative to `up`)
-        self.skey = skey  # the loop's source expression
-
-    def target(self, rel: str) -> str:
-        """The concrete target path of rule ``rel`` here: ``lines[2].net_amount``."""
-        if self.up is None:
-            return rel
-        head = self.up.target(self.tkey) + f"[{self.pos}]"
-        return f"{head}.{rel}" if rel else head
-
-    def source(self, rel: str) -> str:
-        """The concrete source path of ``rel`` (relative to this item)."""
-        if self.up is None:
-            return rel
-        head = self.up.source(self.skey) + f"[{self.index}]"
-        if not rel:
-            return head
-        return head + rel if rel.startswith("[") else f"{head}.{rel}"
-
-
-def truthy(value: Any) -> bool:
-    return value is not MISSING and bool(value)
-
-
-def show(value: Any) -> str:
-    """A value as it appears in error messages (long ones shortened)."""
-    if value is None or value is MISSING:
-        return "null"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, str):
-        if len(value) <= 60:
-            return repr(value)
-        return repr(value[:50]) + f"... ({len(value):,} characters)"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict | list):
-        text = _SHORT.repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-    text = str(value)
-    return text if len(text) <= 60 else text[:30] + "..." + text[-12:]
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring = 3, 6, 6, 40
-
-
-#: Numeric text longer than this is refused before it is parsed (digits, sign, point, exponent).
-_NUMBER_TEXT = MAX_DIGITS + 8
-#: Text arguments longer than this count their length as work (lists always do).
-_LONG = 256
-#: Texts a function returns count against ``max_text`` when longer than this (shorter ones
-#: are bounded by ``max_values``: each is a value of the output, or soon dropped).
-_SHORT_TEXT = 32
-_MIN_ADJUSTED = -MAX_EXPONENT
-_TEXT_LIMIT = f"{MAX_TEXT_LENGTH:,}"
-#: Two whole numbers with more bits than this together multiply out of range.
-_INT_BITS = MAX_EXPONENT * 3322 // 1000 + 2
-
-
-def _decimal(value: Any) -> Decimal:
-    """A number or numeric text as a Decimal, of at most :data:`MAX_DIGITS` digits.
-
-    Its exponent is checked where a result leaves the arithmetic (:func:`_plain`): Decimal
-    arithmetic on a huge exponent is cheap (28 significant digits); turning one into an
-    ``int`` is not.
-    """
-    kind = type(value)
-    if kind is str:
-        text = value.strip()
-        if len(text) > _NUMBER_TEXT:
-            raise EvalError(f"{show(value)} is not a number of at most {MAX_DIGITS} digits")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise EvalError(f"{show(value)} is not a number") from None
-        if number.is_finite():
-            return number
-        raise EvalError(f"{show(value)} is not a number")
-    if kind is int:
-        return Decimal(value)  # at most 4,300 digits (Python's limit on reading one)
-    if isinstance(value, bool):
-        raise EvalError(f"{show(value)} is not a number")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, str):
-        return _decimal(str(value))
-    raise EvalError(f"{show(value)} is not a number")
-
-
-def _plain(number: Decimal) -> int | float:
-    """A Decimal result as tree data: ``int`` when whole, else the nearest float."""
-    if not (_MIN_ADJUSTED < number.adjusted() < MAX_EXPONENT or not number):
-        bounded(number)  # raises, saying the range
-    if number == number.to_integral_value():
-        return int(number)
-    return float(number)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _numeric_pair(a: Any, b: Any) -> tuple[Decimal, Decimal] | None:
-    """Both as Decimals when one is a number and the other a number or numeric text."""
-    if not (_is_number(a) or _is_number(b)):
-        return None
-    if not all(_is_number(v) or isinstance(v, str) for v in (a, b)):
-        return None
-    try:
-        return _decimal(a), _decimal(b)
-    except EvalError:
-        return None
-
-
-def _text(value: Any) -> str:
-    if value is None or value is MISSING:
-        return ""
-    if isinstance(value, str):
-        return value
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return str(_plain(value))
-    if isinstance(value, int | float):
-        return str(value)
-    raise EvalError(f"cannot join a {type(value).__name__} as text")
 
 
 # --- compiler ----------------------------------------------------------------------------
@@ -227,11 +78,37 @@ class Env:
     depth: int  # loops around it (each, split); $parent and $index need one
     problems: list[ExprProblem] = field(default_factory=list)
     codelist_names: set[str] | None = None
+    #: The mapping's own functions (``functions:``), by name, defined before this point.
+    functions: dict[str, Any] = field(default_factory=dict)
+    #: Compiling a function of the mapping: only its parameters may be read.
+    pure: bool = False
+    #: Slots of the run for inline function and function parameters: how many are taken
+    #: (one counter shared by every expression of a mapping) and the names in scope here.
+    slots: list[int] = field(default_factory=lambda: [0])
+    locals: dict[str, int] = field(default_factory=dict)
 
 
 def compile_expr(node: Node, env: Env) -> Evaluator:
     """Compile ``node``; load-time problems are appended to ``env.problems``."""
     return _Compiler(env).compile(node)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _missing(s: Scope) -> Any:
+    return MISSING
+
+
+def _same(node: Any) -> Any:
+    return node
 
 
 def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
@@ -240,6 +117,21 @@ def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
         head = _reader(steps[:cut]) if cut else (lambda n: n)
         rest = steps[cut + 1 :]
         tail = _reader(rest) if rest else (lambda n: n)
+
+        if WILD in rest:  # a[*].b[*].c: one flat list, as a list is expected
+
+            def every_flat(node: Any) -> Any:
+                items = head(node)
+                if not isinstance(items, list):
+                    return MISSING if items is MISSING else []
+                out: list[Any] = []
+                for item in items:
+                    found = tail(item)
+                    if type(found) is list:
+                        out.extend(found)
+                return out
+
+            return every_flat
 
         def every(node: Any) -> Any:
             items = head(node)
@@ -256,6 +148,35 @@ class _Compiler:
     def __init__(self, env: Env) -> None:
         self.env = env
 
+    @property
+    def codelist_names(self) -> set[str] | None:
+        return self.env.codelist_names
+
+    @property
+    def functions(self) -> dict[str, Any]:
+        return self.env.functions
+
+    @contextmanager
+    def bound(self, names: list[str]) -> Iterator[list[int]]:
+        """Compile with ``names`` (parameters) known: each reads a slot of the run.
+
+        A parameter is a slot of the run (``run.slots[k]``), set before its body runs: no
+        scope or dictionary is made per call, and runs on several threads do not meet. A
+        slot is never in use twice at once: functions of the mapping call only those
+        defined before them, so nothing recurses.
+        """
+        before = dict(self.env.locals)
+        taken = []
+        for name in names:
+            slot = self.env.slots[0]
+            self.env.slots[0] += 1
+            self.env.locals[name] = slot
+            taken.append(slot)
+        try:
+            yield taken
+        finally:
+            self.env.locals = before
+
     def problem(self, node: Node, message: str, hint: str | None = None) -> None:
         self.env.problems.append(ExprProblem(message, node.pos, hint))
 
@@ -269,8 +190,28 @@ class _Compiler:
 
     def c_path(self, node: Node) -> Evaluator:
         base, steps = node.value
+        evaluate = self.base_path(node, base, steps)
+        if WILD not in steps:
+            return evaluate
+
+        def read_all(s: Scope) -> Any:  # a new list: its items count against the budget
+            found = evaluate(s)
+            if type(found) is list:
+                s.run.add_values(len(found))
+            return found
+
+        return read_all
+
+    def base_path(self, node: Node, base: str, steps: list[str | int]) -> Evaluator:
+        """Read ``steps`` from what ``base`` names: the item, the root, a variable."""
+        if self.env.pure and base in ("", "$", "$root", "$parent", "$index", "$pos"):
+            self.problem(
+                node,
+                f"a function defined in the mapping reads only its parameters, not {node.text!r}",
+                "pass the value as an argument",
+            )
+            return _missing
         if base == "":
-            read = _reader(steps)
             if len(steps) == 1 and isinstance(steps[0], str):
                 key = steps[0]
 
@@ -279,31 +220,30 @@ class _Compiler:
                     return item.get(key, MISSING) if isinstance(item, dict) else MISSING
 
                 return item_key
-            if WILD in steps:  # a new list: its items count against the run's budget
-
-                def read_all(s: Scope) -> Any:
-                    found = read(s.item)
-                    if type(found) is list:
-                        s.run.add_values(len(found))
-                    return found
-
-                return read_all
+            read = _reader(steps)
             return lambda s: read(s.item)
-        read = _reader(steps) if steps else (lambda n: n)
+        read = _reader(steps) if steps else _same
         if base == "$":
             return lambda s: read(s.item)
         if base == "$root":
             return lambda s: read(s.root)
-        if base in ("$parent", "$index") and self.env.depth < 1:
+        if base in ("$parent", "$index", "$pos") and self.env.depth < 1:
             self.problem(node, f"`{base}` is only available inside `each` or `split`")
-            return lambda s: MISSING
+            return _missing
         if base == "$parent":
             return lambda s: read(s.up.item if s.up is not None else MISSING)
-        if base == "$index":
+        if base in ("$index", "$pos"):
             if steps:
-                self.problem(node, "`$index` is a number and has no fields")
+                self.problem(node, f"`{base}` is a number and has no fields")
+            if base == "$pos":
+                return lambda s: s.pos
             return lambda s: s.index
         name = base[1:]
+        slot = self.env.locals.get(name)
+        if slot is not None:
+            if not steps:
+                return lambda s: s.run.slots[slot]
+            return lambda s: read(s.run.slots[slot])
         if name not in self.env.variables:
             close = difflib.get_close_matches(name, self.env.variables, n=3)
             self.problem(
@@ -311,10 +251,32 @@ class _Compiler:
                 f"unknown variable {base!r}",
                 "did you mean " + ", ".join(f"${c}" for c in close) + "?"
                 if close
-                else "define it under `vars` before its use; built in: $, $root, $parent, $index",
+                else "define it under `vars` before its use; "
+                "built in: $, $root, $parent, $index, $pos",
             )
-            return lambda s: MISSING
+            return _missing
+        if not steps:
+            return lambda s: s.vars.get(name, MISSING)
         return lambda s: read(s.vars.get(name, MISSING))
+
+    def c_get(self, node: Node) -> Evaluator:
+        """Steps into a computed value: ``find(rows, r -> $r.ok).sku``."""
+        inner = self.compile(node.args[0])
+        steps: list[str | int] = node.value
+        read = _reader(steps)
+        wild = WILD in steps
+
+        def get(s: Scope) -> Any:
+            found = read(inner(s))
+            if wild and type(found) is list:
+                s.run.add_values(len(found))
+            return found
+
+        return get
+
+    def c_lambda(self, node: Node) -> Evaluator:
+        self.problem(node, "an inline function is only allowed as the argument of a list function")
+        return _missing
 
     def c_neg(self, node: Node) -> Evaluator:
         inner = self.compile(node.args[0])
@@ -325,7 +287,7 @@ class _Compiler:
                 return None
             if type(value) is int:
                 return -value
-            return _plain(-_decimal(value))
+            return plain(-decimal_of(value))
 
         return neg
 
@@ -344,17 +306,17 @@ class _Compiler:
     def c_bin(self, node: Node) -> Evaluator:
         op = node.value
         left, right = (self.compile(a) for a in node.args)
-        sources = _sources(node)
+        sources = sources_of(node)
         if op == "&":
 
             def join(s: Scope) -> str:
-                a, b = _text(left(s)), _text(right(s))
+                a, b = text_of_value(left(s)), text_of_value(right(s))
                 size = len(a) + len(b)
                 if size > MAX_TEXT_LENGTH:
-                    reason = f"the text would have {size:,} characters (at most {_TEXT_LIMIT})"
-                    raise _failure(s, f"{show(a)} & {show(b)}", reason, sources)
-                if size > _SHORT_TEXT:
-                    _charge_text(s.run, size)
+                    reason = f"the text would have {size:,} characters (at most {TEXT_LIMIT})"
+                    raise failure(s, f"{show(a)} & {show(b)}", reason, sources)
+                if size > SHORT_TEXT:
+                    charge_text(s.run, size)
                 return a + b
 
             return join
@@ -371,211 +333,55 @@ class _Compiler:
                     if op == "-":
                         return bounded_int(a - b)
                     if op == "*":
-                        if a.bit_length() + b.bit_length() > _INT_BITS:
+                        if a.bit_length() + b.bit_length() > INT_BITS:
                             raise EvalError("the product is out of range")
                         return bounded_int(a * b)
-                x, y = _decimal(a), _decimal(b)
+                x, y = decimal_of(a), decimal_of(b)
                 if op == "+":
-                    return _plain(x + y)
+                    return plain(x + y)
                 if op == "-":
-                    return _plain(x - y)
+                    return plain(x - y)
                 if op == "*":
-                    return _plain(x * y)
+                    return plain(x * y)
                 if y == 0:
                     raise EvalError("division by zero")
-                return _plain(x / y)
+                return plain(x / y)
             except EvalError as exc:
-                raise _failure(s, f"{show(a)} {op} {show(b)}", str(exc), sources) from None
+                raise failure(s, f"{show(a)} {op} {show(b)}", str(exc), sources) from None
 
         return arith
 
     def c_cmp(self, node: Node) -> Evaluator:
         op = node.value
         left, right = (self.compile(a) for a in node.args)
-        sources = _sources(node)
+        sources = sources_of(node)
+        test = _COMPARE[op]
+        ordered = op not in ("==", "!=")
 
-        def compare(s: Scope) -> bool:
-            a = left(s)
-            b = right(s)
+        def slow(s: Scope, a: Any, b: Any) -> bool:
             a = None if a is MISSING else a
             b = None if b is MISSING else b
-            pair = _numeric_pair(a, b)
+            pair = numeric_pair(a, b)
             if pair is not None:
                 a, b = pair
-            if op == "==":
-                return bool(a == b)
-            if op == "!=":
-                return bool(a != b)
-            if not (pair is not None or (isinstance(a, str) and isinstance(b, str))):
-                raise _failure(
+            elif ordered and not (isinstance(a, str) and isinstance(b, str)):
+                raise failure(
                     s,
                     f"{show(a)} {op} {show(b)}",
                     "only numbers or texts can be ordered",
                     sources,
                 )
-            if op == "<":
-                return bool(a < b)
-            if op == "<=":
-                return bool(a <= b)
-            if op == ">":
-                return bool(a > b)
-            return bool(a >= b)
+            return bool(test(a, b))
+
+        def compare(s: Scope) -> bool:
+            a = left(s)
+            b = right(s)
+            kind = type(a)
+            if kind is type(b) and (kind is str or kind is int or (kind is bool and not ordered)):
+                return bool(test(a, b))  # the common case: no conversion to make
+            return slow(s, a, b)
 
         return compare
 
     def c_call(self, node: Node) -> Evaluator:
-        name: str = node.value
-        args = [self.compile(a) for a in node.args]
-        count = len(args)
-        if name == "if":
-            if count != 3:
-                self.problem(
-                    node,
-                    f"if() takes 3 arguments, got {count}",
-                    "if(condition, value_when_true, value_when_false)",
-                )
-                return lambda s: MISSING
-            cond, yes, no = args
-            return lambda s: yes(s) if truthy(cond(s)) else no(s)
-        spec = lookup(name)
-        if spec is None:
-            names = sorted({*FUNCTIONS, "if"})
-            close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-            self.problem(
-                node,
-                f"unknown function {name!r}",
-                ("did you mean " + ", ".join(close) + "?")
-                if close
-                else "see docs/mappings.md for the functions",
-            )
-            return lambda s: MISSING
-        if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            self.problem(
-                node,
-                f"{name}() takes {spec.arity()} argument{'s' if spec.arity() != '1' else ''}, "
-                f"got {count}",
-                spec.doc,
-            )
-            return lambda s: MISSING
-        if (
-            spec.needs_context
-            and self.env.codelist_names is not None
-            and _takes_codelist(spec.call)
-            and node.args
-            and node.args[0].kind == "lit"
-            and isinstance(node.args[0].value, str)
-            and node.args[0].value not in self.env.codelist_names
-        ):
-            known = sorted(self.env.codelist_names)
-            close = difflib.get_close_matches(node.args[0].value, known, n=3)
-            self.problem(
-                node.args[0],
-                f"unknown code list {node.args[0].value!r}",
-                ("did you mean " + ", ".join(close) + "?")
-                if close
-                else ("available: " + ", ".join(known) if known else "no code lists found"),
-            )
-        call = spec.call
-        sources = _sources(node)
-        with_context = spec.needs_context
-
-        if count == 1 and not with_context:
-            only = args[0]
-
-            def invoke_one(s: Scope) -> Any:
-                value = only(s)
-                if value is MISSING:
-                    value = None
-                else:
-                    given = type(value)
-                    if (given is str and len(value) > _LONG) or given is list:
-                        s.run.tick(len(value))  # the function's work: the clock is read in time
-                try:
-                    result = call(value)
-                    kind = type(result)
-                    if kind is Decimal:
-                        return _plain(result)
-                except (FunctionError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
-                    reason = str(exc) or type(exc).__name__
-                    raise _failure(s, f"{name}({show(value)})", reason, sources) from None
-                if kind is str:
-                    if len(result) > _SHORT_TEXT and result is not value:
-                        _charge_text(s.run, len(result))
-                elif kind is list and result is not value:
-                    s.run.add_values(len(result))
-                return result
-
-            return invoke_one
-
-        def invoke(s: Scope) -> Any:
-            values: list[Any] = [None if v is MISSING else v for v in [a(s) for a in args]]
-            for v in values:
-                given = type(v)
-                if (given is str and len(v) > _LONG) or given is list:
-                    s.run.tick(len(v))
-            try:
-                result = call(s.run, *values) if with_context else call(*values)
-                kind = type(result)
-                if kind is Decimal:
-                    return _plain(result)
-            except (FunctionError, ValueError, TypeError, ArithmeticError, LookupError) as exc:
-                shown = ", ".join(show(v) for v in values)
-                reason = str(exc) or type(exc).__name__
-                raise _failure(s, f"{name}({shown})", reason, sources) from None
-            if kind is str:
-                if len(result) > _SHORT_TEXT and not any(result is v for v in values):
-                    _charge_text(s.run, len(result))  # a new text, not an argument as it was
-            elif kind is list and not any(result is v for v in values):
-                s.run.add_values(len(result))
-            return result
-
-        return invoke
-
-
-def _charge_text(run: Any, size: int) -> None:
-    """``size`` characters built; the run's budget fails past ``max_text``."""
-    run.text += size
-    if run.text > run.max_text:
-        run.add_text(0)  # raises, naming the limit
-
-
-def _sources(node: Node) -> list[tuple[str, str, list[str | int]]]:
-    """The path operands of ``node`` (direct ones), to name them in run-time errors."""
-    found = []
-    for arg in node.args:
-        if arg.kind == "path":
-            base, steps = arg.value
-            found.append((base, arg.text, steps))
-    return found
-
-
-def _steps_text(steps: list[str | int]) -> str:
-    text = ""
-    for step in steps:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
-
-
-def _failure(
-    scope: Scope, what: str, reason: str, sources: list[tuple[str, str, list[str | int]]]
-) -> EvalError:
-    names = []
-    for base, text, steps in sources:
-        if base == "":
-            names.append(scope.source(text))
-        elif base == "$":
-            names.append(scope.source(_steps_text(steps)))
-        elif base == "$root":
-            names.append(_steps_text(steps) or "$root")
-        else:
-            names.append(text)
-    suffix = f" (from {', '.join(names)})" if names else ""
-    return EvalError(f"{what} failed: {reason}{suffix}")
-
-
-def _takes_codelist(call: Callable[..., Any]) -> bool:
-    """Context functions whose first real argument is named ``codelist`` (``lookup``)."""
-    import inspect
-
-    params = list(inspect.signature(call).parameters)
-    return len(params) > 1 and params[1] == "codelist"
+        return compile_call(self, node)

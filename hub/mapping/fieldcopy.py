@@ -26,6 +26,7 @@ from typing import Any
 
 from hub.errors import ConfigError, MappingError, Problem
 from hub.formats.base import Tree
+from hub.mapping.calls import special_forms
 from hub.mapping.expr import (
     Env,
     EvalError,
@@ -35,19 +36,33 @@ from hub.mapping.expr import (
     parse_expr,
     truthy,
 )
+from hub.mapping.functions.registry import lookup
+from hub.mapping.lambdas import UserFunction
 from hub.mapping.limits import Cancel, LimitExceeded, MappingLimits
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
 from hub.mapping.paths import MISSING
-from hub.mapping.run import CLOCK_MASK, Rule, Run, as_items, located, ticking, weight
+from hub.mapping.run import (
+    CLOCK_MASK,
+    Rule,
+    Run,
+    as_items,
+    check_output_size,
+    located,
+    ticking,
+    weight,
+)
 from hub.mapping.schemacheck import check_target_schema
+from hub.mapping.syntax import parse_function
 from hub.paths import FileRoots
 from hub.yamlsource import Loc, YamlDocument, parse_yaml
 
 __all__ = ["FieldCopyMapping", "content_hash", "load_mapping", "parse_mapping"]
 
 _Eval = Callable[[Scope], Any]
-_TOP_KEYS = {"name", "description", "source", "target", "fields", "vars", "split"}
+_TOP_KEYS = {"name", "description", "source", "target", "fields", "vars", "split", "where"}
+_TOP_KEYS |= {"functions"}
 _RULE_KEYS = {"path", "expr", "default", "required", "value", "fields", "each", "when", "where"}
+_RULE_KEYS |= {"vars"}
 _KIND_HINT = "a rule is one of: a source path, `path`, `value`, `fields`, or `each` + `fields`"
 
 
@@ -64,9 +79,11 @@ class FieldCopyMapping:
         variables: list[tuple[str, _Eval]] | None = None,
         split: _Eval | None = None,
         split_text: str = "",
+        split_where: _Eval | None = None,
         codelist_dirs: list[Path] | None = None,
         outline: MappingOutline | None = None,
         weight: int = 0,
+        slots: int = 0,
         limits: MappingLimits | None = None,
         roots: FileRoots | None = None,
     ) -> None:
@@ -77,8 +94,10 @@ class FieldCopyMapping:
         self._vars = variables or []
         self._split = split
         self._split_text = split_text
+        self._split_where = split_where
         self._dirs = codelist_dirs or []
         self._weight = weight  # fields one output's rules may write
+        self._slots = slots  # parameters of inline functions and functions: values per run
         self._roots = roots
         #: What one run may spend (``mappings.limits``).
         self.limits = limits or MappingLimits()
@@ -91,7 +110,7 @@ class FieldCopyMapping:
         return self._split is not None
 
     def _root(self, tree: Tree, cancel: Cancel | None) -> Scope:
-        run = Run(self._dirs, self.limits, cancel, self._roots)
+        run = Run(self._dirs, self.limits, cancel, self._roots, self._slots)
         scope = Scope(tree, None, tree, {}, run)
         for name, evaluate in self._vars:
             try:
@@ -112,6 +131,10 @@ class FieldCopyMapping:
         out: dict[str, Any] = {}
         for rule in self._rules:
             rule(scope, out)
+        try:
+            check_output_size(out, run.max_values)
+        except LimitExceeded as exc:
+            raise located(str(exc), exc, self.source) from None
         return out
 
     def apply(self, tree: Tree, *, cancel: Cancel | None = None) -> Tree:
@@ -144,7 +167,7 @@ class FieldCopyMapping:
         except EvalError as exc:
             raise located(f"split: {exc}", exc, where) from None
         items = as_items(items, "split", self._split_text, where)
-        outputs = []
+        outputs: list[Tree] = []
         run = root.run
         for index, item in enumerate(items):
             scope = Scope(item, root, tree, root.vars, run, index, index, "", self._split_text)
@@ -152,6 +175,16 @@ class FieldCopyMapping:
                 run.tick(1)
             except LimitExceeded as exc:
                 raise located(f"split[{index}]: {exc}", exc, where) from None
+            if self._split_where is not None:
+                try:
+                    keep = truthy(self._split_where(scope))
+                except EvalError as exc:
+                    raise located(
+                        f"split[{index}] (where): {exc}", exc, f"{self.source} where"
+                    ) from None
+                if not keep:
+                    continue
+                scope.pos = len(outputs)
             outputs.append(self._build(scope))
         return outputs
 
@@ -218,6 +251,8 @@ class _Compiler:
         self.roots = roots
         self.problems: list[Problem] = list(document.problems)
         self.variables: list[str] = []
+        self.functions: dict[str, UserFunction] = {}
+        self.slots = [0]  # the run's slots for parameters, taken so far
         self.depth = 0
         self.scope: Loop | None = None
         self.outline = MappingOutline(document)
@@ -252,7 +287,13 @@ class _Compiler:
         read = SourceRead(node, loc, self.scope, role)
         self.outline.reads.append(read)
         self.read_at[loc] = read
-        env = Env(list(self.variables), self.depth, codelist_names=self.codelists)
+        env = Env(
+            list(self.variables),
+            self.depth,
+            codelist_names=self.codelists,
+            functions=self.functions,
+            slots=self.slots,
+        )
         compiled = compile_expr(node, env)
         for problem in env.problems:
             self.fail_at(loc, problem.offset, problem.message, problem.hint)
@@ -272,13 +313,18 @@ class _Compiler:
         if not isinstance(name, str) or not name:
             self.fail(("name",), "`name` must be a non-empty string")
             name = "?"
+        self.own_functions(data.get("functions"))
         variables = self.vars(data.get("vars"))
-        split = split_text = None
+        split = split_text = split_where = None
         if "split" in data:
             split_text = data["split"]
             split = self.expression(split_text, ("split",), "split")
             self.depth = 1
             self.scope = Loop(self.read_at.get(("split",)), None)
+            if "where" in data:
+                split_where = self.expression(data["where"], ("where",), "where")
+        elif "where" in data:
+            self.fail(("where",), "`where` at the top level applies to `split` items; add `split`")
         fields = data.get("fields")
         if not isinstance(fields, dict) or not fields:
             self.fail(("fields",), "`fields` must map target keys to rules")
@@ -294,30 +340,77 @@ class _Compiler:
             variables=variables,
             split=split,
             split_text=str(split_text or ""),
+            split_where=split_where,
             codelist_dirs=self.dirs,
             outline=self.outline,
             weight=weight(fields),
+            slots=self.slots[0],
             limits=limits,
             roots=self.roots,
         )
 
-    def vars(self, spec: Any) -> list[tuple[str, _Eval]]:
+    def own_functions(self, spec: Any) -> None:
+        """``functions: {net: "(price, qty) -> $price * $qty"}``: pure, defined in order."""
+        if spec is None:
+            return
+        if not isinstance(spec, dict):
+            self.fail(("functions",), "`functions` must map names to `(parameters) -> expression`")
+            return
+        for name, text in spec.items():
+            loc = ("functions", name)
+            if not isinstance(name, str) or not name.isidentifier():
+                self.fail(loc, f"bad function name {name!r}", "use letters, digits, _")
+                continue
+            if lookup(name) is not None or name in special_forms():
+                self.fail(loc, f"{name}() is a built-in function; choose another name")
+                continue
+            if not isinstance(text, str):
+                self.fail(loc, "a function is a text: (parameters) -> expression")
+                continue
+            try:
+                node = parse_function(text)
+            except ExprSyntaxError as exc:
+                self.fail_at(loc, exc.offset, exc.message, exc.hint)
+                continue
+            names = list(node.value)
+            slots = list(range(self.slots[0], self.slots[0] + len(names)))
+            self.slots[0] += len(names)
+            env = Env(
+                [],
+                0,
+                codelist_names=self.codelists,
+                functions=dict(self.functions),
+                pure=True,
+                slots=self.slots,
+                locals=dict(zip(names, slots, strict=True)),
+            )
+            body = compile_expr(node.args[0], env)
+            for problem in env.problems:
+                self.fail_at(loc, problem.offset, problem.message, problem.hint)
+            self.functions[name] = UserFunction(name, names, slots, None if env.problems else body)
+
+    def vars(self, spec: Any, at: Loc = ()) -> list[tuple[str, _Eval]]:
+        """Named expressions under ``vars`` (at the top, or of a rule at ``at``), in order.
+
+        Their names stay known to what is compiled next; a rule's caller drops them after.
+        """
         if spec is None:
             return []
+        loc = (*at, "vars")
         if not isinstance(spec, dict):
-            self.fail(("vars",), "`vars` must map names to expressions")
+            self.fail(loc, "`vars` must map names to expressions")
             return []
         compiled = []
         for name, text in spec.items():
             if not isinstance(name, str) or not name.isidentifier():
-                self.fail(("vars", name), f"bad variable name {name!r}", "use letters, digits, _")
+                self.fail((*loc, name), f"bad variable name {name!r}", "use letters, digits, _")
                 continue
-            if name in ("root", "parent", "index"):
-                self.fail(("vars", name), f"`${name}` is built in; choose another name")
+            if name in ("root", "parent", "index", "pos"):
+                self.fail((*loc, name), f"`${name}` is built in; choose another name")
                 continue
-            evaluate = self.expression(text, ("vars", name), "var")
-            if ("vars", name) in self.read_at:
-                self.outline.variables[name] = self.read_at["vars", name]
+            evaluate = self.expression(text, (*loc, name), "var")
+            if (*loc, name) in self.read_at:
+                self.outline.variables[name] = self.read_at[(*loc, name)]
             self.variables.append(name)
             if evaluate is not None:
                 compiled.append((name, evaluate))
@@ -363,11 +456,24 @@ class _Compiler:
             self.fail(
                 (*loc, "where"), f"rule {rule_name!r}: `where` only applies to an `each` rule"
             )
-        when = self.expression(spec["when"], (*loc, "when"), "when") if "when" in spec else None
-        built = self.kind(key, spec, loc, rule_name, rel)
-        if when is None or built is _noop:
+        if "each" in spec:  # its `vars` are per item, compiled inside the loop
+            local: list[tuple[str, _Eval]] = []
+            before = len(self.variables)
+        else:
+            before = len(self.variables)
+            local = self.vars(spec.get("vars"), loc)
+        try:
+            when = self.expression(spec["when"], (*loc, "when"), "when") if "when" in spec else None
+            built = self.kind(key, spec, loc, rule_name, rel)
+        finally:
+            del self.variables[before:]
+        if built is _noop:
             return built
-        return _guarded(when, built, self.doc.source, rule_name, rel)
+        if when is not None:
+            built = _guarded(when, built, self.doc.source, rule_name, rel)
+        if local:
+            built = _with_vars(local, built, f"{self.doc.source} rule {rule_name}", rel)
+        return built
 
     def unknown_option(self, option: str, spec: dict[str, Any], loc: Loc, rule_name: str) -> None:
         """An unknown key in a rule: a misspelt option, or a target key at the wrong level."""
@@ -451,8 +557,16 @@ class _Compiler:
             return _noop
         source = self.doc.source
         where = f"{source} rule {rule_name}"
-        is_path = isinstance(text, str) and _looks_like_path(text)
+        read = self.read_at.get(loc)
+        is_path = read is not None and read.node.kind == "path" and read.node.value[0] == ""
         what = f"source path {text!r}" if is_path else f"expression {text!r}"
+        if is_path and self.depth:  # plain paths read the item of the loop around the rule
+            item_hint = (
+                f"inside `each` or `split`, {text!r} is read from the current item; write "
+                f"$root.{text} for the whole document, or give the rule a `default`"
+            )
+        else:
+            item_hint = "fix the input or give the rule a `default`"
 
         def copy_value(scope: Scope, out: dict[str, Any]) -> None:
             try:
@@ -468,7 +582,7 @@ class _Compiler:
                         f"required field {scope.target(rel)!r} has no value: {what} "
                         + ("is null" if value is None else "is missing"),
                         where=where,
-                        hint="fix the input or give the rule a `default`",
+                        hint=item_hint,
                     )
                 if value is MISSING:
                     return
@@ -484,7 +598,9 @@ class _Compiler:
             return _noop
         self.depth += 1
         outer, self.scope = self.scope, Loop(self.read_at.get((*loc, "each")), self.scope)
+        before = len(self.variables)
         try:
+            local = self.vars(spec.get("vars"), loc)
             where_ = (
                 self.expression(spec["where"], (*loc, "where"), "where")
                 if "where" in spec
@@ -494,6 +610,7 @@ class _Compiler:
         finally:
             self.depth -= 1
             self.scope = outer
+            del self.variables[before:]
         if read is None or ("where" in spec and where_ is None):
             return _noop
         source, text = self.doc.source, str(spec["each"])
@@ -513,12 +630,24 @@ class _Compiler:
             except LimitExceeded as exc:
                 raise located(f"{scope.target(rel)}: {exc}", exc, where) from None
             for index, item in enumerate(items):
-                inner = Scope(item, scope, root, variables, run, index, len(built), rel, text)
+                inner = Scope(
+                    item,
+                    scope,
+                    root,
+                    dict(variables) if local else variables,
+                    run,
+                    index,
+                    len(built),
+                    rel,
+                    text,
+                )
                 if index & CLOCK_MASK == CLOCK_MASK:  # the clock, every 1,024 items
                     try:
                         run.check()
                     except LimitExceeded as exc:
                         raise located(f"{inner.target('')}: {exc}", exc, where) from None
+                if local:
+                    _bind(local, inner, where)
                 if where_ is not None:
                     try:
                         keep = truthy(where_(inner))
@@ -541,10 +670,6 @@ class _Compiler:
             )
 
 
-def _looks_like_path(text: str) -> bool:
-    return all(ch.isalnum() or ch in "_@$.[]-*" for ch in text)
-
-
 def _guarded(when: _Eval, rule: Rule, source: str, rule_name: str, rel: str) -> Rule:
     def guarded(scope: Scope, out: dict[str, Any]) -> None:
         try:
@@ -556,6 +681,42 @@ def _guarded(when: _Eval, rule: Rule, source: str, rule_name: str, rel: str) -> 
             rule(scope, out)
 
     return guarded
+
+
+def _bind(local: list[tuple[str, _Eval]], scope: Scope, where: str) -> None:
+    """A rule's own ``vars``, evaluated in order into ``scope.vars`` (a copy of its own)."""
+    bound = scope.vars
+    for name, evaluate in local:
+        try:
+            bound[name] = evaluate(scope)
+        except EvalError as exc:
+            raise located(f"{scope.target('')} vars.{name}: {exc}", exc, where) from None
+
+
+def _with_vars(local: list[tuple[str, _Eval]], rule: Rule, where: str, rel: str) -> Rule:
+    """``rule`` run with its own ``vars`` bound (per run of the rule)."""
+
+    def with_vars(scope: Scope, out: dict[str, Any]) -> None:
+        inner = Scope(
+            scope.item,
+            scope.up,
+            scope.root,
+            dict(scope.vars),
+            scope.run,
+            scope.index,
+            scope.pos,
+            scope.tkey,
+            scope.skey,
+        )
+        bound = inner.vars
+        for name, evaluate in local:
+            try:
+                bound[name] = evaluate(inner)
+            except EvalError as exc:
+                raise located(f"{scope.target(rel)} vars.{name}: {exc}", exc, where) from None
+        rule(inner, out)
+
+    return with_vars
 
 
 def _noop(scope: Scope, out: dict[str, Any]) -> None:

@@ -102,6 +102,17 @@ def step_reader(steps: list[str | int]) -> Callable[[Any], Any]:
 
         return one
 
+    if len(steps) == 2 and all(type(step) is str for step in steps):
+        first, second = steps
+
+        def two(node: Any) -> Any:
+            if not isinstance(node, dict):
+                return MISSING
+            node = node.get(first, MISSING)
+            return node.get(second, MISSING) if isinstance(node, dict) else MISSING
+
+        return two
+
     def read(node: Any) -> Any:
         for step in steps:
             if isinstance(step, str):

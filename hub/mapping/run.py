@@ -20,7 +20,17 @@ from hub.mapping.limits import Budget, Cancel, LimitExceeded, MappingLimits
 from hub.mapping.paths import MISSING
 from hub.paths import FileRoots
 
-__all__ = ["CHUNK", "CLOCK_MASK", "Rule", "Run", "as_items", "located", "ticking", "weight"]
+__all__ = [
+    "CHUNK",
+    "CLOCK_MASK",
+    "Rule",
+    "Run",
+    "as_items",
+    "check_output_size",
+    "located",
+    "ticking",
+    "weight",
+]
 
 #: A rule: fills its key of the output object from the scope.
 Rule = Callable[[Scope, dict[str, Any]], None]
@@ -33,7 +43,7 @@ CLOCK_MASK = 1023
 class Run(Budget):
     """One run: its budget, and the :class:`FunctionContext` (code lists, one clock)."""
 
-    __slots__ = ("_dirs", "_now", "_roots")
+    __slots__ = ("_dirs", "_now", "_roots", "slots")
 
     def __init__(
         self,
@@ -41,8 +51,11 @@ class Run(Budget):
         limits: MappingLimits,
         cancel: Cancel | None = None,
         roots: FileRoots | None = None,
+        slots: int = 0,
     ) -> None:
         Budget.__init__(self, limits, cancel)
+        #: The values of parameters (of inline functions and the mapping's functions).
+        self.slots: list[Any] = [None] * slots
         self._dirs = dirs
         self._roots = roots
         self._now: datetime | None = None
@@ -113,3 +126,33 @@ def as_items(items: Any, rule_name: str, text: str, where: str) -> list[Any]:
             hint="split the input into smaller documents",
         )
     return items
+
+
+def check_output_size(tree: Any, limit: int) -> None:
+    """Refuse an output of more than ``limit`` values, counting a shared part every time.
+
+    The budget counts each list a run makes once, but an output may hold the same list
+    many times (``reduce(range(60), (t, x) -> array($t, $t), 0)``, or one big variable in
+    every item of an ``each``): written out, it would be exponentially large. The walk stops
+    as soon as the count passes ``limit``, so it costs at most that many steps.
+    """
+    stack = [tree]
+    pop, push = stack.pop, stack.extend
+    count = 0
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is dict:
+            count += len(node)
+            push(node.values())
+        elif kind is list:
+            count += len(node)
+            push(node)
+        else:
+            continue
+        if count > limit:
+            raise LimitExceeded(
+                f"the output holds more than {limit:,} values (a part of it repeated many "
+                "times counts every time; limit mappings.limits.max_values)",
+                "raise mappings.limits.max_values in the config if the input is legitimate",
+            )

@@ -18,6 +18,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -33,6 +35,8 @@ __all__ = ["SchemaView", "check_reads", "check_target_schema", "check_writes"]
 
 _STEP_TEXT = re.compile(r"\[(?:-?\d+|\*)\]|[A-Za-z_@$][\w@$-]*")
 _MAX_DEPTH = 24
+#: List functions whose result holds items of their first argument.
+_LIST_KEEPING = frozenset({"filter", "sort_by", "distinct", "reverse", "compact"})
 _KINDS = {
     "object": "an object",
     "array": "a list",
@@ -250,6 +254,8 @@ class _Reads:
         self.items: dict[int, Any] = {}
         self.vars: dict[str, Any] = {}
         self.busy: set[str] = set()
+        #: Inline function parameters in scope while their body is walked: name -> schema.
+        self.bound: list[dict[str, Any]] = []
 
     def run(self) -> list[Problem]:
         for read in self.outline.reads:
@@ -259,8 +265,44 @@ class _Reads:
     def walk(self, read: SourceRead, node: Node) -> None:
         if node.kind == "path":
             self.path(read, node, report=True)
+        if node.kind == "get":
+            self.steps(read, node, self.infer(read, node.args[0]), node.value, None, report=True)
+        if node.kind == "call" and any(arg.kind == "lambda" for arg in node.args):
+            item = self.list_item(read, node)
+            for arg in node.args:
+                if arg.kind == "lambda":
+                    with self.binding(node.value, arg.value, item):
+                        self.walk(read, arg.args[0])
+                else:
+                    self.walk(read, arg)
+            return
         for arg in node.args:
             self.walk(read, arg)
+
+    def list_item(self, read: SourceRead, node: Node) -> Any:
+        """The schema of an item of the list a list function loops over (None: unknown)."""
+        if not node.args or node.args[0].kind == "lambda":
+            return None
+        listing = self.infer(read, node.args[0])
+        if listing is None:
+            return None
+        found = self.view.step(listing, WILD)
+        return found.schema if found.fit is _Fit.FOUND else None
+
+    @contextmanager
+    def binding(self, function: str, names: list[str], item: Any) -> Iterator[None]:
+        """An inline function's parameters: the item (and a number or, in reduce, a total)."""
+        if function == "reduce" and len(names) == 2:
+            bound = {names[0]: None, names[1]: item}
+        else:
+            bound = {names[0]: item}
+            if len(names) > 1:
+                bound[names[1]] = {"type": "number"}
+        self.bound.append(bound)
+        try:
+            yield
+        finally:
+            self.bound.pop()
 
     # what a value is, without reporting: None when unknown
     def infer(self, read: SourceRead, node: Node) -> Any:
@@ -272,8 +314,29 @@ class _Reads:
                 type(value), "null"
             )
             return {"type": kind}
+        if node.kind == "get":
+            inner = self.infer(read, node.args[0])
+            return self.steps(read, node, inner, node.value, None, report=False)
+        if node.kind == "call" and node.value in _LIST_KEEPING and node.args:
+            return self.infer(read, node.args[0])  # filter, sort_by, ...: the same items
+        if node.kind == "call" and node.value in ("find", "first", "last") and node.args:
+            return self.list_item(read, node)
+        if node.kind == "call" and node.value == "group_by" and node.args:
+            item = self.list_item(read, node)
+            members = {"type": "array", "items": item} if item is not None else {"type": "array"}
+            group = {"type": "object", "properties": {"key": {}, "items": members}}
+            return {"type": "array", "items": group}
+        if node.kind == "call" and node.value == "map" and len(node.args) == 2:
+            fn = node.args[1]
+            if fn.kind != "lambda":
+                return None
+            with self.binding("map", fn.value, self.list_item(read, node)):
+                body = self.infer(read, fn.args[0])
+            return {"type": "array", "items": body} if body is not None else {"type": "array"}
         if node.kind == "call":
             name = node.value
+            if any(arg.kind == "lambda" for arg in node.args):
+                return None
             args = [self.infer(read, arg) for arg in node.args]
             if name == "array":
                 known = [a for a in args if a is not None]
@@ -302,6 +365,9 @@ class _Reads:
         return self.items[key]
 
     def variable(self, name: str) -> Any:
+        for bound in reversed(self.bound):
+            if name in bound:
+                return bound[name]
         if name not in self.vars:
             read = self.outline.variables.get(name)
             if read is None or name in self.busy:
@@ -339,11 +405,24 @@ class _Reads:
             scope = read.scope
             schema = self.item(scope.parent) if scope is not None else None
             owner = self.owner(scope.parent) if scope is not None else None
-        elif base == "$index":
+        elif base in ("$index", "$pos"):
             return {"type": "number"}
         else:
             schema = self.variable(base[1:])
             owner = base
+        return self.steps(read, node, schema, steps, owner, report=report)
+
+    def steps(
+        self,
+        read: SourceRead,
+        node: Node,
+        schema: Any,
+        steps: list[str | int],
+        owner: str | None,
+        *,
+        report: bool,
+    ) -> Any:
+        """Follow ``steps`` from ``schema``; report a step the schema does not allow."""
         lists = 0
         for index, step in enumerate(steps):
             if schema is None:
@@ -363,7 +442,7 @@ class _Reads:
     def report(
         self, read: SourceRead, node: Node, index: int, found: _Step, owner: str | None
     ) -> None:
-        steps = node.value[1]
+        steps = node.value[1] if node.kind == "path" else node.value
         step = steps[index]
         step_text = f"[{step}]" if isinstance(step, int) else str(step)
         # owner None: inside a loop over a computed list; the path text says enough
@@ -395,6 +474,10 @@ class _Reads:
 
 def _step_offset(node: Node, index: int) -> int:
     """The character of step ``index`` of a path node, in the expression's text."""
+    if node.kind == "get":  # f(x).a.b: the steps follow the call's text
+        inner = len(node.args[0].text)
+        found = list(_STEP_TEXT.finditer(node.text, inner))
+        return node.pos + (found[index].start() if index < len(found) else inner)
     base = node.value[0]
     matches = list(_STEP_TEXT.finditer(node.text))
     position = index + (1 if base else 0)

@@ -17,7 +17,7 @@ from typing import Any
 from hub.mapping.limits import MAX_DIGITS, MAX_EXPRESSION_DEPTH, MAX_WILDCARDS
 from hub.mapping.paths import PathSyntaxError, parse_path
 
-__all__ = ["WILD", "ExprSyntaxError", "Node", "parse_expr"]
+__all__ = ["WILD", "ExprSyntaxError", "Node", "parse_expr", "parse_function"]
 
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_@$.:\[\]-]*")  # ':' for XML's cbc:ID
 _NAME_START = re.compile(r"[A-Za-z_@\[]")
@@ -25,7 +25,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"\d+(\.\d+)?")
 _KEYWORDS = {"true": True, "false": False, "null": None}
 _WORD_OPS = {"and", "or", "not"}
-_OPS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "&", "(", ")", ",")
+_OPS = ("->", "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "&", "(", ")", ",")
 _PATH_HINT = "write paths like a.b[0].c"
 
 
@@ -105,41 +105,30 @@ def _tokens(text: str) -> list[_Tok]:
         if ch == "$":
             ident = _IDENT.match(text, pos + 1)
             name_end = ident.end() if ident else pos + 1
-            rest = _PATH_CHARS.match(text, name_end)
-            rest_end = rest.end() if rest else name_end
+            rest_end = _path_end(text, name_end)
             steps: list[str | int] = []
             if rest_end > name_end:
                 tail = text[name_end:rest_end]
                 if tail[0] not in ".[":
                     raise ExprSyntaxError(f"unexpected {tail[0]!r}", name_end)
-                try:
-                    steps = parse_path("_" + tail)[1:]
-                except PathSyntaxError as exc:
-                    raise ExprSyntaxError(
-                        f"bad path {text[pos:rest_end]!r}: {exc.reason}",
-                        name_end + exc.column - 2,
-                        _PATH_HINT,
-                    ) from None
+                _check_wildcards(text, name_end, tail)
+                steps = _wild_path("_" + tail, name_end - 1, text[pos:rest_end])[1:]
             name = ident.group(0) if ident else ""
             out.append(_Tok("var", pos, text[pos:rest_end], (name, steps)))
             pos = rest_end
             continue
+        if ch in ".[" and out and out[-1].kind == "op" and out[-1].text == ")":
+            stop = _path_end(text, pos)  # steps into what a call or parentheses gave
+            tail = text[pos:stop]
+            _check_wildcards(text, pos, tail)
+            steps = _wild_path("_" + tail, pos - 1, tail)[1:]
+            out.append(_Tok("steps", pos, tail, steps))
+            pos = stop
+            continue
         if _NAME_START.match(ch):
-            match = _PATH_CHARS.match(text, pos)
-            assert match is not None
-            stop = match.end()
-            while text.startswith("*", stop) and text[stop - 1] == "[":  # a[*].b
-                stop += 2 if text.startswith("*]", stop) else 1  # `a[*` fails below: no ]
-                more = _PATH_CHARS.match(text, stop)
-                stop = more.end() if more else stop
+            stop = _path_end(text, pos)
             raw = text[pos:stop]
-            if raw.count(WILD) > MAX_WILDCARDS:
-                cut = pos
-                for _ in range(MAX_WILDCARDS + 1):
-                    cut = text.index(WILD, cut) + len(WILD)
-                raise ExprSyntaxError(
-                    f"a path may have at most {MAX_WILDCARDS} [*] steps", cut - len(WILD)
-                )
+            _check_wildcards(text, pos, raw)
             if raw in _WORD_OPS:
                 out.append(_Tok("word", pos, raw))
             elif raw in _KEYWORDS:
@@ -162,7 +151,27 @@ def _tokens(text: str) -> list[_Tok]:
 WILD = "[*]"
 
 
-def _wild_path(raw: str, pos: int) -> list[str | int]:
+def _path_end(text: str, pos: int) -> int:
+    """Where the path starting at ``pos`` ends: ``[*]`` steps included, before any ``->``."""
+    match = _PATH_CHARS.match(text, pos)
+    stop = match.end() if match else pos
+    while text.startswith("*", stop) and text[stop - 1] == "[":  # a[*].b
+        stop += 2 if text.startswith("*]", stop) else 1  # `a[*` fails below: no ]
+        more = _PATH_CHARS.match(text, stop)
+        stop = more.end() if more else stop
+    arrow = text.find("->", pos, stop)
+    return arrow if arrow >= 0 else stop
+
+
+def _check_wildcards(text: str, pos: int, raw: str) -> None:
+    if raw.count(WILD) > MAX_WILDCARDS:
+        cut = pos
+        for _ in range(MAX_WILDCARDS + 1):
+            cut = text.index(WILD, cut) + len(WILD)
+        raise ExprSyntaxError(f"a path may have at most {MAX_WILDCARDS} [*] steps", cut - len(WILD))
+
+
+def _wild_path(raw: str, pos: int, shown: str | None = None) -> list[str | int]:
     steps: list[str | int] = []
     offset = 0
     for number, part in enumerate(raw.split("[*]")):
@@ -177,7 +186,7 @@ def _wild_path(raw: str, pos: int) -> list[str | int]:
             parsed = parse_path(text)
         except PathSyntaxError as exc:
             raise ExprSyntaxError(
-                f"bad path {raw!r}: {exc.reason}",
+                f"bad path {shown or raw!r}: {exc.reason}",
                 pos + offset + exc.column - 1 - shift,
                 _PATH_HINT,
             ) from None
@@ -300,7 +309,56 @@ class _Parser:
             return self.node("neg", start, None, [inner], start)
         return self.primary()
 
+    def argument(self) -> Node:
+        """A call's argument: an expression, or an inline function ``x -> ...``."""
+        params = self.lambda_params()
+        if params is None:
+            return self.expression(1)
+        start = self.tok.pos
+        names: list[str] = []
+        for _ in range(params):
+            tok = self.take()
+            if tok.kind in ("name", "var"):
+                name = tok.text.lstrip("$")
+                if name in names:
+                    raise ExprSyntaxError(f"parameter {name!r} is named twice", tok.pos)
+                if name in _BUILT_IN:
+                    raise ExprSyntaxError(
+                        f"`${name}` is built in; name the parameter otherwise", tok.pos
+                    )
+                names.append(name)
+        self.take()  # ->
+        self.enter(start)
+        body = self.expression(1)
+        self.level -= 1
+        return self.node("lambda", start, names, [body], start)
+
+    def lambda_params(self) -> int | None:
+        """How many tokens up to ``->`` when an inline function starts here, else None."""
+        toks, i = self.toks, self.i
+        if _is_param(toks[i]) and toks[i + 1].kind == "op" and toks[i + 1].text == "->":
+            return 1
+        if not (toks[i].kind == "op" and toks[i].text == "("):
+            return None
+        j = i + 1
+        while _is_param(toks[j]):
+            j += 1
+            if toks[j].kind == "op" and toks[j].text == ",":
+                j += 1
+                continue
+            break
+        if toks[j].kind == "op" and toks[j].text == ")" and toks[j + 1].text == "->":
+            return j - i + 1  # ( a , b ) ; the loop in argument() keeps names only
+        return None
+
     def primary(self) -> Node:
+        node = self.value()
+        if self.tok.kind == "steps":  # f(x).a[0], (expr).a
+            steps = self.take()
+            return self.node("get", node.pos, steps.value, [node], steps.pos)
+        return node
+
+    def value(self) -> Node:
         tok = self.tok
         if tok.kind in ("num", "str"):
             self.take()
@@ -328,16 +386,25 @@ class _Parser:
                 self.take()
                 args: list[Node] = []
                 if not self.at("op", ")"):
-                    args.append(self.expression(1))
+                    args.append(self.argument())
                     while self.at("op", ","):
                         self.take()
-                        args.append(self.expression(1))
+                        args.append(self.argument())
                 if not self.at("op", ")"):
                     raise self.unexpected("',' or ')'")
                 self.take()
                 return self.node("call", tok.pos, tok.text, args, tok.pos)
             return Node("path", tok.pos, tok.text, ("", tok.value))
         raise self.unexpected("a value, a path or a function call")
+
+
+_BUILT_IN = {"root", "parent", "index", "pos", ""}
+
+
+def _is_param(tok: _Tok) -> bool:
+    if tok.kind == "name":
+        return _IDENT.fullmatch(tok.text) is not None and tok.text not in _KEYWORDS
+    return tok.kind == "var" and not tok.value[1]
 
 
 def _too_deep(pos: int) -> ExprSyntaxError:
@@ -352,3 +419,18 @@ def _too_deep(pos: int) -> ExprSyntaxError:
 def parse_expr(text: str) -> Node:
     """Parse ``text``; :class:`ExprSyntaxError` has the 0-based offset of the fault."""
     return _Parser(text).parse()
+
+
+def parse_function(text: str) -> Node:
+    """Parse a function of the mapping file, ``(a, b) -> body``, into a ``lambda`` node."""
+    parser = _Parser(text)
+    if parser.lambda_params() is None:
+        raise ExprSyntaxError(
+            "a function is written (parameters) -> expression",
+            0,
+            "for example: (price, quantity) -> $price * $quantity",
+        )
+    node = parser.argument()
+    if parser.tok.kind != "end":
+        raise parser.unexpected("an operator or the end")
+    return node

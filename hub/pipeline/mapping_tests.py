@@ -5,6 +5,8 @@ For ``mappings/NAME.yaml`` the folder ``mappings/tests/NAME/`` holds cases::
     CASE.input.<ext>                the input document, in the mapping's ``source.format``
     CASE.expected.<ext>             the whole expected output, in ``target.format``
     CASE.expected.fragment.json     or: {"path.in[0].output": expected value, ...}
+    CASE.expected.error.txt         or: the mapping must fail; every line of the file must
+                                    occur in the error (message, where it happened, hint)
 
 Formats default to json. ``case.yaml`` in the folder, or ``CASE.case.yaml`` for one case,
 may set ``input: {format, options}`` and ``output: {format, options}`` for the codecs.
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 _FRAGMENT = ".expected.fragment.json"
+_ERROR = ".expected.error.txt"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ class MappingCase:
     @property
     def fragment(self) -> bool:
         return self.expected_path is not None and self.expected_path.name.endswith(_FRAGMENT)
+
+    @property
+    def error(self) -> bool:
+        """The case expects the mapping to fail (``CASE.expected.error.txt``)."""
+        return self.expected_path is not None and self.expected_path.name.endswith(_ERROR)
 
 
 @dataclass
@@ -118,10 +126,11 @@ def _mapping_file(directory: Path, name: str) -> Path | None:
 
 
 def _expected(folder: Path, name: str) -> Path | None:
-    fragment = folder / f"{name}{_FRAGMENT}"
-    if fragment.is_file():
-        return fragment
-    full = [p for p in sorted(folder.glob(f"{name}.expected.*")) if p.name != fragment.name]
+    for special in (_FRAGMENT, _ERROR):
+        path = folder / f"{name}{special}"
+        if path.is_file():
+            return path
+    full = sorted(folder.glob(f"{name}.expected.*"))
     return full[0] if full else None
 
 
@@ -159,6 +168,8 @@ def run_case(
         problems = mapping.problems or [Problem(mapping.message, mapping.where, mapping.hint)]
         return CaseResult(case, False, f"mapping does not load: {mapping.message}", "", problems)
     actual: Any = MISSING
+    if case.error:
+        return _check_error(case, mapping, roots)
     try:
         in_codec, out_codec = _codecs(case, roots)
         tree = in_codec.decode(case.input_path.read_bytes())
@@ -186,6 +197,51 @@ def run_case(
         False,
         "output differs from the expected output",
         json_diff(expected, read_back, str(case.expected_path), "actual output"),
+        actual=actual,
+    )
+
+
+def _check_error(case: MappingCase, mapping: Mapping, roots: FileRoots | None) -> CaseResult:
+    """A case that must fail: every line of its error file occurs in the error reported."""
+    assert case.expected_path is not None
+    try:
+        wanted = [
+            line.strip()
+            for line in case.expected_path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+    except (OSError, UnicodeDecodeError) as exc:
+        return CaseResult(case, False, f"cannot read {case.expected_path}: {exc}")
+    if not wanted:
+        return CaseResult(case, False, f"{case.expected_path} is empty: write the error expected")
+    try:
+        in_codec = _codecs(case, roots)[0]
+        tree = in_codec.decode(case.input_path.read_bytes())
+        actual = mapping.apply(tree)
+    except HubError as exc:
+        said = "\n".join(
+            part for part in (f"{exc.code}: {exc.message}", exc.where or "", exc.hint or "") if part
+        )
+        missing = [line for line in wanted if line not in said]
+        if not missing:
+            return CaseResult(case, True)
+        return CaseResult(
+            case,
+            False,
+            "the mapping failed with another error",
+            "".join(
+                difflib.unified_diff(
+                    [line + "\n" for line in wanted],
+                    [line + "\n" for line in said.splitlines()],
+                    str(case.expected_path),
+                    "actual error",
+                )
+            ),
+        )
+    return CaseResult(
+        case,
+        False,
+        f"expected the mapping to fail with: {wanted[0]}, but it made an output",
         actual=actual,
     )
 
@@ -237,7 +293,7 @@ def update_expected(result: CaseResult) -> Path | None:
     fragment file keeps its paths and gets the value now found at each.
     """
     case = result.case
-    if result.passed or result.actual is MISSING:
+    if result.passed or result.actual is MISSING or case.error:
         return None
     actual = result.actual
     target = case.expected_path

@@ -253,3 +253,36 @@ def test_run_without_auto_migrate_on_an_empty_store_says_what_to_do(tmp_path: Pa
     assert needs in result.stderr
     assert "hub db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_translate_prints_every_output_of_a_splitting_mapping(tmp_path: Path) -> None:
+    from tests.configs import demo_config, write_config
+
+    config = demo_config(tmp_path)
+    route = config["routes"]["shop-orders"]
+    route["mapping"] = str(ROOT / "mappings/stock-report-csv-to-inventory-batches.yaml")
+    route["input"] = {
+        "format": "csv",
+        "options": {
+            "delimiter": ";",
+            "decimal": ",",
+            "encoding": "cp1252",
+            "skip_rows": 1,
+            "schema": str(ROOT / "schemas/json/stock-report-row.schema.json"),
+        },
+    }
+    route["output"] = {"format": "json"}
+    del route["correlation"]
+    path = write_config(tmp_path, config)
+    report = ROOT / "mappings/tests/stock-report-csv-to-inventory-batches/250-skus.input.csv"
+    result = hub("translate", "--config", str(path), "--route", "shop-orders", str(report))
+    assert result.returncode == 0, result.stderr
+    assert "3 outputs (the mapping splits)" in result.stderr
+    decoder = json.JSONDecoder()
+    text, outputs, at = result.stdout, [], 0
+    while at < len(text.rstrip()):
+        value, end = decoder.raw_decode(text, at)
+        outputs.append(value)
+        at = end + 1
+    assert [len(o["update"]) for o in outputs] == [100, 100, 50]
+    assert outputs[2]["update"][-1]["sku"] == "50-0249"

@@ -81,6 +81,31 @@ def test_a_failing_case_prints_a_unified_diff_and_exits_1(tmp_path: Path) -> Non
     assert out.splitlines()[-1] == "0 passed, 2 failed"
 
 
+def test_a_case_can_expect_the_mapping_to_fail(tmp_path: Path) -> None:
+    mappings = _folder(tmp_path)
+    cases = mappings / "tests" / "order-to-erp"
+    (cases / "no-number.input.json").write_text('{"items": []}', encoding="utf-8")
+    (cases / "no-number.expected.error.txt").write_text(
+        "required field 'order_number' has no value\norder-to-erp.yaml rule order_number\n",
+        encoding="utf-8",
+    )
+    (cases / "other-error.input.json").write_text('{"items": []}', encoding="utf-8")
+    (cases / "other-error.expected.error.txt").write_text("division by zero\n", encoding="utf-8")
+    (cases / "no-error.input.json").write_text('{"number": "1"}', encoding="utf-8")
+    (cases / "no-error.expected.error.txt").write_text("has no value\n", encoding="utf-8")
+    result = hub("test-mappings", "--dir", str(mappings))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "PASS order-to-erp/no-number" in out
+    assert "FAIL order-to-erp/other-error: the mapping failed with another error" in out
+    assert "-division by zero" in out
+    assert (
+        "FAIL order-to-erp/no-error: expected the mapping to fail with: has no value, "
+        "but it made an output"
+    ) in out
+    assert out.splitlines()[-1] == "3 passed, 2 failed"
+
+
 def test_a_mapping_that_does_not_load_is_reported_with_line_and_column(tmp_path: Path) -> None:
     mappings = _folder(tmp_path)
     mapping = mappings / "order-to-erp.yaml"

@@ -15,16 +15,14 @@ from typing import Any
 import pytest
 
 from hub.errors import ConfigError
-from hub.mapping import codelists
+from hub.mapping import codelists, parse_mapping
 from hub.mapping.functions.registry import FUNCTIONS, FunctionError, FunctionSpec, lookup
 
 ROOT = Path(__file__).resolve().parents[2]
 CODELISTS = ROOT / "mappings" / "codelists"
 DOC = ROOT / "docs" / "mapping-functions.md"
-OUR_MODULES = {
-    f"hub.mapping.functions.{name}"
-    for name in ("strings", "numbers", "dates", "aggregates", "misc")
-}
+_FAMILIES = ["strings", "numbers", "dates", "aggregates", "misc", "lists", "datemath"]
+OUR_MODULES = {f"hub.mapping.functions.{name}" for name in [*_FAMILIES, "patterns"]}
 
 
 class FakeContext:
@@ -619,6 +617,24 @@ def test_csv_problems_name_the_line(write: Callable[[str, str], Path], tmp_path:
     write("h.csv", "code,value\n")
     with pytest.raises(ConfigError, match="needs a header row"):
         codelists.load([tmp_path], "h")
+
+
+def test_a_csv_with_more_columns_gives_objects(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("carriers.csv", "code,scac,name\ndhl,DHLC,DHL Paket\nups,UPSN,UPS Standard\n")
+    found = codelists.load([tmp_path], "carriers")
+    assert found["dhl"] == {"scac": "DHLC", "name": "DHL Paket"}
+    write("codelists/carriers.csv", "code,scac,name\ndhl,DHLC,DHL Paket\n")
+    mapping = parse_mapping(
+        "name: t\nfields:\n  scac: \"lookup('carriers', carrier).scac\"\n",
+        str(tmp_path / "t.yaml"),
+    )
+    assert mapping.apply({"carrier": "DHL"}) == {"scac": "DHLC"}
+    path = write("bad.csv", "code,scac,name\ndhl,DHLC\n")
+    with pytest.raises(ConfigError) as info:
+        codelists.load([tmp_path], "bad")
+    assert f"{path}:2: expected 3 columns (code,scac,name), found 2" in str(info.value)
 
 
 def test_unknown_ambiguous_and_bad_names(write: Callable[[str, str], Path], tmp_path: Path) -> None:

@@ -269,9 +269,9 @@ def test_load_time_problems_are_all_reported_with_columns() -> None:
         found[1],  # the close names depend on the registered functions
         "m.yaml:6:14: t_shout() takes 1 argument, got 2 (t_shout('a') -> 'A!')",
         "m.yaml:7:7: unknown variable '$nope' (define it under `vars` before its use; "
-        "built in: $, $root, $parent, $index)",
+        "built in: $, $root, $parent, $index, $pos)",
         "m.yaml:8:16: unknown rule option 'colour' (allowed: default, each, expr, fields, path, "
-        "required, value, when, where)",
+        "required, value, vars, when, where)",
         "m.yaml:9:3: rule 'e' mixes `value` and `expr` (a rule is one of: a source path, `path`, "
         "`value`, `fields`, or `each` + `fields`)",
         "m.yaml:10:14: attribute access and method calls are not supported "
@@ -298,7 +298,7 @@ def test_a_var_may_not_use_a_later_var() -> None:
     found = problems("name: m\nvars:\n  a: $b\n  b: '1'\nfields: {x: $a}\n")
     assert found == [
         "m.yaml:3:6: unknown variable '$b' "
-        "(define it under `vars` before its use; built in: $, $root, $parent, $index)"
+        "(define it under `vars` before its use; built in: $, $root, $parent, $index, $pos)"
     ]
 
 

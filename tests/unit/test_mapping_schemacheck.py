@@ -152,6 +152,36 @@ def test_every_place_that_reads_is_checked_and_each_reads_its_items() -> None:
     assert all(p.severity is Severity.ERROR for p in found)
 
 
+def test_inline_function_parameters_read_the_items_of_their_list() -> None:
+    found = reads(
+        """\
+        name: m
+        fields:
+          a: "map(lines, l -> $l.qtty)"
+          b: "sum(map(filter(lines, l -> $l.qty > 0), x -> $x.skku))"
+          c: "find(lines, l -> $l.sku == 'A').qyt"
+          d: "reduce(lines, (t, l) -> $t + $l.qyt, 0)"
+          e: "$root.lines[*].skuu"
+          groups:
+            each: "group_by(lines, l -> $l.sku)"
+            fields:
+              sku: key
+              total: "sum(items[*].qtyy)"
+        """,
+        CLOSED,
+    )
+    steps = [p.message.split(" does not allow ")[1].split(" (")[0] for p in found]
+    assert steps == [
+        "'qtty' in $l",
+        "'skku' in $x",
+        "'qyt'",
+        "'qyt' in $l",
+        "'skuu' in lines[*]",
+        "'qtyy'",
+    ]
+    assert all(p.severity is Severity.ERROR for p in found)
+
+
 def test_split_items_are_read_like_each_items() -> None:
     found = reads("name: m\nsplit: lines\nfields:\n  a: skuu\n  b: $root.numbr\n", CLOSED)
     assert [p.message.split(" does not allow ")[1].split(" (")[0] for p in found] == [

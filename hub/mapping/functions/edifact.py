@@ -15,9 +15,15 @@ from typing import Any
 from hub.mapping.functions.registry import FunctionError, function
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
+_TAGS_SEEN: set[Any] = set()
+#: A segment as element() reads it: an EDIFACT tag, or an X12 one (N1, BEG).
+_ANY_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
-def _text(value: Any) -> Any:
+def element_text(value: Any) -> Any:
+    """A value as a data element: text as it is, numbers as written, null as ''."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -29,24 +35,32 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def _trim(values: list[Any]) -> list[Any]:
-    while values and values[-1] in ("", []):
-        values.pop()
-    return values
+def check_tag(tag: Any) -> None:
+    """Refuse what is not a segment tag (three capital letters or digits)."""
+    if type(tag) is str and tag in _TAGS_SEEN:
+        return
+    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+        raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
+    _TAGS_SEEN.add(tag)  # at most 36**3 tags: the check runs once per tag
 
 
 @function("segment", doc="segment('BGM', '220', number, '9') -> ['BGM', '220', '1001', '9']")
 def segment(tag: str, *elements: Any) -> list[Any]:
-    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-        raise FunctionError(f"{tag!r} is not a segment tag (three capital letters or digits)")
-    return [tag, *_trim([_text(e) for e in elements])]
+    check_tag(tag)
+    values = [element_text(e) for e in elements]
+    while values and (values[-1] == "" or values[-1] == []):
+        values.pop()
+    return [tag, *values]
 
 
 @function("composite", doc="composite('137', '20261120', '102') -> ['137', '20261120', '102']")
 def composite(*components: Any) -> Any:
-    parts = _trim([_text(c) for c in components])
-    if any(isinstance(p, list) for p in parts):
-        raise FunctionError("a component cannot itself have components")
+    parts = [element_text(c) for c in components]
+    while parts and (parts[-1] == "" or parts[-1] == []):
+        parts.pop()
+    for part in parts:
+        if type(part) is list:
+            raise FunctionError("a component cannot itself have components")
     return parts[0] if len(parts) == 1 else parts
 
 
@@ -114,6 +128,11 @@ def element(segment: Any, position: Any, component: Any = None) -> Any:
         return None
     if not isinstance(segment, list):
         raise FunctionError(f"element() takes a segment list, not {type(segment).__name__}")
+    if not segment or not isinstance(segment[0], str) or not _ANY_TAG.fullmatch(segment[0]):
+        raise FunctionError(
+            f"element() takes a segment ['TAG', element, ...], not {segment!r:.60} (a "
+            "composite?); read a component with element(segment, position, component)"
+        )
     try:
         index = int(position)
     except (TypeError, ValueError):

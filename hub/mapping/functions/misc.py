@@ -16,7 +16,7 @@ _MISSING: Any = object()  # lookup() without a default: an unknown code is an er
 _SHOWN = 10  # known codes listed in an error
 
 
-@function("uuid", doc="uuid() -> '3f1c2a9e-...' (a random UUID 4, new on every call)")
+@function("uuid", doc="uuid() -> '3f1c2a9e-...' (a random UUID 4, new on every call)", pure=False)
 def new_uuid() -> str:
     """A new random UUID (version 4) as text."""
     return str(uuid_module.uuid4())

@@ -7,7 +7,17 @@ is 0.3). Null in, null out: ``number(null)`` and ``number('')`` are null.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Decimal,
+    InvalidOperation,
+)
 from typing import Any
 
 from hub.mapping.functions.registry import FunctionError, function
@@ -26,6 +36,8 @@ def _pattern(decimal: str, groups: str) -> re.Pattern[str]:
     return re.compile(f"(?:{_PLAIN.format(d=d)}|{_GROUPED.format(d=d, g=g)})")
 
 
+#: A number as most data writes it: no sign but '-', no grouping, a point if any.
+_SIMPLE = re.compile(r"-?\d+(?:\.\d+)?")
 _POINT = _pattern(".", ", '\u00a0\u202f")  # 1,234.56  1 234.56  1'234.56
 _COMMA = _pattern(",", ". \u00a0\u202f")  # 1.234,56  1 234,56
 
@@ -66,6 +78,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
     text = value.strip()
     if not text:
         return None
+    if decimal_mark != "," and len(text) <= MAX_DIGITS and _SIMPLE.fullmatch(text):
+        return Decimal(text)  # the common case: 12, -3.50
     if len(text) > 2 * MAX_DIGITS:  # digits, group separators and a mark
         raise FunctionError(f"{what} is not a number of at most {MAX_DIGITS} digits")
     mark = _auto_mark(text) if decimal_mark == "auto" else decimal_mark
@@ -88,16 +102,18 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
 
 def whole(value: Any, what: str) -> int:
     """A whole-number argument such as ``places``."""
+    if type(value) is int:
+        return value
     number = to_decimal(value, what=what)
     if number is None or number != number.to_integral_value():
         raise FunctionError(f"{what} must be a whole number, not {value!r}")
     return int(number)
 
 
-def _rounded(value: Decimal, places: int) -> Decimal:
+def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
     if not -MAX_EXPONENT < places < MAX_EXPONENT:
         raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
 
 
 @function(
@@ -112,11 +128,46 @@ def number(text: Any, decimal_mark: Any = "auto") -> Decimal | None:
     return to_decimal(text, decimal_mark)
 
 
-@function("round", doc="round(2.675, 2) -> 2.68 (half up, away from zero; places default 0)")
-def round_half_up(value: Any, places: Any = 0) -> Decimal | None:
-    """Commercial rounding (ROUND_HALF_UP) to ``places`` decimals, exact on decimal values."""
+_MODES = {
+    "half_up": ROUND_HALF_UP,
+    "half_even": ROUND_HALF_EVEN,
+    "half_down": ROUND_HALF_DOWN,
+    "up": ROUND_UP,
+    "down": ROUND_DOWN,
+    "ceiling": ROUND_CEILING,
+    "floor": ROUND_FLOOR,
+}
+
+
+@function(
+    "round",
+    doc="round(2.675, 2) -> 2.68 (half up; places default 0); round(2.5, 0, 'half_even') -> 2",
+)
+def round_half_up(value: Any, places: Any = 0, mode: Any = "half_up") -> Decimal | None:
+    """Round to ``places`` decimals, exact on decimal values. ``mode``: half_up (commercial,
+    the default), half_even (banker's), half_down, up (away from zero), down (toward zero),
+    ceiling, floor."""
     number = to_decimal(value)
-    return None if number is None else _rounded(number, whole(places, "places"))
+    if number is None:
+        return None
+    rounding = _MODES.get(mode) if isinstance(mode, str) else None
+    if rounding is None:
+        raise FunctionError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
+    return _rounded(number, whole(places, "places"), rounding)
+
+
+@function("ceil", doc="ceil('2.1') -> 3; ceil(-2.1) -> -2 (the next whole number up)")
+def ceil(value: Any) -> Decimal | None:
+    """The smallest whole number not below the value."""
+    number = to_decimal(value)
+    return None if number is None else _rounded(number, 0, ROUND_CEILING)
+
+
+@function("floor", doc="floor('2.9') -> 2; floor(-2.1) -> -3 (the next whole number down)")
+def floor(value: Any) -> Decimal | None:
+    """The largest whole number not above the value."""
+    number = to_decimal(value)
+    return None if number is None else _rounded(number, 0, ROUND_FLOOR)
 
 
 @function(

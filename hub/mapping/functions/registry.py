@@ -53,6 +53,7 @@ class FunctionSpec:
     max_args: int | None  # None: open-ended
     doc: str
     needs_context: bool = False  # called as fn(context, *args): code lists, now()
+    pure: bool = True  # the same arguments always give the same value: made once if literal
 
     def arity(self) -> str:
         if self.max_args is None:
@@ -66,9 +67,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {}
 
 
 def function(
-    name: str, *, doc: str, needs_context: bool = False
+    name: str, *, doc: str, needs_context: bool = False, pure: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` under ``name``; ``doc`` is one line with an example, shown in errors."""
+    """Register ``fn`` under ``name``; ``doc`` is one line with an example, shown in errors.
+
+    ``pure=False`` for a function whose value changes between calls (``uuid()``): a pure
+    one called with literals only is called once, when the mapping loads.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in FUNCTIONS:
@@ -86,6 +91,7 @@ def function(
             max_args=None if variadic else len(positional),
             doc=doc,
             needs_context=needs_context,
+            pure=pure,
         )
         return fn
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from hub.mapping.functions.registry import FunctionError, function
 from hub.mapping.limits import check_text_size
+from hub.mapping.values import equal
 
-__all__ = ["text_of"]
+__all__ = ["text_of", "whole_number"]
 
 
 def text_of(value: Any, what: str = "value") -> str:
@@ -43,6 +44,9 @@ def _count(value: Any, what: str) -> int:
     shown = repr(value)
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     raise FunctionError(f"{what} must be a whole number, not {shown}")
+
+
+whole_number = _count  # for the other function modules
 
 
 def _pad_char(char: Any) -> str:
@@ -182,13 +186,16 @@ def default(value: Any, fallback: Any) -> Any:
     return value
 
 
-@function("contains", doc="contains('Express Delivery', 'Express') -> true (null -> false)")
+@function(
+    "contains",
+    doc="contains('Express Delivery', 'Express') -> true; contains([1, 2], '1') -> true",
+)
 def contains(text: Any, part: Any) -> bool:
     """Whether ``part`` occurs in the text (case-sensitive), or is an item of a list."""
     if text is None:
         return False
     if isinstance(text, list | tuple):
-        return part in text
+        return any(equal(item, part) for item in text)  # the rule of ==: '1' equals 1
     return text_of(part, "part") in text_of(text)
 
 
@@ -198,3 +205,46 @@ def starts_with(text: Any, prefix: Any) -> bool:
     if text is None:
         return False
     return text_of(text).startswith(text_of(prefix, "prefix"))
+
+
+@function("chunks", doc="chunks('ABCDEFG', 3) -> ['ABC', 'DEF', 'G'] (for 35-character fields)")
+def chunks(text: Any, size: Any) -> list[str]:
+    """The text cut into pieces of ``size`` characters (the last one may be shorter)."""
+    if text is None:
+        return []
+    value = text_of(text)
+    count = _count(size, "size")
+    if count < 1:
+        raise FunctionError(f"size must be at least 1, not {count}")
+    return [value[i : i + count] for i in range(0, len(value), count)]
+
+
+@function("wrap", doc="wrap('a long delivery note', 10) -> ['a long', 'delivery', 'note']")
+def wrap(text: Any, width: Any) -> list[str]:
+    """The text as lines of at most ``width`` characters, broken between words (a word longer
+    than ``width`` is cut)."""
+    if text is None:
+        return []
+    count = _count(width, "width")
+    if count < 1:
+        raise FunctionError(f"width must be at least 1, not {count}")
+    lines: list[str] = []
+    line = ""
+    for word in text_of(text).split():
+        while len(word) > count:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:count])
+            word = word[count:]
+        if not word:
+            continue
+        if line and len(line) + 1 + len(word) <= count:
+            line += " " + word
+        else:
+            if line:
+                lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
