@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config.example.yaml
 SOAK_N ?= 10000
 
-.PHONY: run test soak lint typecheck unit bench check clean
+.PHONY: run test soak lint typecheck unit bench check clean cluster
 
 # The distribution used to be called switchboard (another project's name on PyPI): an install
 # under that name is dropped, so only switchboard-hub provides hub's modules and entry points.
@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/hub run --config $(CONFIG)
 
+# deploy/compose.yaml's hub services (API + 2 workers) as local processes on the local
+# PostgreSQL, plus Prometheus with the alert rules if installed; Ctrl-C stops them.
+cluster: $(STAMP)
+	$(BIN)/python -m deploy.cluster
+
 check: $(STAMP)
 	$(BIN)/hub check --config $(CONFIG)
 
@@ -28,7 +33,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+type# deploy/compose.yaml's hub services (API + 2 workers) as local processes on the local
+# PostgreSQL, plus Prometheus with the alert rules if installed; Ctrl-C stops them.
+cluster: $(STAMP)
+	$(BIN)/python -m deploy.cluster
+
+check: $(STAMP)
 	$(BIN)/mypy hub connectors
 
 test: lint typecheck
