@@ -82,7 +82,8 @@ def hub_services(compose: Mapping[str, Any]) -> list[HubService]:
         healthy = tuple(
             other
             for other, condition in (depends.items() if isinstance(depends, dict) else [])
-            if (condition or {}).get("condition") == "service_healthy" and "build" in services[other]
+            if (condition or {}).get("condition") == "service_healthy"
+            and "build" in services[other]
         )
         found[name] = HubService(
             name=name,
