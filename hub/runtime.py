@@ -16,6 +16,7 @@ from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
 from hub.pipeline.reload import MappingWatcher
 from hub.store import DeadLetters, Store
+from hub.tracing import Tracing, tracing_for
 
 __all__ = ["Hub"]
 
@@ -29,6 +30,10 @@ class Hub:
         self.loaded = loaded
         self.config = loaded.config
         self.metrics = HubMetrics()
+        # first: a missing OpenTelemetry fails before anything is opened
+        self.tracing: Tracing = tracing_for(
+            self.config.tracing, where=loaded.document.where(("tracing", "enabled"))
+        )
         built = compile_routes(loaded)
         self.routes: dict[str, CompiledRoute] = built.routes
         #: What the checks found that does not stop the hub (e.g. a source path the input
@@ -47,10 +52,19 @@ class Hub:
         except Exception:
             self.close_routes()
             self.store.close()
+            self.tracing.close()
             raise
         self.metrics.registry.register(StoreGauges(self.store, self.routes))
-        self.worker = Worker(self.store, self.routes, self.metrics, self.config.worker)
-        self.ingestor = Ingestor(self.store, self.routes, self.metrics, on_stored=self.worker.wake)
+        self.worker = Worker(
+            self.store, self.routes, self.metrics, self.config.worker, tracing=self.tracing
+        )
+        self.ingestor = Ingestor(
+            self.store,
+            self.routes,
+            self.metrics,
+            on_stored=self.worker.wake,
+            tracing=self.tracing,
+        )
         self.dead_letters = DeadLetters(self.store)
         self.retention = RetentionJob(self.store, self.config.store.retention, self.metrics)
         self.watcher = MappingWatcher(
@@ -82,6 +96,7 @@ class Hub:
             self._started = False
         self.close_routes()
         self.store.close()
+        self.tracing.close()
 
     def close_routes(self) -> None:
         for route in self.routes.values():

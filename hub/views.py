@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hub.store import MessagePage, MessageRecord, MessageSummary
+from hub.tracing import trace_id
 
 __all__ = [
     "MessageListView",
@@ -57,6 +58,10 @@ class MessageView(BaseModel):
     mapping: dict[str, str | None] | None
     output_size: int | None
     error: ErrorView | None
+    trace_id: str | None = Field(
+        description="the OpenTelemetry trace of the message (tracing.enabled): its ingest, "
+        "every turn, stage and delivery attempt"
+    )
     deliveries: list[DeliveryView]
     events: list[EventView]
 
@@ -85,6 +90,7 @@ def message_view(record: MessageRecord) -> MessageView:
         )
         if record.error
         else None,
+        trace_id=trace_id(msg.headers),
         deliveries=[
             DeliveryView(
                 sink=d.sink,

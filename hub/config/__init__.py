@@ -10,6 +10,7 @@ from hub.config.models import (
     ServerConfig,
     SinkRef,
     StoreConfig,
+    TracingConfig,
     WorkerConfig,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "ServerConfig",
     "SinkRef",
     "StoreConfig",
+    "TracingConfig",
     "WorkerConfig",
     "load_config",
     "validation_problems",

@@ -24,6 +24,7 @@ __all__ = [
     "ServerConfig",
     "SinkRef",
     "StoreConfig",
+    "TracingConfig",
     "WorkerConfig",
 ]
 
@@ -132,6 +133,21 @@ class MappingsConfig(_Strict):
     )
 
 
+class TracingConfig(_Strict):
+    """OpenTelemetry traces of messages (the ``otel`` extra); off unless enabled."""
+
+    enabled: bool = False
+    service_name: str = Field(
+        "switchboard", min_length=1, description="the service.name resource of every span"
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP base URL of the collector (spans go to ENDPOINT/v1/traces); "
+        "null: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318",
+    )
+
+
 class FilesConfig(_Strict):
     """Which folders the files a config, a mapping or a preview names may lie in."""
 
@@ -233,7 +249,8 @@ class RouteConfig(_Strict):
 
 
 class HubConfig(_Strict):
-    """The whole hub: server, store, worker, mapping reload, decoding limits and routes."""
+    """The whole hub: server, store, worker, mapping reload, decoding limits, tracing and
+    routes."""
 
     version: Literal[1] = 1
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -246,4 +263,5 @@ class HubConfig(_Strict):
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)

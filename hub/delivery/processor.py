@@ -30,6 +30,7 @@ from hub.metrics import HubMetrics
 from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
+from hub.tracing import NoTracing, Tracing, TurnTrace
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -56,6 +57,7 @@ class Processor:
         *,
         lease_seconds: float = 60.0,
         budget: float | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -63,6 +65,7 @@ class Processor:
         self.worker = worker
         self.lease_seconds = lease_seconds
         self.budget = budget
+        self.tracing: Tracing = tracing or NoTracing()
 
     def max_attempts(self) -> dict[str, int]:
         """Each route's ``retry.max_attempts``, for :meth:`Store.claim`."""
@@ -106,8 +109,15 @@ class Processor:
         route_name = claimed.message.route
         deadline = None if self.budget is None else time.monotonic() + self.budget
         try:
-            turn = self._turn(claimed, deadline)
-            held, turn = self._record(claimed, turn)
+            with self.tracing.turn(claimed.message, claimed.attempts) as trace:
+                turn = self._turn(claimed, trace, deadline)
+                held, turn = self._record(claimed, turn)
+                error = turn.error
+                trace.finished(
+                    turn.status.value,
+                    error.message if error else None,
+                    error.stage if error else None,
+                )
             if not held:  # recorded as history; the status is the new holder's to set
                 log.warning(
                     "message %s: lease lost during the turn (it ended %s)",
@@ -151,7 +161,7 @@ class Processor:
             minimal = _unrecorded(turn, exc)
             return self.store.finish(message_id, self.worker, minimal), minimal
 
-    def _turn(self, claimed: Claimed, deadline: float | None = None) -> Turn:
+    def _turn(self, claimed: Claimed, trace: TurnTrace, deadline: float | None = None) -> Turn:
         message = claimed.message
         route = self.routes.get(message.route)
         if route is None:
@@ -177,6 +187,7 @@ class Processor:
                 mapping_hash=translation.mapping_hash,
             )
             events.extend(translation.events)
+            trace.stages(translation.events)
             if translation.parts is not None:
                 return _split(message, translation.parts, output, events)
             body, content_type, extension = output.body, output.content_type, output.extension
@@ -185,7 +196,7 @@ class Processor:
             content_type = claimed.output_content_type or "application/octet-stream"
             extension = claimed.output_extension or "bin"
         return self._deliver(
-            claimed, route, output, events, (body, content_type, extension), deadline
+            claimed, route, output, events, (body, content_type, extension), trace, deadline
         )
 
     def _deliver(
@@ -195,6 +206,7 @@ class Processor:
         output: StoredOutput | None,
         events: list[Event],
         payload: tuple[bytes, str, str],
+        trace: TurnTrace,
         deadline: float | None,
     ) -> Turn:
         message = claimed.message
@@ -218,10 +230,12 @@ class Processor:
                 timeout=_timeout(route.retry.attempt_timeout, deadline),
             )
             started = time.perf_counter()
-            if delivery.timeout is not None and delivery.timeout <= 0:
-                outcome, detail, hint = "retry", _SPENT.format(budget=self.budget), None
-            else:
-                outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
+            with trace.attempt(sink_name, number) as span:
+                if delivery.timeout is not None and delivery.timeout <= 0:
+                    outcome, detail, hint = "retry", _SPENT.format(budget=self.budget), None
+                else:
+                    outcome, detail, hint = _attempt(route.sinks.get(sink_name), delivery)
+                span.outcome(outcome, detail)
             if outcome == "retry":
                 waiting.append(f"{sink_name}: {detail}")
                 if hint is not None:

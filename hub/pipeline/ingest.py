@@ -15,6 +15,7 @@ from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
 from hub.sdk import InboundRequest
 from hub.store import Store
+from hub.tracing import TRACE_HEADER, NoTracing, Tracing
 
 __all__ = ["IngestResult", "Ingestor"]
 
@@ -38,11 +39,13 @@ class Ingestor:
         routes: Mapping[str, CompiledRoute],
         metrics: HubMetrics,
         on_stored: Callable[[], None] = lambda: None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
         self.metrics = metrics
         self.on_stored = on_stored
+        self.tracing: Tracing = tracing or NoTracing()
 
     def route(self, name: str) -> CompiledRoute:
         route = self.routes.get(name)
@@ -89,24 +92,28 @@ class Ingestor:
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
         keys = [_fit(correlation) for correlation, _, _ in inspected]
-        messages = [
-            Message(
-                id=str(uuid.uuid4()),
-                route=route.name,
-                source=route.source_type,
-                body=part,
-                format=route.translator.input_codec.name,
-                correlation_key=key,
-                content_type=inbound.content_type,
-                headers=dict(inbound.headers),
-                idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
-                ordering_key=_fit(ordering_key),
-            )
-            for index, (part, key, (_, document_key, ordering_key)) in enumerate(
-                zip(parts, keys, inspected, strict=True)
-            )
-        ]
-        ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+        parent = request.headers.get("traceparent")
+        with self.tracing.ingest(route.name, parent, len(parts)) as traces:
+            messages = [
+                Message(
+                    id=str(uuid.uuid4()),
+                    route=route.name,
+                    source=route.source_type,
+                    body=part,
+                    format=route.translator.input_codec.name,
+                    correlation_key=key,
+                    content_type=inbound.content_type,
+                    headers=_traced(inbound.headers, trace.traceparent),
+                    idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
+                    ordering_key=_fit(ordering_key),
+                )
+                for index, (part, key, (_, document_key, ordering_key), trace) in enumerate(
+                    zip(parts, keys, inspected, traces, strict=True)
+                )
+            ]
+            ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+            for trace, m, stored in zip(traces, messages, ids, strict=True):
+                trace.stored(stored, duplicate=m.id != stored)
         new = sum(1 for m, stored in zip(messages, ids, strict=True) if m.id == stored)
         self.metrics.received.labels(route.name).inc(new)
         if new < len(messages):
@@ -127,6 +134,15 @@ class Ingestor:
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )
+
+
+def _traced(headers: Mapping[str, str], traceparent: str | None) -> dict[str, str]:
+    """The headers to store: the ingest span's traceparent under TRACE_HEADER, and never a
+    sender's own value there (it would put the message in someone else's trace)."""
+    kept = {name: value for name, value in headers.items() if name.lower() != TRACE_HEADER}
+    if traceparent is not None:
+        kept[TRACE_HEADER] = traceparent
+    return kept
 
 
 def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:
