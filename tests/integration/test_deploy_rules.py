@@ -115,3 +115,10 @@ def test_rules_name_only_series_the_hub_exports() -> None:
     for rule in rules():
         unknown = metric_names(rule["expr"]) - documented - recorded - {"up"}
         assert not unknown, f"{rule.get('alert') or rule.get('record')} names {unknown}"
+
+
+def test_operations_doc_says_what_to_do_on_every_alert() -> None:
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `Hub")}
+    alerts = {rule["alert"] for rule in rules() if "alert" in rule}
+    assert rows == alerts
