@@ -160,3 +160,39 @@ def test_grafana_is_provisioned_with_the_prometheus_service_and_the_dashboard(
     assert dashboards == {f"{folder}/switchboard.json": DEPLOY / "grafana" / "switchboard.json"}
     assert grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] in dashboards
     json.loads((DEPLOY / "grafana" / "switchboard.json").read_text(encoding="utf-8"))
+
+
+#: Keys of a service in the Compose Specification that this file may use (a misspelled key is
+#: refused by `docker compose`, which cannot run here).
+SERVICE_KEYS = {
+    "build",
+    "command",
+    "depends_on",
+    "environment",
+    "healthcheck",
+    "image",
+    "ports",
+    "restart",
+    "stop_grace_period",
+    "volumes",
+}
+HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval"}
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+
+
+def test_the_file_uses_only_compose_specification_keys(compose: dict[str, Any]) -> None:
+    assert set(compose) - {"name", "services", "volumes"} <= {
+        k for k in compose if k.startswith("x-")
+    }
+    named_volumes = set(compose["volumes"])
+    for name, spec in services(compose).items():
+        assert set(spec) <= SERVICE_KEYS, f"{name}: {set(spec) - SERVICE_KEYS}"
+        assert set(spec.get("healthcheck", {})) <= HEALTHCHECK_KEYS, name
+        depends = spec.get("depends_on", [])
+        if isinstance(depends, dict):
+            assert {d["condition"] for d in depends.values()} <= CONDITIONS, name
+        assert set(depends) <= set(services(compose)), name
+        assert all(isinstance(v, str) for v in spec.get("environment", {}).values()), name
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith("./") or source in named_volumes, f"{name}: {volume}"
