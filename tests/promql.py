@@ -37,7 +37,7 @@ def metric_names(expr: str) -> set[str]:
     text = _BRACES.sub(" ", text)
     text = _RANGE.sub(" ", text)
     text = _CLAUSE.sub(" ", text)
-    names = set()
+    names: set[str] = set()
     for match in _NAME.finditer(text):
         rest = text[match.end() :].lstrip()
         word = match.group(0)
@@ -73,7 +73,7 @@ def exported_names(exposition: str) -> set[str]:
     A labelled counter shows no sample until it first counts, so its ``# TYPE`` line is
     what says it is exported; a histogram declares ``_bucket``, ``_sum`` and ``_count``.
     """
-    names = set()
+    names: set[str] = set()
     for line in exposition.splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ", 3)
