@@ -30,7 +30,7 @@ from hub.metrics import HubMetrics
 from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
-from hub.tracing import NoTracing, Tracing, TurnTrace
+from hub.tracing import TRACE_HEADER, NoTracing, Tracing, TurnTrace
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -355,7 +355,11 @@ def _split(
             format=message.format,
             correlation_key=fit_key(f"{message.correlation_key or message.id[:8]}#{index}"),
             content_type=output.content_type,
-            headers={"x-hub-split-from": message.id, "x-hub-split-part": f"{index}/{len(parts)}"},
+            headers={
+                "x-hub-split-from": message.id,
+                "x-hub-split-part": f"{index}/{len(parts)}",
+                **_trace_of(message),
+            },
         )
         for index, part in enumerate(parts, 1)
     )
@@ -367,6 +371,12 @@ def _split(
         )
     )
     return Turn(MessageStatus.SPLIT, output=output, events=tuple(events), children=children)
+
+
+def _trace_of(message: Message) -> dict[str, str]:
+    """A split part stays in its message's trace (tracing on): its turns are in it too."""
+    traceparent = message.headers.get(TRACE_HEADER)
+    return {TRACE_HEADER: traceparent} if traceparent else {}
 
 
 def _failed(

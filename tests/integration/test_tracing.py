@@ -164,6 +164,59 @@ def test_a_failed_translation_ends_its_turn_span_with_the_stage_and_the_error(
     assert "line_items" in (turn.status.description or "")
 
 
+SPLIT_MAPPING = """\
+name: batch-to-orders
+source: {format: json}
+target: {format: json}
+split: orders
+fields:
+  order: number
+"""
+
+
+def test_the_parts_of_a_split_message_stay_in_its_trace(tmp_path: Path) -> None:
+    (tmp_path / "split.yaml").write_text(SPLIT_MAPPING, encoding="utf-8")
+    config = {
+        "store": {"url": f"sqlite:///{tmp_path / 'hub.db'}"},
+        "routes": {
+            "batches": {
+                "mapping": "split.yaml",
+                "sinks": [{"name": "outbox", "type": "file", "options": {"directory": "out"}}],
+            }
+        },
+    }
+    hub = Hub.from_file(write_config(tmp_path, config))
+    exporter = InMemorySpanExporter()
+    hub.ingestor.tracing = hub.worker.tracing = OtelTracing.exporting_to("test", exporter)
+    try:
+        batch = {"orders": [{"number": n} for n in ("1", "2", "3")]}
+        result = hub.ingestor.ingest(
+            InboundRequest(route="batches", body=json.dumps(batch).encode())
+        )
+        assert result.message_id is not None
+        while hub.worker.run_once():
+            pass
+        spans = exporter.get_finished_spans()
+        (ingest,) = by_name(spans, "ingest batches")
+        turns = by_name(spans, "process batches")
+        assert len(turns) == 4  # the batch's turn, then one per part
+        assert {t.context.trace_id for t in turns} == {ingest.context.trace_id}
+        assert {parent_of(t) for t in turns} == {ingest.context.span_id}
+    finally:
+        hub.close()
+
+
+def test_a_malformed_traceparent_from_a_sender_starts_a_new_trace(
+    traced: tuple[Hub, InMemorySpanExporter, list[Reply]],
+) -> None:
+    hub, exporter, _ = traced
+    message_id = ingest_and_deliver(hub, {"traceparent": "00-not-a-trace-01"})
+    (ingest,) = by_name(exporter.get_finished_spans(), "ingest shop-orders")
+    assert ingest.parent is None
+    shown = message_view(hub.store.get(message_id))
+    assert shown.trace_id == format(ingest.context.trace_id, "032x")
+
+
 def test_without_tracing_nothing_is_stored_and_no_trace_is_shown(tmp_path: Path) -> None:
     hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path)))
     try:
