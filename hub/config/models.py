@@ -133,12 +133,15 @@ class MappingsConfig(_Strict):
     )
 
 
+SERVICE_NAME = "switchboard"  # the default service.name of the hub's spans
+
+
 class TracingConfig(_Strict):
     """OpenTelemetry traces of messages (the ``otel`` extra); off unless enabled."""
 
     enabled: bool = False
     service_name: str = Field(
-        "switchboard", min_length=1, description="the service.name resource of every span"
+        SERVICE_NAME, min_length=1, description="the service.name resource of every span"
     )
     otlp_endpoint: str | None = Field(
         None,
