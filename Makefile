@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.mapping
+	$(BIN)/python -m benchmarks.tracing
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
