@@ -33,12 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-type# deploy/compose.yaml's hub services (API + 2 workers) as local processes on the local
-# PostgreSQL, plus Prometheus with the alert rules if installed; Ctrl-C stops them.
-cluster: $(STAMP)
-	$(BIN)/python -m deploy.cluster
-
-check: $(STAMP)
+typecheck: $(STAMP)
 	$(BIN)/mypy hub connectors
 
 test: lint typecheck

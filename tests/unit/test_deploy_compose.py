@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +198,19 @@ def test_the_file_uses_only_compose_specification_keys(compose: dict[str, Any]) 
         for volume in spec.get("volumes", []):
             source = volume.split(":")[0]
             assert source.startswith("./") or source in named_volumes, f"{name}: {volume}"
+
+
+def test_make_cluster_runs_the_launcher() -> None:
+    """`make -n` parses the whole Makefile: a broken rule anywhere fails here too."""
+    make = shutil.which("make")
+    assert make is not None
+    planned = subprocess.run(
+        [make, "-n", "-o", ".venv/.installed-stamp", "cluster"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert "warning" not in planned.stderr
+    assert planned.stdout.strip().splitlines()[-1] == ".venv/bin/python -m deploy.cluster"
