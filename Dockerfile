@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    HUB_PORT=8080
+    HUB_PORT=8080 \
+    HUB_ANONYMOUS_SCOPES="ingest:shop-orders metrics"
 
 # The hub runs as an unprivileged user.
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home hub
@@ -39,5 +40,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('HUB_PORT', '8080') + '/healthz', timeout=3)"
 
+# The container listens on 0.0.0.0, so callers without a key may only post orders and scrape
+# metrics (HUB_ANONYMOUS_SCOPES, read by config.example.yaml); reading and replaying take a key:
+#   docker exec CONTAINER hub keys create ops --scope read --scope operate
 # exec: the hub, not a shell, is PID 1 (it gets the stop signal; a restart frees its leases).
 CMD ["sh", "-c", "exec hub run --config config.example.yaml --host 0.0.0.0 --port \"$HUB_PORT\""]

@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.delivery
 	$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.tracing
+	$(BIN)/python -m benchmarks.transports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

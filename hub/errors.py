@@ -8,6 +8,7 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── PluginError                 a connector or codec is unknown or malformed
     ├── RouteNotFound               a request names a route the config lacks
     ├── StateConflict               the message is not in a state that allows this
+    ├── PayloadDropped              retention dropped the message's body and output
     ├── QueryError                  a search names a filter that cannot work (limit, times)
     ├── InboundRejected             a source refused a request (bad signature, body)
     ├── MessageError                one message cannot be translated: permanent
@@ -20,6 +21,8 @@ belongs to, and the API and CLI turn any of them into a clear message::
     ├── DeliveryError               a sink could not deliver (hub.sdk re-exports these)
     │   ├── RetriableDeliveryError  try again later (timeouts, 5xx, 429)
     │   └── FatalDeliveryError      retrying cannot help (4xx, refused content)
+    ├── SourceError                 a poll source cannot read its peer: a person must look
+    │   └── RetriableSourceError    the peer is down or busy: polled again with backoff
     └── StoreError                  the store failed
         ├── StoreUnavailable        cannot reach the database: retry later
         └── MessageNotFound         no message with that id
@@ -43,13 +46,16 @@ __all__ = [
     "MessageError",
     "MessageNotFound",
     "OverBudget",
+    "PayloadDropped",
     "PluginError",
     "Problem",
     "QueryError",
     "RetriableDeliveryError",
+    "RetriableSourceError",
     "RouteNotFound",
     "SchemaValidationError",
     "Severity",
+    "SourceError",
     "StateConflict",
     "StoreError",
     "StoreUnavailable",
@@ -149,6 +155,12 @@ class StateConflict(HubError):
     """E.g. replaying a message that is not a dead letter."""
 
     code = "state_conflict"
+
+
+class PayloadDropped(HubError):
+    """The message's body and output were dropped by retention; its history stays."""
+
+    code = "payload_dropped"
 
 
 class QueryError(HubError):
@@ -289,6 +301,29 @@ class RetriableDeliveryError(DeliveryError):
 
 class FatalDeliveryError(DeliveryError):
     code = "delivery_fatal"
+
+
+class SourceError(HubError):
+    """A poll source failed to read its peer (bad credentials, a folder that is missing)."""
+
+    code = "source_error"
+
+
+class RetriableSourceError(SourceError):
+    """The peer may answer later; ``retry_after`` (seconds) is the peer's own hint."""
+
+    code = "source_retriable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, where=where, hint=hint)
 
 
 class StoreError(HubError):

@@ -45,6 +45,11 @@ class HubMetrics:
             "Finished messages deleted by the retention job.",
             registry=r,
         )
+        self.payloads_dropped = Counter(
+            "hub_payloads_dropped_total",
+            "Bodies and outputs of finished messages dropped by retention (history kept).",
+            registry=r,
+        )
         self.delivered = Counter(
             "hub_messages_delivered_total",
             "Messages delivered to every sink.",
@@ -77,6 +82,30 @@ class HubMetrics:
             buckets=_BUCKETS,
             registry=r,
         )
+        self.polls = Counter(
+            "hub_source_polls_total",
+            "Runs of poll sources, by outcome (ok, empty, error, standby, unconfirmed).",
+            ["route", "outcome"],
+            registry=r,
+        )
+        self.polled_items = Counter(
+            "hub_source_items_total",
+            "Items poll sources found (repeats after a crash included).",
+            ["route"],
+            registry=r,
+        )
+        self.poll_success = Gauge(
+            "hub_source_last_success_timestamp_seconds",
+            "When a poll of the route last succeeded (Unix time), in this process.",
+            ["route"],
+            registry=r,
+        )
+        self.poll_failures = Gauge(
+            "hub_source_consecutive_failures",
+            "Failed polls of the route in a row, in this process (0 after a success).",
+            ["route"],
+            registry=r,
+        )
         self.abandoned = Counter(
             "hub_turns_abandoned_total",
             "Worker turns given up on after running past worker.turn_budget_seconds.",
@@ -98,6 +127,13 @@ class HubMetrics:
             "Changed mapping files re-loaded while running, by outcome (applied, rejected) and "
             "reason (none; or invalid, schema, tests, error for a rejected file).",
             ["mapping", "outcome", "reason"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "hub_auth_failures_total",
+            "Requests refused by authentication (401) or authorisation (403), by reason: "
+            "missing, malformed, unknown, revoked, expired, scope.",
+            ["reason"],
             registry=r,
         )
         self.config_loaded = Gauge(

@@ -7,7 +7,7 @@ from importlib.metadata import entry_points
 from typing import Any, Literal
 
 from hub.errors import PluginError
-from hub.sdk import ConnectorPlugin, PushSource, Sink
+from hub.sdk import ConnectorPlugin, PollSource, PushSource, Sink
 
 __all__ = ["available_connectors", "connector_plugins", "sink_class", "source_class"]
 
@@ -50,8 +50,8 @@ def _role_class(name: str, role: Role) -> Any:
     return cls
 
 
-def source_class(name: str) -> type[PushSource[Any]]:
-    cls: type[PushSource[Any]] = _role_class(name, "source")
+def source_class(name: str) -> type[PushSource[Any]] | type[PollSource[Any]]:
+    cls: type[PushSource[Any]] | type[PollSource[Any]] = _role_class(name, "source")
     return cls
 
 

@@ -14,11 +14,16 @@ from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
 from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
+from hub.pipeline.poll import Poller
 from hub.pipeline.reload import MappingWatcher
+from hub.pipeline.schedule import PollScheduler
 from hub.store import DeadLetters, Store
+from hub.store.apikeys import ApiKeys
+from hub.store.sealing import Sealer
+from hub.store.sources import SourceStates
 from hub.tracing import Tracing, tracing_for
 
-__all__ = ["Hub"]
+__all__ = ["Hub", "open_store"]
 
 log = logging.getLogger("hub")
 
@@ -43,7 +48,7 @@ class Hub:
             log.warning("%s", warning)
         self.metrics.config_loaded.set(len(self.routes))
         store_cfg = self.config.store
-        self.store = Store(store_cfg.url, base_dir=loaded.base_dir, echo=store_cfg.echo)
+        self.store = open_store(loaded)
         try:
             if store_cfg.auto_migrate:
                 self.store.migrate()
@@ -64,6 +69,14 @@ class Hub:
             self.metrics,
             on_stored=self.worker.wake,
             tracing=self.tracing,
+            secret_headers=self.config.auth.secret_headers,
+        )
+        self.keys = ApiKeys(self.store)
+        self.sources = SourceStates(self.store)
+        self.polling = PollScheduler(
+            Poller(route, self.ingestor, self.sources, self.metrics, self.worker.identity)
+            for route in self.routes.values()
+            if route.polled
         )
         self.dead_letters = DeadLetters(self.store)
         self.retention = RetentionJob(self.store, self.config.store.retention, self.metrics)
@@ -81,6 +94,7 @@ class Hub:
         if self.config.worker.enabled and not self._started:
             self.retention.start()
             self.worker.start()
+            self.polling.start()
             self._started = True
             log.info(
                 "worker %s started with %d thread(s)",
@@ -92,6 +106,7 @@ class Hub:
         self.watcher.stop()
         self.retention.stop()
         if self._started:
+            self.polling.stop()
             self.worker.stop()
             self._started = False
         self.close_routes()
@@ -101,3 +116,10 @@ class Hub:
     def close_routes(self) -> None:
         for route in self.routes.values():
             route.close()
+
+
+def open_store(loaded: LoadedConfig) -> Store:
+    """The config's store, with its payload keys (``store.encryption``)."""
+    cfg = loaded.config.store
+    sealer = Sealer(cfg.encryption.key_list() if cfg.encryption is not None else ())
+    return Store(cfg.url, base_dir=loaded.base_dir, echo=cfg.echo, sealer=sealer)

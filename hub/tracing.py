@@ -84,10 +84,11 @@ class Tracing(Protocol):
     """What ingest and the worker ask of tracing."""
 
     def ingest(
-        self, route: str, parent: str | None, count: int
+        self, route: str, parent: str | None, count: int, started_ns: int | None = None
     ) -> AbstractContextManager[Sequence[IngestTrace]]:
         """``count`` ingest spans (one per message of the request), child spans of the
-        sender's ``traceparent`` header if it sent one; ended when the block ends."""
+        sender's ``traceparent`` header if it sent one, begun at ``started_ns``
+        (``time.time_ns()``, else now); ended when the block ends."""
         ...
 
     def turn(self, message: Message, attempt: int) -> AbstractContextManager[TurnTrace]:
@@ -125,7 +126,9 @@ class NoTracing:
     """Tracing off: every call is a no-op and nothing is stored with the message."""
 
     @contextmanager
-    def ingest(self, route: str, parent: str | None, count: int) -> Iterator[Sequence[IngestTrace]]:
+    def ingest(
+        self, route: str, parent: str | None, count: int, started_ns: int | None = None
+    ) -> Iterator[Sequence[IngestTrace]]:
         yield [_NO_SPAN] * count
 
     def turn(self, message: Message, attempt: int) -> AbstractContextManager[TurnTrace]:

@@ -64,7 +64,9 @@ class OtelTracing:
         return cls(service_name, SimpleSpanProcessor(exporter))
 
     @contextmanager
-    def ingest(self, route: str, parent: str | None, count: int) -> Iterator[Sequence[IngestTrace]]:
+    def ingest(
+        self, route: str, parent: str | None, count: int, started_ns: int | None = None
+    ) -> Iterator[Sequence[IngestTrace]]:
         context = _PROPAGATOR.extract({"traceparent": parent}) if parent else None
         spans = [
             _IngestSpan(
@@ -73,6 +75,7 @@ class OtelTracing:
                     context=context,
                     kind=SpanKind.SERVER,
                     attributes={"hub.route": route},
+                    start_time=started_ns,
                 )
             )
             for _ in range(count)

@@ -57,6 +57,9 @@ class MessageView(BaseModel):
     next_attempt_at: datetime | None
     mapping: dict[str, str | None] | None
     output_size: int | None
+    payload_dropped_at: datetime | None = Field(
+        None, description="when retention dropped the body and output; the history stays"
+    )
     error: ErrorView | None
     trace_id: str | None = Field(
         description="the OpenTelemetry trace of the message (tracing.enabled): its ingest, "
@@ -85,6 +88,7 @@ def message_view(record: MessageRecord) -> MessageView:
         if record.mapping_name
         else None,
         output_size=record.output_size,
+        payload_dropped_at=record.payload_dropped_at,
         error=ErrorView(
             stage=record.error.stage, type=record.error.type, message=record.error.message
         )

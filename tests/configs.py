@@ -10,6 +10,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ORDER = ROOT / "examples" / "woocommerce-order.json"
 
+#: What the loopback demo grants callers without a key (config.example.yaml does the same):
+#: tests of other features call the API as anonymous; tests of auth pass their own ``auth``.
+LOOPBACK_DEMO_AUTH: dict[str, Any] = {
+    "anonymous": ["ingest", "read", "read:payload", "operate", "metrics"]
+}
+
 
 def demo_config(
     tmp: Path,
@@ -19,9 +25,11 @@ def demo_config(
     worker: dict[str, Any] | None = None,
     retry: dict[str, Any] | None = None,
     server: dict[str, Any] | None = None,
+    auth: dict[str, Any] | None = LOOPBACK_DEMO_AUTH,
 ) -> dict[str, Any]:
     return {
         "version": 1,
+        **({"auth": auth} if auth is not None else {}),
         "server": server or {"host": "127.0.0.1", "port": 8080},
         "store": {"url": store_url or f"sqlite:///{tmp / 'hub.db'}"},
         "worker": worker or {"threads": 1, "poll_interval_seconds": 0.1, "lease_seconds": 30},

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from starlette.types import Scope
 
 from hub import __version__
-from hub.api import deadletters, health, mappings, messages, preview
+from hub.api import deadletters, health, keys, mappings, messages, preview, sources
+from hub.api.auth import Guard
 from hub.api.errors import install_error_handlers
 from hub.api.ingest import ingest_router
 from hub.api.middleware import BodyTimeout, SecurityHeaders
@@ -47,6 +48,8 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     app.state.previews = previews
+    # who calls, and may they: every route asks it before its body is read (hub.api.auth)
+    app.state.guard = Guard(hub.keys, hub.config.auth.anonymous, hub.metrics)
     install_error_handlers(app)
 
     def count_timeout(scope: Scope) -> None:
@@ -64,6 +67,8 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.include_router(deadletters.router)
     app.include_router(preview.router)
     app.include_router(mappings.router)
+    app.include_router(keys.router)
+    app.include_router(sources.router)
     app.include_router(health.router)
     install_openapi(app, docs, hub)
     return app

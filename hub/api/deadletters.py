@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import Caller, GuardedRoute, get_caller, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.filters import Filters
 from hub.api.messages import LISTING_ERRORS, MessageId
+from hub.credentials import OPERATE, READ
 from hub.errors import HubError
 from hub.message import MessageStatus
 from hub.runtime import Hub
@@ -21,12 +23,11 @@ from hub.views import SummaryView, summary_view
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["dead letters"])
+router = APIRouter(tags=["dead letters"], route_class=GuardedRoute)
 
-Actor = Annotated[
-    str,
-    Header(alias="X-Hub-Actor", description="who asks (kept in the audit)", max_length=255),
-]
+#: Who asks: the API key's name (or `anonymous`), kept in the audit; never a header the
+#: client chose.
+Actor = Annotated[Caller, Depends(get_caller)]
 
 #: What a request with a JSON body can be answered besides its answer.
 _BODY_ERRORS = (400, 408, 422, 503)
@@ -94,6 +95,7 @@ class BulkReplayed(BaseModel):
     responses=LISTING_ERRORS,
     operation_id="list_dead_letters",
 )
+@needs(READ)
 async def list_dead_letters(
     hub: Annotated[Hub, Depends(get_hub)], filters: Filters
 ) -> list[SummaryView]:
@@ -109,15 +111,18 @@ async def list_dead_letters(
     responses=_ON_A_DEAD_LETTER,
     operation_id="replay_message",
 )
+@needs(OPERATE)
 async def replay(
     message_id: MessageId,
     body: Replay,
     hub: Annotated[Hub, Depends(get_hub)],
-    actor: Actor = "api",
+    caller: Actor,
 ) -> Replayed:
     """Send a dead letter through again; sinks that already have it are skipped."""
     await run_in_threadpool(
-        lambda: hub.dead_letters.replay(message_id, actor=actor, reason=body.reason, mode=body.mode)
+        lambda: hub.dead_letters.replay(
+            message_id, actor=caller.name, reason=body.reason, mode=body.mode
+        )
     )
     hub.worker.wake()
     return Replayed(id=message_id, status="received", mode=body.mode)
@@ -129,15 +134,16 @@ async def replay(
     responses=_ON_A_DEAD_LETTER,
     operation_id="discard_message",
 )
+@needs(OPERATE)
 async def discard(
     message_id: MessageId,
     body: Discard,
     hub: Annotated[Hub, Depends(get_hub)],
-    actor: Actor = "api",
+    caller: Actor,
 ) -> Discarded:
     """Drop a dead letter for good, with a reason."""
     await run_in_threadpool(
-        lambda: hub.dead_letters.discard(message_id, actor=actor, reason=body.reason)
+        lambda: hub.dead_letters.discard(message_id, actor=caller.name, reason=body.reason)
     )
     return Discarded(id=message_id, status="discarded")
 
@@ -148,6 +154,7 @@ async def discard(
     responses=responses(404, 503, said={404: "No message with that id."}),
     operation_id="get_message_audit",
 )
+@needs(READ)
 async def audit(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> list[AuditEntry]:
     """Every replay and discard of the message: who, when, why (empty: none yet)."""
     entries = await run_in_threadpool(hub.dead_letters.audit, message_id)
@@ -160,10 +167,11 @@ async def audit(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) ->
     responses=responses(*_BODY_ERRORS, said={400: _NOT_UTF8}),
     operation_id="replay_dead_letters",
 )
+@needs(OPERATE)
 async def replay_many(
     body: BulkReplay,
     hub: Annotated[Hub, Depends(get_hub)],
-    actor: Actor = "api",
+    caller: Actor,
 ) -> BulkReplayed:
     """Replay several dead letters; each succeeds or fails on its own, reported per id."""
 
@@ -171,7 +179,9 @@ async def replay_many(
         results: dict[str, str] = {}
         for message_id in body.ids:
             try:
-                hub.dead_letters.replay(message_id, actor=actor, reason=body.reason, mode=body.mode)
+                hub.dead_letters.replay(
+                    message_id, actor=caller.name, reason=body.reason, mode=body.mode
+                )
                 results[message_id] = "replayed"
             except HubError as exc:
                 results[message_id] = f"{exc.code}: {exc.message}"

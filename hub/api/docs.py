@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ErrorBody", "ErrorDetail", "own_validation_errors", "responses"]
+__all__ = ["ErrorBody", "ErrorDetail", "error_answer", "own_validation_errors", "responses"]
 
 
 class ProblemBody(BaseModel):
@@ -58,13 +58,17 @@ _STANDARD: dict[int, str] = {
     400: "The request cannot be used as it is: a body that is not UTF-8 JSON (or not valid "
     "in the route's format), a filter that cannot work, a value the store cannot hold (a NUL "
     "character); `where` says which.",
-    401: "The request is not authenticated.",
+    401: "No API key where this needs one, or a key that is not valid (malformed, unknown, "
+    "revoked or expired): send `Authorization: Bearer <key>` (docs/security.md).",
+    403: "The API key is valid but lacks the scope this needs.",
     404: "No such message or route; the hint lists what there is.",
     405: "The method is not allowed here (the `Allow` header lists those that are).",
     408: "The request body did not arrive within server.body_timeout_seconds; the connection "
     "is closed.",
     409: "The message is not in a state that allows this (only a failed message, a dead "
     "letter, can be replayed or discarded).",
+    410: "Retention dropped the message's body and output (store.retention.payload_days); "
+    "its status and history are still there.",
     413: "The body is larger than server.max_body_bytes, or beyond a decoding limit on its "
     "amount of content.",
     422: "A parameter or a field of the body is malformed or missing; `problems` names each "
@@ -75,6 +79,7 @@ _STANDARD: dict[int, str] = {
 }
 
 _HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": 'Bearer realm="hub"', "schema": {"type": "string"}}},
     408: {"Connection": {"description": "close", "schema": {"type": "string"}}},
     503: {"Retry-After": _RETRY_AFTER},
 }
@@ -106,6 +111,17 @@ def responses(
             answer["content"] = _PLAIN_TEXT[status]
         declared[status] = answer
     return declared
+
+
+def error_answer(status: int) -> dict[str, Any]:
+    """A status's standard answer as it appears in the finished document (JSON)."""
+    answer: dict[str, Any] = {
+        "description": _STANDARD[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    if status in _HEADERS:
+        answer["headers"] = _HEADERS[status]
+    return answer
 
 
 def own_validation_errors(document: dict[str, Any]) -> None:

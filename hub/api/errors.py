@@ -17,6 +17,7 @@ from hub.errors import (
     InboundRejected,
     MessageError,
     MessageNotFound,
+    PayloadDropped,
     PluginError,
     RouteNotFound,
     StateConflict,
@@ -36,6 +37,8 @@ def status_for(exc: HubError) -> int:
         return 404
     if isinstance(exc, StateConflict):
         return 409
+    if isinstance(exc, PayloadDropped):
+        return 410
     if isinstance(exc, StoreError):
         return 503
     if isinstance(exc, DecodeError):

@@ -10,13 +10,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import PUBLIC, GuardedRoute, needs
 from hub.api.deps import get_hub
+from hub.credentials import METRICS
 from hub.errors import StoreError
 from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=GuardedRoute)
 
 
 class Health(BaseModel):
@@ -30,6 +32,7 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, operation_id="healthz")
+@needs(PUBLIC)
 async def healthz() -> dict[str, str]:
     """The process is up and serving requests."""
     return {"status": "ok"}
@@ -41,6 +44,7 @@ async def healthz() -> dict[str, str]:
     responses={503: {"model": Readiness, "description": "The store does not answer."}},
     operation_id="readyz",
 )
+@needs(PUBLIC)
 async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
     """The config is loaded and the store answers; 503 otherwise."""
     try:
@@ -64,6 +68,7 @@ async def readyz(hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
     },
     operation_id="metrics",
 )
+@needs(METRICS)
 async def metrics(hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """Prometheus text exposition of every ``hub_`` series."""
     # The store's gauges query the database: off the event loop, so /healthz never waits.

@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.openapi import IngestDocs, message_links
+from hub.credentials import ingest_scope
 from hub.errors import InboundRejected
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
@@ -102,9 +104,11 @@ def _answers() -> dict[int | str, dict[str, Any]]:
 def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
     """``POST /ingest/{route}`` for every route of the config, each documented with what it
     accepts; a route the config does not have is a 404 naming those it has."""
-    router = APIRouter(tags=["ingest"])
+    router = APIRouter(tags=["ingest"], route_class=GuardedRoute)
     taken: set[str] = set()
     for name, route in hub.routes.items():
+        if route.polled:  # fed by the scheduler: a POST is a 404 that says so
+            continue
         router.add_api_route(
             f"/ingest/{name}",
             _endpoint(name),
@@ -121,7 +125,11 @@ def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
             openapi_extra=docs.operation(route),
         )
     router.add_api_route(
-        "/ingest/{route}", ingest, methods=["POST"], status_code=202, include_in_schema=False
+        "/ingest/{route}",
+        needs(ingest_scope("{route}"))(ingest),
+        methods=["POST"],
+        status_code=202,
+        include_in_schema=False,
     )
     return router
 
@@ -136,6 +144,7 @@ def _operation_id(route: str, taken: set[str]) -> str:
 
 
 def _endpoint(route: str) -> Callable[[Request, Hub], Awaitable[JSONResponse]]:
+    @needs(ingest_scope(route))
     async def ingest_route(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
         return await ingest(route, request, hub)
 

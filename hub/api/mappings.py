@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
+from hub.credentials import READ
 from hub.errors import Problem
 from hub.mapping import content_hash
 from hub.pipeline.reload import MappingStatus
@@ -19,7 +21,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["mappings"])
+router = APIRouter(tags=["mappings"], route_class=GuardedRoute)
 
 
 class ProblemView(BaseModel):
@@ -66,6 +68,7 @@ class MappingsResponse(BaseModel):
     ),
     operation_id="list_mappings",
 )
+@needs(READ)
 async def mappings(hub: Annotated[Hub, Depends(get_hub)]) -> MappingsResponse:
     """Per route with a mapping: the version it runs, since when, and the last refused file."""
     return await run_in_threadpool(_mappings, hub)

@@ -7,18 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.downloads import SAFE_TYPES, payload_response
 from hub.api.filters import Filters
+from hub.credentials import READ, READ_PAYLOAD
 from hub.runtime import Hub
 from hub.store import find_messages
 from hub.store.queries import MAX_CURSOR
+from hub.store.store import dropped
 from hub.views import MessageListView, MessageView, message_view, page_view
 
 __all__ = ["LISTING_ERRORS", "MessageId", "router"]
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], route_class=GuardedRoute)
 
 #: What a list request can be answered besides its list.
 LISTING_ERRORS = responses(
@@ -42,6 +45,7 @@ MessageId = Annotated[
 ]
 
 _NO_MESSAGE = responses(404, 503, said={404: "No message with that id."})
+_NO_PAYLOAD = responses(404, 410, 503, said={404: "No message with that id."})
 
 #: A stored payload: one of the types a browser does not run (else application/octet-stream).
 _PAYLOAD: dict[int | str, dict[str, Any]] = {
@@ -61,6 +65,7 @@ _PAYLOAD: dict[int | str, dict[str, Any]] = {
     responses=LISTING_ERRORS,
     operation_id="list_messages",
 )
+@needs(READ)
 async def list_messages(
     hub: Annotated[Hub, Depends(get_hub)],
     filters: Filters,
@@ -80,6 +85,7 @@ async def list_messages(
     responses=_NO_MESSAGE,
     operation_id="get_message",
 )
+@needs(READ)
 async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> MessageView:
     """The message's status and every event in its history."""
     record = await run_in_threadpool(hub.store.get, message_id)
@@ -89,9 +95,10 @@ async def get_message(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub
 @router.get(
     "/messages/{message_id}/body",
     response_class=Response,
-    responses={**_PAYLOAD, **_NO_MESSAGE},
+    responses={**_PAYLOAD, **_NO_PAYLOAD},
     operation_id="get_message_body",
 )
+@needs(READ_PAYLOAD)
 async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The payload exactly as it was received, as a download (`<id>.<ext>`).
 
@@ -99,6 +106,8 @@ async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)])
     XML, CSV, EDIFACT, plain text), `application/octet-stream` otherwise (HTML, SVG, ...).
     """
     record = await run_in_threadpool(hub.store.get, message_id)
+    if record.payload_dropped_at is not None:
+        raise dropped(record.payload_dropped_at)
     message = record.message
     return payload_response(message.body, message.content_type, message.id)
 
@@ -109,11 +118,12 @@ async def get_body(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)])
     responses={
         **_PAYLOAD,
         **responses(
-            404, 503, said={404: "No message with that id, or it is not translated (yet)."}
+            404, 410, 503, said={404: "No message with that id, or it is not translated (yet)."}
         ),
     },
     operation_id="get_message_output",
 )
+@needs(READ_PAYLOAD)
 async def get_output(message_id: MessageId, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """The translated payload as delivered to the sinks, as a download (`<id>-output.<ext>`);
     404 before translation."""

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from hub.api.docs import own_validation_errors
+from hub.api.security_docs import declare_security
 from hub.errors import ConfigError, HubError
 from hub.formats import JsonSchema
 from hub.pipeline.build import CompiledRoute
@@ -264,6 +265,7 @@ def install_openapi(app: FastAPI, docs: IngestDocs, hub: Hub) -> None:
         document = build()
         docs.complete(document)
         own_validation_errors(document)
+        declare_security(document, hub.config.auth.anonymous)
         if hub.routes:
             _name_routes(document, sorted(hub.routes))
         return document

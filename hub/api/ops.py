@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from hub import __version__
 from hub.api import health
+from hub.api.auth import Guard
 from hub.api.errors import install_error_handlers
 from hub.api.middleware import SecurityHeaders
 from hub.api.server import uvicorn_config
@@ -38,6 +39,7 @@ def create_ops_app(hub: Hub) -> FastAPI:
         openapi_url=None,
     )
     app.state.hub = hub
+    app.state.guard = Guard(hub.keys, hub.config.auth.anonymous, hub.metrics)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)

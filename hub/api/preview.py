@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
+from hub.api.auth import GuardedRoute, needs
 from hub.api.deps import get_hub
 from hub.api.docs import responses
 from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
+from hub.credentials import OPERATE
 from hub.errors import (
     ConfigError,
     DecodeError,
@@ -34,7 +36,7 @@ from hub.runtime import Hub
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["mappings"])
+router = APIRouter(tags=["mappings"], route_class=GuardedRoute)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SUBMITTED = "mapping_text"
@@ -144,6 +146,7 @@ class PreviewResponse(BaseModel):
     ),
     operation_id="preview_mapping",
 )
+@needs(OPERATE)
 async def preview(
     request: PreviewRequest, http: Request, hub: Annotated[Hub, Depends(get_hub)]
 ) -> Any:

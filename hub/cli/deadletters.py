@@ -19,6 +19,7 @@ from hub.cli.listing import (
 from hub.cli.output import handle_errors
 from hub.config import load_config
 from hub.message import MessageStatus
+from hub.runtime import open_store as store_of
 from hub.store import DeadLetters, MessageFilter, Store
 
 __all__ = ["register"]
@@ -28,7 +29,7 @@ DEFAULT_CONFIG = Path("config.example.yaml")
 
 def _open(config: Path) -> tuple[Store, DeadLetters]:
     loaded = load_config(config)
-    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    store = store_of(loaded)
     return store, DeadLetters(store)
 
 

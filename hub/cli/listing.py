@@ -14,6 +14,7 @@ import typer
 from hub.config import load_config
 from hub.errors import RouteNotFound
 from hub.message import MessageStatus
+from hub.runtime import open_store as store_of
 from hub.store import MessagePage, MessageSummary, Store
 from hub.store.queries import MAX_CURSOR, MAX_LIMIT
 
@@ -82,7 +83,7 @@ def open_store(config: Path, route: str | None = None) -> Iterator[Store]:
             f"no route named {route!r} in {config}",
             hint="routes in this config: " + (", ".join(sorted(routes)) or "(none)"),
         )
-    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    store = store_of(loaded)
     try:
         yield store
     finally:

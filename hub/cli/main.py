@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 
 from hub import DISTRIBUTION, __version__
-from hub.cli import deadletters, formats, messages
+from hub.cli import deadletters, formats, keys, messages
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
-from hub.errors import HubError
+from hub.config.models import anonymous_problem
+from hub.errors import ConfigError, HubError
 from hub.logs import configure_logging
 from hub.mapping import MappingLimits
 from hub.pipeline.build import compile_routes
@@ -36,6 +37,7 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(db_app, name="db")
 formats.register(app)
 deadletters.register(app)
+keys.register(app)
 messages.register(messages_app)
 
 ConfigOption = Annotated[
@@ -129,7 +131,11 @@ def run(
     from hub.api.server import serve
     from hub.runtime import Hub
 
-    hub = Hub.from_file(config)
+    loaded = load_config(config)
+    problem = anonymous_problem(loaded.config.auth, host or loaded.config.server.host)
+    if problem is not None:  # --host may move the demo off loopback
+        raise ConfigError(problem, where="--host" if host else "server.host")
+    hub = Hub(loaded)
     server = hub.config.server
     app_ = create_app(hub)
     log.info(
@@ -287,11 +293,11 @@ def messages_show(
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Print a message's status and history as JSON."""
-    from hub.store import Store
+    from hub.runtime import open_store
     from hub.views import message_view
 
     loaded = load_config(config)
-    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    store = open_store(loaded)
     try:
         record = store.get(message_id)
     finally:
@@ -314,16 +320,49 @@ def config_schema() -> None:
 @handle_errors
 def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Apply the store's migrations up to the latest."""
-    from hub.store import Store
+    from hub.runtime import open_store
     from hub.store.migrate import current_revision
 
     loaded = load_config(config)
-    store = Store(loaded.config.store.url, base_dir=loaded.base_dir)
+    store = open_store(loaded)
     try:
         store.migrate()
         typer.echo(f"store at revision {current_revision(store.engine)}")
     finally:
         store.close()
+
+
+@db_app.command("new-payload-key")
+@handle_errors
+def db_new_payload_key() -> None:
+    """Print a fresh key for store.encryption.keys (put it first in the list to rotate)."""
+    from hub.store.sealing import new_key
+
+    typer.echo(new_key())
+
+
+@db_app.command("reseal")
+@handle_errors
+def db_reseal(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Re-encrypt every stored payload with the newest key of store.encryption.keys
+    (and encrypt those stored without one); safe while the hub runs."""
+    from hub.runtime import open_store
+    from hub.store.payloads import reseal
+
+    loaded = load_config(config)
+    if loaded.config.store.encryption is None:
+        raise HubError(
+            "store.encryption is not set in the config",
+            where="store.encryption",
+            hint="set store.encryption.keys (from the environment) first",
+        )
+    store = open_store(loaded)
+    try:
+        store.check_schema()
+        count = reseal(store)
+    finally:
+        store.close()
+    typer.echo(f"{count} message(s) re-encrypted with the newest key")
 
 
 def main() -> None:

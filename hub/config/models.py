@@ -5,14 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from hub.credentials import SENSITIVE, is_loopback, scope_problem
 from hub.formats.limits import DecodeLimits
 from hub.mapping.limits import MappingLimits
 
 __all__ = [
+    "AuthConfig",
     "ConnectorRef",
     "DecodeLimits",
+    "EncryptionConfig",
     "FilesConfig",
     "FormatRef",
     "HubConfig",
@@ -21,11 +32,14 @@ __all__ = [
     "MappingsConfig",
     "RetryConfig",
     "RouteConfig",
+    "ScheduleConfig",
     "ServerConfig",
     "SinkRef",
+    "SourceRef",
     "StoreConfig",
     "TracingConfig",
     "WorkerConfig",
+    "anonymous_problem",
 ]
 
 ROUTE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -70,8 +84,33 @@ class RetentionConfig(_Strict):
     finished_days: float = Field(
         30, gt=0, description="purge delivered, split and discarded messages older than this"
     )
+    payload_days: float | None = Field(
+        None,
+        gt=0,
+        description="drop the body and output of delivered, split and discarded messages "
+        "older than this, keeping their status and history; null: keep them until the purge",
+    )
     interval_seconds: float = Field(3600, gt=0, description="how often the purge job runs")
     enabled: bool = True
+
+
+class EncryptionConfig(_Strict):
+    """Bodies and outputs encrypted at rest (docs/security.md#encryption-at-rest)."""
+
+    keys: SecretStr = Field(
+        description="Fernet keys separated by commas, newest first: the first encrypts, every "
+        "one decrypts (rotation). Give it from the environment: ${HUB_PAYLOAD_KEYS}"
+    )
+
+    def key_list(self) -> list[str]:
+        return [k.strip() for k in self.keys.get_secret_value().split(",") if k.strip()]
+
+    @field_validator("keys")
+    @classmethod
+    def _some_key(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().replace(",", "").strip():
+            raise ValueError("no key given; make one with `hub db new-payload-key`")
+        return value
 
 
 class StoreConfig(_Strict):
@@ -81,6 +120,9 @@ class StoreConfig(_Strict):
     auto_migrate: bool = True
     echo: bool = False
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    encryption: EncryptionConfig | None = Field(
+        None, description="encrypt bodies and outputs at rest; null: stored as received"
+    )
 
 
 class WorkerConfig(_Strict):
@@ -185,6 +227,49 @@ class ConnectorRef(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class ScheduleConfig(_Strict):
+    """When the hub polls a route's poll source (a folder, SFTP, a REST API, a queue).
+
+    Give ``interval_seconds`` or ``cron`` (five fields, UTC), not both; neither means every
+    60 seconds. One process at a time polls a route: it holds a lease in the store for
+    ``lease_seconds`` and renews it while it polls, so another process takes over when it dies.
+    """
+
+    interval_seconds: float | None = Field(None, gt=0, description="poll this often")
+    cron: str | None = Field(None, description='a crontab line in UTC, e.g. "*/5 * * * *"')
+    batch: int = Field(100, ge=1, le=10_000, description="items asked for in one poll call")
+    lease_seconds: float = Field(
+        60.0, ge=1, description="how long a dead poller keeps others from taking the route over"
+    )
+    max_backoff_seconds: float = Field(
+        300.0, gt=0, description="the longest wait between tries after failed polls"
+    )
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> ScheduleConfig:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"cron {self.cron!r} is not a crontab line: {exc}") from None
+        return self
+
+    @property
+    def every(self) -> float:
+        """The interval, when no cron line is given."""
+        return self.interval_seconds if self.interval_seconds is not None else 60.0
+
+
+class SourceRef(ConnectorRef):
+    """The route's source; ``schedule`` only for a poll source (the hub asks it for news)."""
+
+    schedule: ScheduleConfig | None = None
+
+
 class SinkRef(ConnectorRef):
     name: str = Field(pattern=ROUTE_NAME)
 
@@ -233,7 +318,7 @@ class RouteConfig(_Strict):
     """source -> decode -> validate -> map -> validate -> encode -> sinks."""
 
     description: str = ""
-    source: ConnectorRef = Field(default_factory=lambda: ConnectorRef(type="http"))
+    source: SourceRef = Field(default_factory=lambda: SourceRef(type="http"))
     input: InputRef = Field(default_factory=InputRef)
     split: bool = Field(
         False, description="store one message per message in a batch (an EDIFACT interchange)"
@@ -249,6 +334,58 @@ class RouteConfig(_Strict):
     output: FormatRef = Field(default_factory=FormatRef)
     sinks: list[SinkRef] = Field(min_length=1)
     retry: RetryConfig = Field(default_factory=RetryConfig)
+
+
+def _list_or_spaced(schema: dict[str, Any]) -> None:
+    """A list of strings, or one string of words (what the validator splits)."""
+    items = schema.pop("items")
+    del schema["type"]
+    schema["anyOf"] = [{"type": "array", "items": items}, {"type": "string"}]
+
+
+class AuthConfig(_Strict):
+    """Who may do what without an API key; which request headers are secrets.
+
+    With no ``auth`` section an anonymous caller may do nothing but /healthz and /readyz.
+    """
+
+    anonymous: list[str] = Field(
+        default_factory=list,
+        description="scopes granted to a request without a key: ingest, ingest:ROUTE, read, "
+        "metrics; read:payload, operate and admin only when server.host is loopback. A list, "
+        "or one string of scopes separated by spaces (so ${HUB_ANONYMOUS_SCOPES} can set it)",
+        json_schema_extra=_list_or_spaced,
+    )
+    secret_headers: list[str] = Field(
+        default_factory=list,
+        description="more request headers that carry credentials (never stored, logged or "
+        "shown); Authorization, Cookie, X-API-Key and *-Signature headers always are",
+    )
+
+    @field_validator("anonymous", mode="before")
+    @classmethod
+    def _spaced(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
+
+    @field_validator("anonymous")
+    @classmethod
+    def _known_scopes(cls, scopes: list[str]) -> list[str]:
+        problems = [p for p in (scope_problem(s) for s in scopes) if p is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return scopes
+
+
+def anonymous_problem(auth: AuthConfig, host: str) -> str | None:
+    """Why ``auth`` must not be served on ``host`` (None: it may)."""
+    exposed = sorted(SENSITIVE & set(auth.anonymous))
+    if not exposed or is_loopback(host):
+        return None
+    return (
+        f"auth.anonymous grants {', '.join(exposed)} to anyone, and the server listens on "
+        f"{host}, which is not loopback: give callers API keys (`hub keys create`) instead, "
+        "or listen on 127.0.0.1"
+    )
 
 
 class HubConfig(_Strict):
@@ -267,4 +404,22 @@ class HubConfig(_Strict):
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
     tracing: TracingConfig = Field(default_factory=TracingConfig)
+    auth: AuthConfig = Field(
+        default_factory=AuthConfig,
+        description="anonymous scopes and secret headers; API keys come from `hub keys`",
+    )
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _anonymous_only_on_loopback(self) -> HubConfig:
+        problem = anonymous_problem(self.auth, self.server.host)
+        if problem is not None:
+            raise ValueError(problem)
+        for scope in self.auth.anonymous:
+            route = scope.partition(":")[2] if scope.startswith("ingest:") else None
+            if route is not None and route not in self.routes:
+                raise ValueError(
+                    f"auth.anonymous names {scope}, but there is no route {route!r}: "
+                    f"routes are {', '.join(sorted(self.routes)) or '(none)'}"
+                )
+        return self

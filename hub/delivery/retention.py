@@ -1,7 +1,9 @@
 """The retention job: an APScheduler interval job purging finished messages.
 
-Dead letters are never purged: they wait for a person. Running the job in several
-processes at once is harmless; each delete finds what the others left.
+With ``store.retention.payload_days`` it first drops the payloads (body and output: the
+personal data) of finished messages older than that, keeping their status and history.
+Dead letters are never purged and keep their payload: they wait for a person. Running the
+job in several processes at once is harmless; each delete finds what the others left.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from hub.errors import StoreError
 from hub.message import utcnow
 from hub.metrics import HubMetrics
 from hub.store import Store
+from hub.store.payloads import drop_payloads
 
 __all__ = ["RetentionJob"]
 
@@ -39,8 +42,24 @@ class RetentionJob:
             log.info("purged %d finished message(s) older than %s", purged, cutoff.isoformat())
         return purged
 
+    def drop_payloads_once(self) -> int:
+        """Drop old payloads now (with ``payload_days``); returns how many were dropped."""
+        if self.config.payload_days is None:
+            return 0
+        cutoff = utcnow() - timedelta(days=self.config.payload_days)
+        dropped = drop_payloads(self.store, cutoff)
+        self.metrics.payloads_dropped.inc(dropped)
+        if dropped:
+            log.info(
+                "dropped the payloads of %d finished message(s) older than %s",
+                dropped,
+                cutoff.isoformat(),
+            )
+        return dropped
+
     def _turn(self) -> None:
         try:
+            self.drop_payloads_once()
             self.run_once()
         except StoreError as exc:
             log.warning("retention: %s; trying again at the next run", exc)

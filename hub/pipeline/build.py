@@ -21,7 +21,7 @@ from hub.mapping.paths import PathSyntaxError, compile_path
 from hub.mapping.schemacheck import SchemaView, check_reads, check_writes
 from hub.pipeline.translate import Translator, joined_reader
 from hub.plugins import sink_class, source_class
-from hub.sdk import ConnectorContext, PushSource, Sink
+from hub.sdk import ConnectorContext, PollSource, PushSource, Sink
 from hub.yamlsource import Loc
 
 __all__ = ["BuiltRoutes", "CompiledRoute", "build_routes", "compile_routes", "mapping_problems"]
@@ -35,7 +35,7 @@ class CompiledRoute:
 
     name: str
     source_type: str
-    source: PushSource[Any]
+    source: PushSource[Any] | PollSource[Any]
     translator: Translator
     sinks: dict[str, Sink[Any]]
     retry: RetryPolicy
@@ -46,6 +46,11 @@ class CompiledRoute:
     @property
     def split(self) -> bool:
         return self.config.split
+
+    @property
+    def polled(self) -> bool:
+        """Fed by the hub's scheduler (a poll source), not by requests to the API."""
+        return isinstance(self.source, PollSource)
 
     def close(self) -> None:
         self.source.close()
@@ -142,9 +147,17 @@ class _Builder:
 
     def route(self, name: str, cfg: RouteConfig) -> CompiledRoute | None:
         loc: Loc = ("routes", name)
-        source_obj: PushSource[Any] | None = self.connector(
+        source_obj: PushSource[Any] | PollSource[Any] | None = self.connector(
             (*loc, "source"), source_class, cfg.source, name
         )
+        if isinstance(source_obj, PushSource) and cfg.source.schedule is not None:
+            self.problems.append(
+                Problem(
+                    f"source {cfg.source.type!r} is called by its peer; it has no schedule",
+                    where=self.where((*loc, "source", "schedule")),
+                    hint="remove `schedule`, or use a poll source (directory, sftp, http-pull)",
+                )
+            )
         hub_limits = self.loaded.config.limits
         in_limits = cfg.input.merged_limits(hub_limits)
         in_codec = self.codec((*loc, "input"), cfg.input.format, cfg.input.options, in_limits)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
+from hub.credentials import is_credential_header
 from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
 from hub.keys import fit_key, key_problem
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
-from hub.sdk import InboundRequest
+from hub.sdk import Inbound, InboundRequest, PushSource
 from hub.store import Store
 from hub.tracing import TRACE_HEADER, NoTracing, Tracing
 
@@ -40,12 +41,24 @@ class Ingestor:
         metrics: HubMetrics,
         on_stored: Callable[[], None] = lambda: None,
         tracing: Tracing | None = None,
+        secret_headers: Sequence[str] = (),
     ) -> None:
+        self.secret_headers = tuple(secret_headers)
         self.store = store
         self.routes = routes
         self.metrics = metrics
         self.on_stored = on_stored
         self.tracing: Tracing = tracing or NoTracing()
+
+    def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """What a source kept, less every header that carries a credential (Authorization,
+        signatures, ``auth.secret_headers``): those are never stored."""
+        return {
+            name: value
+            for name, value in headers.items()
+            if not is_credential_header(name, self.secret_headers)
+            and name.lower() != TRACE_HEADER  # a sender's value would put it in another trace
+        }
 
     def route(self, name: str) -> CompiledRoute:
         route = self.routes.get(name)
@@ -59,61 +72,103 @@ class Ingestor:
     def ingest(self, request: InboundRequest) -> IngestResult:
         """Returns once the message(s) are committed: from then on they cannot be lost."""
         route = self.route(request.route)
+        if not isinstance(route.source, PushSource):
+            raise RouteNotFound(
+                f"route {route.name!r} takes no requests: its {route.source_type} source "
+                "is polled by the hub's scheduler",
+                hint="send to a route whose source is http (GET /sources lists polled routes)",
+            )
         started = time.perf_counter()
+        began = time.time_ns()  # the ingest spans start here (tracing on)
         try:
             inbound = route.source.accept(request)
             if inbound is None:
                 return IngestResult(None)
-            try:
-                parts = route.translator.split(inbound.body) if route.split else [inbound.body]
-                inspected = [route.translator.inspect_keys(part) for part in parts]
-            except LimitExceeded as exc:
-                raise InboundRejected(
-                    f"the body is refused by a decoding limit: {exc.message}",
-                    status=exc.status,
-                    reason="limit",
-                    where=exc.where,
-                    hint=exc.hint,
-                ) from None
-            except DecodeError as exc:
-                raise InboundRejected(
-                    f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
-                    status=400,
-                    reason="malformed",
-                    where=exc.where,
-                    hint=exc.hint,
-                ) from None
-            given = _header_key(route, request)
-            for index, (correlation, document_key, ordering) in enumerate(inspected):
-                used = (correlation, None if given else document_key, ordering)
-                _check_keys(route, used, index if len(parts) > 1 else None)
+            messages = self.messages(route, inbound, _header_key(route, request))
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
-        keys = [_fit(correlation) for correlation, _, _ in inspected]
         parent = request.headers.get("traceparent")
-        with self.tracing.ingest(route.name, parent, len(parts)) as traces:
+        with self.tracing.ingest(route.name, parent, len(messages), began) as traces:
             messages = [
-                Message(
-                    id=str(uuid.uuid4()),
-                    route=route.name,
-                    source=route.source_type,
-                    body=part,
-                    format=route.translator.input_codec.name,
-                    correlation_key=key,
-                    content_type=inbound.content_type,
-                    headers=_traced(inbound.headers, trace.traceparent),
-                    idempotency_key=_fit(_part_key(given, index, len(parts)) or document_key),
-                    ordering_key=_fit(ordering_key),
-                )
-                for index, (part, key, (_, document_key, ordering_key), trace) in enumerate(
-                    zip(parts, keys, inspected, traces, strict=True)
-                )
+                _traced(m, trace.traceparent) for m, trace in zip(messages, traces, strict=True)
             ]
             ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
             for trace, m, stored in zip(traces, messages, ids, strict=True):
                 trace.stored(stored, duplicate=m.id != stored)
+        return self.stored(route, messages, ids, started)
+
+    def messages(self, route: CompiledRoute, inbound: Inbound, given: str | None) -> list[Message]:
+        """The message(s) to store for one inbound body: split, keys read and checked.
+
+        ``given`` is the sender's idempotency key (a header, a polled item's name); without
+        it the key comes from the document. Raises :class:`InboundRejected` for a body that
+        cannot be decoded far enough to find its keys.
+        """
+        try:
+            parts = route.translator.split(inbound.body) if route.split else [inbound.body]
+            inspected = [route.translator.inspect_keys(part) for part in parts]
+        except LimitExceeded as exc:
+            raise InboundRejected(
+                f"the body is refused by a decoding limit: {exc.message}",
+                status=exc.status,
+                reason="limit",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        except DecodeError as exc:
+            raise InboundRejected(
+                f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
+                status=400,
+                reason="malformed",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        for index, (correlation, document_key, ordering) in enumerate(inspected):
+            used = (correlation, None if given else document_key, ordering)
+            _check_keys(route, used, index if len(parts) > 1 else None)
+        return [
+            self.message(
+                route,
+                inbound,
+                part,
+                correlation=correlation,
+                idempotency=_part_key(given, index, len(parts)) or document_key,
+                ordering=ordering_key,
+            )
+            for index, (part, (correlation, document_key, ordering_key)) in enumerate(
+                zip(parts, inspected, strict=True)
+            )
+        ]
+
+    def message(
+        self,
+        route: CompiledRoute,
+        inbound: Inbound,
+        body: bytes,
+        *,
+        correlation: str | None = None,
+        idempotency: str | None = None,
+        ordering: str | None = None,
+    ) -> Message:
+        return Message(
+            id=str(uuid.uuid4()),
+            route=route.name,
+            source=route.source_type,
+            body=body,
+            format=route.translator.input_codec.name,
+            correlation_key=_fit(correlation),
+            content_type=inbound.content_type,
+            headers=self._kept_headers(inbound.headers),
+            idempotency_key=_fit(idempotency),
+            ordering_key=_fit(ordering),
+        )
+
+    def stored(
+        self, route: CompiledRoute, messages: list[Message], ids: list[str], started: float
+    ) -> IngestResult:
+        """Count what ``store.add`` kept, wake the worker, and say what was stored."""
         new = sum(1 for m, stored in zip(messages, ids, strict=True) if m.id == stored)
         self.metrics.received.labels(route.name).inc(new)
         if new < len(messages):
@@ -130,19 +185,17 @@ class Ingestor:
             self.on_stored()
         return IngestResult(
             ids[0] if ids else None,
-            keys[0] if keys else None,
+            messages[0].correlation_key if messages else None,
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )
 
 
-def _traced(headers: Mapping[str, str], traceparent: str | None) -> dict[str, str]:
-    """The headers to store: the ingest span's traceparent under TRACE_HEADER, and never a
-    sender's own value there (it would put the message in someone else's trace)."""
-    kept = {name: value for name, value in headers.items() if name.lower() != TRACE_HEADER}
-    if traceparent is not None:
-        kept[TRACE_HEADER] = traceparent
-    return kept
+def _traced(message: Message, traceparent: str | None) -> Message:
+    """The message with its ingest span's traceparent in its headers (tracing on)."""
+    if traceparent is None:
+        return message
+    return replace(message, headers={**message.headers, TRACE_HEADER: traceparent})
 
 
 def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:

@@ -6,6 +6,8 @@ from hub.errors import (
     HubError,
     InboundRejected,
     RetriableDeliveryError,
+    RetriableSourceError,
+    SourceError,
 )
 from hub.redact import redact, redact_url
 from hub.sdk.base import (
@@ -16,6 +18,9 @@ from hub.sdk.base import (
     DeliverySemantics,
     Inbound,
     InboundRequest,
+    Poll,
+    Polled,
+    PollSource,
     PushSource,
     Receipt,
     Sink,
@@ -35,10 +40,15 @@ __all__ = [
     "Inbound",
     "InboundRejected",
     "InboundRequest",
+    "Poll",
+    "PollSource",
+    "Polled",
     "PushSource",
     "Receipt",
     "RetriableDeliveryError",
+    "RetriableSourceError",
     "Sink",
+    "SourceError",
     "redact",
     "redact_url",
 ]

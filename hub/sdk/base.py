@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Generic, TypeVar
@@ -25,6 +25,9 @@ __all__ = [
     "DeliverySemantics",
     "Inbound",
     "InboundRequest",
+    "Poll",
+    "PollSource",
+    "Polled",
     "PushSource",
     "Receipt",
     "Sink",
@@ -39,6 +42,7 @@ class Capability(enum.Enum):
     """
 
     PUSH = "push"  # the hub's HTTP server hands requests to the source
+    POLL = "poll"  # the hub's scheduler asks the source for what is new
     SINK = "sink"  # the engine hands deliveries to it
 
 
@@ -158,6 +162,82 @@ class PushSource(_Connector[OptionsT]):
 
         Return ``None`` to acknowledge a request that carries no message (a ping).
         Raise :class:`hub.errors.InboundRejected` to refuse it with a 4xx status.
+        """
+
+
+@dataclass(frozen=True)
+class Polled:
+    """One item a poll source found at its peer: a file, a record of an API, a broker message.
+
+    ``key`` names the item at the peer for good (a file's name with its size and mtime, a
+    record's id with its modification time, a broker message id): the hub stores it as the
+    message's idempotency key, so an item read again after a crash is recognised and stored
+    once. ``None`` when the peer gives no stable name (then a crash between the hub's commit
+    and :meth:`PollSource.confirm` may store the item twice).
+    """
+
+    inbound: Inbound
+    key: str | None
+    #: What the source needs to confirm this item later (a path, a delivery tag); opaque.
+    ref: object = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one call to :meth:`PollSource.poll` found.
+
+    ``cursor`` is the source's progress once these items are stored (a page token, a
+    watermark), kept by the hub in the same transaction as the items; ``None`` keeps the
+    previous cursor. ``more`` says another call would find more right away (a next page).
+    """
+
+    items: Sequence[Polled] = ()
+    cursor: str | None = None
+    more: bool = False
+
+
+class PollSource(_Connector[OptionsT]):
+    """A source the hub asks for news on a schedule: a folder, an SFTP server, a REST API.
+
+    The hub calls :meth:`poll` with the cursor it stored last, stores the items and the new
+    cursor in one transaction, and only then calls :meth:`confirm`, so a crash at any point
+    neither loses an item nor stores it twice (the item's ``key`` recognises a repeat).
+    """
+
+    capabilities = frozenset({Capability.POLL})
+
+    @abstractmethod
+    def poll(self, cursor: str | None, limit: int) -> Poll:
+        """Return at most ``limit`` items found after ``cursor`` (``None``: from the start).
+
+        Must not confirm anything (that is :meth:`confirm`'s job, after the commit); it
+        may only move aside an item it refuses for good, as :meth:`reject` does.
+        Raise :class:`hub.errors.RetriableSourceError` when the peer is down or busy (the
+        hub tries again with backoff) and :class:`hub.errors.SourceError` for a fault a
+        person must fix (bad credentials, a missing folder).
+        """
+
+    def confirm(self, items: Sequence[Polled]) -> None:
+        """Tell the peer these items are safely stored (move or delete a file, ack a message).
+
+        Called only after the hub's commit. May be called again for the same items after a
+        crash, so it must tolerate an item already confirmed. The default does nothing:
+        a source that only reads (a REST API behind a watermark) needs no confirmation.
+        """
+
+    def reject(self, item: Polled, reason: str) -> None:
+        """The hub refuses this item for good (it is bigger than the decoding limits allow).
+
+        A folder source moves the file aside (``error/``) with the reason beside it, a
+        broker source dead-letters the message. The default does nothing, and the item is
+        found (and refused) again by every poll: sources should override it.
+        """
+
+    def release(self, items: Sequence[Polled]) -> None:
+        """Give back items that were polled but not stored (the commit failed).
+
+        A broker source returns them to the queue; the default does nothing, since an
+        unconfirmed file or record is simply found again by the next poll.
         """
 
 

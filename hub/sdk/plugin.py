@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import PluginError
-from hub.sdk.base import ConnectorOptions, DeliverySemantics, PushSource, Sink
+from hub.sdk.base import ConnectorOptions, DeliverySemantics, PollSource, PushSource, Sink
 
 __all__ = ["ConnectorPlugin"]
 
@@ -22,18 +22,25 @@ class ConnectorPlugin:
 
     name: str
     description: str
-    source: type[PushSource[Any]] | None = None
+    #: A :class:`PushSource` (its peer calls the hub) or a :class:`PollSource` (the hub's
+    #: scheduler calls it).
+    source: type[PushSource[Any]] | type[PollSource[Any]] | None = None
     sink: type[Sink[Any]] | None = None
 
     def __post_init__(self) -> None:
         missing: list[str] = []
         if self.source is None and self.sink is None:
             missing.append("neither a source nor a sink class is given")
-        for role, cls, base in (("source", self.source, PushSource), ("sink", self.sink, Sink)):
+        roles: tuple[tuple[str, Any, tuple[type, ...]], ...] = (
+            ("source", self.source, (PushSource, PollSource)),
+            ("sink", self.sink, (Sink,)),
+        )
+        for role, cls, bases in roles:
             if cls is None:
                 continue
-            if not (inspect.isclass(cls) and issubclass(cls, base)):
-                missing.append(f"{role} {cls!r} is not a subclass of hub.sdk.{base.__name__}")
+            if not (inspect.isclass(cls) and issubclass(cls, bases)):
+                names = " or ".join(f"hub.sdk.{b.__name__}" for b in bases)
+                missing.append(f"{role} {cls!r} is not a subclass of {names}")
                 continue
             if inspect.isabstract(cls):
                 abstract = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
@@ -42,10 +49,11 @@ class ConnectorPlugin:
                 missing.append(
                     f"{role} {cls.__name__}.__init__ must accept (name, options, context=None)"
                 )
-            if not issubclass(cls.options_model, ConnectorOptions):
+            options_model = getattr(cls, "options_model", None)
+            if not (inspect.isclass(options_model) and issubclass(options_model, ConnectorOptions)):
                 missing.append(f"{role} {cls.__name__}.options_model is not a ConnectorOptions")
             semantics = getattr(cls, "delivery_semantics", None)
-            if base is Sink and not isinstance(semantics, DeliverySemantics):
+            if role == "sink" and not isinstance(semantics, DeliverySemantics):
                 missing.append(
                     f"sink {cls.__name__}.delivery_semantics is {semantics!r}, "
                     "not a hub.sdk.DeliverySemantics"

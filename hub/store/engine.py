@@ -55,8 +55,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
-    """WAL for concurrent readers, FULL sync so a 202 survives power loss, and
-    BEGIN IMMEDIATE so writers queue on the lock instead of failing on upgrade."""
+    """WAL for concurrent readers, FULL sync so a 202 survives power loss, secure_delete
+    so a payload dropped by retention (or re-encrypted) is overwritten in the file, not
+    left in a free page, and BEGIN IMMEDIATE so writers queue on the lock instead of
+    failing on upgrade."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,6 +68,7 @@ def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

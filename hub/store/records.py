@@ -99,6 +99,8 @@ class MessageRecord:
     error: StoredError | None
     deliveries: tuple[SinkDelivery, ...]
     events: tuple[Event, ...]
+    #: when retention dropped the body and output (the history stays); None: still kept
+    payload_dropped_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,27 @@ make the database refuse a write.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from hub.credentials import is_credential_header
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
 from hub.store.records import StoredError, StoredOutput
+from hub.store.sealing import Sealer
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 from hub.text import clean_json, clean_key, clean_text
 
-__all__ = ["event_values", "insert_messages", "message_of", "storable", "stored_error"]
+__all__ = [
+    "event_values",
+    "insert_messages",
+    "message_of",
+    "storable",
+    "stored_error",
+    "without_credentials",
+]
 
 
 def event_values(message_id: str, event: Event) -> dict[str, object]:
@@ -39,12 +48,12 @@ def stored_error(row: MessageRow) -> StoredError | None:
     return StoredError(row.error_stage or "", row.error_type, row.error_message or "")
 
 
-def message_of(row: MessageRow) -> Message:
+def message_of(row: MessageRow, sealer: Sealer) -> Message:
     return Message(
         id=row.id,
         route=row.route,
         source=row.source,
-        body=row.body,
+        body=sealer.open(row.body, row.sealed),
         format=row.format,
         correlation_key=row.correlation_key,
         content_type=row.content_type,
@@ -59,14 +68,16 @@ def insert_messages(
     session: Session,
     batch: Sequence[Message],
     sinks: Sequence[str],
+    sealer: Sealer,
     output: StoredOutput | None = None,
 ) -> None:
     """Rows for new messages, their pending deliveries and a ``received`` event each.
 
     With ``output`` (the parts of a split message) each body is also its output, already
-    translated, so the worker only delivers it.
+    translated, so the worker only delivers it. Bodies are sealed when ``sealer`` is active.
     """
     now = utcnow()
+    sealed = {m.id: sealer.seal(m.body) for m in batch}
     made: dict[str, object] = {}
     if output is not None:
         made = {
@@ -86,13 +97,14 @@ def insert_messages(
                 "correlation_key": m.correlation_key,
                 "content_type": m.content_type,
                 "headers": dict(m.headers),
-                "body": m.body,
+                "body": sealed[m.id],
+                "sealed": sealer.active,
                 "received_at": m.received_at,
                 "status": MessageStatus.RECEIVED.value,
                 "attempts": 0,
                 "next_attempt_at": m.received_at,
                 "updated_at": now,
-                "output": m.body if output is not None else None,
+                "output": sealed[m.id] if output is not None else None,
                 "idempotency_key": m.idempotency_key,
                 "ordering_key": m.ordering_key,
                 **made,
@@ -130,8 +142,13 @@ def storable(message: Message) -> Message:
         idempotency_key=_key(message.idempotency_key),
         ordering_key=_key(message.ordering_key),
         content_type=None if message.content_type is None else clean_text(message.content_type),
-        headers=clean_json(dict(message.headers)),
+        headers=clean_json(without_credentials(message.headers)),
     )
+
+
+def without_credentials(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers worth keeping: never one that carries a credential (hub.credentials)."""
+    return {name: value for name, value in headers.items() if not is_credential_header(name)}
 
 
 def _key(key: str | None) -> str | None:

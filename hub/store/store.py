@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from hub.errors import MessageNotFound, StoreError, StoreUnavailable
+from hub.errors import MessageNotFound, PayloadDropped, StoreError, StoreUnavailable
 from hub.message import (
     DeliveryStatus,
     Event,
@@ -33,6 +33,7 @@ from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
 from hub.store.records import Claimed, MessageRecord, Turn
 from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
+from hub.store.sealing import Sealer
 from hub.store.tables import DeliveryRow, EventRow, MessageRow
 from hub.store.turns import late_events, start_turn
 from hub.text import clean_text
@@ -45,8 +46,17 @@ _OPEN = (MessageStatus.RECEIVED.value, MessageStatus.RETRYING.value)
 class Store:
     """Messages, their per-sink deliveries and event history in one SQL database."""
 
-    def __init__(self, url: str, *, base_dir: Path | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        base_dir: Path | None = None,
+        echo: bool = False,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.url = resolve_url(url, base_dir or Path.cwd())
+        #: encrypts payloads at rest when it has keys (hub.store.sealing)
+        self.sealer = sealer or Sealer()
         self._setup(make_engine(self.url, echo=echo))
 
     def _setup(self, engine: Engine) -> None:
@@ -59,6 +69,11 @@ class Store:
         self._lock: AbstractContextManager[object] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
+
+    def writing(self) -> AbstractContextManager[object]:
+        """This process's write lock on SQLite (nothing on PostgreSQL), for work on the
+        database file outside a transaction."""
+        return self._lock
 
     def transaction(self) -> AbstractContextManager[Session]:
         """One transaction for store modules (dead letters); errors become StoreError."""
@@ -107,18 +122,27 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, messages: Message | Sequence[Message], sinks: Sequence[str]) -> list[str]:
+    def add(
+        self,
+        messages: Message | Sequence[Message],
+        sinks: Sequence[str],
+        *,
+        also: Callable[[Session], None] | None = None,
+    ) -> list[str]:
         """Commit received messages and their pending deliveries, all or none.
 
         Once this returns they are safe: a crash after it loses nothing. Returns the id
         stored for each message: the earlier message's id when its idempotency key was
-        seen before on the route (nothing new is stored for it).
+        seen before on the route (nothing new is stored for it). ``also`` writes more in
+        the same transaction (a poll source's cursor), so both commit or neither does.
         """
         batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
                 with self._tx() as session:
-                    return self._add(session, batch, sinks)
+                    if also is not None:
+                        also(session)
+                    return self._add(session, batch, sinks) if batch else []
             except StoreError as exc:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
                     raise
@@ -142,7 +166,7 @@ class Store:
                 known[m.idempotency_key] = m.id
                 fresh.append(m)
         if fresh:
-            insert_messages(session, fresh, sinks)
+            insert_messages(session, fresh, sinks, self.sealer)
             if self.is_postgres:
                 notify(session)
         return [known[m.idempotency_key] if m.idempotency_key else m.id for m in batch]
@@ -206,9 +230,9 @@ class Store:
                     .order_by(DeliveryRow.id)
                 ).all()
                 item = Claimed(
-                    message=message_of(row),
+                    message=message_of(row, self.sealer),
                     attempts=row.attempts,
-                    output=row.output,
+                    output=None if row.output is None else self.sealer.open(row.output, row.sealed),
                     output_content_type=row.output_content_type,
                     output_extension=row.output_extension,
                     pending_sinks=tuple(
@@ -383,6 +407,12 @@ class Store:
             for key in ("output", "output_content_type", "output_extension"):
                 values.pop(key, None)
         with self._tx() as session:
+            if "output" in values and values["output"] is not None:
+                sealed = session.scalar(
+                    select(MessageRow.sealed).where(MessageRow.id == message_id)
+                )
+                if sealed:  # a row written with a key keeps its output sealed too
+                    values["output"] = self.sealer.seal(turn.output.body)  # type: ignore[union-attr]
             result = session.execute(
                 update(MessageRow)
                 .where(MessageRow.id == message_id, MessageRow.claimed_by == worker)
@@ -396,7 +426,7 @@ class Store:
                 ).all()
                 session.execute(delete(DeliveryRow).where(DeliveryRow.message_id == message_id))
                 children = [storable(child) for child in turn.children]
-                insert_messages(session, children, sinks, output=turn.output)
+                insert_messages(session, children, sinks, self.sealer, output=turn.output)
             for attempt in turn.attempts:
                 changes: dict[str, object] = {
                     "status": attempt.status.value,
@@ -497,14 +527,17 @@ class Store:
             error = stored_error(row)
             status = MessageStatus(row.status)
             return MessageRecord(
-                message=message_of(row),
+                message=message_of(row, self.sealer),
                 status=status,
                 attempts=row.attempts,
                 next_attempt_at=None if status.is_final else row.next_attempt_at,
                 updated_at=row.updated_at,
                 mapping_name=row.mapping_name,
                 mapping_hash=row.mapping_hash,
-                output_size=None if row.output is None else len(row.output),
+                output_size=None
+                if row.output is None
+                else len(self.sealer.open(row.output, row.sealed)),
+                payload_dropped_at=row.payload_dropped_at,
                 error=error,
                 deliveries=tuple(
                     SinkDelivery(
@@ -527,15 +560,20 @@ class Store:
         message_id = clean_text(message_id)
         with self._tx() as session:
             row = session.execute(
-                select(MessageRow.output, MessageRow.output_content_type).where(
-                    MessageRow.id == message_id
-                )
+                select(
+                    MessageRow.output,
+                    MessageRow.output_content_type,
+                    MessageRow.sealed,
+                    MessageRow.payload_dropped_at,
+                ).where(MessageRow.id == message_id)
             ).first()
             if row is None:
                 raise MessageNotFound(f"no message with id {message_id!r}")
+            if row[3] is not None:
+                raise dropped(row[3])
             if row[0] is None:
                 return None
-            return row[0], row[1] or "application/octet-stream"
+            return self.sealer.open(row[0], row[2]), row[1] or "application/octet-stream"
 
     def count_by_status(self) -> dict[MessageStatus, int]:
         with self._tx() as session:
@@ -543,6 +581,15 @@ class Store:
                 select(MessageRow.status, func.count()).group_by(MessageRow.status)
             ).all()
             return {MessageStatus(status): count for status, count in rows}
+
+
+def dropped(at: datetime) -> PayloadDropped:
+    """What asking for a payload retention dropped is answered with."""
+    return PayloadDropped(
+        f"the body and output were dropped by retention on {at:%Y-%m-%d %H:%M} UTC",
+        hint="its status and history are still there (GET /messages/{id}); "
+        "store.retention.payload_days sets how long payloads are kept",
+    )
 
 
 def _wrap(exc: DBAPIError) -> StoreError:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -19,9 +20,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["AuditRow", "Base", "DeliveryRow", "EventRow", "MessageRow", "UTCDateTime"]
+__all__ = [
+    "ApiKeyRow",
+    "AuditRow",
+    "Base",
+    "DeliveryRow",
+    "EventRow",
+    "MessageRow",
+    "SourceRow",
+    "UTCDateTime",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -81,6 +92,10 @@ class MessageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     ordering_key: Mapped[str | None] = mapped_column(String(255))
+    #: body and output are encrypted (hub.store.sealing); false for rows written without a key
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: when retention dropped body and output (the history stays); null: still there
+    payload_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_messages_due", "status", "next_attempt_at"),
@@ -132,3 +147,39 @@ class AuditRow(Base):
     message_id: Mapped[str] = mapped_column(String(36), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ApiKeyRow(Base):
+    """An API key: its name, the SHA-256 of its token (never the token), its scopes."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str] = mapped_column(String(12), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SourceRow(Base):
+    """A polled route's progress and its poller's lease: one row per route.
+
+    The cursor changes in the same transaction as the messages a poll stored, so a crash
+    never separates the two. ``holder`` and ``lease_until`` make one process at a time the
+    route's poller; another takes over once the lease has run out.
+    """
+
+    __tablename__ = "sources"
+
+    route: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    holder: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,6 +15,7 @@ from hub.sdk import (
     ConnectorOptions,
     Delivery,
     DeliverySemantics,
+    FatalDeliveryError,
     Receipt,
     RetriableDeliveryError,
     Sink,
@@ -23,6 +24,7 @@ from hub.sdk import (
 
 class KeyedOutboxOptions(ConnectorOptions):
     directory: Path
+    refuse_over: int | None = None  # a peer that refuses bodies bigger than this, for good
 
 
 class KeyedOutboxSink(Sink[KeyedOutboxOptions]):
@@ -34,6 +36,9 @@ class KeyedOutboxSink(Sink[KeyedOutboxOptions]):
         return f"{delivery.message_id}.{uuid.uuid4().hex}.{quote(delivery.idempotency_key, '')}"
 
     def deliver(self, delivery: Delivery) -> Receipt:
+        limit = self.options.refuse_over
+        if limit is not None and len(delivery.body) > limit:
+            raise FatalDeliveryError(f"the peer takes at most {limit} bytes")
         directory = self.context.resolve(self.options.directory)
         try:
             directory.mkdir(parents=True, exist_ok=True)

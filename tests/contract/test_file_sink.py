@@ -35,6 +35,11 @@ class TestFileSinkContract(SinkContract):
         blocker.write_text("a regular file", encoding="utf-8")
         return {"directory": str(blocker / "outbox")}
 
+    @pytest.fixture
+    def refusing_options(self, tmp_path: Path) -> dict[str, Any]:
+        # a name longer than the file system holds: no retry can help
+        return {"directory": str(tmp_path / "outbox"), "filename": "x" * 300 + ".{extension}"}
+
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
         assert isinstance(sink, FileSink)
         directory = sink.options.directory

@@ -30,6 +30,10 @@ class TestHttpSinkContract(SinkContract):
     def unreachable_options(self, closed_port: int) -> dict[str, Any]:
         return {"url": f"http://127.0.0.1:{closed_port}/orders", "timeout_seconds": 2}
 
+    @pytest.fixture
+    def refusing_options(self, http_peer: HttpPeer) -> dict[str, Any]:
+        return {"url": f"{http_peer.url}/status/422"}
+
     def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
         peer = self.peer
         return list(peer.kept.get(delivery.idempotency_key, []))

@@ -30,6 +30,7 @@ from tests.configs import ROOT, demo_config
 from tests.hostile.conftest import StartHub
 from tests.peers import free_port
 from tests.processes import HubProcess
+from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +42,9 @@ DEAD_LETTERS = 3
 
 
 def fuzz_config(folder: Path) -> dict[str, Any]:
-    """The demo route, an XML route that cannot deliver and an EDIFACT route that splits."""
-    config = demo_config(folder)
+    """The demo route, an XML route that cannot deliver and an EDIFACT route that splits;
+    no anonymous access: every call but the probes takes the run's key."""
+    config = demo_config(folder, auth=None)
     outbox = {"name": "erp", "type": "file", "options": {"directory": str(folder / "outbox")}}
     no_retry = {"max_attempts": 1, "initial_delay_seconds": 0.1, "max_delay_seconds": 0.1}
     config["routes"]["stock-xml"] = {
@@ -118,26 +120,57 @@ warnings.display = {json.dumps(sorted(_WARNINGS - {"validation_mismatch", "missi
 """
 
 
-def _make_dead_letters(process: HubProcess) -> list[str]:
+def _admin_key(config: Path) -> str:
+    """A key with every scope, made as a person would: ``hub keys create``."""
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "keys",
+            "create",
+            "fuzzer",
+            "--scope",
+            "admin",
+            "-c",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
+def _make_dead_letters(process: HubProcess, key: dict[str, str]) -> list[str]:
     ids = []
     for n in range(DEAD_LETTERS):
         body = f"<report><id>dead-{n}</id><sku>A-{n}</sku><quantity>{n}</quantity></report>"
         answer = httpx.post(
             f"{process.url}/ingest/stock-xml",
             content=body.encode(),
-            headers={"Content-Type": "application/xml"},
+            headers={"Content-Type": "application/xml", **key},
             timeout=30,
         )
         assert answer.status_code == 202, answer.text
         ids.append(answer.json()["id"])
     for message_id in ids:
-        process.wait_status(message_id, "failed")
+        url = f"{process.url}/messages/{message_id}"
+        wait_for_progress(
+            lambda url=url: httpx.get(url, headers=key, timeout=30).json().get("status"),
+            lambda status: status == "failed",
+            what=f"{message_id} to be a dead letter",
+        )
     return ids
 
 
 def test_the_api_does_what_its_openapi_document_says(hostile_hub: StartHub, tmp_path: Path) -> None:
     hub = hostile_hub(fuzz_config(tmp_path / "hub"))
-    _make_dead_letters(hub.process)
+    token = _admin_key(hub.folder / "hub.yaml")
+    key = {"Authorization": f"Bearer {token}"}
+    _make_dead_letters(hub.process, key)
     settings = tmp_path / "schemathesis.toml"
     settings.write_text(_exceptions(), encoding="utf-8")
     report = tmp_path / "report.json"
@@ -149,6 +182,12 @@ def test_the_api_does_what_its_openapi_document_says(hostile_hub: StartHub, tmp_
         str(settings),
         "run",
         f"{hub.url}/openapi.json",
+        # the key in both headers it may come in: schemathesis fills in any header the
+        # document's security schemes name, and two different keys are refused (401)
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--header",
+        f"X-API-Key: {token}",
         "--checks",
         "all",
         "--phases",
@@ -181,16 +220,16 @@ def test_the_api_does_what_its_openapi_document_says(hostile_hub: StartHub, tmp_
     (tmp_path / "schemathesis.txt").write_text(output, encoding="utf-8")
     assert run.returncode == 0, output[-20000:]
     summary = json.loads(report.read_text(encoding="utf-8"))
-    assert summary["operations"]["tested"] == summary["operations"]["total"] == 17, summary
+    assert summary["operations"]["tested"] == summary["operations"]["total"] == 19, summary
     assert summary["test_cases"]["unique_failures"] == 0, summary
     assert all(phase["status"] == "success" for phase in summary["phases"].values()), summary
     assert not any(summary["warnings"].values()), summary["warnings"]
     # real ids were exercised: dead letters were replayed or discarded through the API
-    assert _hand_made_changes(hub.url), output[-3000:]
+    assert _hand_made_changes(hub.url, key), output[-3000:]
 
 
-def _hand_made_changes(url: str) -> list[dict[str, Any]]:
+def _hand_made_changes(url: str, key: dict[str, str]) -> list[dict[str, Any]]:
     """Every replay and discard the hub's audit trail has, over the API."""
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30, headers=key) as client:
         listed = client.get("/messages", params={"limit": 1000}).json()["messages"]
         return [e for m in listed for e in client.get(f"/messages/{m['id']}/audit").json()]

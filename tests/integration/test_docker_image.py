@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tests.configs import ROOT, demo_config, write_config
 from tests.peers import free_port
@@ -72,12 +75,28 @@ def test_dockerignore_leaves_out_tests_and_local_state_but_not_what_the_build_ne
     assert not needed & ignored
 
 
+def image_env() -> dict[str, str]:
+    """The ENV instruction's variables (``KEY=VALUE`` pairs, values maybe quoted)."""
+    arguments = instructions()[index_of("ENV", "")][1]
+    return dict(pair.split("=", 1) for pair in shlex.split(arguments))
+
+
+def example_auth() -> dict[str, Any]:
+    """config.example.yaml's auth section, as written (with its ${...})."""
+    example = yaml.safe_load((ROOT / "config.example.yaml").read_text(encoding="utf-8"))
+    auth: dict[str, Any] = example["auth"]
+    return auth
+
+
 @pytest.fixture
 def container_like(tmp_path: Path) -> Iterator[tuple[dict[str, str], subprocess.Popen[bytes]]]:
-    """The image's CMD, as written, in a folder holding a config.example.yaml (the test's)."""
-    write_config(tmp_path, demo_config(tmp_path), "config.example.yaml")
+    """The image's CMD, as written, with its ENV, in a folder holding a config.example.yaml
+    (the test's, with the example's auth section: the image listens on 0.0.0.0)."""
+    config = demo_config(tmp_path, auth=example_auth())
+    write_config(tmp_path, config, "config.example.yaml")
     env = {
         **os.environ,
+        **image_env(),
         "HUB_PORT": str(free_port()),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
@@ -121,3 +140,33 @@ def test_cmd_serves_on_hub_port_and_the_healthcheck_asks_that_port(
     assert cmdline[cmdline.index(b"--port") + 1] == env["HUB_PORT"].encode()
     assert healthcheck(env) == 0
     assert healthcheck({**env, "HUB_PORT": str(free_port())}) != 0
+
+
+def test_the_image_grants_anonymous_callers_only_what_a_public_address_allows(
+    container_like: tuple[dict[str, str], subprocess.Popen[bytes]],
+) -> None:
+    """On 0.0.0.0 the example config would refuse to start with the demo's anonymous
+    read:payload and operate; the image's HUB_ANONYMOUS_SCOPES lets it post orders only."""
+    env, proc = container_like
+    url = f"http://127.0.0.1:{env['HUB_PORT']}"
+    wait_for_progress(
+        lambda: _answers(f"{url}/healthz") or proc.poll() is not None,
+        bool,
+        what="the CMD to serve",
+    )
+    assert proc.poll() is None, "the CMD exited"
+    order = (ROOT / "examples" / "woocommerce-order.json").read_bytes()
+    posted = httpx.post(
+        f"{url}/ingest/shop-orders", content=order, headers={"Content-Type": "application/json"}
+    )
+    assert posted.status_code == 202, posted.text
+    assert httpx.get(f"{url}/messages").status_code == 401
+    assert httpx.get(f"{url}/messages/{posted.json()['id']}/body").status_code == 401
+    assert httpx.get(f"{url}/metrics").status_code == 200
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -160,7 +160,7 @@ def test_ingest_examples_are_the_mapping_test_inputs_and_the_idempotency_header(
 
 def test_ingest_documents_its_answers_and_links_to_the_message(document: dict[str, Any]) -> None:
     answers = document["paths"]["/ingest/shop-orders"]["post"]["responses"]
-    assert set(answers) == {"200", "202", "400", "401", "408", "413", "503"}
+    assert set(answers) == {"200", "202", "400", "401", "403", "408", "413", "503"}
     accepted = answers["202"]
     assert accepted["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Accepted"
@@ -199,29 +199,36 @@ def test_every_error_answer_has_the_hubs_shape_never_fastapis(document: dict[str
     assert schemas["ErrorBody"]["additionalProperties"] is False
 
 
+#: What every operation that needs a key answers besides its own statuses.
+AUTH = {"401", "403"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "statuses"),
     [
-        ("GET", "/messages", {"200", "400", "404", "422", "503"}),
-        ("GET", "/dead-letters", {"200", "400", "404", "422", "503"}),
-        ("GET", "/messages/{message_id}", {"200", "404", "422", "503"}),
-        ("GET", "/messages/{message_id}/body", {"200", "404", "422", "503"}),
-        ("GET", "/messages/{message_id}/output", {"200", "404", "422", "503"}),
-        ("GET", "/messages/{message_id}/audit", {"200", "404", "422", "503"}),
+        ("GET", "/messages", {"200", "400", "404", "422", "503", *AUTH}),
+        ("GET", "/dead-letters", {"200", "400", "404", "422", "503", *AUTH}),
+        ("GET", "/messages/{message_id}", {"200", "404", "422", "503", *AUTH}),
+        ("GET", "/messages/{message_id}/body", {"200", "404", "410", "422", "503", *AUTH}),
+        ("GET", "/messages/{message_id}/output", {"200", "404", "410", "422", "503", *AUTH}),
+        ("GET", "/messages/{message_id}/audit", {"200", "404", "422", "503", *AUTH}),
         (
             "POST",
             "/messages/{message_id}/replay",
-            {"200", "400", "404", "408", "409", "422", "503"},
+            {"200", "400", "404", "408", "409", "422", "503", *AUTH},
         ),
         (
             "POST",
             "/messages/{message_id}/discard",
-            {"200", "400", "404", "408", "409", "422", "503"},
+            {"200", "400", "404", "408", "409", "422", "503", *AUTH},
         ),
-        ("POST", "/dead-letters/replay", {"200", "400", "408", "422", "503"}),
-        ("POST", "/preview", {"200", "400", "408", "422", "503"}),
-        ("GET", "/mappings", {"200", "503"}),
+        ("POST", "/dead-letters/replay", {"200", "400", "408", "422", "503", *AUTH}),
+        ("POST", "/preview", {"200", "400", "408", "422", "503", *AUTH}),
+        ("GET", "/mappings", {"200", "503", *AUTH}),
+        ("GET", "/keys", {"200", "503", *AUTH}),
+        ("GET", "/metrics", {"200", *AUTH}),
         ("GET", "/readyz", {"200", "503"}),
+        ("GET", "/healthz", {"200"}),
     ],
 )
 def test_each_operation_documents_every_status_it_answers_with(
@@ -272,3 +279,71 @@ def test_the_served_document_is_the_same(tmp_path: Path) -> None:
         unknown = httpx.post(f"{url}/ingest/shop-ordres", content=b"{}", timeout=10)
         assert unknown.status_code == 404
         assert "shop-orders" in unknown.json()["error"]["hint"]
+
+
+#: The scope each operation needs (the ingest operations: their route's).
+SCOPES = {
+    ("GET", "/messages"): "read",
+    ("GET", "/dead-letters"): "read",
+    ("GET", "/messages/{message_id}"): "read",
+    ("GET", "/messages/{message_id}/audit"): "read",
+    ("GET", "/mappings"): "read",
+    ("GET", "/messages/{message_id}/body"): "read:payload",
+    ("GET", "/messages/{message_id}/output"): "read:payload",
+    ("POST", "/messages/{message_id}/replay"): "operate",
+    ("POST", "/messages/{message_id}/discard"): "operate",
+    ("POST", "/dead-letters/replay"): "operate",
+    ("POST", "/preview"): "operate",
+    ("GET", "/metrics"): "metrics",
+    ("GET", "/keys"): "admin",
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    **{("POST", f"/ingest/{route}"): f"ingest:{route}" for route in ROUTES},
+}
+
+
+def test_every_operation_declares_its_scope_and_the_security_that_grants_it(
+    document: dict[str, Any],
+) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "hub_<id>_<secret>",
+        "description": schemes["bearerKey"]["description"],
+    }
+    assert (schemes["apiKeyHeader"]["in"], schemes["apiKeyHeader"]["name"]) == (
+        "header",
+        "X-API-Key",
+    )
+    found = {(m, p): op["x-hub-scope"] for m, p, op in _operations(document)}
+    assert found == SCOPES  # every operation, none without a scope
+    for method, path, operation in _operations(document):
+        scope = SCOPES[(method, path)]
+        if scope == "public":
+            assert operation["security"] == []
+            continue
+        # the demo config grants ingest, read, read:payload, operate and metrics anonymously
+        anonymous = [{}] if scope != "admin" else []
+        assert operation["security"] == [
+            {"bearerKey": [scope]},
+            {"apiKeyHeader": [scope]},
+            *anonymous,
+        ], (method, path)
+        assert f"scope `{scope}`" in operation["description"]
+
+
+def test_without_an_auth_section_every_operation_but_the_probes_needs_a_key(
+    tmp_path: Path,
+) -> None:
+    hub = Hub.from_file(write_config(tmp_path, demo_config(tmp_path, auth=None)))
+    try:
+        document = create_app(hub, manage=False).openapi()
+    finally:
+        hub.close()
+    for method, path, operation in _operations(document):
+        if path in ("/healthz", "/readyz"):
+            assert operation["security"] == []
+        else:
+            assert {} not in operation["security"], (method, path)
+            assert len(operation["security"]) == 2

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from deploy.cluster import COMPOSE, hub_services, read_compose
 from hub.config import load_config
+from hub.config.models import anonymous_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -79,6 +80,9 @@ def test_each_hub_service_runs_the_image_config_as_its_environment_makes_it(
         assert config.server.host == "0.0.0.0", f"{service.name} must listen outside its container"
         # the API only ingests; `hub worker` with the worker disabled would deliver nothing
         assert config.worker.enabled is (service.command[1] == "worker"), service.name
+        # on 0.0.0.0, anonymous callers may not read or operate (the hub would refuse to start)
+        assert anonymous_problem(config.auth, config.server.host) is None, service.name
+        assert "metrics" in config.auth.anonymous, f"Prometheus cannot scrape {service.name}"
 
 
 def test_hub_services_set_only_variables_the_config_or_the_image_read(

@@ -1,0 +1,204 @@
+"""The ``directory`` poll source: pick up files a partner or a program drops in a folder.
+
+A file is taken once it has settled (not modified for ``settle_seconds``), so a file still
+being written is left alone; hidden files and ``ignore`` patterns (``*.tmp``, ``*.part``)
+are never taken. Each file's key is its name, size and modification time: after a crash
+between the hub's commit and the move to ``done/``, the file is found again and the hub
+recognises it by that key, so it is stored once. A file is moved (or deleted) only after
+the hub has committed it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from hub.sdk import (
+    ConnectorOptions,
+    ConnectorPlugin,
+    Inbound,
+    Poll,
+    Polled,
+    PollSource,
+    RetriableSourceError,
+    SourceError,
+)
+
+__all__ = ["DirectoryOptions", "DirectorySource", "plugin"]
+
+_CONTENT_TYPES = {
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".csv": "text/csv",
+    ".edi": "application/edifact",
+    ".x12": "application/edi-x12",
+}
+
+
+class DirectoryOptions(ConnectorOptions):
+    path: Path = Field(description="the folder to watch; relative paths start at the config's")
+    pattern: str = Field("*", description='which file names to take, a glob such as "*.edi"')
+    ignore: list[str] = Field(
+        default_factory=lambda: ["*.tmp", "*.part", "*.partial", "*.filepart", "~*"],
+        description="name globs never taken (files being written under a temporary name)",
+    )
+    settle_seconds: float = Field(
+        2.0, ge=0, description="take a file only once it has not changed for this long"
+    )
+    done: Path | None = Field(
+        Path("done"),
+        description="where taken files go (relative to `path`); null: delete them",
+    )
+    error: Path = Field(
+        Path("error"), description="where refused files go (relative to `path`), with a reason"
+    )
+    max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1, description="a bigger file is refused (moved to `error`)"
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _no_separator(cls, value: str) -> str:
+        if "/" in value or "\\" in value:
+            raise ValueError("the pattern matches names in the folder: no path separator")
+        return value
+
+
+@dataclass(frozen=True)
+class _Found:
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+class DirectorySource(PollSource[DirectoryOptions]):
+    options_model = DirectoryOptions
+
+    @property
+    def folder(self) -> Path:
+        return self.context.resolve(self.options.path)
+
+    def _aside(self, sub: Path) -> Path:
+        return sub if sub.is_absolute() else self.folder / sub
+
+    def poll(self, cursor: str | None, limit: int) -> Poll:
+        found = self._settled()
+        items: list[Polled] = []
+        for entry in found[:limit]:
+            try:
+                body = entry.path.read_bytes() if entry.size <= self.options.max_bytes else b""
+            except FileNotFoundError:
+                continue  # taken by someone else between the listing and the read
+            except OSError as exc:
+                raise SourceError(
+                    f"cannot read {entry.path}: {exc.strerror}",
+                    where=str(entry.path),
+                    hint="give the hub's user read access to the folder's files",
+                ) from None
+            items.append(
+                Polled(
+                    Inbound(
+                        body=body,
+                        headers={"file-name": entry.path.name, "file-size": str(entry.size)},
+                        content_type=_CONTENT_TYPES.get(entry.path.suffix.lower()),
+                    ),
+                    key=f"{entry.path.name}:{entry.size}:{entry.mtime_ns}",
+                    ref=entry,
+                )
+            )
+        return Poll(items, cursor=None, more=len(found) > limit)
+
+    def _settled(self) -> list[_Found]:
+        folder = self.folder
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            raise RetriableSourceError(
+                f"the folder {folder} does not exist",
+                where=str(folder),
+                hint="create it, or mount the share it lives on; the hub keeps trying",
+            ) from None
+        except OSError as exc:
+            raise SourceError(
+                f"cannot list the folder {folder}: {exc.strerror}",
+                where=str(folder),
+                hint="give the hub's user read and write access to the folder",
+            ) from None
+        cutoff = time.time_ns() - int(self.options.settle_seconds * 1e9)
+        found: list[_Found] = []
+        for name in names:
+            if name.startswith(".") or not fnmatch.fnmatchcase(name, self.options.pattern):
+                continue
+            if any(fnmatch.fnmatchcase(name, glob) for glob in self.options.ignore):
+                continue
+            path = folder / name
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            if not os.path.isfile(path) or stat.st_mtime_ns > cutoff:
+                continue  # a folder, or still being written
+            found.append(_Found(path, stat.st_size, stat.st_mtime_ns))
+        found.sort(key=lambda f: (f.mtime_ns, f.path.name))
+        too_big = [f for f in found if f.size > self.options.max_bytes]
+        for entry in too_big:  # never read: refuse at once, with the reason beside it
+            self._move(
+                entry,
+                self._aside(self.options.error),
+                f"{entry.size} bytes is more than max_bytes ({self.options.max_bytes})",
+            )
+        return [f for f in found if f.size <= self.options.max_bytes]
+
+    def confirm(self, items: Sequence[Polled]) -> None:
+        for item in items:
+            entry = item.ref
+            assert isinstance(entry, _Found)
+            if self.options.done is None:
+                try:
+                    entry.path.unlink()
+                except FileNotFoundError:
+                    pass  # confirmed before a crash
+                except OSError as exc:
+                    raise SourceError(f"cannot delete {entry.path}: {exc.strerror}") from None
+            else:
+                self._move(entry, self._aside(self.options.done), None)
+
+    def reject(self, item: Polled, reason: str) -> None:
+        entry = item.ref
+        assert isinstance(entry, _Found)
+        self._move(entry, self._aside(self.options.error), reason)
+
+    def _move(self, entry: _Found, target_dir: Path, reason: str | None) -> None:
+        """Move the file aside under a name not yet taken; write the reason beside it."""
+        try:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / entry.path.name
+            if target.exists():  # the same name dropped again: keep both
+                target = target_dir / f"{entry.path.stem}.{entry.mtime_ns}{entry.path.suffix}"
+            os.replace(entry.path, target)
+            if reason is not None:
+                target.with_name(target.name + ".error.txt").write_text(reason + "\n")
+        except FileNotFoundError:
+            return  # moved before a crash: the file is where it should be
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                hint = "put the done/error folders on the same file system as the folder"
+            else:
+                hint = "give the hub's user write access to the folder"
+            raise SourceError(
+                f"cannot move {entry.path} to {target_dir}: {exc.strerror}", hint=hint
+            ) from None
+
+
+plugin = ConnectorPlugin(
+    name="directory",
+    description="poll a local folder for files; move each to done/ once stored",
+    source=DirectorySource,
+)
