@@ -98,6 +98,7 @@ def test_the_issue_s_alerts_are_there() -> None:
         "HubOldestMessageTooOld",  # oldest message older than N minutes
         "HubSinkFailing",  # a sink failing for N minutes
         "HubDown",  # the hub down
+        "HubSourceNotPolling",  # a source not polling
     } <= alerts
 
 
