@@ -53,8 +53,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.codecs
 	$(BIN)/python -m benchmarks.x12
 	$(BIN)/python -m benchmarks.xml_stream
+	$(BIN)/python -m benchmarks.xml_rules
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.delivery
+	$(BIN)/python -m benchmarks.http_stack
 	$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.tracing
 	$(BIN)/python -m benchmarks.transports

@@ -107,6 +107,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--serialize", action="store_true", help="one write at a time")
+    parser.add_argument(
+        "--http", default="auto", choices=["auto", "h11", "httptools"], help="uvicorn's parser"
+    )
+    parser.add_argument(
+        "--loop", default="auto", choices=["auto", "asyncio", "uvloop"], help="the event loop"
+    )
     args = parser.parse_args()
     os.environ[DB_ENV] = args.db
     app.state.serialize = args.serialize
@@ -117,9 +123,12 @@ def main() -> None:
     from hub.logs import configure_logging
 
     # The same as `hub run` (hub/cli/main.py): its logging (INFO, access log at WARNING),
-    # one process, default loop/http.
+    # one process, the loop and parser `hub run` picks by default (auto: uvloop and httptools
+    # when the fast extra is installed), or those given (benchmarks/http_stack.py).
     configure_logging("INFO")
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_config=None, http=args.http, loop=args.loop
+    )
 
 
 if __name__ == "__main__":

@@ -129,12 +129,44 @@ class ServerProcess:
         # after "pid (comm)": state is fields[0]; utime and stime are fields 11 and 12
         return CpuTimes(int(fields[11]) / _CLK_TCK, int(fields[12]) / _CLK_TCK)
 
+    def tree_cpu(self) -> CpuTimes:
+        """CPU used so far by the server and every process under it: the live ones, and the
+        ended ones it has waited for (``hub run --workers N`` restarts and stops children)."""
+        if self.proc is None:
+            return CpuTimes()
+        stats = _all_stats()
+        tree = {self.proc.pid}
+        grew = True
+        while grew:
+            found = {pid for pid, fields in stats.items() if int(fields[1]) in tree}
+            grew = not found <= tree
+            tree |= found
+        user = system = 0.0
+        for pid in tree:
+            fields = stats.get(pid)
+            if fields is not None:  # utime, stime, cutime, cstime
+                user += (int(fields[11]) + int(fields[13])) / _CLK_TCK
+                system += (int(fields[12]) + int(fields[14])) / _CLK_TCK
+        return CpuTimes(user, system)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = self.log.read_text(errors="replace")
         except OSError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _all_stats() -> dict[int, list[str]]:
+    """Every process's /proc stat fields after "pid (comm)" (state is [0], ppid [1])."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+    return stats
 
 
 def _clean_env() -> dict[str, str]:

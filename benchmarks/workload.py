@@ -50,6 +50,8 @@ def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path
             route[side]["schema"] = str(_absolute(base, schema))
     if route.get("mapping"):
         route["mapping"] = str(_absolute(base, route["mapping"]))
+    # the config is in a temporary folder: the project's mappings must be allowed by name
+    data["files"] = {"allowed_roots": [str((base / "mappings").resolve())]}
     outbox = workdir / "outbox"
     file_sinks = [s for s in route["sinks"] if s.get("type") == "file"]
     if len(file_sinks) != 1 or len(route["sinks"]) != 1:

@@ -2,7 +2,10 @@
 
 Each size runs in a fresh process so its peak resident memory (ru_maxrss) is its
 own; the bare lxml ``iterparse`` loop with element clearing is the floor.
-Run: ``python -m benchmarks.xml_stream [--sizes 25,100]``.
+Then an *invalid* file (stock-report.xsd, one bad quantity per 50,000 items) streamed
+with the XSD: the hub places every violation (line and path) in bounded memory,
+beside lxml loading it whole and validating (what placing them used to cost).
+Run: ``python -m benchmarks.xml_stream [--sizes 25,100] [--invalid-mb 45]``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,70 @@ seconds = time.perf_counter() - start
 print(json.dumps({"records": count, "seconds": seconds,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+
+
+_INVALID_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+path, mode, xsd = sys.argv[1], sys.argv[2], sys.argv[3]
+start = time.perf_counter()
+if mode == "hub":
+    from hub.errors import SchemaValidationError
+    from hub.formats.xml_codec import XmlCodec, XmlOptions
+    codec = XmlCodec(XmlOptions(xsd=Path(xsd), max_bytes=1 << 30))
+    try:
+        for _record in codec.iter_records(Path(path), "Item"):
+            pass
+        placed = []
+    except SchemaValidationError as exc:
+        placed = [p.where for p in exc.problems]
+else:
+    from lxml import etree
+    schema = etree.XMLSchema(etree.parse(xsd))
+    schema.validate(etree.parse(path, etree.XMLParser(resolve_entities=False)))
+    placed = [f"line {e.line}" for e in schema.error_log]
+seconds = time.perf_counter() - start
+print(json.dumps({"placed": placed, "seconds": seconds,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+XSD = Path(__file__).resolve().parent.parent / "schemas" / "xsd" / "stock-report.xsd"
+VALID = Path(__file__).resolve().parent.parent / "tests" / "data" / "xml" / "stock-report.xml"
+
+
+def write_invalid(path: Path, megabytes: float) -> int:
+    """A stock report for stock-report.xsd with one bad quantity per 50,000 items."""
+    data = VALID.read_bytes()
+    item = data[data.index(b"<Item") : data.rindex(b"</Item>") + 7]
+    bad = item.replace(b">1200<", b">lots<", 1)
+    count = int(megabytes * 1024 * 1024) // len(item)
+    with path.open("wb") as out:
+        out.write(data[: data.index(b"<Item")])
+        for n in range(count):
+            out.write(bad if n % 50_000 == 49_999 else item)
+        out.write(b"</StockReport>\n")
+    return count // 50_000
+
+
+def invalid(megabytes: float) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="hub-xml-bench-") as tmp:
+        path = Path(tmp) / "invalid.xml"
+        violations = write_invalid(path, megabytes)
+        for mode in ("hub", "lxml"):
+            done = subprocess.run(
+                [sys.executable, "-c", _INVALID_CHILD, str(path), mode, str(XSD)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=900,
+            )
+            result = json.loads(done.stdout)
+            placed = result.pop("placed")
+            assert len(placed) == violations, (mode, placed, violations)
+            assert all(placed), (mode, placed)
+            size = path.stat().st_size / 1024 / 1024
+            rows.append({"size_mb": round(size, 1), "mode": mode, "placed": len(placed), **result})
+    return rows
 
 
 def write_file(path: Path, megabytes: float) -> int:
@@ -110,15 +177,27 @@ def table(report: dict[str, Any]) -> str:
             f"hub peak memory grows {growth:+.1f} MB while the file grows "
             f"{large['size_mb'] - small['size_mb']:.0f} MB"
         )
+    for row in report.get("invalid", []):
+        if row is report["invalid"][0]:
+            lines.append("Invalid file streamed with the XSD: every violation placed (line, path)")
+            lines.append(f"{'file MB':>8} {'reader':<6} {'placed':>9} {'s':>7} {'peak RSS MB':>12}")
+        reader = "hub" if row["mode"] == "hub" else "whole"
+        lines.append(
+            f"{row['size_mb']:8.1f} {reader:<6} {row['placed']:9d} "
+            f"{row['seconds']:7.1f} {row['peak_rss_mb']:12.1f}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="25,100", help="file sizes in MB, comma-separated")
+    parser.add_argument("--invalid-mb", type=float, default=45.0, help="0: skip that part")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     report = run(tuple(float(s) for s in args.sizes.split(",")))
+    if args.invalid_mb:
+        report["invalid"] = invalid(args.invalid_mb)
     print(table(report))
     print(f"run took {time.perf_counter() - started:.1f} s")
     return 0

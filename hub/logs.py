@@ -29,6 +29,7 @@ __all__ = [
     "LogFormat",
     "TextFormatter",
     "configure_logging",
+    "current_logging",
     "message_context",
 ]
 
@@ -129,3 +130,11 @@ def configure_logging(
     chatty = number if number <= logging.DEBUG else max(number, logging.WARNING)
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(chatty)
+
+
+def current_logging() -> tuple[str, LogFormat]:
+    """The level and format :func:`configure_logging` set last (a child process gets them)."""
+    level = logging.getLevelName(logging.getLogger().level)
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, _HubHandler)]
+    json_format = any(isinstance(h.formatter, JsonFormatter) for h in handlers)
+    return (level if level in LOG_LEVELS else "INFO"), ("json" if json_format else "text")

@@ -7,12 +7,14 @@ store at scrape time are in ``hub.gauges``; docs/metrics.md describes every seri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
+
+from hub.metrics_merge import Family, MergedCollector
 
 __all__ = ["HubMetrics"]
 
@@ -139,10 +141,28 @@ class HubMetrics:
         self.config_loaded = Gauge(
             "hub_config_routes", "Routes in the loaded configuration.", registry=r
         )
+        self.worker_processes = Gauge(
+            "hub_worker_processes",
+            "Worker processes `hub run --workers N` supervises that are running (0 when the "
+            "worker runs inside the API process).",
+            registry=r,
+        )
+        self.worker_restarts = Counter(
+            "hub_worker_restarts_total",
+            "Supervised worker processes that ended without being asked to and were started again.",
+            registry=r,
+        )
+        #: The series of this hub's other processes (``hub run --workers N``): merged into
+        #: :meth:`exposition` (hub/metrics_merge.py).
+        self.children: Callable[[], Iterable[list[Family]]] | None = None
 
     def exposition(self) -> bytes:
-        """The text format, without the ``_created`` series of counters and histograms."""
-        return generate_latest(_WithoutCreated(self.registry))
+        """The text format, without the ``_created`` series of counters and histograms, with
+        the series of the worker processes added in when there are any."""
+        own = _WithoutCreated(self.registry)
+        if self.children is None:
+            return generate_latest(own)
+        return generate_latest(MergedCollector(own.collect, self.children))
 
 
 class _WithoutCreated(Collector):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hub.delivery.worker import Worker
 from hub.errors import Problem
 from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
+from hub.partners.attach import attach_partners
+from hub.partners.gauges import AckGauges
 from hub.pipeline import CompiledRoute, Ingestor
 from hub.pipeline.build import compile_routes
 from hub.pipeline.poll import Poller
@@ -59,9 +62,15 @@ class Hub:
             self.store.close()
             self.tracing.close()
             raise
-        self.metrics.registry.register(StoreGauges(self.store, self.routes))
+        self.store_gauges = StoreGauges(self.store, self.routes)
+        self.metrics.registry.register(self.store_gauges)
+        #: The hub's own routes (acknowledgements to partners): the worker's, not the API's.
+        self.partner_routes = attach_partners(loaded, self.routes, self.store)
+        if self.config.partners:
+            self.metrics.registry.register(AckGauges(self.store, self.config.partners))
+        worker_routes = ChainMap(self.routes, self.partner_routes)
         self.worker = Worker(
-            self.store, self.routes, self.metrics, self.config.worker, tracing=self.tracing
+            self.store, worker_routes, self.metrics, self.config.worker, tracing=self.tracing
         )
         self.ingestor = Ingestor(
             self.store,
@@ -114,7 +123,7 @@ class Hub:
         self.tracing.close()
 
     def close_routes(self) -> None:
-        for route in self.routes.values():
+        for route in [*self.routes.values(), *getattr(self, "partner_routes", {}).values()]:
             route.close()
 
 

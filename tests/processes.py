@@ -33,17 +33,18 @@ class HubProcess:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}"
 
-    def start(self, command: str = "run") -> HubProcess:
+    def start(self, command: str = "run", *extra: str) -> HubProcess:
         """Start ``hub <command>`` and return once it answers ``/healthz`` (``run`` on its
         API port, ``worker`` on its metrics port). A slow start is waited for as long as
-        its log keeps growing (see tests/waiting.py); a process that exits fails at once."""
+        its log keeps growing (see tests/waiting.py); a process that exits fails at once.
+        ``extra`` are more arguments of the command (``--workers 2``)."""
         if command == "run":
             args, health = ["--port", str(self.port)], f"{self.url}/healthz"
         else:
             args, health = ["--metrics-port", str(self.metrics_port)], f"{self.metrics_url}/healthz"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hub", command, "--config", str(self.config), *args],
+                [sys.executable, "-m", "hub", command, "--config", str(self.config), *args, *extra],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env} if self.env is not None else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
 from pydantic import BeforeValidator, WithJsonSchema
@@ -105,6 +105,7 @@ class ListFilters:
     since: datetime | None
     until: datetime | None
     limit: int
+    awaiting_ack: str | None = None
 
     def where(
         self, *, cursor: int | None = None, statuses: tuple[MessageStatus, ...] = ()
@@ -119,6 +120,7 @@ class ListFilters:
             until=self.until,
             limit=self.limit,
             cursor=cursor,
+            awaiting_ack=self.awaiting_ack,
         )
 
 
@@ -158,9 +160,16 @@ def list_filters(
         Query(description="received before", examples=["2026-11-30T14:05:00Z"]),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="messages per page")] = 100,
+    awaiting_ack: Annotated[
+        Literal["any", "overdue"] | None,
+        Query(
+            description="messages sent to a trading partner whose acknowledgement has not "
+            "arrived: `any`, or only those past the partner's expect_within_hours: `overdue`"
+        ),
+    ] = None,
 ) -> ListFilters:
     """The shared filters; a route the config does not have is a 404 naming those it has."""
-    if route is not None:
+    if route is not None and route not in hub.partner_routes:  # NAME.acks are listable
         hub.ingestor.route(route)  # 404 with the routes there are, not an empty page
     return ListFilters(
         route=route,
@@ -170,6 +179,7 @@ def list_filters(
         since=since,
         until=until,
         limit=limit,
+        awaiting_ack=awaiting_ack,
     )
 
 

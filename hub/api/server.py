@@ -19,36 +19,54 @@ A thousand such clients exhaust the process. So the server here:
 The request *body* has its own deadline in the application (``server.body_timeout_seconds``,
 :class:`hub.api.middleware.BodyTimeout`): a ``408`` that closes the connection.
 
-The protocol is uvicorn's own h11 implementation with a timer added; it relies on
-``H11Protocol``'s attributes ``conn``, ``cycle``, ``transport``, ``scope`` and
-``limit_concurrency``, which the tests exercise against the installed uvicorn.
+The protocol is uvicorn's own, with a timer added: its h11 implementation, or its httptools
+one (``server.http``; httptools and uvloop come with the ``fast`` extra). httptools has no cap on
+an incomplete head of its own, so the hub counts the bytes of a head still being read there and
+answers ``400`` past ``server.max_header_bytes``, as h11 does. Both rely on the protocols'
+attributes ``cycle``, ``transport``, ``scope``, ``loop`` and ``limit_concurrency``, which the
+tests (tests/hostile/test_slow_clients.py, run with each parser) exercise against the
+installed uvicorn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import socket
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub.config.models import ServerConfig
+from hub.errors import HubError
 
-__all__ = ["OPERATIONS_PATHS", "GuardedH11Protocol", "serve", "uvicorn_config"]
+__all__ = [
+    "OPERATIONS_PATHS",
+    "GuardedH11Protocol",
+    "event_loop",
+    "guarded_protocol",
+    "http_parser",
+    "serve",
+    "uvicorn_config",
+]
 
 log = logging.getLogger("hub.server")
 
 #: Exempt from ``server.max_connections``: a probe or a scrape must reach a saturated hub.
 OPERATIONS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
+Parser = Literal["h11", "httptools"]
+FAST_HINT = "install the fast extra: pip install 'switchboard-hub[fast]'"
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for the request head and exempt probe paths."""
+
+class _Guards:
+    """What the hub adds to either uvicorn HTTP/1.1 protocol: a deadline for the request head
+    and the operations paths exempt from the connection cap. Mixed in before the protocol."""
 
     header_timeout: ClassVar[float] = 10.0
 
@@ -69,22 +87,23 @@ class GuardedH11Protocol(H11Protocol):
     def limit_concurrency(self, value: int | None) -> None:
         self._connection_cap = value
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(Any, super()).connection_made(transport)
         self._arm()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
+        cast(Any, super()).on_response_complete()
+        if not cast(Any, self).transport.is_closing():
             self._arm()  # the next request's head gets the same time
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        cast(Any, super()).connection_lost(exc)
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+        loop: asyncio.AbstractEventLoop = cast(Any, self).loop
+        self._head_timer = loop.call_later(self.header_timeout, self._head_timed_out)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -93,19 +112,100 @@ class GuardedH11Protocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        serving = self.cycle is not None and not self.cycle.response_complete
-        if serving or self.transport.is_closing():
+        protocol: Any = self
+        serving = protocol.cycle is not None and not protocol.cycle.response_complete
+        if serving or protocol.transport.is_closing():
             return  # a request is being answered: its body has its own deadline
         log.debug(
             "closed a connection from %s: no complete request within %g s",
-            self.client,
+            protocol.client,
             self.header_timeout,
         )
-        self.transport.close()  # connection_lost follows, as for any closed connection
+        protocol.transport.close()  # connection_lost follows, as for any closed connection
 
 
-def _protocol(header_timeout: float) -> type[GuardedH11Protocol]:
-    return type("HubH11Protocol", (GuardedH11Protocol,), {"header_timeout": header_timeout})
+class GuardedH11Protocol(_Guards, H11Protocol):
+    """uvicorn's h11 protocol with a deadline for the request head and exempt probe paths
+    (h11 itself caps an incomplete head: ``h11_max_incomplete_event_size``)."""
+
+
+def _httptools_protocol() -> type[asyncio.Protocol]:
+    """The guarded httptools protocol; imported only when httptools is installed."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class GuardedHttpToolsProtocol(_Guards, HttpToolsProtocol):
+        """uvicorn's httptools protocol with the same guards, and a cap on the bytes of a
+        request head still incomplete (``max_head_bytes``), which httptools lacks."""
+
+        max_head_bytes: ClassVar[int] = 16 * 1024
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._head_bytes = 0
+            self._reading_head = True
+            super().__init__(*args, **kwargs)
+
+        def data_received(self, data: bytes) -> None:
+            if self._reading_head:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            if (
+                self._reading_head
+                and self._head_bytes > self.max_head_bytes
+                and not self.transport.is_closing()
+            ):
+                log.debug("refused a request head over %d bytes", self.max_head_bytes)
+                self.send_400_response("Request head too large.")
+
+        def on_headers_complete(self) -> None:
+            self._reading_head = False
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._reading_head, self._head_bytes = True, 0  # a pipelined next request
+
+    return GuardedHttpToolsProtocol
+
+
+def http_parser(setting: str) -> Parser:
+    """The parser ``server.http`` asks for: ``auto`` is httptools when installed, else h11."""
+    installed = importlib.util.find_spec("httptools") is not None
+    if setting == "h11":
+        return "h11"
+    if setting == "httptools" and not installed:
+        raise HubError(
+            "server.http is httptools, but httptools is not installed",
+            where="server.http",
+            hint=f"{FAST_HINT}, or set server.http: h11",
+        )
+    return "httptools" if installed else "h11"
+
+
+def event_loop(setting: str) -> str:
+    """The loop ``server.loop`` asks for, for uvicorn; uvloop named but missing is an error."""
+    if setting == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise HubError(
+            "server.loop is uvloop, but uvloop is not installed",
+            where="server.loop",
+            hint=f"{FAST_HINT}, or set server.loop: asyncio",
+        )
+    return setting
+
+
+def _loop_name(setting: str) -> str:
+    if setting != "auto":
+        return setting
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+def guarded_protocol(server: ServerConfig) -> type[asyncio.Protocol]:
+    """The protocol class for ``server``: its parser, with its deadline and head cap."""
+    parser = http_parser(server.http)
+    base = GuardedH11Protocol if parser == "h11" else _httptools_protocol()
+    attributes: dict[str, Any] = {"header_timeout": server.header_timeout_seconds}
+    if parser == "httptools":
+        attributes["max_head_bytes"] = server.max_header_bytes
+    return type(f"Hub{base.__name__}", (base,), attributes)
 
 
 def uvicorn_config(app: Any, server: ServerConfig, **overrides: Any) -> uvicorn.Config:
@@ -114,7 +214,8 @@ def uvicorn_config(app: Any, server: ServerConfig, **overrides: Any) -> uvicorn.
         "host": server.host,
         "port": server.port,
         "log_config": None,  # uvicorn's records go through the hub's handler
-        "http": _protocol(server.header_timeout_seconds),
+        "http": guarded_protocol(server),
+        "loop": event_loop(server.loop),
         "limit_concurrency": server.max_connections,
         "timeout_keep_alive": server.keep_alive_seconds,
         "h11_max_incomplete_event_size": server.max_header_bytes,
@@ -147,6 +248,7 @@ def serve(
 ) -> bool:
     """Run ``app`` until the process is told to stop; False when the server did not start."""
     running = _Server(uvicorn_config(app, server, **overrides), on_exit)
+    log.info("HTTP parser %s, event loop %s", http_parser(server.http), _loop_name(server.loop))
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C
         running.run(sockets=sockets)
     return running.started

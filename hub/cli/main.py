@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -105,7 +106,11 @@ def check(
     Errors exit 1. Warnings (e.g. a mapping reads a path the input schema does not declare)
     are printed and exit 0, unless --strict.
     """
+    from hub.api.server import event_loop, http_parser
+
     loaded = load_config(config)
+    http_parser(loaded.config.server.http)  # the HTTP stack named is installed
+    event_loop(loaded.config.server.loop)
     built = compile_routes(loaded, strict=strict)
     for route in built.routes.values():
         route.close()
@@ -125,19 +130,40 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     host: Annotated[str | None, typer.Option(help="overrides server.host")] = None,
     port: Annotated[int | None, typer.Option(help="overrides server.port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="processes that deliver (overrides worker.processes): 1 runs the worker in "
+            "this process; N > 1 starts N supervised worker processes",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the API and run the delivery worker."""
+    """Serve the API and run the delivery worker (in this process, or in --workers N)."""
+    from dataclasses import replace
+
     from hub.api import create_app
-    from hub.api.server import serve
+    from hub.api.server import event_loop, http_parser, serve
     from hub.runtime import Hub
+    from hub.supervisor import WorkerProcesses
 
     loaded = load_config(config)
     problem = anonymous_problem(loaded.config.auth, host or loaded.config.server.host)
     if problem is not None:  # --host may move the demo off loopback
         raise ConfigError(problem, where="--host" if host else "server.host")
+    http_parser(loaded.config.server.http)  # a stack that is not installed stops us here
+    event_loop(loaded.config.server.loop)
+    worker_cfg = loaded.config.worker
+    processes = workers if workers is not None else worker_cfg.processes
+    supervised = worker_cfg.enabled and processes > 1
+    if supervised:  # this process only serves the API; the children deliver
+        api_only = worker_cfg.model_copy(update={"enabled": False})
+        loaded = replace(loaded, config=loaded.config.model_copy(update={"worker": api_only}))
     hub = Hub(loaded)
     server = hub.config.server
     app_ = create_app(hub)
+    children = WorkerProcesses(config, processes, hub.metrics) if supervised else None
     log.info(
         "switchboard %s: %d route(s), store %s",
         __version__,
@@ -145,11 +171,26 @@ def run(
         hub.store.engine.url.render_as_string(),
     )
     previews = app_.state.previews
-    # uvicorn's records go through the hub's handler (--log-format json too); the server
-    # section's limits guard against slow and too many clients (hub/api/server.py)
-    started = serve(
-        app_, server, host=host or server.host, port=port or server.port, on_exit=previews.stop
-    )
+    terminated: list[int] = []
+    if children is not None:
+        hub.ingestor.on_stored = children.wake
+        # uvicorn raises a SIGTERM again once it has stopped; by default that ends this
+        # process before the children are stopped and waited for: it is raised after that
+        signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
+        children.start()
+    try:
+        # uvicorn's records go through the hub's handler (--log-format json too); the server
+        # section's limits guard against slow and too many clients (hub/api/server.py)
+        started = serve(
+            app_, server, host=host or server.host, port=port or server.port, on_exit=previews.stop
+        )
+    finally:
+        if children is not None:
+            children.stop()
+            children.close()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if terminated:
+        signal.raise_signal(signal.SIGTERM)
     if not started:
         raise typer.Exit(3)  # as uvicorn.run: the server did not start
 
@@ -167,31 +208,51 @@ def worker(
             "(overrides worker.metrics_port)",
         ),
     ] = None,
+    wake_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
+    metrics_snapshot: Annotated[Path | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Run the delivery worker without the API; on PostgreSQL, run as many as you need."""
-    import signal
     import threading
 
     from hub.api.ops import OpsServer
+    from hub.metrics_merge import remove_snapshot, write_snapshot
     from hub.runtime import Hub
+    from hub.supervisor import SNAPSHOT_SECONDS, follow_parent
 
+    # --wake-fd and --metrics-snapshot: started by `hub run --workers N` (hub/supervisor.py)
     hub = Hub.from_file(config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    port = metrics_port or hub.config.worker.metrics_port
+    supervised = wake_fd is not None
+    port = None if supervised else metrics_port or hub.config.worker.metrics_port
     ops = OpsServer(hub, hub.config.server.host, port) if port else None
+    if metrics_snapshot is not None:  # the parent serves the store's gauges itself
+        hub.metrics.registry.unregister(hub.store_gauges)
+    orphaned = threading.Event()  # the parent died: nobody reads the snapshot any more
+
+    def parent_gone() -> None:
+        orphaned.set()
+        stop.set()
+
     try:
         hub.start()
+        if wake_fd is not None:
+            follow_parent(wake_fd, hub.worker.wake, parent_gone)
         if ops is not None:
             ops.start()
         log.info("worker %s: %d route(s); Ctrl-C stops", hub.worker.identity, len(hub.routes))
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(SNAPSHOT_SECONDS if metrics_snapshot else 1.0):
+            if metrics_snapshot is not None:
+                write_snapshot(metrics_snapshot, hub.metrics.registry)
     finally:
         if ops is not None:
             ops.stop()
         hub.close()
+        if metrics_snapshot is not None and orphaned.is_set():
+            remove_snapshot(metrics_snapshot)  # and the folder, once the last one has gone
+        elif metrics_snapshot is not None:  # the last counts, for the parent to keep
+            write_snapshot(metrics_snapshot, hub.metrics.registry)
     log.info("worker stopped")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,11 @@ __all__ = ["register"]
 DEFAULT_CONFIG = Path("config.example.yaml")
 
 
+class AwaitingAck(enum.StrEnum):
+    ANY = "any"
+    OVERDUE = "overdue"
+
+
 def register(messages: typer.Typer) -> None:
     @messages.command("list")
     @handle_errors
@@ -40,6 +46,13 @@ def register(messages: typer.Typer) -> None:
         until: UntilOption = None,
         limit: LimitOption = 100,
         cursor: CursorOption = None,
+        awaiting_ack: Annotated[
+            AwaitingAck | None,
+            typer.Option(
+                help="sent to a trading partner, its acknowledgement not yet in: any, or "
+                "only those overdue"
+            ),
+        ] = None,
     ) -> None:
         """Messages matching every filter given, newest first, one JSON object per line."""
         where = MessageFilter(
@@ -51,6 +64,7 @@ def register(messages: typer.Typer) -> None:
             until=until,
             limit=limit,
             cursor=cursor,
+            awaiting_ack=awaiting_ack.value if awaiting_ack is not None else None,
         )
         with open_store(config, route) as store:
             page = find_messages(store, where)

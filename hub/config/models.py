@@ -76,6 +76,16 @@ class ServerConfig(_Strict):
     keep_alive_seconds: int = Field(
         5, ge=1, description="close a kept-alive connection idle this long between requests"
     )
+    http: Literal["auto", "h11", "httptools"] = Field(
+        "auto",
+        description="the HTTP/1.1 parser: h11 (pure Python) or httptools (C, the `fast` extra); "
+        "auto picks httptools when installed, else h11. Both keep the slow-client guards",
+    )
+    loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        "auto",
+        description="the event loop: asyncio or uvloop (the `fast` extra); auto picks uvloop "
+        "when installed, else asyncio",
+    )
 
 
 class RetentionConfig(_Strict):
@@ -130,6 +140,14 @@ class WorkerConfig(_Strict):
 
     enabled: bool = True
     threads: int = Field(1, ge=1, le=64)
+    processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="how many processes deliver: 1 runs the worker threads inside `hub run`; "
+        "N > 1 makes `hub run` start N supervised worker processes and serve only the API "
+        "itself (`hub run --workers N` overrides it)",
+    )
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(
@@ -332,8 +350,29 @@ class RouteConfig(_Strict):
     )
     mapping: Path | None = None
     output: FormatRef = Field(default_factory=FormatRef)
+    forward_original: bool = Field(
+        False,
+        description="deliver the received bytes unchanged (a signed XML document keeps its "
+        "signature): decoded and validated, not mapped or re-encoded; no mapping or output",
+    )
     sinks: list[SinkRef] = Field(min_length=1)
     retry: RetryConfig = Field(default_factory=RetryConfig)
+    inbox: bool = Field(
+        False,
+        description="an EDI inbox: interchanges from any partner arrive here and each "
+        "message goes on to the route its partner profile names for its type; the "
+        "interchange itself is delivered to this route's sinks (an archive)",
+    )
+    partner: str | None = Field(
+        None,
+        pattern=ROUTE_NAME,
+        description="send to this trading partner: the mapping makes the message, the hub "
+        "wraps it in the partner's envelope (UNB or ISA/GS) with its control numbers",
+    )
+
+
+# after SinkRef and ROUTE_NAME, which the partner profiles build on
+from hub.config.partners import PartnerConfig, PartnerName  # noqa: E402
 
 
 def _list_or_spaced(schema: dict[str, Any]) -> None:
@@ -409,6 +448,11 @@ class HubConfig(_Strict):
         description="anonymous scopes and secret headers; API keys come from `hub keys`",
     )
     routes: dict[RouteName, RouteConfig] = Field(default_factory=dict)
+    partners: dict[PartnerName, PartnerConfig] = Field(
+        default_factory=dict,
+        description="trading partners: envelope identifiers, control numbers, duplicate "
+        "and acknowledgement policies, the channel that reaches them",
+    )
 
     @model_validator(mode="after")
     def _anonymous_only_on_loopback(self) -> HubConfig:

@@ -174,7 +174,9 @@ class Processor:
         output: StoredOutput | None = None
         if claimed.output is None:
             try:
-                translation = route.translator.translate(message.body, deadline=deadline)
+                translation = route.translator.translate(
+                    message.body, deadline=deadline, message_id=message.id
+                )
             except MessageError as exc:
                 name, version = exc.mapping or (None, None)
                 error = StoredError(exc.stage, exc.code, str(exc), name, version)

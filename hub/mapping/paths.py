@@ -16,7 +16,8 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_NAME = re.compile(r"[A-Za-z_@$][\w@$-]*")
+# A key; ``prefix:local`` too, as XML trees name namespaced elements (``cbc:ID``).
+_NAME = re.compile(r"[A-Za-z_@$][\w@$-]*(?::[A-Za-z_][\w-]*)?")
 _INDEX = re.compile(r"\[(-?\d+)\]")
 
 

@@ -19,7 +19,7 @@ from hub.mapping.paths import PathSyntaxError, parse_path
 
 __all__ = ["WILD", "ExprSyntaxError", "Node", "parse_expr"]
 
-_PATH_CHARS = re.compile(r"[A-Za-z0-9_@$.\[\]-]*")
+_PATH_CHARS = re.compile(r"[A-Za-z0-9_@$.:\[\]-]*")  # ':' for XML's cbc:ID
 _NAME_START = re.compile(r"[A-Za-z_@\[]")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER = re.compile(r"\d+(\.\d+)?")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.config import ConnectorRef, LoadedConfig, RouteConfig, validation_problems
 from hub.config.load import config_error
+from hub.config.partners import partner_problems
 from hub.delivery.retry import RetryPolicy
 from hub.errors import ConfigError, HubError, Problem, Severity
 from hub.formats import Codec, JsonSchema, codec_class, make_codec
@@ -42,6 +43,8 @@ class CompiledRoute:
     config: RouteConfig = field(repr=False)
     #: What the checks of the mapping against the route's schemas found that does not stop it.
     warnings: tuple[Problem, ...] = ()
+    #: An EDI inbox's receiver (hub.partners.Inbox), set once the store is open.
+    inbox: Any = None
 
     @property
     def split(self) -> bool:
@@ -74,6 +77,8 @@ def compile_routes(loaded: LoadedConfig, *, strict: bool = False) -> BuiltRoutes
     """
     builder = _Builder(loaded)
     routes = {name: builder.route(name, cfg) for name, cfg in loaded.config.routes.items()}
+    builder.problems += partner_problems(loaded.config, builder.where)
+    builder.partner_sinks()
     if builder.problems or (strict and builder.warnings):
         for route in routes.values():
             if route is not None:
@@ -203,6 +208,15 @@ class _Builder:
                     found = self.problems
                 if problem not in found:  # two routes may share a mapping and a schema
                     found.append(problem)
+        if cfg.forward_original and (cfg.mapping is not None or "output" in cfg.model_fields_set):
+            self.problems.append(
+                Problem(
+                    "a route with forward_original delivers the received bytes unchanged: "
+                    "it has no mapping and no output",
+                    where=self.where((*loc, "forward_original")),
+                    hint="remove `mapping` and `output`, or set forward_original: false",
+                )
+            )
         if source_obj is None or in_codec is None or out_codec is None:
             return None
         translator = Translator(
@@ -216,6 +230,7 @@ class _Builder:
             correlation_path=cfg.correlation,
             idempotency=idempotency,
             ordering=ordering,
+            forward_original=cfg.forward_original,
         )
         return CompiledRoute(
             name=name,
@@ -227,6 +242,16 @@ class _Builder:
             config=cfg,
             warnings=tuple(warnings),
         )
+
+    def partner_sinks(self) -> None:
+        """Check each partner's sink as a route's sinks are checked (built, then closed: the
+        running hub builds its own when the store is open, see hub.partners.attach)."""
+        for name, profile in self.loaded.config.partners.items():
+            if profile.sink is not None:
+                loc: Loc = ("partners", name, "sink")
+                sink = self.connector(loc, sink_class, profile.sink, profile.sink.name)
+                if sink is not None:
+                    sink.close()
 
     def connector(
         self, loc: Loc, find: Callable[[str], type[Any]], ref: ConnectorRef, name: str

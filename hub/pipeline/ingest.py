@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from hub.credentials import is_credential_header
 from hub.errors import DecodeError, InboundRejected, LimitExceeded, RouteNotFound
@@ -84,6 +85,8 @@ class Ingestor:
             inbound = route.source.accept(request)
             if inbound is None:
                 return IngestResult(None)
+            if route.inbox is not None:  # an EDI inbox: routed by envelope (hub.partners)
+                return self._into_inbox(route, inbound, started)
             messages = self.messages(route, inbound, _header_key(route, request))
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
@@ -189,6 +192,27 @@ class Ingestor:
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )
+
+    def _into_inbox(self, route: CompiledRoute, inbound: Any, started: float) -> IngestResult:
+        try:
+            receipt = route.inbox.receive(
+                inbound.body,
+                source=route.source_type,
+                content_type=inbound.content_type,
+                headers=self._kept_headers(inbound.headers),
+            )
+        except DecodeError as exc:
+            raise InboundRejected(
+                f"the body is not an EDI interchange: {exc.message}",
+                status=413 if isinstance(exc, LimitExceeded) and exc.size else 400,
+                reason="limit" if isinstance(exc, LimitExceeded) else "malformed",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
+        self.metrics.received.labels(route.name).inc(len(receipt.ids))
+        self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
+        self.on_stored()
+        return IngestResult(receipt.message_id, ids=receipt.ids, duplicate=receipt.duplicate)
 
 
 def _traced(message: Message, traceparent: str | None) -> Message:

@@ -48,6 +48,13 @@ class Translator:
     correlation_path: str | None = None
     idempotency: Callable[[Tree], Any] | None = None  # reads the document's idempotency key
     ordering: Callable[[Tree], Any] | None = None  # reads the document's ordering key
+    #: Wraps the mapping's output in a trading partner's envelope (hub.partners), given
+    #: the message id its control numbers are bound to (None: a preview, no numbers taken);
+    #: returns the interchange and what the history says of it.
+    envelope: Callable[[Tree, str | None], tuple[Tree, str]] | None = None
+    #: Deliver the received bytes unchanged (a signed document keeps its signature); the
+    #: input is still decoded and validated, so a broken document is still a dead letter.
+    forward_original: bool = False
 
     def inspect(self, body: bytes) -> str | None:
         """Check the body parses and read its correlation key; used at ingest."""
@@ -80,10 +87,13 @@ class Translator:
     def correlation_key(self, tree: Tree) -> str | None:
         return _scalar(self.correlation, tree)
 
-    def translate(self, body: bytes, *, deadline: float | None = None) -> Translation:
+    def translate(
+        self, body: bytes, *, deadline: float | None = None, message_id: str | None = None
+    ) -> Translation:
         """Translate one message. With ``deadline`` (a ``time.monotonic()`` value: the
         worker's turn budget) it stops between stages once the time is spent, with
-        :class:`OverBudget`, and hands the deadline on to a mapping that can stop itself."""
+        :class:`OverBudget`, and hands the deadline on to a mapping that can stop itself.
+        ``message_id`` binds a partner envelope's control numbers to the message."""
         events: list[Event] = []
         started = time.perf_counter()
         begun = time.monotonic()
@@ -106,8 +116,18 @@ class Translator:
         if self.input_schema is not None:
             self.input_schema.check(tree)
             step("validated", f"input matches {self.input_schema.path.name}")
+        if self.forward_original:
+            step("forwarded", f"the received {len(body)} bytes, unchanged")
+            return Translation(
+                body=body,
+                content_type=self.input_codec.content_type,
+                extension=self.input_codec.extension,
+                mapping_name=None,
+                mapping_hash=None,
+                events=tuple(events),
+            )
         try:
-            return self._map_and_encode(tree, step, events, deadline)
+            return self._map_and_encode(tree, step, events, deadline, message_id)
         except MessageError as exc:  # the dead letter records the version that failed
             if self.mapping is not None:
                 exc.mapping = (self.mapping.name, self.mapping.content_hash)
@@ -119,8 +139,9 @@ class Translator:
         step: Callable[[str, str], None],
         events: list[Event],
         deadline: float | None = None,
+        message_id: str | None = None,
     ) -> Translation:
-        """map -> validate the output -> encode."""
+        """map -> validate the output -> envelope (a partner's) -> encode."""
         trees = [tree]
         splits = self.mapping is not None and self.mapping.splits
         if self.mapping is not None:
@@ -144,6 +165,10 @@ class Translator:
             for part in trees:
                 self.output_schema.check(part)
             step("validated", f"output matches {self.output_schema.path.name}")
+        if self.envelope is not None:  # a splitting mapping's messages: one interchange
+            wrapped, detail = self.envelope({"messages": trees} if splits else trees[0], message_id)
+            trees, splits = [wrapped], False
+            step("enveloped", detail)
         outs = [self.output_codec.encode(part) for part in trees]
         size = sum(len(out) for out in outs)
         parts = f", {len(outs)} parts" if splits else ""

@@ -1,5 +1,6 @@
 """The store: messages, deliveries and history in SQLite or PostgreSQL via SQLAlchemy."""
 
+from hub.store import partner_tables as partner_tables  # registers the tables
 from hub.store.deadletters import DeadLetters, ReplayMode
 from hub.store.queries import MessageFilter, MessagePage, find_messages
 from hub.store.records import (

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from hub.errors import QueryError
 from hub.keys import fit_key, key_problem
 from hub.message import MessageStatus
+from hub.store.interchanges import awaiting_message_ids
 from hub.store.records import MessageSummary, StatusCount
 from hub.store.rows import stored_error
 from hub.store.store import Store
@@ -55,6 +56,7 @@ class MessageFilter:
     until: datetime | None = None  # received before
     limit: int = 100
     cursor: int | None = None  # the ``next_cursor`` of the page before
+    awaiting_ack: str | None = None  # any, overdue: sent to a partner, its ack not yet in
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ def _query(where: MessageFilter) -> Select[MessageRow]:
         query = query.where(MessageRow.received_at < as_utc(where.until))
     if where.cursor is not None:
         query = query.where(MessageRow.seq < where.cursor)
+    if where.awaiting_ack is not None:
+        overdue = where.awaiting_ack == "overdue"
+        query = query.where(MessageRow.id.in_(awaiting_message_ids(overdue)))
     return query
 
 

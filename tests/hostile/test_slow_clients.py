@@ -5,6 +5,9 @@ request body must arrive within ``server.body_timeout_seconds`` (else 408 and th
 is closed), a request head within ``server.header_timeout_seconds`` (else the connection is
 closed), and beyond ``server.max_connections`` open connections a request gets 503 -- except
 ``/healthz``, which the probe of every hostile test keeps calling throughout.
+
+Every test runs once with each HTTP parser (``server.http``): uvicorn's h11 and its httptools
+protocol (the ``fast`` extra, installed with the dev extras) carry the same guards.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import select
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,34 @@ from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
 
+PARSERS = ("h11", "httptools")
+Guarded = Callable[..., RunningHub]
+
 #: The longest any single step below may stall before the test gives up.
 PATIENCE = 120.0
 
 
-def guarded(tmp_path: Path, **server: Any) -> dict[str, Any]:
-    return demo_config(tmp_path / "hub", server={"host": "127.0.0.1", "port": 8080, **server})
+@pytest.fixture(params=PARSERS)
+def parser(request: pytest.FixtureRequest) -> str:
+    """The HTTP parser the hub under attack runs (``server.http``)."""
+    name: str = request.param
+    if name == "httptools":
+        import httptools  # noqa: F401  # missing: the dev extras are not installed; fail loudly
+    return name
+
+
+@pytest.fixture
+def guarded(hostile_hub: StartHub, tmp_path: Path, parser: str) -> Guarded:
+    """Starts the demo hub with these server settings on the parser of this run, and checks
+    from its log that uvicorn serves with that parser."""
+
+    def start(**server: Any) -> RunningHub:
+        settings = {"host": "127.0.0.1", "port": 8080, "http": parser, **server}
+        hub = hostile_hub(demo_config(tmp_path / "hub", server=settings))
+        assert f"HTTP parser {parser}," in (hub.folder / "hub.log").read_text()
+        return hub
+
+    return start
 
 
 def connect(hub: RunningHub) -> socket.socket:
@@ -77,10 +102,8 @@ def trickle(sock: socket.socket, data: bytes, every: float) -> tuple[bytes, floa
     return answer, (first if first is not None else time.monotonic() - started), sent
 
 
-def test_a_trickled_body_gets_408_and_the_connection_is_closed(
-    hostile_hub: StartHub, tmp_path: Path
-) -> None:
-    hub = hostile_hub(guarded(tmp_path, body_timeout_seconds=2))
+def test_a_trickled_body_gets_408_and_the_connection_is_closed(guarded: Guarded) -> None:
+    hub = guarded(body_timeout_seconds=2)
     body = EXAMPLE_ORDER.read_bytes()
     with connect(hub) as sock:
         sock.sendall(head(len(body)))
@@ -95,8 +118,8 @@ def test_a_trickled_body_gets_408_and_the_connection_is_closed(
     assert 'hub_ingest_rejected_total{reason="body_timeout",route="shop-orders"} 1.0' in metrics
 
 
-def test_a_trickled_request_head_is_closed(hostile_hub: StartHub, tmp_path: Path) -> None:
-    hub = hostile_hub(guarded(tmp_path, header_timeout_seconds=2))
+def test_a_trickled_request_head_is_closed(guarded: Guarded) -> None:
+    hub = guarded(header_timeout_seconds=2)
     with connect(hub) as sock:
         answer, after, sent = trickle(sock, head(10) * 50, every=0.2)
     assert answer == b""  # closed without an answer: no request was ever complete
@@ -107,10 +130,8 @@ def test_a_trickled_request_head_is_closed(hostile_hub: StartHub, tmp_path: Path
         assert silent.recv(1024) == b""
 
 
-def test_a_request_head_larger_than_the_cap_is_refused(
-    hostile_hub: StartHub, tmp_path: Path
-) -> None:
-    hub = hostile_hub(guarded(tmp_path, max_header_bytes=4096))
+def test_a_request_head_larger_than_the_cap_is_refused(guarded: Guarded) -> None:
+    hub = guarded(max_header_bytes=4096)
     with connect(hub) as sock:  # a head that keeps growing: 8 KB of it, not yet complete
         sock.sendall(b"GET /messages HTTP/1.1\r\nHost: hub\r\nX-Big: " + b"x" * 8192)
         answer = sock.recv(65536)
@@ -141,10 +162,10 @@ def stalled_requests(hub: RunningHub, most: int) -> Iterator[tuple[list[socket.s
 
 
 def test_beyond_the_connection_cap_requests_get_503_and_the_probe_still_answers(
-    hostile_hub: StartHub, tmp_path: Path
+    guarded: Guarded,
 ) -> None:
     cap = 20
-    hub = hostile_hub(guarded(tmp_path, max_connections=cap, body_timeout_seconds=60))
+    hub = guarded(max_connections=cap, body_timeout_seconds=60)
 
     def status(path: str) -> int:
         return httpx.get(f"{hub.url}{path}", timeout=PATIENCE).status_code

@@ -182,7 +182,9 @@ def test_the_openapi_document_describes_the_parameters_and_errors(orders: Orders
         "until",
         "limit",
         "cursor",
+        "awaiting_ack",
     }
+    assert params["awaiting_ack"]["schema"]["anyOf"][0]["enum"] == ["any", "overdue"]
     status = params["status"]["schema"]["anyOf"][0]
     assert status["type"] == "array"
     assert status["items"] == {"$ref": "#/components/schemas/MessageStatus"}

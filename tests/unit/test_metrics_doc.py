@@ -9,6 +9,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from hub.gauges import StoreGauges
 from hub.metrics import HubMetrics
+from hub.partners.gauges import AckGauges
 from hub.store import Store
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
@@ -35,7 +36,7 @@ def exported() -> dict[str, tuple[str, tuple[str, ...]]]:
             series[name] = (kind, tuple(metric._labelnames))
     store = Store("sqlite://")
     try:
-        for family in StoreGauges(store, ["r"]).describe():
+        for family in [*StoreGauges(store, ["r"]).describe(), *AckGauges(store, ["p"]).describe()]:
             series[family.name] = (family.type, tuple(family._labelnames))
     finally:
         store.close()

@@ -9,12 +9,14 @@ from typing import BinaryIO, ClassVar
 
 from lxml import etree
 
-from hub.errors import DecodeError, LimitExceeded
+from hub.errors import ConfigError, DecodeError, LimitExceeded
 from hub.formats.base import CodecOptions, Tree
 from hub.formats.limits import DecodeLimits
+from hub.formats.xml.charset import check_charset
 from hub.formats.xml.convert import Converter, PathRules
 from hub.formats.xml.options import XmlOptions, declared_encoding
 from hub.formats.xml.parse import document_events, hardened_parser
+from hub.formats.xml.schematron import Schematron
 from hub.formats.xml.stream import stream_records
 from hub.formats.xml.write import XmlWriter
 from hub.formats.xml.xsd import XsdSchema
@@ -37,13 +39,20 @@ class XmlCodec:
         self.limits = limits = limits or DecodeLimits()
         #: The compiled XSD, or None; a missing or broken file is a ConfigError here.
         self.schema = XsdSchema(options.xsd) if options.xsd is not None else None
-        self._converter = Converter(PathRules(options.lists), limits)
+        #: The compiled business rules, or None; a broken file is a ConfigError here.
+        self.rules = Schematron(options.schematron) if options.schematron is not None else None
+        self._converter = Converter(
+            PathRules(options.lists),
+            limits,
+            namespaces=options.namespaces,
+            keep_order=options.order == "keep",
+        )
         self._encoding = codecs.lookup(options.encoding).name
         self._declaration = (
             f'<?xml version="1.0" encoding="{declared_encoding(options.encoding)}"?>\n'
             if options.xml_declaration
             else ""
-        )
+        ) + (options.doctype.markup() if options.doctype is not None else "")
 
     def decode(self, data: bytes) -> Tree:
         limit = self.options.max_bytes
@@ -58,21 +67,32 @@ class XmlCodec:
             )
         if not data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf"):
             raise DecodeError("the body is empty", hint="send one XML document")
+        check_charset(data, policy=self.options.charset_mismatch, whole=True)
         events = document_events(data, max_depth=self.limits.max_depth)
         shapes = self.schema.shapes if self.schema is not None else None
-        tree, root = self._converter.document(events, shapes, keep_tree=shapes is not None)
+        keep_tree = self.schema is not None or self.rules is not None
+        tree, root = self._converter.document(events, shapes, keep_tree=keep_tree)
         if self.schema is not None:
             self.schema.check(root)
+        if self.rules is not None:
+            self.rules.check(root)
         return tree
 
     def encode(self, tree: Tree) -> bytes:
         writer = XmlWriter(
-            pretty=self.options.pretty, max_depth=self.limits.max_depth, check_name=self._can_write
+            pretty=self.options.pretty,
+            max_depth=self.limits.max_depth,
+            check_name=self._can_write,
+            namespaces=self.options.namespaces,
         )
         text = self._declaration + writer.document(tree) + ("\n" if self.options.pretty else "")
         data = text.encode(self._encoding, errors="xmlcharrefreplace")
-        if self.schema is not None:
-            self.schema.check(etree.fromstring(data, hardened_parser()))
+        if self.schema is not None or self.rules is not None:
+            root = etree.fromstring(data, hardened_parser())
+            if self.schema is not None:
+                self.schema.check(root)
+            if self.rules is not None:
+                self.rules.check(root)
         return data
 
     def iter_records(self, source: BinaryIO | Path, record_tag: str) -> Iterator[Tree]:
@@ -84,12 +104,18 @@ class XmlCodec:
         checked before the first record (a second pass; ``source`` must be a path or a
         seekable stream); every violation is located if the file is within ``max_bytes``.
         """
+        if self.rules is not None:
+            raise ConfigError(
+                "Schematron rules check whole documents, not a stream of records",
+                hint="decode the document, or stream it without the schematron option",
+            )
         return stream_records(
             source,
             record_tag,
             converter=self._converter,
             schema=self.schema,
             max_bytes=self.options.max_bytes,
+            charset_mismatch=self.options.charset_mismatch,
         )
 
     def _can_write(self, name: str) -> bool:

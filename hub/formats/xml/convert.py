@@ -3,14 +3,19 @@
 docs/formats-xml.md describes the convention:
 
 * The root element is the tree's single key; an element's name is ``prefix:local``
-  with the document's own prefix, or ``local``.
+  with the document's own prefix (or the ``namespaces`` option's, see names.py), or
+  ``local``.
 * Namespace declarations an element makes are ``"@xmlns"`` / ``"@xmlns:p"`` keys;
   attributes are ``"@name"`` keys, in document order.
 * An element with neither attributes nor child elements is its text: a string, or
   ``None`` when it is empty. Otherwise it is a dict; its text is the ``"#text"`` key.
 * Child elements of one name become a list when they repeat, or always when the
   ``lists`` option or the XSD says so. Whitespace between child elements is layout and
-  dropped; other text next to child elements (mixed content) is refused.
+  dropped.
+* A parent whose children interleave (``<a/><b/><a/>``: grouping would change what
+  belongs together) or stand beside text (mixed content) keeps document order: its
+  children and texts are a ``"#content"`` list of ``{name: value}`` and strings. With
+  ``order: refuse`` such a parent is an error instead. Never silently regrouped.
 
 The :class:`Converter` reads lxml's ``iterparse`` events (``start-ns``, ``start``,
 ``end``) in one pass. Every element costs a bounded amount of work: its depth, its
@@ -32,12 +37,14 @@ from lxml import etree
 from hub.errors import DecodeError, LimitExceeded
 from hub.formats.base import Tree
 from hub.formats.limits import DecodeLimits, shorten
+from hub.formats.xml.names import XML_NAMESPACE, Naming, Scope, qname
 from hub.formats.xml.parse import depth_limit, source_line
 from hub.formats.xml.shapes import SchemaShapes, Shape
 
-__all__ = ["XML_NAMESPACE", "Converter", "PathRules", "qname", "release"]
+__all__ = ["CONTENT", "XML_NAMESPACE", "Converter", "PathRules", "qname", "release"]
 
-XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+#: The key of a parent decoded in document order.
+CONTENT = "#content"
 _XML_SPACE = " \t\r\n"
 #: Up to this many attributes ``attrib.items()`` is fastest; beyond, its quadratic
 #: lookups lose to one XPath evaluation (measured: 64 attributes 22 us vs 40 us,
@@ -47,14 +54,6 @@ _ALL_ATTRIBUTES = etree.XPath("@*")
 _MISSING = object()
 
 Events = Iterable[tuple[str, Any]]
-
-
-def qname(element: etree._Element) -> str:
-    """The element's name as the tree writes it: ``prefix:local`` or ``local``."""
-    tag = element.tag
-    local = tag.rpartition("}")[2] if tag.startswith("{") else tag
-    prefix = element.prefix
-    return f"{prefix}:{local}" if prefix else local
 
 
 def release(element: etree._Element) -> None:
@@ -70,10 +69,12 @@ class PathRules:
     """Element paths from the ``lists`` option: ``Item``, ``Order/Line`` or ``/Order/Line``."""
 
     def __init__(self, entries: Iterable[str]) -> None:
+        self.entries = list(entries)
         self._by_name: dict[str, list[tuple[bool, tuple[str, ...]]]] = {}
-        for entry in entries:
+        for entry in self.entries:
             steps = tuple(entry.removeprefix("/").split("/"))
             self._by_name.setdefault(steps[-1], []).append((entry.startswith("/"), steps))
+        self._locals = {name.rpartition(":")[2] for name in self._by_name}
 
     def matches(self, path: Sequence[str]) -> bool:
         """Whether an element at ``path`` (names from the root down) is one of these."""
@@ -84,56 +85,43 @@ class PathRules:
                 return True
         return False
 
+    def near(self, clark: str) -> bool:
+        """Whether an element has the local name of one of these (another prefix, say)."""
+        return clark.rpartition("}")[2] in self._locals
 
-class _Scope:
-    """The namespaces in scope: prefix -> URI, and (built when needed) URI -> a prefix."""
-
-    __slots__ = ("forward", "reverse")
-
-    def __init__(self, forward: dict[str | None, str], reverse: dict[str, str] | None) -> None:
-        self.forward = forward
-        self.reverse = reverse
-
-    def inner(self, declared: list[tuple[str | None, str]]) -> _Scope:
-        forward = self.forward.copy()
-        forward.update(declared)
-        reverse = None
-        if self.reverse is not None:  # declarations made here are the innermost
-            reverse = self.reverse.copy()
-            reverse.update((uri, prefix) for prefix, uri in declared if prefix is not None)
-        return _Scope(forward, reverse)
-
-    def prefix_for(self, uri: str) -> str | None:
-        reverse = self.reverse
-        if reverse is None:
-            reverse = self.reverse = {}
-            for prefix, bound in reversed(self.forward.items()):  # the innermost first
-                if prefix is not None:
-                    reverse.setdefault(bound, prefix)
-        prefix = reverse.get(uri)
-        if prefix is not None and self.forward.get(prefix) == uri:
-            return prefix
-        # The prefix was bound to another URI further in: any other prefix for the URI.
-        for candidate, bound in reversed(self.forward.items()):
-            if candidate is not None and bound == uri:
-                reverse[uri] = candidate
-                return candidate
-        return None
+    def nothing_found(self, near: dict[str, str]) -> DecodeError:
+        """The error for a record tag that matched no element of a whole document."""
+        tags = " or ".join(repr(entry) for entry in self.entries)
+        seen = ""
+        if near:
+            found = [
+                f"<{shorten(name)}> in namespace {clark[1:].partition('}')[0]}"
+                if clark.startswith("{")
+                else f"<{shorten(name)}> in no namespace"
+                for clark, name in near.items()
+            ]
+            seen = f"; it has {', '.join(found)}"
+        return DecodeError(
+            f"no element of the document matches the record tag {tags}{seen}",
+            hint="record tags are written as the tree names elements: declare each namespace "
+            "in the xml option `namespaces` (e.g. `cac: <its URI>`) and write the tag with "
+            "that prefix, so the sender's own prefixes do not matter",
+        )
 
 
-_NO_NAMESPACES = _Scope({}, {})
+_NO_NAMESPACES = Scope({}, {})
 
 
 class _Frame:
     """An open element: what is known of it while its content is parsed."""
 
-    __slots__ = ("element", "last", "name", "node", "scope", "shape")
+    __slots__ = ("element", "last", "name", "node", "ordered", "previous", "scope", "shape")
 
     def __init__(
         self,
         element: etree._Element,
         name: str,
-        scope: _Scope,
+        scope: Scope,
         node: dict[str, Tree] | None,
         shape: Shape | None,
     ) -> None:
@@ -143,14 +131,25 @@ class _Frame:
         self.node = node  # None: outside every record, not converted
         self.shape = shape
         self.last: etree._Element | None = None  # the latest child element
+        self.previous: str | None = None  # the name of the latest child converted
+        self.ordered = False  # node holds its children and texts as a "#content" list
 
 
 class Converter:
     """Turns parser events into trees: the whole document, or each record of a stream."""
 
-    def __init__(self, rules: PathRules, limits: DecodeLimits) -> None:
+    def __init__(
+        self,
+        rules: PathRules,
+        limits: DecodeLimits,
+        *,
+        namespaces: dict[str, str] | None = None,
+        keep_order: bool = True,
+    ) -> None:
         self.rules = rules
         self.limits = limits
+        self.namespaces = namespaces or {}
+        self.keep_order = keep_order
 
     @property
     def max_depth(self) -> int:
@@ -191,6 +190,8 @@ class _Run:
     ) -> None:
         self.rules = converter.rules
         self.limits = converter.limits
+        self.keep_order = converter.keep_order
+        self.naming = Naming(converter.namespaces) if converter.namespaces else None
         self.events = events
         self.shapes = shapes
         self.record = record  # None: the whole document is the one record
@@ -200,6 +201,8 @@ class _Run:
         self.clarks: list[str] = []
         self.frames: list[_Frame] = []
         self.elements = 0  # in the document, or in the current record of a stream
+        self.found = 0  # records
+        self.near: dict[str, str] = {}  # names like the record tag's: Clark -> tree name
 
     def __iter__(self) -> Iterator[Tree]:
         declared: list[tuple[str | None, str]] = []
@@ -213,12 +216,20 @@ class _Run:
             else:
                 record = self.end(item)
                 if record is not None:
+                    self.found += 1
                     yield record
+        if self.record is not None and not self.found and self.root is not None:
+            raise self.record.nothing_found(self.near)
+
+    def declaration(self, prefix: str | None, uri: str) -> str:
+        if self.naming is not None:
+            return self.naming.declaration(prefix, uri)
+        return "@xmlns" if prefix is None else f"@xmlns:{prefix}"
 
     def start(self, element: etree._Element, declared: list[tuple[str | None, str]]) -> None:
         """An element's start tag: check the limits, then read its attributes."""
         limits, frames, names = self.limits, self.frames, self.names
-        name = qname(element)
+        name = qname(element) if self.naming is None else self.naming.element(element)
         if len(frames) + 1 > limits.max_depth:
             raise depth_limit(limits.max_depth, source_line(element), name)
         names.append(name)
@@ -247,7 +258,7 @@ class _Run:
                 shape = parent.shape.child(element.tag)[1]
             for prefix, uri in declared:
                 if parent.scope.forward.get(prefix, _MISSING) != uri:
-                    node["@xmlns" if prefix is None else f"@xmlns:{prefix}"] = uri
+                    node[self.declaration(prefix, uri)] = uri
         elif self.record is None or self.record.matches(names):
             self.elements = 0  # a record (or the document) starts
             node = {}
@@ -255,7 +266,9 @@ class _Run:
                 shape = self.shapes.find(self.clarks)
             first = dict(declared)  # the record's own declarations first, then the inherited
             for prefix, uri in (*first.items(), *scope.forward.items()):
-                node.setdefault("@xmlns" if prefix is None else f"@xmlns:{prefix}", uri)
+                node.setdefault(self.declaration(prefix, uri), uri)
+        elif not self.found and len(self.near) < 5 and self.record.near(element.tag):
+            self.near.setdefault(element.tag, name)
         if node is not None:
             self.elements += 1
             if self.elements > limits.max_nodes:
@@ -311,7 +324,7 @@ class _Run:
         return LimitExceeded(key, found=found, maximum=maximum, what=what, where=where)
 
     def attributes(
-        self, element: etree._Element, scope: _Scope, node: dict[str, Tree], count: int
+        self, element: etree._Element, scope: Scope, node: dict[str, Tree], count: int
     ) -> None:
         max_string = self.limits.max_string_length
         pairs: Iterable[tuple[Any, Any]]
@@ -331,15 +344,15 @@ class _Run:
                     element,
                 )
             if name.startswith("{"):
-                name = _attribute_name(name, scope)
+                name = _attribute_name(name, scope, self.naming)
             node["@" + name] = text
 
     def next_child(self, parent: _Frame, child: etree._Element) -> None:
-        """A child element starts: the text before it must be layout, as it is dropped."""
+        """A child element starts: the text before it is layout, or content kept in order."""
         if parent.last is None:
             text = parent.element.text
             if text is not None and text.strip(_XML_SPACE):
-                raise _mixed(parent.element, text, child, source_line(parent.element))
+                self.beside(parent, text, child, source_line(parent.element))
         else:
             self.check_tail(parent, child)
             if not self.keep_tree:
@@ -352,30 +365,88 @@ class _Run:
         assert last is not None
         tail = last.tail
         if tail is not None and tail.strip(_XML_SPACE):
-            raise _mixed(frame.element, tail, following, source_line(last))
+            self.beside(frame, tail, following, source_line(last))
+
+    def beside(
+        self, frame: _Frame, text: str, following: etree._Element | None, line: int | None
+    ) -> None:
+        """Text among child elements: mixed content, kept in order or refused."""
+        if not self.keep_order:
+            raise _mixed(frame.element, text, following, line)
+        if len(text) > self.limits.max_string_length:
+            what = f"a text in <{shorten(frame.name)}> has {len(text)} characters"
+            raise self.limit("max_string_length", len(text), what, frame.element)
+        assert frame.node is not None
+        if not frame.ordered:
+            _to_ordered(frame)
+        frame.node[CONTENT].append(text)
 
     def add(self, node: dict[str, Tree], frame: _Frame, value: Tree) -> None:
         """Put a finished child into its parent: a list when it repeats or must be one."""
         name = frame.name
+        parent = self.frames[-1]
+        previous, parent.previous = parent.previous, name
+        if parent.ordered:
+            node[CONTENT].append({name: value})
+            return
         if name in node:
+            if previous != name:  # <a/><b/><a/>: grouping would reorder
+                if not self.keep_order:
+                    raise _interleaved(parent, name, previous, frame.element)
+                _to_ordered(parent)
+                node[CONTENT].append({name: value})
+                return
             earlier = node[name]
             if isinstance(earlier, list):
                 earlier.append(value)
             else:
                 node[name] = [earlier, value]
             return
-        parent = self.frames[-1]
         repeats = parent.shape.child(frame.element.tag)[0] if parent.shape is not None else False
         node[name] = [value] if repeats or self.rules.matches(self.names) else value
 
 
-def _attribute_name(key: str, scope: _Scope) -> str:
+def _to_ordered(frame: _Frame) -> None:
+    """Turn a parent's grouped children into a ``"#content"`` list in document order.
+
+    Until now no name came back after another, so the groups in key order are the
+    document order.
+    """
+    node = frame.node
+    assert node is not None
+    content: list[Tree] = []
+    for key in [key for key in node if not key.startswith("@")]:
+        value = node.pop(key)
+        if isinstance(value, list):  # an element's own value is never a list
+            content.extend({key: item} for item in value)
+        else:
+            content.append({key: value})
+    node[CONTENT] = content
+    frame.ordered = True
+
+
+def _attribute_name(key: str, scope: Scope, naming: Naming | None) -> str:
     uri, _, local = key[1:].partition("}")
     if uri == XML_NAMESPACE:
         return f"xml:{local}"
     # Attributes keep no prefix in lxml: take the innermost prefix bound to the URI.
     prefix = scope.prefix_for(uri)
+    if naming is not None:
+        prefix = naming.prefix(prefix, uri)
     return f"{prefix}:{local}" if prefix else key
+
+
+def _interleaved(
+    parent: _Frame, name: str, previous: str | None, element: etree._Element
+) -> DecodeError:
+    line = source_line(element)
+    return DecodeError(
+        f"interleaved children: <{shorten(parent.name)}> has <{shorten(name)}> again after "
+        f"<{shorten(previous or '?')}>; grouping them by name would change what belongs together",
+        where=f"line {line}" if line else None,
+        hint="set the xml option `order: keep` to decode such parents in document order "
+        "(a '#content' list)",
+    )
 
 
 def _mixed(
@@ -393,5 +464,6 @@ def _mixed(
     return DecodeError(
         f"mixed content: <{shorten(qname(element))}> has text {snippet!r} next to child elements",
         where=f"line {line}" if line else None,
-        hint="put the text in an element of its own; this codec does not map mixed content",
+        hint="set the xml option `order: keep` to decode it in document order "
+        "(a '#content' list), or put the text in an element of its own",
     )

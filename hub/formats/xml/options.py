@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.formats.base import CodecOptions
 
-__all__ = ["XmlOptions", "declared_encoding"]
+__all__ = ["DoctypeOption", "XmlOptions", "declared_encoding"]
+
+_NCNAME = re.compile(r"[A-Za-z_][\w.\-]*")
+_PUBID = re.compile(r"[ \r\na-zA-Z0-9\-'()+,./:=?;!*#@$_%]*")
 
 #: Encodings a parser recognises without the XML declaration.
 _SELF_EVIDENT = {"utf-8", "utf-16"}
@@ -29,11 +33,73 @@ def declared_encoding(name: str) -> str:
     return python_name.upper().replace("_", "-")
 
 
+class DoctypeOption(BaseModel):
+    """The DOCTYPE encoding writes: ``<!DOCTYPE name SYSTEM "system">`` (or PUBLIC)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="the root element's name, e.g. cXML")
+    system: str = Field(description="the DTD's URI, e.g. http://xml.cxml.org/.../cXML.dtd")
+    public: str | None = Field(None, description="a public identifier, written as PUBLIC")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*", value):
+            raise ValueError(f"{value!r} is not an XML element name")
+        return value
+
+    @field_validator("system")
+    @classmethod
+    def _system(cls, value: str) -> str:
+        if '"' in value or not value.isprintable():
+            raise ValueError("the system identifier may not hold '\"' or control characters")
+        return value
+
+    @field_validator("public")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        if value is not None and not _PUBID.fullmatch(value):
+            raise ValueError(f"{value!r} holds characters a public identifier cannot")
+        return value
+
+    def markup(self) -> str:
+        if self.public is not None:
+            return f'<!DOCTYPE {self.name} PUBLIC "{self.public}" "{self.system}">\n'
+        return f'<!DOCTYPE {self.name} SYSTEM "{self.system}">\n'
+
+
 class XmlOptions(CodecOptions):
+    namespaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="prefix -> namespace URI: elements and attributes in these namespaces "
+        "are named with these prefixes in trees, whatever prefix the document uses; "
+        "`lists`, record tags and mappings then match by namespace",
+    )
+    order: Literal["keep", "refuse"] = Field(
+        "keep",
+        description="a parent whose children interleave (<a/><b/><a/>) or sit beside text "
+        "(mixed content): 'keep' decodes it in document order as a '#content' list, "
+        "'refuse' fails with the place",
+    )
+    charset_mismatch: Literal["refuse", "warn", "ignore"] = Field(
+        "refuse",
+        description="a document declaring a Latin charset (ISO-8859-1, windows-1252) whose "
+        "bytes are UTF-8 would decode to mojibake: refuse it, or log a warning and decode it "
+        "as declared",
+    )
+    doctype: DoctypeOption | None = Field(
+        None, description="a DOCTYPE to write after the XML declaration when encoding (cXML)"
+    )
     xsd: Path | None = Field(
         None,
         description="XML Schema (XSD) checked on decode and on encode; "
         "its repeating elements (maxOccurs > 1) always decode to lists",
+    )
+    schematron: Path | None = Field(
+        None,
+        description="ISO Schematron business rules (XSLT 2/3 query binding, run by Saxon) "
+        "checked on decode and on encode, after the XSD",
     )
     lists: list[str] = Field(
         default_factory=list,
@@ -62,6 +128,22 @@ class XmlOptions(CodecOptions):
             steps = entry.removeprefix("/").split("/")
             if not all(step.strip() == step and step for step in steps):
                 raise ValueError(f"{entry!r} is not an element name or path like 'Order/Line'")
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for prefix, uri in value.items():
+            if not _NCNAME.fullmatch(prefix) or prefix.lower().startswith("xml"):
+                raise ValueError(
+                    f"{prefix!r} is not a namespace prefix (a name without ':', not xml...)"
+                )
+            if not uri or uri.strip() != uri:
+                raise ValueError(f"the prefix {prefix!r} needs a namespace URI, not {uri!r}")
+            if uri in seen:
+                raise ValueError(f"{seen[uri]!r} and {prefix!r} name the same namespace {uri}")
+            seen[uri] = prefix
         return value
 
     @field_validator("encoding")

@@ -1,10 +1,14 @@
-"""Hardened XML parsing: no DTDs, no entities, no network, no huge trees.
+"""Hardened XML parsing: no DTDs read, no entities, no network, no huge trees.
 
 Every document first goes through :func:`check_prolog`, a parse that stops at the
 root's start tag. libxml2 reports a ``<!DOCTYPE`` to the parser target before it
-reads the internal subset, so a document with a DTD is refused before a single
-entity is declared, let alone expanded or fetched: external entities (XXE) and
-entity bombs ("billion laughs") never get to run.
+reads the internal subset, so the parse stops there and the DOCTYPE's own text is
+read by :mod:`hub.formats.xml.doctype`: one that only names an external DTD (cXML's
+``<!DOCTYPE cXML SYSTEM "...">``) is let through, since the DTD is never loaded;
+one with an internal subset is refused before a single entity is declared, let
+alone expanded or fetched: external entities (XXE) and entity bombs ("billion
+laughs") never get to run. In a document with a DOCTYPE, a reference to an entity
+the (unread) DTD would declare is refused too, instead of silently vanishing.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from lxml import etree
 
 from hub.errors import DecodeError, LimitExceeded
 from hub.formats.limits import MAX_DEPTH_CEILING, shorten
+from hub.formats.xml.charset import check_charset
+from hub.formats.xml.doctype import Doctype, read_doctype
 
 __all__ = [
     "EVENTS",
     "HARDENED",
+    "Prolog",
     "check_prolog",
     "depth_limit",
     "document_events",
@@ -31,6 +38,7 @@ __all__ = [
     "stream_context",
     "stream_events",
     "syntax_error",
+    "undeclared_entities",
 ]
 
 #: Parser settings used for every document, schema and stream.
@@ -49,7 +57,6 @@ HARDENED: dict[str, Any] = {
 #: The iterparse events the converter reads.
 EVENTS = ("start-ns", "start", "end")
 
-_DTD_HINT = "remove the <!DOCTYPE ...> declaration; documents are checked with an XSD instead"
 _POSITION = re.compile(r", line \d+, column \d+$")
 _SLICE = 64 * 1024  # the prolog check reads this much at a time
 
@@ -85,12 +92,23 @@ class _PrologTarget:
         return None
 
 
-def check_prolog(chunks: Iterable[bytes]) -> bytes:
-    """Read ``chunks`` up to the root's start tag; refuse a DOCTYPE. Returns the bytes read."""
+class Prolog:
+    """What :func:`check_prolog` read: the bytes, and the DOCTYPE if there is one."""
+
+    __slots__ = ("doctype", "head")
+
+    def __init__(self, head: bytes, doctype: Doctype | None) -> None:
+        self.head = head
+        self.doctype = doctype
+
+
+def check_prolog(chunks: Iterable[bytes]) -> Prolog:
+    """Read ``chunks`` up to the root's start tag (or the DOCTYPE); refuse a DTD subset."""
     parser = etree.XMLParser(target=_PrologTarget(), **HARDENED)  # type: ignore[arg-type]
     seen: list[bytes] = []
+    source = iter(chunks)
     try:
-        for chunk in chunks:
+        for chunk in source:
             seen.append(chunk)
             parser.feed(chunk)
         if not b"".join(seen).strip(b" \t\r\n"):
@@ -98,37 +116,13 @@ def check_prolog(chunks: Iterable[bytes]) -> bytes:
         parser.close()
     except _Stop as stop:
         if stop.doctype:
-            raise DecodeError(
-                "DTDs and entities are not allowed",
-                where=_doctype_line(b"".join(seen)),
-                hint=_DTD_HINT,
-            ) from None
-        return b"".join(seen)
+            return Prolog(*read_doctype(seen, source))
+        return Prolog(b"".join(seen), None)
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
     raise DecodeError("the document has no root element", hint="send one XML document")
-
-
-def _doctype_line(data: bytes) -> str | None:
-    """Where the DOCTYPE is, for the message (the parser target is not told)."""
-    text = None
-    for bom, encoding in (
-        (b"\xff\xfe\x00\x00", "utf-32"),
-        (b"\x00\x00\xfe\xff", "utf-32"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if data.startswith(bom):
-            text = data.decode(encoding, errors="replace").encode("utf-8")
-            break
-    haystack = text if text is not None else data
-    found = haystack.find(b"<!DOCTYPE")
-    if found < 0:
-        return None
-    line = haystack.count(b"\n", 0, found) + 1
-    return f"line {line}"
 
 
 def syntax_error(exc: etree.XMLSyntaxError, *, max_depth: int = MAX_DEPTH_CEILING) -> DecodeError:
@@ -173,7 +167,7 @@ def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
     Decoding uses :func:`document_events`; this is for checking a document that has
     been decoded (or streamed) already, e.g. to locate XSD violations.
     """
-    check_prolog(_slices(data))
+    check_prolog(_slices(data))  # the body was decoded already: its entities are known fine
     parser = hardened_parser()
     try:
         return etree.fromstring(data, parser)
@@ -184,34 +178,56 @@ def parse_document(data: bytes, *, max_depth: int) -> etree._Element:
 
 
 def document_events(data: bytes, *, max_depth: int) -> Iterator[tuple[str, Any]]:
-    """The parser events of ``data`` (DOCTYPE refused first); errors are DecodeErrors."""
-    check_prolog(_slices(data))
-    return _events(io.BytesIO(data), max_depth=max_depth)
+    """The parser events of ``data`` (a DTD subset refused first); errors are DecodeErrors."""
+    prolog = check_prolog(_slices(data))
+    context = etree.iterparse(io.BytesIO(data), events=EVENTS, **HARDENED)
+    return _events(context, max_depth=max_depth, doctype=prolog.doctype is not None)
 
 
-def stream_context(handle: BinaryIO, **options: Any) -> Any:
+def stream_context(handle: BinaryIO, **options: Any) -> tuple[Any, Prolog]:
     """lxml's ``iterparse`` over a stream, read in slices, once the DOCTYPE check passed."""
-    head = check_prolog(iter(lambda: handle.read(_SLICE), b""))
-    return etree.iterparse(_Replay(head, handle), events=EVENTS, **HARDENED, **options)
+    prolog = check_prolog(iter(lambda: handle.read(_SLICE), b""))
+    context = etree.iterparse(_Replay(prolog.head, handle), events=EVENTS, **HARDENED, **options)
+    return context, prolog
 
 
-def stream_events(handle: BinaryIO, *, max_depth: int) -> Iterator[tuple[str, Any]]:
-    """The parser events of a stream (DOCTYPE refused first); errors are DecodeErrors."""
-    return _events(stream_context(handle), max_depth=max_depth)
+def stream_events(
+    handle: BinaryIO, *, max_depth: int, charset_mismatch: str = "ignore"
+) -> Iterator[tuple[str, Any]]:
+    """The parser events of a stream (a DTD subset refused first); errors are DecodeErrors."""
+    context, prolog = stream_context(handle)
+    check_charset(prolog.head, policy=charset_mismatch, whole=False)
+    return _events(context, max_depth=max_depth, doctype=prolog.doctype is not None)
 
 
-def _events(source: Any, *, max_depth: int) -> Iterator[tuple[str, Any]]:
-    context = (
-        source
-        if isinstance(source, etree.iterparse)
-        else etree.iterparse(source, events=EVENTS, **HARDENED)
-    )
+def _events(context: Any, *, max_depth: int, doctype: bool) -> Iterator[tuple[str, Any]]:
     try:
-        yield from context
+        if not doctype:
+            yield from context
+            return
+        # With a DOCTYPE, libxml2 takes an undeclared entity for one the external DTD
+        # declares: it drops it with a warning. Each element is checked before it is used.
+        for item in context:
+            if item[0] == "end":
+                undeclared_entities(context.error_log)
+            yield item
+        undeclared_entities(context.error_log)
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, max_depth=max_depth) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
+
+
+def undeclared_entities(log: Any) -> None:
+    """Raise for the first entity reference libxml2 could not expand (it drops them)."""
+    for entry in log:
+        if entry.type_name == "WAR_UNDECLARED_ENTITY":
+            raise DecodeError(
+                f"the document refers to an entity its DTD would declare: {entry.message}",
+                where=f"line {entry.line}" if entry.line else None,
+                hint="DTDs are never read, so such entities cannot be expanded; "
+                "write the characters themselves or a character reference (&#233;)",
+            )
 
 
 class _Replay:

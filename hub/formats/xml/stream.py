@@ -11,7 +11,9 @@ from lxml import etree
 from hub.errors import ConfigError, DecodeError, LimitExceeded, Problem
 from hub.formats.base import Tree
 from hub.formats.limits import DecodeLimits, shorten
-from hub.formats.xml.convert import Converter, PathRules, qname, release
+from hub.formats.xml.convert import Converter, PathRules, release
+from hub.formats.xml.locate import locate_violations
+from hub.formats.xml.names import qname
 from hub.formats.xml.parse import (
     parse_document,
     source_line,
@@ -23,6 +25,10 @@ from hub.formats.xml.xsd import XsdSchema, readable_message
 
 __all__ = ["stream_records"]
 
+#: Up to this size an invalid stream is loaded whole to place its violations.
+_LOAD_WHOLE = 4 * 1024 * 1024
+_MAX_REPORTED = 50
+
 
 def stream_records(
     source: BinaryIO | Path,
@@ -31,6 +37,7 @@ def stream_records(
     converter: Converter,
     schema: XsdSchema | None,
     max_bytes: int,
+    charset_mismatch: str = "refuse",
 ) -> Iterator[Tree]:
     """Each element named ``record_tag`` (a name or path, as in ``lists``) as its own tree.
 
@@ -48,7 +55,7 @@ def stream_records(
             with source.open("rb") as handle:
                 _validate(handle, schema, max_bytes=max_bytes, limits=converter.limits)
         with source.open("rb") as handle:
-            yield from _records(handle, rule, converter, schema)
+            yield from _records(handle, rule, converter, schema, charset_mismatch)
         return
     if schema is not None:
         if not source.seekable():
@@ -59,7 +66,7 @@ def stream_records(
         start = source.tell()
         _validate(source, schema, max_bytes=max_bytes, limits=converter.limits)
         source.seek(start)
-    yield from _records(source, rule, converter, schema)
+    yield from _records(source, rule, converter, schema, charset_mismatch)
 
 
 def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: DecodeLimits) -> None:
@@ -70,7 +77,7 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
     """
     start = handle.tell()
     max_depth = limits.max_depth
-    context = stream_context(handle, schema=schema.schema)
+    context, _ = stream_context(handle, schema=schema.schema)
     root: etree._Element | None = None
     declared = 0
     try:
@@ -92,17 +99,19 @@ def _validate(handle: BinaryIO, schema: XsdSchema, *, max_bytes: int, limits: De
             e.domain_name != "SCHEMASV" and e.level_name in ("ERROR", "FATAL") for e in entries
         ):
             raise syntax_error(exc, max_depth=max_depth) from None
-        # libxml2 does not say where a streamed violation is; a document small
-        # enough to load is checked again, for every violation with its place.
+        # libxml2 does not say where a streamed violation is. A small document is
+        # loaded and checked again (every violation placed, and what an unexpected
+        # element hides checked too); a bigger one is read again in slices.
         handle.seek(start)
-        data = handle.read(max_bytes + 1)
-        if len(data) <= max_bytes:
+        data = handle.read(min(max_bytes, _LOAD_WHOLE) + 1)
+        if len(data) <= min(max_bytes, _LOAD_WHOLE):
             problems = schema.problems(parse_document(data, max_depth=max_depth))
-            if problems:
-                raise schema.error(problems) from None
-        raise schema.error(
-            [Problem(readable_message(str(e.message), root)) for e in violations]
-        ) from None
+        else:
+            handle.seek(start)
+            problems = locate_violations(handle, schema, limit=_MAX_REPORTED)
+        if not problems:
+            problems = [Problem(readable_message(str(e.message), root)) for e in violations]
+        raise schema.error(problems, total=max(len(problems), len(violations))) from None
     except (etree.LxmlError, ValueError, LookupError, UnicodeError) as exc:
         raise DecodeError(f"invalid XML: {exc}") from None
 
@@ -120,8 +129,12 @@ def _too_many_attributes(element: etree._Element, declared: int, maximum: int) -
 
 
 def _records(
-    handle: BinaryIO, rule: PathRules, converter: Converter, schema: XsdSchema | None
+    handle: BinaryIO,
+    rule: PathRules,
+    converter: Converter,
+    schema: XsdSchema | None,
+    charset_mismatch: str,
 ) -> Iterator[Tree]:
-    events = stream_events(handle, max_depth=converter.max_depth)
+    events = stream_events(handle, max_depth=converter.max_depth, charset_mismatch=charset_mismatch)
     shapes = schema.shapes if schema is not None else None
     yield from converter.records(events, rule, shapes)

@@ -14,7 +14,8 @@ from typing import Any
 
 from hub.errors import EncodeError
 from hub.formats.base import Tree
-from hub.formats.xml.convert import XML_NAMESPACE
+from hub.formats.xml.convert import CONTENT
+from hub.formats.xml.names import XML_NAMESPACE
 
 __all__ = ["XmlWriter"]
 
@@ -41,16 +42,29 @@ def _pointer(path: list[str]) -> str:
 class XmlWriter:
     """Writes one tree as one document; not thread-safe, make one per call."""
 
-    def __init__(self, *, pretty: bool, max_depth: int, check_name: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        *,
+        pretty: bool,
+        max_depth: int,
+        check_name: Callable[[str], bool],
+        namespaces: dict[str, str] | None = None,
+    ) -> None:
         self.pretty = pretty
         self.max_depth = max_depth
         self.check_name = check_name  # can the output encoding carry this name?
+        #: The route's prefixes: usable without an "@xmlns:p" key, declared on the root.
+        self.namespaces = namespaces or {}
+        self.root_declares: set[str | None] = set()
         self.out: list[str] = []
         self.path: list[str] = []  # of the element being written; keys are added on failure
         self.names: dict[str, tuple[str | None, str]] = {}  # checked names: (prefix, local)
 
-    def fail(self, message: str, hint: str | None = None, at: str | None = None) -> EncodeError:
-        where = _pointer(self.path if at is None else [*self.path, at])
+    def fail(
+        self, message: str, hint: str | None = None, at: str | tuple[str, ...] | None = None
+    ) -> EncodeError:
+        steps = () if at is None else (at,) if isinstance(at, str) else at
+        where = _pointer([*self.path, *steps])
         return EncodeError(f"cannot encode as XML: {message}", where=where, hint=hint)
 
     def document(self, tree: Tree) -> str:
@@ -67,7 +81,15 @@ class XmlWriter:
             raise self.fail(f"key {name!r} is not a string")
         if isinstance(value, list):
             raise self.fail("the root element cannot be a list", "a document has one root")
-        self.element(name, value, {None: ""}, 1)
+        scope: dict[str | None, str] = {None: ""}
+        scope.update(self.namespaces)
+        self.element(name, value, scope, 1, pretty=self.pretty)
+        used = {prefix for prefix, _ in self.names.values()}
+        implicit = [p for p in self.namespaces if p in used and p not in self.root_declares]
+        if implicit:  # after "<root": the route's prefixes the tree uses but did not declare
+            self.out.insert(
+                1, "".join(f' xmlns:{p}="{self.namespaces[p]}"' for p in sorted(implicit))
+            )
         return "".join(self.out)
 
     def name(self, name: str, what: str, at: str | None = None) -> tuple[str | None, str]:
@@ -115,15 +137,23 @@ class XmlWriter:
             )
         return text
 
-    def element(self, name: str, value: Tree, scope: dict[str | None, str], depth: int) -> None:
+    def element(
+        self, name: str, value: Tree, scope: dict[str | None, str], depth: int, *, pretty: bool
+    ) -> None:
         if depth > self.max_depth:
             raise self.fail(f"the tree nests deeper than {self.max_depth} elements")
         prefix, _ = self.name(name, "element")
         attributes: list[tuple[str, str]] = []
-        children: list[tuple[str, int | None, Any]] = []
+        children: list[tuple[tuple[str, ...], str | None, Any]] = []
         text: str | None = None
         if isinstance(value, dict):
             scope, text = self.split(value, scope, attributes, children)
+            if depth == 1:
+                self.root_declares = {
+                    None if key == "xmlns" else key.removeprefix("xmlns:")
+                    for key, _ in attributes
+                    if key == "xmlns" or key.startswith("xmlns:")
+                }
         elif isinstance(value, list):
             raise self.fail("a list directly inside a list has no XML form")
         elif value is not None:
@@ -133,20 +163,23 @@ class XmlWriter:
                 f"the prefix {prefix!r} of element {name!r} is not declared",
                 f"add '@xmlns:{prefix}' with its namespace URI to this element or an ancestor",
             )
-        indent = "\n" + "  " * (depth - 1) if self.pretty and depth > 1 else ""
+        indent = "\n" + "  " * (depth - 1) if pretty and depth > 1 else ""
         out = self.out
         out.append(f"{indent}<{name}")
         for key, attribute in attributes:
             out.append(f' {key}="{attribute.translate(_ATTRIBUTE_ESCAPES)}"')
         if children:
             out.append(">")
-            for child_name, index, child in children:
-                self.path.append(child_name)
-                if index is not None:
-                    self.path.append(str(index))
-                self.element(child_name, child, scope, depth + 1)
-                del self.path[-2 if index is not None else -1 :]
-            close_indent = "\n" + "  " * (depth - 1) if self.pretty else ""
+            # Indenting beside text would add to it: mixed content is written as it is.
+            inner = pretty and all(child_name is not None for _, child_name, _ in children)
+            for steps, child_name, child in children:
+                self.path.extend(steps)
+                if child_name is None:
+                    out.append(self.scalar(child, "text").translate(_TEXT_ESCAPES))
+                else:
+                    self.element(child_name, child, scope, depth + 1, pretty=inner)
+                del self.path[len(self.path) - len(steps) :]
+            close_indent = "\n" + "  " * (depth - 1) if inner else ""
             out.append(f"{close_indent}</{name}>")
         elif text:
             out.append(f">{text.translate(_TEXT_ESCAPES)}</{name}>")
@@ -158,27 +191,39 @@ class XmlWriter:
         node: dict[Any, Tree],
         scope: dict[str | None, str],
         attributes: list[tuple[str, str]],
-        children: list[tuple[str, int | None, Any]],
+        children: list[tuple[tuple[str, ...], str | None, Any]],
     ) -> tuple[dict[str | None, str], str | None]:
-        """Sort a dict's keys into namespaces, attributes, text and children."""
+        """Sort a dict's keys into namespaces, attributes, text and children.
+
+        A child is (its path steps in the tree, its name or None for text, its value).
+        """
         declared: dict[str | None, str] = {}
         named: list[tuple[str, str]] = []
         text: str | None = None
+        content: list[Any] | None = None
         for key, value in node.items():
             if not isinstance(key, str):
                 raise self.fail(f"key {key!r} is not a string", at=str(key))
             if not key.startswith(("@", "#")):
                 if isinstance(value, list):
-                    children.extend((key, index, item) for index, item in enumerate(value))
+                    children.extend(
+                        ((key, str(index)), key, item) for index, item in enumerate(value)
+                    )
                 else:
-                    children.append((key, None, value))
+                    children.append(((key,), key, value))
+            elif key == CONTENT:
+                if not isinstance(value, list):
+                    raise self.fail(f"'{CONTENT}' must be a list of texts and elements", at=key)
+                content = value
             elif key == "#text":
                 if isinstance(value, dict | list):
                     raise self.fail("'#text' must be a string, number or boolean", at=key)
                 text = None if value is None else self.scalar(value, "text", key)
             elif key.startswith("#"):
                 raise self.fail(
-                    f"unknown key {key!r}", "'#text' is the only key starting with #", key
+                    f"unknown key {key!r}",
+                    f"'#text' and '{CONTENT}' are the keys starting with #",
+                    key,
                 )
             elif key == "@xmlns" or key.startswith("@xmlns:"):
                 if value is not None:
@@ -189,10 +234,17 @@ class XmlWriter:
                         "an attribute value must be a string, number or boolean", at=key
                     )
                 named.append((key, self.scalar(value, "attribute value", key)))
+        if content is not None:
+            if children or text:
+                raise self.fail(
+                    f"'{CONTENT}' holds all of an element's children and texts",
+                    f"move the other child keys and '#text' into '{CONTENT}'",
+                )
+            self.ordered(content, children)
         if text and children:
             raise self.fail(
                 "'#text' next to child elements is mixed content",
-                "put the text in a child element of its own",
+                f"write the element's texts and children in order as a '{CONTENT}' list",
             )
         if declared:
             scope = {**scope, **declared}
@@ -216,6 +268,30 @@ class XmlWriter:
             seen.add((namespace, local))
             attributes.append((attribute, attribute_value))
         return scope, text
+
+    def ordered(
+        self, content: list[Any], children: list[tuple[tuple[str, ...], str | None, Any]]
+    ) -> None:
+        """The items of a ``"#content"`` list: texts, and one-key dicts ``{name: value}``."""
+        for index, item in enumerate(content):
+            steps = (CONTENT, str(index))
+            if isinstance(item, dict) and len(item) == 1:
+                ((key, value),) = item.items()
+                if not isinstance(key, str) or key.startswith(("@", "#")):
+                    raise self.fail(f"{key!r} is not an element name", at=steps)
+                if isinstance(value, list):
+                    children.extend(
+                        ((*steps, key, str(i)), key, each) for i, each in enumerate(value)
+                    )
+                else:
+                    children.append(((*steps, key), key, value))
+            elif isinstance(item, dict | list):
+                raise self.fail(
+                    f"an item of '{CONTENT}' is a text or a dict with one key, an element name",
+                    at=steps,
+                )
+            elif item is not None:
+                children.append((steps, None, item))
 
     def declaration(self, key: str, value: object) -> str | None:
         """The prefix an ``@xmlns``/``@xmlns:p`` key declares (None: the default namespace)."""

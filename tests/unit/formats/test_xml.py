@@ -86,8 +86,8 @@ def test_an_empty_root_is_none() -> None:
 
 
 def test_repeated_siblings_become_a_list_in_document_order() -> None:
-    tree = decode("<r><b>1</b><c/><b>2</b><b>3</b></r>")
-    assert tree == {"r": {"b": ["1", "2", "3"], "c": None}}
+    tree = decode("<r><c/><b>1</b><b>2</b><b>3</b></r>")
+    assert tree == {"r": {"c": None, "b": ["1", "2", "3"]}}
 
 
 def test_whitespace_between_child_elements_is_layout() -> None:
@@ -183,7 +183,7 @@ def test_lists_option_rejects_malformed_entries(entry: str) -> None:
 )
 def test_mixed_content_is_refused_with_its_line(text: str, line: int, snippet: str) -> None:
     with pytest.raises(DecodeError) as caught:
-        codec.decode(text.encode())
+        XmlCodec(XmlOptions(order="refuse")).decode(text.encode())
     assert caught.value.message.startswith("mixed content: <")
     assert snippet in caught.value.message
     assert caught.value.where == f"line {line}"
@@ -210,7 +210,6 @@ XXE_DOCUMENTS = [
     # (document, where its DOCTYPE is)
     ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]>\n<r>&x;</r>', 2),
     ('<!DOCTYPE r [\n<!ENTITY % x SYSTEM "{uri}">\n%x;\n]>\n<r>&y;</r>', 1),
-    ('<!DOCTYPE r SYSTEM "{uri}">\n<r/>', 1),
     ('<!-- {uri} -->\n\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]><r a="&x;"/>', 3),
     ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]><r/>', 2),
 ]
@@ -235,9 +234,47 @@ def test_external_entities_are_refused_and_nothing_of_the_file_leaks(
     assert SECRET not in str(error) + json.dumps(error.to_dict()) + repr(error.args)
 
 
-def test_a_plain_doctype_is_refused_too() -> None:
-    with pytest.raises(DecodeError, match="DTDs and entities are not allowed"):
-        codec.decode(b"<!DOCTYPE r>\n<r/>")
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_doctype_naming_an_external_dtd_is_accepted_and_the_dtd_never_read(
+    tmp_path: Path, streaming: bool
+) -> None:
+    dtd = tmp_path / "secret.dtd"
+    dtd.write_text(f'<!ENTITY x SYSTEM "{(tmp_path / "s.txt").as_uri()}">\n', encoding="utf-8")
+    (tmp_path / "s.txt").write_text(SECRET, encoding="utf-8")
+    plain = f'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "{dtd.as_uri()}">\n<r><a>1</a></r>'
+    read = (
+        list(iter_records(io.BytesIO(plain.encode()), "r"))
+        if streaming
+        else [codec.decode(plain.encode())]
+    )
+    assert read == [{"r": {"a": "1"}}]
+    # An entity the DTD would declare is refused where it is used: it cannot be expanded.
+    for body in ("<r><a>&x;</a></r>", '<r a="&x;"/>'):
+        data = plain.replace("<r><a>1</a></r>", body).encode()
+        with pytest.raises(DecodeError) as caught:
+            list(iter_records(io.BytesIO(data), "r")) if streaming else codec.decode(data)
+        assert "Entity 'x' not defined" in caught.value.message
+        assert caught.value.where == "line 3"
+        assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("document", "doctype"),
+    [
+        (b"<!DOCTYPE r>\n<r/>", "<!DOCTYPE r>"),
+        (b"<!DOCTYPE r PUBLIC '-//A//B' 'b.dtd' ><r/>", "PUBLIC"),
+        (b'<!-- <!DOCTYPE r [ --><!DOCTYPE r SYSTEM "a>b[c"><r/>', "SYSTEM"),
+    ],
+)
+def test_doctypes_without_internal_subset(document: bytes, doctype: str) -> None:
+    assert codec.decode(document) == {"r": None}
+
+
+def test_a_doctype_after_a_comment_that_looks_safe_is_still_read() -> None:
+    data = b'<!-- <!DOCTYPE r SYSTEM "x"> -->\n<!DOCTYPE r [<!ENTITY a "b">]>\n<r>&a;</r>'
+    with pytest.raises(DecodeError, match="DTDs and entities are not allowed") as caught:
+        codec.decode(data)
+    assert caught.value.where == "line 2"
 
 
 def test_size_limit() -> None:
@@ -740,8 +777,8 @@ def test_iter_records_checks_the_whole_stream_against_the_xsd_first(stock: XmlCo
     ]
 
 
-def test_iter_records_of_a_big_invalid_stream_names_the_violations() -> None:
-    options = XmlOptions(xsd=XSD, max_bytes=100)  # too big to load again for locations
+def test_iter_records_of_a_big_invalid_stream_places_the_violations() -> None:
+    options = XmlOptions(xsd=XSD, max_bytes=100)  # too big to load again: read in slices
     data = io.BytesIO(b"--" + (DATA / "stock-report-invalid.xml").read_bytes())
     data.seek(2)
     with pytest.raises(SchemaValidationError) as caught:
@@ -751,7 +788,11 @@ def test_iter_records_of_a_big_invalid_stream_names_the_violations() -> None:
     assert problems[0].message == (
         "Element 'Quantity': 'lots' is not a valid value of the atomic type 'xs:nonNegativeInteger'"
     )
-    assert [p.where for p in problems] == [None, None, None]
+    assert [p.where for p in problems] == [
+        "line 12, /StockReport/Item[2]/Quantity",
+        "line 15, /StockReport/Item[3]",
+        "line 16, /StockReport/Item[3]/Quantity",
+    ]
 
 
 def test_iter_records_with_an_xsd_reports_a_syntax_error_as_such(stock: XmlCodec) -> None:
@@ -783,7 +824,14 @@ def test_iter_records_limits_depth_and_refuses_mixed_content() -> None:
         list(iter_records(io.BytesIO(b"<a><b><c>\n<d/></c></b></a>"), "b", limits=shallow))
     assert caught.value.where == "line 2"
     with pytest.raises(DecodeError, match="mixed content"):
-        list(iter_records(io.BytesIO(b"<a><b>x<c/></b></a>"), "b"))
+        list(
+            iter_records(
+                io.BytesIO(b"<a><b>x<c/></b></a>"), "b", options=XmlOptions(order="refuse")
+            )
+        )
+    assert list(iter_records(io.BytesIO(b"<a><b>x<c/></b></a>"), "b")) == [
+        {"b": {"#content": ["x", {"c": None}]}}
+    ]
 
 
 @pytest.mark.parametrize("tag", ["", "a//b", " a"])

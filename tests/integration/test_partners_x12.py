@@ -1,0 +1,155 @@
+"""Trading partners over X12, end to end: the inbox answers an 850 with a 997 (and a TA1 when
+ISA14 asks), reusing the received ISA's version and usage; a faulty set is rejected with
+AK3/AK4; an outgoing 810 gets the partner's ISA/GS and is closed by the partner's 997."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.formats import make_codec
+from hub.message import MessageStatus
+from hub.runtime import Hub
+from hub.sdk import InboundRequest
+from hub.store import MessageFilter, find_messages
+from tests.configs import write_config
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "x12"
+PO = (DATA / "850_4010_purchase_order.x12").read_bytes()  # SHOPBUYER -> ACMESUPPLY
+
+
+def config(tmp: Path, **shop: Any) -> dict[str, Any]:
+    return {
+        "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
+        "worker": {"enabled": False},
+        "routes": {
+            "edi": {
+                "inbox": True,
+                "input": {"format": "x12"},
+                "sinks": [{"name": "archive", "type": "file", "options": {"directory": "archive"}}],
+            },
+            "shop-orders": {
+                "input": {"format": "x12"},
+                "output": {"format": "json"},
+                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
+            },
+            "invoices-to-shop": {
+                "input": {"format": "json"},
+                "output": {"format": "x12"},
+                "partner": "shop",
+                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
+            },
+        },
+        "partners": {
+            "shop": {
+                "standard": "x12",
+                "their_id": {"id": "SHOPBUYER", "qualifier": "ZZ"},
+                "our_id": {"id": "ACMESUPPLY", "qualifier": "ZZ"},
+                "routes": {"850": "shop-orders"},
+                "sink": {"name": "shop-van", "type": "file", "options": {"directory": "acks"}},
+                "acknowledgements": {"send": "always", "expect_within_hours": 24},
+                **shop,
+            }
+        },
+    }
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    running = Hub.from_file(write_config(tmp_path, config(tmp_path)))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def drain(hub: Hub) -> None:
+    while hub.worker.run_once():
+        pass
+
+
+def receive(hub: Hub, body: bytes) -> Any:
+    return hub.ingestor.ingest(InboundRequest(route="edi", body=body))
+
+
+def answers(tmp: Path) -> list[bytes]:
+    folder = tmp / "acks"
+    return [p.read_bytes() for p in sorted(folder.iterdir())] if folder.exists() else []
+
+
+def test_an_850_is_routed_and_answered_with_a_997(hub: Hub, tmp_path: Path) -> None:
+    result = receive(hub, PO)
+    drain(hub)
+    [order] = find_messages(hub.store, MessageFilter(route="shop-orders")).messages
+    assert order.status is MessageStatus.DELIVERED
+    [ack] = answers(tmp_path)
+    tree = make_codec("x12").decode(ack)  # a valid 997 by the 004010 definition
+    assert tree["header"][5].strip() == "ACMESUPPLY"
+    assert tree["header"][7].strip() == "SHOPBUYER"
+    assert tree["header"][11] == "00401"  # the received ISA12
+    assert tree["groups"][0]["header"][7] == "004010"  # the received GS08
+    segments = tree["groups"][0]["messages"][0]["segments"]
+    assert ["AK1", "PO", "905"] in segments
+    assert ["AK9", "A", "1", "1", "1"] in segments
+    assert hub.store.get(result.message_id).status is MessageStatus.DELIVERED
+
+
+def test_a_requested_ta1_and_a_rejecting_997_for_a_faulty_set(hub: Hub, tmp_path: Path) -> None:
+    bad = PO.replace(b"*0*P*>~", b"*1*P*>~").replace(b"PO1*2*6*CA*41.5", b"PO1*2*6*CA*41.5X")
+    receive(hub, bad)
+    drain(hub)
+    texts = [a.decode() for a in answers(tmp_path)]
+    ta1 = next(t for t in texts if "\nTA1*" in t)
+    assert "TA1*000000905*261120*1405*A*000~" in ta1
+    ninety_seven = next(t for t in texts if "ST*997" in t)
+    assert "AK3*PO1*18**8~" in ninety_seven
+    assert "AK5*R*5~" in ninety_seven
+    assert "AK9*R*1*1*0~" in ninety_seven
+
+
+def test_a_repeated_interchange_gets_a_ta1_with_note_025(hub: Hub, tmp_path: Path) -> None:
+    receive(hub, PO)
+    again = receive(hub, PO)
+    assert again.duplicate
+    drain(hub)
+    assert len(find_messages(hub.store, MessageFilter(route="shop-orders")).messages) == 1
+    texts = [a.decode() for a in answers(tmp_path)]
+    assert any("*R*025~" in t for t in texts)
+
+
+def test_an_outgoing_810_is_enveloped_and_closed_by_the_partners_997(
+    hub: Hub, tmp_path: Path
+) -> None:
+    invoice = (
+        b'{"type": "810", "segments": [["ST", "810", "9"], ["BIG", "20261130", "INV-1"],'
+        b' ["TDS", "1000"]]}'
+    )
+    sent = hub.ingestor.ingest(InboundRequest(route="invoices-to-shop", body=invoice))
+    drain(hub)
+    [out] = sorted((tmp_path / "van").iterdir())
+    tree = make_codec("x12", {"validate": False}).decode(out.read_bytes())
+    assert tree["header"][5].strip() == "ACMESUPPLY"
+    assert tree["header"][7].strip() == "SHOPBUYER"
+    gs = tree["groups"][0]["header"]
+    assert gs[0] == "IN"
+    assert gs[7] == "004010"
+    group_ref = gs[5]
+    waiting = find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages
+    assert [m.id for m in waiting] == [sent.message_id]
+    ack = (
+        "ISA*00*          *00*          *ZZ*SHOPBUYER      *ZZ*ACMESUPPLY     *261130*1200*U*"
+        "00401*000000077*0*P*>~\n"
+        "GS*FA*SHOPBUYER*ACMESUPPLY*20261130*1200*77*X*004010~\n"
+        f"ST*997*0001~\nAK1*IN*{group_ref}~\nAK2*810*0001~\nAK5*A~\nAK9*A*1*1*1~\n"
+        "SE*6*0001~\nGE*1*77~\nIEA*1*000000077~\n"
+    ).encode()
+    before = len(answers(tmp_path))
+    receive(hub, ack)
+    drain(hub)
+    assert len(answers(tmp_path)) == before  # a 997 is never acknowledged
+    assert find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages == ()
+    events = hub.store.get(sent.message_id).events
+    assert any(e.kind == "ack_received" and "accepted" in e.detail for e in events)
