@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from deploy.cluster import Cluster, Process, prometheus_config
-from tests.configs import EXAMPLE_ORDER
+from hub.runtime import Hub
+from tests.configs import EXAMPLE_ORDER, write_config
 from tests.conftest import fresh_postgres_database
 from tests.peers import free_port
 from tests.promql import concrete, dashboard_expressions, exported_names, metric_names
@@ -114,11 +115,45 @@ def test_the_api_ingests_and_the_two_workers_deliver_everything(cluster: Cluster
         assert 'hub_messages{route="shop-orders",status="received"} 0.0' in text
 
 
-def test_the_dashboard_names_only_series_the_processes_export(cluster: Cluster) -> None:
+def partner_exposition(folder: Path) -> str:
+    """What a hub with a trading partner exports: the acknowledgement gauges appear only
+    there (the demo config the cluster runs has no partner)."""
+    partner = {"id": "5412345000013", "qualifier": "14"}
+    config = {
+        "store": {"url": f"sqlite:///{folder / 'hub.db'}"},
+        "routes": {
+            "acme-orders": {
+                "input": {"format": "edifact"},
+                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
+            }
+        },
+        "partners": {
+            "acme": {
+                "standard": "edifact",
+                "their_id": partner,
+                "our_id": {"id": "4012345000009", "qualifier": "14"},
+                "routes": {"ORDERS": "acme-orders"},
+                "acknowledgements": {"send": "never", "expect_within_hours": 24},
+            }
+        },
+    }
+    hub = Hub.from_file(write_config(folder, config))
+    try:
+        return hub.metrics.exposition().decode()
+    finally:
+        hub.close()
+
+
+def test_the_dashboard_names_only_series_the_processes_export(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     exported = {"up"}  # Prometheus's own series for every target
     for process in cluster.processes:
         exported |= exported_names(scrape(process))
+    partner = exported_names(partner_exposition(tmp_path))
+    assert {"hub_acks_awaiting", "hub_acks_overdue"} <= partner
+    exported |= partner
     queries = list(dashboard_expressions(dashboard))
     assert len(queries) >= 15
     for where, expr in queries:

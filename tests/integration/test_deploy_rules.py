@@ -99,6 +99,7 @@ def test_the_issue_s_alerts_are_there() -> None:
         "HubSinkFailing",  # a sink failing for N minutes
         "HubDown",  # the hub down
         "HubSourceNotPolling",  # a source not polling
+        "HubAcksOverdue",  # overdue acknowledgements
     } <= alerts
 
 
