@@ -23,12 +23,13 @@ RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['p
 # Then the project itself, without touching the dependencies: a regular (non-editable) install,
 # so the hub and its connectors land in site-packages with the Alembic migrations and py.typed.
 # /app keeps the config, mappings, schemas and examples (.dockerignore leaves tests and the rest
-# out). var/ (next to the config) holds the SQLite store and the demo outbox: the hub user owns it.
+# out). var/ (next to the config) holds the SQLite store and the demo outbox: the hub user owns it
+# (var/outbox exists in the image, so a volume mounted there starts owned by the hub user too).
 COPY . /app
 RUN pip install --no-cache-dir --no-deps . \
     && rm -rf build ./*.egg-info \
-    && mkdir -p /app/var \
-    && chown hub:hub /app/var
+    && mkdir -p /app/var/outbox \
+    && chown -R hub:hub /app/var
 
 USER hub
 VOLUME ["/app/var"]

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= config.example.yaml
 SOAK_N ?= 10000
 
-.PHONY: run test soak lint typecheck unit bench check clean
+.PHONY: run test soak lint typecheck unit bench check clean cluster
 
 # The distribution used to be called switchboard (another project's name on PyPI): an install
 # under that name is dropped, so only switchboard-hub provides hub's modules and entry points.
@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/hub run --config $(CONFIG)
+
+# deploy/compose.yaml's hub services (API + 2 workers) as local processes on the local
+# PostgreSQL, plus Prometheus with the alert rules if installed; Ctrl-C stops them.
+cluster: $(STAMP)
+	$(BIN)/python -m deploy.cluster
 
 check: $(STAMP)
 	$(BIN)/hub check --config $(CONFIG)
@@ -55,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.claim
 	$(BIN)/python -m benchmarks.memory
 	-$(BIN)/python -m benchmarks.mapping
+	$(BIN)/python -m benchmarks.tracing
 	$(BIN)/python -m benchmarks.transports
 	-$(BIN)/python -m benchmarks.worker_cpu  # exits 1 while the 25 ms target is missed
 	-$(BIN)/python -m benchmarks.mapping_language

@@ -24,6 +24,7 @@ from hub.store import DeadLetters, Store
 from hub.store.apikeys import ApiKeys
 from hub.store.sealing import Sealer
 from hub.store.sources import SourceStates
+from hub.tracing import Tracing, tracing_for
 
 __all__ = ["Hub", "open_store"]
 
@@ -37,6 +38,10 @@ class Hub:
         self.loaded = loaded
         self.config = loaded.config
         self.metrics = HubMetrics()
+        # first: a missing OpenTelemetry fails before anything is opened
+        self.tracing: Tracing = tracing_for(
+            self.config.tracing, where=loaded.document.where(("tracing", "enabled"))
+        )
         built = compile_routes(loaded)
         self.routes: dict[str, CompiledRoute] = built.routes
         warm_routes(self.routes)  # definitions now, not on the first message
@@ -56,6 +61,7 @@ class Hub:
         except Exception:
             self.close_routes()
             self.store.close()
+            self.tracing.close()
             raise
         self.store_gauges = StoreGauges(self.store, self.routes)
         self.metrics.registry.register(self.store_gauges)
@@ -64,12 +70,15 @@ class Hub:
         if self.config.partners:
             self.metrics.registry.register(AckGauges(self.store, self.config.partners))
         worker_routes = ChainMap(self.routes, self.partner_routes)
-        self.worker = Worker(self.store, worker_routes, self.metrics, self.config.worker)
+        self.worker = Worker(
+            self.store, worker_routes, self.metrics, self.config.worker, tracing=self.tracing
+        )
         self.ingestor = Ingestor(
             self.store,
             self.routes,
             self.metrics,
             on_stored=self.worker.wake,
+            tracing=self.tracing,
             secret_headers=self.config.auth.secret_headers,
         )
         self.keys = ApiKeys(self.store)
@@ -112,6 +121,7 @@ class Hub:
             self._started = False
         self.close_routes()
         self.store.close()
+        self.tracing.close()
 
     def close_routes(self) -> None:
         for route in [*self.routes.values(), *getattr(self, "partner_routes", {}).values()]:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hub.store import MessagePage, MessageRecord, MessageSummary
+from hub.tracing import trace_id
 
 __all__ = [
     "MessageListView",
@@ -60,6 +61,10 @@ class MessageView(BaseModel):
         None, description="when retention dropped the body and output; the history stays"
     )
     error: ErrorView | None
+    trace_id: str | None = Field(
+        description="the OpenTelemetry trace of the message (tracing.enabled): its ingest, "
+        "every turn, stage and delivery attempt"
+    )
     deliveries: list[DeliveryView]
     events: list[EventView]
 
@@ -89,6 +94,7 @@ def message_view(record: MessageRecord) -> MessageView:
         )
         if record.error
         else None,
+        trace_id=trace_id(msg.headers),
         deliveries=[
             DeliveryView(
                 sink=d.sink,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +23,13 @@ def postgres_url() -> Iterator[str]:
 
     If the server cannot be reached the test fails: it never passes silently.
     """
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """What ``postgres_url`` gives, for a fixture of a wider scope (a module's cluster)."""
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"hub_test_{uuid.uuid4().hex[:12]}"
     try:

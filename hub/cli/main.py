@@ -380,12 +380,9 @@ def messages_show(
 @handle_errors
 def config_schema() -> None:
     """Print the JSON Schema of the config file, for editors (yaml-language-server)."""
-    from hub.config.models import HubConfig
+    from hub.config.schema import config_json_schema
 
-    schema = HubConfig.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Switchboard hub config"
-    typer.echo(json.dumps(schema, indent=2, sort_keys=True))
+    typer.echo(json.dumps(config_json_schema(), indent=2, sort_keys=True))
 
 
 @db_app.command("upgrade")

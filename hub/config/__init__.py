@@ -12,6 +12,7 @@ from hub.config.models import (
     SinkRef,
     SourceRef,
     StoreConfig,
+    TracingConfig,
     WorkerConfig,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "SinkRef",
     "SourceRef",
     "StoreConfig",
+    "TracingConfig",
     "WorkerConfig",
     "load_config",
     "validation_problems",

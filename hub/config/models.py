@@ -37,6 +37,7 @@ __all__ = [
     "SinkRef",
     "SourceRef",
     "StoreConfig",
+    "TracingConfig",
     "WorkerConfig",
     "anonymous_problem",
 ]
@@ -189,6 +190,24 @@ class MappingsConfig(_Strict):
         le=32,
         description="POST /preview runs at most this many mappings at once, in threads of "
         "its own; more get 503 with Retry-After",
+    )
+
+
+SERVICE_NAME = "switchboard"  # the default service.name of the hub's spans
+
+
+class TracingConfig(_Strict):
+    """OpenTelemetry traces of messages (the ``otel`` extra); off unless enabled."""
+
+    enabled: bool = False
+    service_name: str = Field(
+        SERVICE_NAME, min_length=1, description="the service.name resource of every span"
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="OTLP/HTTP base URL of the collector (spans go to ENDPOINT/v1/traces); "
+        "null: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318",
     )
 
 
@@ -409,7 +428,8 @@ def anonymous_problem(auth: AuthConfig, host: str) -> str | None:
 
 
 class HubConfig(_Strict):
-    """The whole hub: server, store, worker, mapping reload, decoding limits and routes."""
+    """The whole hub: server, store, worker, mapping reload, decoding limits, tracing and
+    routes."""
 
     version: Literal[1] = 1
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -422,6 +442,7 @@ class HubConfig(_Strict):
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     mappings: MappingsConfig = Field(default_factory=MappingsConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     auth: AuthConfig = Field(
         default_factory=AuthConfig,
         description="anonymous scopes and secret headers; API keys come from `hub keys`",

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from hub.redact import redact
 from hub.sdk import Delivery, Sink
 from hub.store import Claimed, SinkAttempt, Store, StoredError, StoredOutput, Turn
 from hub.store.history import steps_event
+from hub.tracing import TRACE_HEADER, NoTracing, Tracing, TurnTrace
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -66,6 +67,7 @@ class Processor:
         *,
         lease_seconds: float = 60.0,
         budget: float | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
@@ -73,6 +75,7 @@ class Processor:
         self.worker = worker
         self.lease_seconds = lease_seconds
         self.budget = budget
+        self.tracing: Tracing = tracing or NoTracing()
 
     def max_attempts(self) -> dict[str, int]:
         """Each route's ``retry.max_attempts``, for :meth:`Store.claim`."""
@@ -122,6 +125,16 @@ class Processor:
         was tried. ``untouched`` receives the messages no sink was tried for (nothing of
         their turn reached a peer), so a stopping worker can give them back.
         """
+        with ExitStack() as traces:  # each message's turn span, ended with the batch
+            return self._run_batch(batch, turn, untouched, traces)
+
+    def _run_batch(
+        self,
+        batch: Sequence[Claimed],
+        turn: TurnGuard,
+        untouched: list[Claimed] | None,
+        traces: ExitStack,
+    ) -> list[tuple[Claimed, Turn]]:
         outcomes: list[tuple[Claimed, Turn]] = []
         prepared: list[_Prepared] = []
         stopped = False
@@ -143,8 +156,10 @@ class Processor:
                     self._poisoned(started, started.poison)
                     continue
                 deadline = None if self.budget is None else time.monotonic() + self.budget
-                done = self._prepare(started, deadline)
+                trace = traces.enter_context(self.tracing.turn(started.message, started.attempts))
+                done = self._prepare(started, deadline, trace)
                 if isinstance(done, Turn):
+                    _finished(trace, done)
                     outcomes.append((started, done))
                 else:
                     prepared.append(done)
@@ -152,7 +167,9 @@ class Processor:
             self._deliver(prepared, turn)
             for item in prepared:
                 if len(item.results) == len(item.claimed.pending_sinks):
-                    outcomes.append((item.claimed, self._conclude(item)))
+                    concluded = self._conclude(item)
+                    _finished(item.trace, concluded)
+                    outcomes.append((item.claimed, concluded))
                 elif not item.results and untouched is not None:
                     untouched.append(item.claimed)
         return outcomes
@@ -261,7 +278,9 @@ class Processor:
             minimal = _unrecorded(turn, exc)
             return self.store.finish(message_id, self.worker, minimal), minimal
 
-    def _prepare(self, claimed: Claimed, deadline: float | None) -> Turn | _Prepared:
+    def _prepare(
+        self, claimed: Claimed, deadline: float | None, trace: TurnTrace
+    ) -> Turn | _Prepared:
         """Translate (unless a turn before did): a finished turn if there is nothing to
         deliver (it failed, or split), else what to deliver."""
         message = claimed.message
@@ -290,6 +309,7 @@ class Processor:
                 mapping_name=translation.mapping_name,
                 mapping_hash=translation.mapping_hash,
             )
+            trace.stages(translation.events)
             if translation.events:  # one row for the stages; read back one by one
                 events.append(steps_event(translation.events))
             if translation.parts is not None:
@@ -301,7 +321,7 @@ class Processor:
                 claimed.output_content_type or "application/octet-stream",
                 claimed.output_extension or "bin",
             )
-        return _Prepared(claimed, route, output, events, payload)
+        return _Prepared(claimed, route, output, events, payload, trace)
 
     def _deliver(self, prepared: Sequence[_Prepared], turn: TurnGuard) -> None:
         """Each sink gets its pending deliveries of the batch, ``max_batch`` at a time;
@@ -343,7 +363,14 @@ class Processor:
             )
         # every route in a chunk names this sink; each has its own instance
         started = time.perf_counter()
-        results = _attempt_many([item.route.sinks.get(sink_name) for item in chunk], deliveries)
+        with ExitStack() as spans:  # one attempt span per message, as long as the chunk's call
+            attempts = [
+                spans.enter_context(item.trace.attempt(sink_name, delivery.attempt))
+                for item, delivery in zip(chunk, deliveries, strict=True)
+            ]
+            results = _attempt_many([item.route.sinks.get(sink_name) for item in chunk], deliveries)
+            for span, (outcome, detail, _) in zip(attempts, results, strict=True):
+                span.outcome(outcome, detail)
         elapsed = round((time.perf_counter() - started) * 1000 / len(chunk), 3)
         for item, delivery, (outcome, detail, hint) in zip(chunk, deliveries, results, strict=True):
             item.results.append((delivery, outcome, detail, hint, elapsed))
@@ -419,7 +446,7 @@ class Processor:
 class _Prepared:
     """A message translated and ready to deliver, and what each sink said so far."""
 
-    __slots__ = ("claimed", "events", "output", "payload", "results", "route")
+    __slots__ = ("claimed", "events", "output", "payload", "results", "route", "trace")
 
     def __init__(
         self,
@@ -428,7 +455,9 @@ class _Prepared:
         output: StoredOutput | None,
         events: list[Event],
         payload: tuple[bytes, str, str],
+        trace: TurnTrace,
     ) -> None:
+        self.trace = trace
         self.claimed = claimed
         self.route = route
         self.output = output
@@ -438,6 +467,20 @@ class _Prepared:
 
 
 _SPENT = "not attempted: the turn spent its budget (worker.turn_budget_seconds)"
+
+
+def _trace_of(message: Message) -> dict[str, str]:
+    """A split part stays in its message's trace (tracing on): its turns are in it too."""
+    traceparent = message.headers.get(TRACE_HEADER)
+    return {TRACE_HEADER: traceparent} if traceparent else {}
+
+
+def _finished(trace: TurnTrace, turn: Turn) -> None:
+    """End the turn's span with its outcome (the store records it after the batch)."""
+    error = turn.error
+    trace.finished(
+        turn.status.value, error.message if error else None, error.stage if error else None
+    )
 
 
 def _timeout(attempt_timeout: float | None, deadline: float | None) -> float | None:
@@ -539,7 +582,11 @@ def _split(
             format=message.format,
             correlation_key=fit_key(f"{message.correlation_key or message.id[:8]}#{index}"),
             content_type=output.content_type,
-            headers={"x-hub-split-from": message.id, "x-hub-split-part": f"{index}/{len(parts)}"},
+            headers={
+                "x-hub-split-from": message.id,
+                "x-hub-split-part": f"{index}/{len(parts)}",
+                **_trace_of(message),
+            },
         )
         for index, part in enumerate(parts, 1)
     )

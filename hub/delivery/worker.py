@@ -18,6 +18,7 @@ from hub.errors import StoreError
 from hub.metrics import HubMetrics
 from hub.store import Claimed, Store
 from hub.store.notify import Listener
+from hub.tracing import NoTracing, Tracing
 
 if TYPE_CHECKING:
     from hub.pipeline.build import CompiledRoute
@@ -42,11 +43,13 @@ class Worker:
         routes: Mapping[str, CompiledRoute],
         metrics: HubMetrics,
         config: WorkerConfig,
+        tracing: Tracing | None = None,
     ) -> None:
         self.store = store
         self.routes = routes
         self.metrics = metrics
         self.config = config
+        self.tracing: Tracing = tracing or NoTracing()
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -142,6 +145,7 @@ class Worker:
             name,
             lease_seconds=self.config.lease_seconds,
             budget=self.config.turn_budget_seconds,
+            tracing=self.tracing,
         )
 
     def _claim(self, processor: Processor) -> list[Claimed]:

@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.credentials import is_credential_header
@@ -17,6 +17,7 @@ from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
 from hub.sdk import Inbound, InboundRequest, PushSource
 from hub.store import Store
+from hub.tracing import TRACE_HEADER, NoTracing, Tracing
 
 __all__ = ["IngestResult", "Ingestor"]
 
@@ -40,6 +41,7 @@ class Ingestor:
         routes: Mapping[str, CompiledRoute],
         metrics: HubMetrics,
         on_stored: Callable[[], None] = lambda: None,
+        tracing: Tracing | None = None,
         secret_headers: Sequence[str] = (),
     ) -> None:
         self.secret_headers = tuple(secret_headers)
@@ -47,6 +49,7 @@ class Ingestor:
         self.routes = routes
         self.metrics = metrics
         self.on_stored = on_stored
+        self.tracing: Tracing = tracing or NoTracing()
 
     def _kept_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """What a source kept, less every header that carries a credential (Authorization,
@@ -55,6 +58,7 @@ class Ingestor:
             name: value
             for name, value in headers.items()
             if not is_credential_header(name, self.secret_headers)
+            and name.lower() != TRACE_HEADER  # a sender's value would put it in another trace
         }
 
     def route(self, name: str) -> CompiledRoute:
@@ -76,6 +80,7 @@ class Ingestor:
                 hint="send to a route whose source is http (GET /sources lists polled routes)",
             )
         started = time.perf_counter()
+        began = time.time_ns()  # the ingest spans start here (tracing on)
         try:
             inbound = route.source.accept(request)
             if inbound is None:
@@ -87,7 +92,14 @@ class Ingestor:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
             raise
-        ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+        parent = request.headers.get("traceparent")
+        with self.tracing.ingest(route.name, parent, len(messages), began) as traces:
+            messages = [
+                _traced(m, trace.traceparent) for m, trace in zip(messages, traces, strict=True)
+            ]
+            ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
+            for trace, m, stored in zip(traces, messages, ids, strict=True):
+                trace.stored(stored, duplicate=m.id != stored)
         return self.stored(route, messages, ids, started)
 
     def messages(self, route: CompiledRoute, inbound: Inbound, given: str | None) -> list[Message]:
@@ -201,6 +213,13 @@ class Ingestor:
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
         self.on_stored()
         return IngestResult(receipt.message_id, ids=receipt.ids, duplicate=receipt.duplicate)
+
+
+def _traced(message: Message, traceparent: str | None) -> Message:
+    """The message with its ingest span's traceparent in its headers (tracing on)."""
+    if traceparent is None:
+        return message
+    return replace(message, headers={**message.headers, TRACE_HEADER: traceparent})
 
 
 def _header_key(route: CompiledRoute, request: InboundRequest) -> str | None:

@@ -1,0 +1,1 @@
+"""Deployment files (compose, Prometheus, Grafana) and the local cluster that runs them."""
