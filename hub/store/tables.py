@@ -183,3 +183,17 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in console user: the SHA-256 of the session cookie (never the cookie), the
+    key that signed in (its scopes are looked up on every request, so revoking the key ends
+    the session) and the session's CSRF token."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(12), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
