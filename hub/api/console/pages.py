@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.console.replay_preview import preview_replay
+from hub.api.console.replay_preview import pretty, preview_replay
 from hub.api.console.session import (
     COOKIE,
     Signed,
@@ -223,9 +223,9 @@ async def message(request: Request, message_id: str) -> Response:
     payloads = signed.caller.may(READ_PAYLOAD)
     body = output = None
     if payloads and record.payload_dropped_at is None:
-        body = record.message.body.decode("utf-8", errors="replace")
+        body = pretty(record.message.body.decode("utf-8", errors="replace"))
         stored = await run_in_threadpool(hub.store.output, message_id)
-        output = stored[0].decode("utf-8", errors="replace") if stored is not None else None
+        output = pretty(stored[0].decode("utf-8", errors="replace")) if stored else None
     audit = await run_in_threadpool(hub.dead_letters.audit, message_id)
     return _page(
         "message.html",

@@ -16,7 +16,7 @@ from hub.api.preview_pool import PreviewBusy, PreviewPool, PreviewStopped
 from hub.errors import HubError
 from hub.runtime import Hub
 
-__all__ = ["ReplayPreview", "preview_replay"]
+__all__ = ["ReplayPreview", "pretty", "preview_replay"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class ReplayPreview:
     after: str | None  # what the current mapping makes of the body now (None: it fails)
     problem: str | None  # why ``after`` is None, with where and how to fix it
     diff: tuple[str, ...]  # a unified diff, before -> after
+    #: False: the mapping file on disk (what ran) is not yet the version the route serves,
+    #: so a replay now would still use the serving one (hot reload, or a refused edit)
+    same_as_serving: bool | None = None
+    mapping: str | None = None  # name and hash of the version that ran
 
 
 async def preview_replay(hub: Hub, pool: PreviewPool, message_id: str) -> ReplayPreview:
@@ -35,8 +39,12 @@ async def preview_replay(hub: Hub, pool: PreviewPool, message_id: str) -> Replay
     request = PreviewRequest(route=record.message.route, input=body)
     after: str | None = None
     problem: str | None = None
+    same: bool | None = None
+    mapping: str | None = None
     try:
-        after = (await pool.run(lambda cancel: _preview(request, hub, cancel))).encoded
+        ran = await pool.run(lambda cancel: _preview(request, hub, cancel))
+        after, same = ran.encoded, ran.mapping.same_as_serving
+        mapping = f"{ran.mapping.name} {ran.mapping.hash}"
     except (PreviewBusy, PreviewStopped):
         problem = "every preview slot is busy or the hub is stopping: try again shortly"
     except RecursionError:
@@ -52,7 +60,14 @@ async def preview_replay(hub: Hub, pool: PreviewPool, message_id: str) -> Replay
             lineterm="",
         )
     )
-    return ReplayPreview(before=before, after=after, problem=problem, diff=diff)
+    return ReplayPreview(
+        before=before,
+        after=after,
+        problem=problem,
+        diff=diff,
+        same_as_serving=same,
+        mapping=mapping,
+    )
 
 
 def _explain(exc: HubError) -> str:
@@ -69,11 +84,10 @@ def _explain(exc: HubError) -> str:
 def _lines(text: str | None) -> list[str]:
     if text is None:
         return []
-    pretty = _pretty(text)
-    return pretty.splitlines()
+    return pretty(text).splitlines()
 
 
-def _pretty(text: str) -> str:
+def pretty(text: str) -> str:
     """JSON indented one key a line so the diff shows which field changed; else as it is."""
     try:
         return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
