@@ -1,6 +1,6 @@
 """The console at /ui, driven in the distribution's Chromium (headless) against a real hub.
 
-An operator signs in with an API key, finds an order, opens it, previews the replay of a
+An operator signs in with an API key, finds an order, traces it, opens it, previews the replay of a
 dead letter after fixing the mapping (the diff is shown before anything is sent), replays
 it and sees it delivered, and discards another with a reason. A key without read:payload
 sees no body. The pages are also checked for their cookie and CSRF protections over plain
@@ -98,6 +98,15 @@ def test_an_operator_finds_previews_replays_and_discards(tmp_path: Path, browser
             page.get_by_role("button", name="Search").click()
             expect(page.get_by_role("heading", name="Found 1")).to_be_visible()
             _shot(page, "messages")
+
+            nav = page.get_by_role("navigation")
+            nav.get_by_role("link", name="Trace").click()
+            page.get_by_label("Business key (order number)").fill("727")
+            page.get_by_label("Business key (order number)").press("Enter")
+            expect(page.get_by_role("heading", name="1 message(s)")).to_be_visible()
+            expect(page.locator("#timeline li").first).to_contain_text("received")
+            expect(page.locator("#timeline li").last).to_contain_text("failed")
+            _shot(page, "trace")
 
             page.get_by_role("link", name="727").click()
             expect(page.get_by_role("heading", name="Message 727 failed")).to_be_visible()

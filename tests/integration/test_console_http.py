@@ -3,6 +3,7 @@ form, sessions that end with sign-out or with their key, and scopes on every pag
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from contextlib import closing
@@ -15,6 +16,8 @@ from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 from tests.peers import Reply, http_peer, serve_app
 from tests.waiting import wait_for_progress
+
+JSON = {"Content-Type": "application/json"}
 
 
 def _csrf(html: str) -> str:
@@ -114,3 +117,56 @@ def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
                 assert ops.get("/ui/messages").status_code == 200
                 hub.keys.revoke("ops")
                 assert ops.get("/ui/messages").headers["location"] == "/ui/login"
+
+
+def test_trace_mappings_and_sources_pages(tmp_path: Path) -> None:
+    """One order arrives by webhook and from a polled folder: the trace shows both routes in
+    time order; the Mappings and Sources pages show what GET /mappings and /sources say."""
+    config = demo_config(tmp_path, auth={"anonymous": ["ingest"]})
+    polled = copy.deepcopy(config["routes"]["shop-orders"])
+    polled["source"] = {
+        "type": "directory",
+        "schedule": {"interval_seconds": 0.2, "batch": 5, "lease_seconds": 5},
+        "options": {"path": str(tmp_path / "inbox"), "pattern": "*.json", "settle_seconds": 0},
+    }
+    config["routes"]["polled-orders"] = polled
+    (tmp_path / "inbox").mkdir()
+    hub = Hub.from_file(write_config(tmp_path, config))
+    reader = hub.keys.create("reader", ["read"])[1]
+    with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as api:
+        order = EXAMPLE_ORDER.read_text(encoding="utf-8")
+        hooked = api.post("/ingest/shop-orders", content=order, headers=JSON).json()["id"]
+        (tmp_path / "inbox" / "727.json").write_text(order, encoding="utf-8")
+        listed = wait_for_progress(
+            lambda: api.get(
+                "/messages", params={"correlation_key": "727"}, headers={"X-API-Key": reader}
+            ).json()["messages"],
+            lambda found: len(found) == 2 and {m["status"] for m in found} == {"delivered"},
+            what="order 727 delivered on both routes",
+        )
+        with closing(_sign_in(url, reader)) as ui:
+            page = ui.get("/ui/trace", params={"key": "727"})
+            assert page.status_code == 200
+            assert "2 message(s)" in page.text
+            timeline = page.text[page.text.index('id="timeline"') :]
+            routes = re.findall(r'<span class="route">([^<]+)</span> <strong>received', timeline)
+            first_in = min(listed, key=lambda m: m["received_at"])["route"]
+            assert routes[0] == first_in
+            assert sorted(routes) == ["polled-orders", "shop-orders"]
+            times = re.findall(r"<time>([^<]+)</time>", timeline)
+            assert times == sorted(times)  # time order across both routes
+            assert hooked in page.text
+            assert "No message has this key." in ui.get("/ui/trace?key=nope").text
+
+            mappings = ui.get("/ui/mappings").text
+            served = api.get("/mappings", headers={"X-API-Key": reader}).json()["routes"]
+            assert len(served) == 2
+            for route in served:
+                assert f"<code>{route['hash']}</code>" in mappings
+            assert "the same" in mappings
+
+            sources = ui.get("/ui/sources").text
+            assert "polled-orders" in sources
+            assert "directory" in sources
+            assert "every 0.2s" in sources
+            assert "shop-orders</td>" not in sources  # an HTTP route is no poll source

@@ -27,6 +27,8 @@ from hub.api.console.session import (
     set_cookie,
     signed_in,
 )
+from hub.api.mappings import mappings_of
+from hub.api.sources import sources_of
 from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
 from hub.message import MessageStatus
@@ -345,3 +347,67 @@ async def _act(request: Request, message_id: str, action: str) -> Response:
         f"/ui/messages/{message_id}?{done}" if action == "replay" else f"/ui/dead-letters?{done}"
     )
     return RedirectResponse(target, status_code=303)
+
+
+#: The most messages one trace gathers (each one's history is read).
+TRACE_LIMIT = 50
+
+
+@router.get("/trace")
+async def trace(request: Request) -> Response:
+    """One business key's messages across every route, their histories merged in time order."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    hub = _hub(request)
+    key = request.query_params.get("key", "").strip()
+    error: HubError | None = None
+    records: list[Any] = []
+    if key:
+        try:
+            where = MessageFilter(correlation_key=key, with_parts=True, limit=TRACE_LIMIT)
+            page = await run_in_threadpool(find_messages, hub.store, where)
+            records = [await run_in_threadpool(hub.store.get, m.id) for m in page.messages]
+        except HubError as exc:
+            error = exc
+    records.sort(key=lambda record: record.message.received_at)
+    steps = sorted(
+        ((event, record) for record in records for event in record.events),
+        key=lambda pair: pair[0].at,
+    )
+    return _page(
+        "trace.html",
+        400 if error is not None else 200,
+        signed=signed,
+        key=key,
+        error=error,
+        records=records,
+        steps=steps,
+        limit=TRACE_LIMIT,
+    )
+
+
+@router.get("/mappings")
+async def mappings(request: Request) -> Response:
+    """Which mapping version each route runs, and the last edit hot reload refused."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    shown = await run_in_threadpool(mappings_of, _hub(request))
+    return _page("mappings.html", signed=signed, routes=shown.routes)
+
+
+@router.get("/sources")
+async def sources(request: Request) -> Response:
+    """Each polled route's schedule, last run, last success and last error."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    shown = await run_in_threadpool(sources_of, _hub(request))
+    return _page("sources.html", signed=signed, sources=shown.sources)
