@@ -57,6 +57,10 @@ def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
             assert '<label for="key">API key</label>' in login.text
             assert "default-src 'none'" in login.headers["content-security-policy"]
             assert api.post("/ui/login", data={"key": "sb_nope"}).status_code == 401
+            refused = hub.metrics.registry.get_sample_value(
+                "hub_auth_failures_total", {"reason": "malformed"}
+            )
+            assert refused == 1  # a refused sign-in is counted like the API's refusals
             assert api.post("/ui/login", data={"key": metrics_only}).status_code == 403
             assert "/ui" not in json.dumps(api.get("/openapi.json").json()["paths"])
 
@@ -65,7 +69,12 @@ def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
             assert cookie.startswith("hub_console=")
             for flag in ("HttpOnly", "SameSite=strict", "Path=/ui"):
                 assert flag.lower() in cookie.lower(), cookie
-            assert "secure" not in cookie.lower()  # plain http here; https sets Secure
+            assert "secure" not in cookie.lower()  # plain http here
+            # behind a TLS proxy on loopback (uvicorn trusts its X-Forwarded-Proto): Secure
+            proxied = api.post(
+                "/ui/login", data={"key": operator}, headers={"X-Forwarded-Proto": "https"}
+            )
+            assert "; secure" in proxied.headers["set-cookie"].lower()
             assert operator not in cookie
 
             with closing(_sign_in(url, operator)) as ops:

@@ -7,6 +7,7 @@ replay and discard need ``operate``. Forms are plain HTML POSTs with a CSRF toke
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from hub.store import ReplayMode
 from hub.store.queries import MessageFilter, count_by_route_and_status, find_messages
 
 __all__ = ["router"]
+
+log = logging.getLogger("hub.console")
 
 HERE = Path(__file__).parent
 _templates = Environment(
@@ -120,6 +123,9 @@ async def login(request: Request) -> Response:
     hub = _hub(request)
     verdict = await run_in_threadpool(hub.keys.check, token) if token else None
     if verdict is None or verdict.key is None or not verdict.ok:
+        reason = verdict.reason if verdict is not None else "missing"
+        hub.metrics.auth_failures.labels(reason).inc()  # counted as the API's refusals are
+        log.warning("console sign-in refused: %s", reason, extra={"reason": reason})
         return _page("login.html", 401, signed=None, error="that key is not a valid active key")
     if not grants(frozenset(verdict.key.scopes) | frozenset(hub.config.auth.anonymous), READ):
         return _page("login.html", 403, signed=None, error="the key lacks scope read")
