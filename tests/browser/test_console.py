@@ -137,7 +137,7 @@ def test_an_operator_finds_previews_replays_and_discards(tmp_path: Path, browser
 
             page.get_by_label("Reason (kept in the audit)").fill("ERP takes no notes")
             page.get_by_role("button", name="Replay now").click()
-            expect(page.get_by_role("heading", name="Message 727")).to_be_visible()
+            expect(page.get_by_role("status")).to_contain_text(f"replay {first}")
             _wait(api, first, "delivered", operator)
             page.reload()
             expect(page.get_by_role("heading", name="Message 727 delivered")).to_be_visible()

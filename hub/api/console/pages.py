@@ -245,6 +245,7 @@ async def message(request: Request, message_id: str) -> Response:
         audit=audit,
         hint=HINTS.get(record.error.type) if record.error is not None else None,
         may_operate=signed.caller.may(OPERATE),
+        done=request.query_params.get("done", ""),
     )
 
 
