@@ -11,6 +11,7 @@ from starlette.types import Scope
 from hub import __version__
 from hub.api import deadletters, health, keys, mappings, messages, preview, sources
 from hub.api.auth import Guard
+from hub.api.console import install_console
 from hub.api.errors import install_error_handlers
 from hub.api.ingest import ingest_router
 from hub.api.middleware import BodyTimeout, SecurityHeaders
@@ -70,5 +71,6 @@ def create_app(hub: Hub, *, manage: bool = True) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(sources.router)
     app.include_router(health.router)
+    install_console(app, hub)  # /ui: its own sign-in (a session cookie), not in OpenAPI
     install_openapi(app, docs, hub)
     return app

@@ -19,7 +19,7 @@ from hub.mapping import content_hash
 from hub.pipeline.reload import MappingStatus
 from hub.runtime import Hub
 
-__all__ = ["router"]
+__all__ = ["MappingsResponse", "mappings_of", "router"]
 
 router = APIRouter(tags=["mappings"], route_class=GuardedRoute)
 
@@ -71,10 +71,11 @@ class MappingsResponse(BaseModel):
 @needs(READ)
 async def mappings(hub: Annotated[Hub, Depends(get_hub)]) -> MappingsResponse:
     """Per route with a mapping: the version it runs, since when, and the last refused file."""
-    return await run_in_threadpool(_mappings, hub)
+    return await run_in_threadpool(mappings_of, hub)
 
 
-def _mappings(hub: Hub) -> MappingsResponse:
+def mappings_of(hub: Hub) -> MappingsResponse:
+    """What `GET /mappings` answers (the console shows it too)."""
     return MappingsResponse(routes=[_view(status) for status in hub.watcher.statuses()])
 
 

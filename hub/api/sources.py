@@ -17,7 +17,7 @@ from hub.credentials import READ
 from hub.runtime import Hub
 from hub.store.sources import SourceState
 
-__all__ = ["router"]
+__all__ = ["SourcesResponse", "router", "sources_of"]
 
 router = APIRouter(tags=["sources"], route_class=GuardedRoute)
 
@@ -56,10 +56,11 @@ class SourcesResponse(BaseModel):
 @needs(READ)
 async def sources(hub: Annotated[Hub, Depends(get_hub)]) -> SourcesResponse:
     """Every route fed by a poll source, and how its polling goes."""
-    return await run_in_threadpool(_sources, hub)
+    return await run_in_threadpool(sources_of, hub)
 
 
-def _sources(hub: Hub) -> SourcesResponse:
+def sources_of(hub: Hub) -> SourcesResponse:
+    """What `GET /sources` answers (the console shows it too)."""
     known = {state.route: state for state in hub.sources.all()}
     views = []
     for name, route in sorted(hub.routes.items()):

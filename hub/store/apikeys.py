@@ -21,7 +21,7 @@ from hub.message import utcnow
 from hub.store.store import Store
 from hub.store.tables import ApiKeyRow
 
-__all__ = ["ApiKey", "ApiKeys", "KeyState", "Verdict"]
+__all__ = ["ApiKey", "ApiKeys", "KeyState", "Verdict", "key_from_row"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 #: Compared against when a token names no key, so a miss takes as long as a hit.
@@ -65,7 +65,7 @@ class Verdict:
         return self.key is not None and self.reason == "ok"
 
 
-def _key(row: ApiKeyRow) -> ApiKey:
+def key_from_row(row: ApiKeyRow) -> ApiKey:
     return ApiKey(
         name=row.name,
         key_id=row.key_id,
@@ -119,11 +119,14 @@ class ApiKeys:
             )
             session.add(row)
             session.flush()
-            return _key(row), token.token
+            return key_from_row(row), token.token
 
     def list(self) -> list[ApiKey]:
         with self.store.transaction() as session:
-            return [_key(row) for row in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))]
+            return [
+                key_from_row(row)
+                for row in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))
+            ]
 
     def revoke(self, name: str) -> ApiKey:
         """Revoke the key named ``name``: from now on it is refused (already revoked: kept)."""
@@ -136,7 +139,7 @@ class ApiKeys:
                     update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(revoked_at=utcnow())
                 )
                 session.refresh(row)
-            return _key(row)
+            return key_from_row(row)
 
     def check(self, token: str) -> Verdict:
         """Which key ``token`` is, compared in constant time; any problem is a refusal."""
@@ -153,7 +156,7 @@ class ApiKeys:
             return Verdict(None, "malformed")
         if row is None or not matched:
             return Verdict(None, "unknown")
-        key = _key(row)
+        key = key_from_row(row)
         state = key.state()
         if state is not KeyState.ACTIVE:
             return Verdict(None, state.value)

@@ -207,6 +207,20 @@ class SourceRow(Base):
     items: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ConsoleSessionRow(Base):
+    """A signed-in console user: the SHA-256 of the session cookie (never the cookie), the
+    key that signed in (its scopes are looked up on every request, so revoking the key ends
+    the session) and the session's CSRF token."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(12), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # The tables themselves, for the Core statements the hot paths build once (no ORM there).
 MESSAGES = cast(Table, MessageRow.__table__)
 DELIVERIES = cast(Table, DeliveryRow.__table__)

@@ -21,7 +21,7 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, find_messages
 from hub.store.interchanges import interchanges_of
-from tests.configs import write_config
+from tests.configs import LOOPBACK_DEMO_AUTH, write_config
 from tests.peers import serve_app
 
 ACME = ("5412345000013", "14")
@@ -45,6 +45,7 @@ def interchange(ref: str, *, sender: tuple[str, str] = ACME, kind: str = "ORDERS
 
 def config(tmp: Path, **acme: Any) -> dict[str, Any]:
     return {
+        "auth": LOOPBACK_DEMO_AUTH,
         "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
         "worker": {"enabled": False},
         "routes": {

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hub.formats import make_codec
-from tests.configs import write_config
+from tests.configs import LOOPBACK_DEMO_AUTH, write_config
 from tests.processes import HubProcess
 from tests.waiting import wait_for_progress
 
@@ -26,6 +26,7 @@ WORKERS = 3
 
 def config(tmp: Path, url: str, worker: dict[str, Any]) -> dict[str, Any]:
     return {
+        "auth": LOOPBACK_DEMO_AUTH,
         "store": {"url": url},
         "worker": worker,
         "routes": {

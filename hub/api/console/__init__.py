@@ -1,0 +1,26 @@
+"""The admin console at ``/ui``: server-rendered pages, served by the hub itself.
+
+Templates and the stylesheet ship inside the package (no CDN, no script); the pages read
+the same store as the JSON API and follow the signed-in key's scopes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from hub.api.console.pages import router
+from hub.runtime import Hub
+from hub.store.consoles import ConsoleSessions
+
+__all__ = ["install_console"]
+
+
+def install_console(app: FastAPI, hub: Hub) -> None:
+    """Serve the console at /ui (its pages) and /ui/static (its stylesheet)."""
+    app.state.console_sessions = ConsoleSessions(hub.store)
+    app.include_router(router)
+    static = Path(__file__).parent / "static"
+    app.mount("/ui/static", StaticFiles(directory=static), name="console-static")

@@ -1,0 +1,420 @@
+"""The console's pages at ``/ui``: server-rendered HTML over the same store the API reads.
+
+Each page asks the session (:mod:`hub.api.console.session`) who is signed in, and shows
+or does only what that key's scopes allow: bodies and outputs need ``read:payload``,
+replay and discard need ``operate``. Forms are plain HTML POSTs with a CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.console.replay_preview import pretty, preview_replay
+from hub.api.console.session import (
+    COOKIE,
+    Signed,
+    csrf_ok,
+    form_of,
+    sessions,
+    set_cookie,
+    signed_in,
+)
+from hub.api.mappings import mappings_of
+from hub.api.sources import sources_of
+from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
+from hub.errors import HubError
+from hub.message import MessageStatus
+from hub.runtime import Hub
+from hub.store import ReplayMode
+from hub.store.queries import MessageFilter, count_by_route_and_status, find_messages
+
+__all__ = ["router"]
+
+log = logging.getLogger("hub.console")
+
+HERE = Path(__file__).parent
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+#: No script, no style or image from elsewhere, forms only to the hub itself, no framing.
+_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+#: What an operator can do about an error, by the type the pipeline stored.
+HINTS = {
+    "decode_error": "the body is not valid in the route's input format: ask the sender to "
+    "resend, or discard it",
+    "validation_error": "the document breaks the route's schema: fix the mapping or schema, "
+    "then replay with the current mapping",
+    "mapping_error": "the mapping failed on this document: fix the mapping, preview the "
+    "replay, then replay",
+    "delivery_fatal": "the sink refused the message: fix the cause on its side, then replay",
+    "delivery_retriable": "every retry failed: check the sink is reachable, then replay",
+    "encode_error": "the output cannot be written in the sink format: fix the mapping, then replay",
+    "limit_exceeded": "the document went past a limit of the route: raise it or discard",
+}
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates.get_template(name).render(**context)
+    response = HTMLResponse(html, status_code=status)
+    response.headers["Content-Security-Policy"] = _POLICY
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _to_login() -> Response:
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+def _refused(signed: Signed, scope: str) -> HTMLResponse:
+    return _page(
+        "error.html",
+        403,
+        signed=signed,
+        title="Not allowed",
+        message=f"the key {signed.caller.name!r} lacks scope {scope}",
+        hint=f"sign in with a key holding {scope} (`hub keys create --scope {scope}`)",
+    )
+
+
+def _bad_form(signed: Signed) -> HTMLResponse:
+    return _page(
+        "error.html",
+        400,
+        signed=signed,
+        title="Form refused",
+        message="the form is missing its CSRF token, is stale or too large",
+        hint="reload the page and send the form again",
+    )
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    return _page("login.html", signed=None, error=None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await form_of(request) or {}
+    token = form.get("key", "").strip()
+    hub = _hub(request)
+    verdict = await run_in_threadpool(hub.keys.check, token) if token else None
+    if verdict is None or verdict.key is None or not verdict.ok:
+        reason = verdict.reason if verdict is not None else "missing"
+        hub.metrics.auth_failures.labels(reason).inc()  # counted as the API's refusals are
+        log.warning("console sign-in refused: %s", reason, extra={"reason": reason})
+        return _page("login.html", 401, signed=None, error="that key is not a valid active key")
+    if not grants(frozenset(verdict.key.scopes) | frozenset(hub.config.auth.anonymous), READ):
+        return _page("login.html", 403, signed=None, error="the key lacks scope read")
+    cookie = await run_in_threadpool(sessions(request).open, verdict.key)
+    response = RedirectResponse("/ui/messages", status_code=303)
+    set_cookie(response, request, cookie)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not csrf_ok(signed, await form_of(request) or {}):
+        return _bad_form(signed)
+    await run_in_threadpool(sessions(request).close, signed.token)
+    response = _to_login()
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+@router.get("")
+async def home(request: Request) -> Response:
+    return RedirectResponse("/ui/messages", status_code=303)
+
+
+def _time(text: str | None, field: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise HubError(
+            f"{field} is not a date and time", where=field, hint="2026-11-30T14:00"
+        ) from exc
+
+
+@router.get("/messages")
+async def messages(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    hub = _hub(request)
+    q = request.query_params
+    asked = {name: q.get(name, "").strip() for name in ("key", "route", "status", "since", "until")}
+    error: HubError | None = None
+    found: list[Any] = []
+    try:
+        statuses = (MessageStatus(asked["status"]),) if asked["status"] else ()
+    except ValueError:
+        statuses = ()
+        error = HubError(f"no status {asked['status']!r}", where="status")
+    if error is None:
+        try:
+            where = MessageFilter(
+                statuses=statuses,
+                route=asked["route"] or None,
+                correlation_key=asked["key"] or None,
+                with_parts=True,
+                since=_time(asked["since"], "since"),
+                until=_time(asked["until"], "until"),
+                limit=100,
+            )
+            found = list((await run_in_threadpool(find_messages, hub.store, where)).messages)
+        except HubError as exc:
+            error = exc
+    counts = await run_in_threadpool(count_by_route_and_status, hub.store)
+    return _page(
+        "messages.html",
+        400 if error is not None else 200,
+        signed=signed,
+        asked=asked,
+        found=found,
+        error=error,
+        counts=counts,
+        routes=sorted(hub.routes),
+        statuses=[s.value for s in MessageStatus],
+    )
+
+
+@router.get("/messages/{message_id}")
+async def message(request: Request, message_id: str) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    hub = _hub(request)
+    try:
+        record = await run_in_threadpool(hub.store.get, message_id)
+    except HubError as exc:
+        return _page(
+            "error.html",
+            404,
+            signed=signed,
+            title="No such message",
+            message=exc.message,
+            hint="search for it on the Messages page",
+        )
+    payloads = signed.caller.may(READ_PAYLOAD)
+    body = output = None
+    if payloads and record.payload_dropped_at is None:
+        body = pretty(record.message.body.decode("utf-8", errors="replace"))
+        stored = await run_in_threadpool(hub.store.output, message_id)
+        output = pretty(stored[0].decode("utf-8", errors="replace")) if stored else None
+    audit = await run_in_threadpool(hub.dead_letters.audit, message_id)
+    return _page(
+        "message.html",
+        signed=signed,
+        record=record,
+        payloads=payloads,
+        body=body,
+        output=output,
+        audit=audit,
+        hint=HINTS.get(record.error.type) if record.error is not None else None,
+        may_operate=signed.caller.may(OPERATE),
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.get("/dead-letters")
+async def dead_letters(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    hub = _hub(request)
+    route = request.query_params.get("route", "").strip() or None
+    if route is not None and route not in hub.routes:
+        route = None
+    where = MessageFilter(statuses=(MessageStatus.FAILED,), route=route, limit=200)
+    found = await run_in_threadpool(hub.dead_letters.find, where)
+    return _page(
+        "dead_letters.html",
+        signed=signed,
+        found=found,
+        route=route or "",
+        routes=sorted(hub.routes),
+        hints=HINTS,
+        may_operate=signed.caller.may(OPERATE),
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.post("/dead-letters/{message_id}/preview")
+async def replay_preview(request: Request, message_id: str) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not csrf_ok(signed, await form_of(request) or {}):
+        return _bad_form(signed)
+    if not signed.caller.may(OPERATE):
+        return _refused(signed, OPERATE)
+    hub = _hub(request)
+    try:
+        record = await run_in_threadpool(hub.store.get, message_id)
+        shown = await preview_replay(hub, request.app.state.previews, message_id)
+    except HubError as exc:
+        return _page(
+            "error.html",
+            404,
+            signed=signed,
+            title="No such message",
+            message=exc.message,
+            hint="pick one on the Dead letters page",
+        )
+    return _page(
+        "replay_preview.html",
+        signed=signed,
+        record=record,
+        preview=shown,
+        payloads=signed.caller.may(READ_PAYLOAD),
+    )
+
+
+@router.post("/dead-letters/{message_id}/replay")
+async def replay(request: Request, message_id: str) -> Response:
+    return await _act(request, message_id, "replay")
+
+
+@router.post("/dead-letters/{message_id}/discard")
+async def discard(request: Request, message_id: str) -> Response:
+    return await _act(request, message_id, "discard")
+
+
+async def _act(request: Request, message_id: str, action: str) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    form = await form_of(request)
+    if form is None or not csrf_ok(signed, form):
+        return _bad_form(signed)
+    if not signed.caller.may(OPERATE):
+        return _refused(signed, OPERATE)
+    hub = _hub(request)
+    reason = form.get("reason", "").strip()
+    actor = signed.caller.name
+    try:
+        if action == "replay":
+            mode: ReplayMode = "original" if form.get("mode") == "original" else "current"
+            await run_in_threadpool(
+                lambda: hub.dead_letters.replay(message_id, actor=actor, reason=reason, mode=mode)
+            )
+            hub.worker.wake()
+        else:
+            if not reason:
+                raise HubError("a discard needs a reason", where="reason", hint="say why")
+            await run_in_threadpool(
+                lambda: hub.dead_letters.discard(message_id, actor=actor, reason=reason)
+            )
+    except HubError as exc:
+        return _page(
+            "error.html",
+            409 if exc.where is None else 400,
+            signed=signed,
+            title=f"Could not {action}",
+            message=exc.message,
+            hint=exc.hint,
+        )
+    done = urlencode({"done": f"{action} {message_id}"})
+    target = (
+        f"/ui/messages/{message_id}?{done}" if action == "replay" else f"/ui/dead-letters?{done}"
+    )
+    return RedirectResponse(target, status_code=303)
+
+
+#: The most messages one trace gathers (each one's history is read).
+TRACE_LIMIT = 50
+
+
+@router.get("/trace")
+async def trace(request: Request) -> Response:
+    """One business key's messages across every route, their histories merged in time order."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    hub = _hub(request)
+    key = request.query_params.get("key", "").strip()
+    error: HubError | None = None
+    records: list[Any] = []
+    if key:
+        try:
+            where = MessageFilter(correlation_key=key, with_parts=True, limit=TRACE_LIMIT)
+            page = await run_in_threadpool(find_messages, hub.store, where)
+            records = [await run_in_threadpool(hub.store.get, m.id) for m in page.messages]
+        except HubError as exc:
+            error = exc
+    records.sort(key=lambda record: record.message.received_at)
+    steps = sorted(
+        ((event, record) for record in records for event in record.events),
+        key=lambda pair: pair[0].at,
+    )
+    return _page(
+        "trace.html",
+        400 if error is not None else 200,
+        signed=signed,
+        key=key,
+        error=error,
+        records=records,
+        steps=steps,
+        limit=TRACE_LIMIT,
+    )
+
+
+@router.get("/mappings")
+async def mappings(request: Request) -> Response:
+    """Which mapping version each route runs, and the last edit hot reload refused."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    shown = await run_in_threadpool(mappings_of, _hub(request))
+    return _page("mappings.html", signed=signed, routes=shown.routes)
+
+
+@router.get("/sources")
+async def sources(request: Request) -> Response:
+    """Each polled route's schedule, last run, last success and last error."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    shown = await run_in_threadpool(sources_of, _hub(request))
+    return _page("sources.html", signed=signed, sources=shown.sources)
