@@ -83,4 +83,4 @@ def test_the_example_plugin_installs_registers_and_passes_the_contract_kit(
     )
     assert "failed" not in report
     assert "skipped" not in report
-    assert "28 passed" in report, report
+    assert "31 passed" in report, report

@@ -75,7 +75,7 @@ def test_one_bad_job_fails_alone(store: Store) -> None:
     store.add(message(taken), ["erp"])
 
     def duplicate(session: Session) -> None:  # the same message id again: refused
-        insert_messages(session, [message(taken)], ["erp"])
+        insert_messages(session, [message(taken)], ["erp"], store.sealer)
 
     with ThreadPoolExecutor(8) as pool:
         release, held = hold_the_writer(store, pool)
