@@ -209,7 +209,7 @@ def test_make_cluster_runs_the_launcher() -> None:
     make = shutil.which("make")
     assert make is not None
     planned = subprocess.run(
-        [make, "-n", "-o", ".venv/.installed-stamp", "cluster"],
+        [make, "--no-print-directory", "-n", "-o", ".venv/.installed-stamp", "cluster"],
         cwd=ROOT,
         capture_output=True,
         text=True,
