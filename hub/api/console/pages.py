@@ -89,6 +89,16 @@ def _to_login() -> Response:
     return RedirectResponse("/ui/login", status_code=303)
 
 
+async def _reader(request: Request) -> Signed | Response:
+    """The signed-in user if they may read; else the sign-in page or the refusal to show."""
+    signed = await signed_in(request)
+    if signed is None:
+        return _to_login()
+    if not signed.caller.may(READ):
+        return _refused(signed, READ)
+    return signed
+
+
 def _refused(signed: Signed, scope: str) -> HTMLResponse:
     return _page(
         "error.html",
@@ -166,11 +176,9 @@ def _time(text: str | None, field: str) -> datetime | None:
 
 @router.get("/messages")
 async def messages(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     hub = _hub(request)
     q = request.query_params
     asked = {name: q.get(name, "").strip() for name in ("key", "route", "status", "since", "until")}
@@ -211,11 +219,9 @@ async def messages(request: Request) -> Response:
 
 @router.get("/messages/{message_id}")
 async def message(request: Request, message_id: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     hub = _hub(request)
     try:
         record = await run_in_threadpool(hub.store.get, message_id)
@@ -251,11 +257,9 @@ async def message(request: Request, message_id: str) -> Response:
 
 @router.get("/dead-letters")
 async def dead_letters(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     hub = _hub(request)
     route = request.query_params.get("route", "").strip() or None
     if route is not None and route not in hub.routes:
@@ -363,11 +367,9 @@ TRACE_LIMIT = 50
 @router.get("/trace")
 async def trace(request: Request) -> Response:
     """One business key's messages across every route, their histories merged in time order."""
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     hub = _hub(request)
     key = request.query_params.get("key", "").strip()
     error: HubError | None = None
@@ -399,11 +401,9 @@ async def trace(request: Request) -> Response:
 @router.get("/mappings")
 async def mappings(request: Request) -> Response:
     """Which mapping version each route runs, and the last edit hot reload refused."""
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     shown = await run_in_threadpool(mappings_of, _hub(request))
     return _page("mappings.html", signed=signed, routes=shown.routes)
 
@@ -411,10 +411,8 @@ async def mappings(request: Request) -> Response:
 @router.get("/sources")
 async def sources(request: Request) -> Response:
     """Each polled route's schedule, last run, last success and last error."""
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
+    signed = await _reader(request)
+    if isinstance(signed, Response):
+        return signed
     shown = await run_in_threadpool(sources_of, _hub(request))
     return _page("sources.html", signed=signed, sources=shown.sources)
