@@ -8,6 +8,7 @@ says why, and :meth:`MappingWatcher.statuses` (``GET /mappings``) shows the refu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -103,6 +104,11 @@ class MappingWatcher:
                     name, mapping.name, mapping.content_hash, path, started, route.warnings
                 )
         self._stamps = self._snapshot()
+        self._settling: dict[Path, _Stamp] = {}
+        self._texts: dict[Path, str] = {}
+        for path in self.files:  # unreadable: read again (and refused, located) on a change
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                self._texts[path] = path.read_text(encoding="utf-8")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -122,7 +128,7 @@ class MappingWatcher:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.check()
+                self.check(settle=True)
             except Exception:
                 log.exception("mapping watcher turn failed")
 
@@ -135,30 +141,55 @@ class MappingWatcher:
                         stamps[path] = _stamp(path)
         return stamps
 
-    def check(self) -> None:
-        """One polling turn: re-load every mapping whose file or code lists changed."""
+    def check(self, *, settle: bool = False) -> None:
+        """One polling turn: re-load every mapping whose file or code lists changed.
+
+        With ``settle`` (the watcher's own turns) a change is acted on once the file has
+        stopped changing, the same size and time on two turns in a row, so an editor's
+        truncate-then-write is never read half done. A mapping file whose text is what was
+        last read (only its time moved) is not re-loaded.
+        """
         current = self._snapshot()
-        changed = {
+        moved = {
             path
             for path in current.keys() | self._stamps.keys()
             if current.get(path) != self._stamps.get(path)
         }
-        self._stamps = current
-        targets: set[Path] = set()
-        for path in changed:
+        settled: set[Path] = set()
+        for path in moved:
+            if not settle or (path in self._settling and self._settling[path] == current.get(path)):
+                settled.add(path)
+            else:
+                self._settling[path] = current.get(path)
+        for path in list(self._settling):
+            if path not in moved or path in settled:
+                del self._settling[path]
+        for path in settled:
+            if path in current:
+                self._stamps[path] = current[path]
+            else:
+                self._stamps.pop(path, None)
+        targets: dict[Path, bool] = {}  # mapping file -> a code list beside it changed
+        for path in settled:
             if path in self.files:
-                targets.add(path)
+                targets.setdefault(path, False)
             else:  # a code list: every mapping beside that codelists/ folder may use it
-                targets.update(m for m in self.files if m.parent / "codelists" in path.parents)
+                for mapping in self.files:
+                    if mapping.parent / "codelists" in path.parents:
+                        targets[mapping] = True
         for path in sorted(targets):
-            self.reload(path)
+            self.reload(path, unchanged_text_too=targets[path])
 
     def statuses(self) -> list[MappingStatus]:
         """Per route with a mapping: the version it runs and the last refusal, by route name."""
         return [self._status[name] for name in sorted(self._status)]
 
-    def reload(self, path: Path) -> bool:
-        """Check the file at ``path`` and swap it in; False (and the old version) if refused."""
+    def reload(self, path: Path, *, unchanged_text_too: bool = True) -> bool:
+        """Check the file at ``path`` and swap it in; False (and the old version) if refused.
+
+        With ``unchanged_text_too`` false, a file whose text is what the watcher last read is
+        left alone (True, nothing counted): only its time stamp moved.
+        """
         names = self.files[path]
         routes = [self.routes[name] for name in names]
         old = routes[0].translator.mapping
@@ -173,6 +204,9 @@ class MappingWatcher:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
             problem = Problem(f"cannot read mapping {path}: {reason or exc}")
             return self._refuse(path, label, old, None, "invalid", [problem])
+        if not unchanged_text_too and self._texts.get(path) == text:
+            return True
+        self._texts[path] = text
         version = content_hash(text)
         try:
             mapping = parse_mapping(

@@ -215,3 +215,58 @@ def test_schema_warnings_are_logged_at_start_and_shown_per_route(
         warnings = _status(client)["warnings"]
     assert [w["severity"] for w in warnings] == ["warning"]
     assert warnings[0]["hint"].startswith("did you mean shipping_lines")
+
+
+def test_a_file_being_written_is_read_once_it_settles_and_a_touch_is_no_reload(
+    tmp_path: Path,
+) -> None:
+    mapping = tmp_path / "woocommerce-order-to-erp.yaml"
+    shutil.copy(ROOT / "mappings" / "woocommerce-order-to-erp.yaml", mapping)
+    config = demo_config(tmp_path)
+    config["routes"]["shop-orders"]["mapping"] = str(mapping)
+    config["mappings"] = {"reload_seconds": 0}  # the watcher's turns are run by hand below
+    hub = Hub.from_file(write_config(tmp_path, config))
+    try:
+        route = hub.routes["shop-orders"]
+        before = route.translator
+        reloads = hub.metrics.mapping_reloads
+        edited = mapping.read_text(encoding="utf-8").replace(
+            "  note: customer_note", '  note: {value: "reloaded"}'
+        )
+
+        _edit(mapping, "")  # an editor truncated the file and has not written it yet
+        hub.watcher.check(settle=True)
+        _edit(mapping, edited[:40])  # half written
+        hub.watcher.check(settle=True)
+        _edit(mapping, edited)
+        hub.watcher.check(settle=True)
+        assert route.translator is before
+        assert hub.watcher.statuses()[0].refused is None
+        hub.watcher.check(settle=True)  # unchanged since the last turn: settled
+        assert route.translator is not before
+        assert route.translator.mapping is not None
+        assert (
+            reloads.labels(
+                mapping="woocommerce-order-to-erp", outcome="applied", reason="none"
+            )._value.get()
+            == 1
+        )
+        rejected = reloads.labels(
+            mapping="woocommerce-order-to-erp", outcome="rejected", reason="invalid"
+        )
+        assert rejected._value.get() == 0
+
+        serving = route.translator
+        _edit(mapping, edited)  # the same text, a newer time (a touch, a checkout)
+        hub.watcher.check(settle=True)
+        hub.watcher.check(settle=True)
+        hub.watcher.check()
+        assert route.translator is serving
+        assert (
+            reloads.labels(
+                mapping="woocommerce-order-to-erp", outcome="applied", reason="none"
+            )._value.get()
+            == 1
+        )
+    finally:
+        hub.close()
