@@ -95,8 +95,7 @@ def build_mdn(
             )
             + b"\r\n",
             delimiter + b"\r\n",
-            entity([("Content-Type", "message/disposition-notification")], notification)
-            + b"\r\n",
+            entity([("Content-Type", "message/disposition-notification")], notification) + b"\r\n",
             delimiter + b"--\r\n",
         )
     )
@@ -104,8 +103,7 @@ def build_mdn(
         [
             (
                 "Content-Type",
-                "multipart/report; report-type=disposition-notification; "
-                f'boundary="{boundary}"',
+                f'multipart/report; report-type=disposition-notification; boundary="{boundary}"',
             )
         ],
         body,
@@ -137,7 +135,8 @@ def read_mdn(whole: Entity, partner: x509.Certificate, *, require_signed: bool) 
         raise As2Failure("insufficient-message-security", "the MDN is not signed")
     if report.content_type != "multipart/report":
         raise As2Failure(
-            "unexpected-processing-error", f"an MDN is a multipart/report, not {report.content_type}"
+            "unexpected-processing-error",
+            f"an MDN is a multipart/report, not {report.content_type}",
         )
     boundary = report.param("boundary") or ""
     text = ""

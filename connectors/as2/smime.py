@@ -48,6 +48,11 @@ _CIPHERS: dict[str, pkcs7.ContentEncryptionAlgorithm] = {
     "aes128-cbc": algorithms.AES128,
     "aes256-cbc": algorithms.AES256,
 }
+_SIGNING: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
     "sha256": hashes.SHA256,
@@ -145,7 +150,7 @@ def sign(
     signature = (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(content)
-        .add_signer(certificate, key, _HASHES[algorithm]())
+        .add_signer(certificate, key, _SIGNING[algorithm]())
         .sign(
             serialization.Encoding.DER,
             [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
@@ -258,14 +263,10 @@ def encrypt(content: bytes, certificate: x509.Certificate, cipher: Cipher) -> by
     )
 
 
-def decrypt(
-    enveloped: Entity, certificate: x509.Certificate, key: rsa.RSAPrivateKey
-) -> Entity:
+def decrypt(enveloped: Entity, certificate: x509.Certificate, key: rsa.RSAPrivateKey) -> Entity:
     """The entity inside an enveloped-data entity, decrypted with our key."""
     try:
-        inner = pkcs7.pkcs7_decrypt_der(
-            enveloped.decoded_body(), certificate, key, []
-        )
+        inner = pkcs7.pkcs7_decrypt_der(enveloped.decoded_body(), certificate, key, [])
     except (ValueError, TypeError) as exc:
         raise As2Failure("decryption-failed", f"cannot decrypt with our key: {exc}") from None
     return parse_entity(inner)
@@ -290,7 +291,10 @@ def compress(content: bytes) -> bytes:
     ).dump()
     return entity(
         [
-            ("Content-Type", 'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"'),
+            (
+                "Content-Type",
+                'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"',
+            ),
             ("Content-Transfer-Encoding", "binary"),
             ("Content-Disposition", 'attachment; filename="smime.p7z"'),
         ],
