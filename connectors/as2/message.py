@@ -145,15 +145,16 @@ def open_message(
         encrypted = True
     elif require_encrypted:
         raise As2Failure("insufficient-message-security", "the message is not encrypted")
-    if smime_type(part) == "compressed-data":  # compressed, then signed (RFC 5402 allows both)
-        part = decompress(part)
+    digest = mic(part.raw, algorithm)  # unsigned: over what the sender would have signed
+    if smime_type(part) == "compressed-data":  # signed, then compressed (RFC 5402 allows it)
+        inner = decompress(part)
+        if inner.content_type == "multipart/signed":
+            part = inner
     if part.content_type == "multipart/signed":
         part, digest = unsign(part, keys.partner)
         signed = True
-    else:
-        if require_signed:
-            raise As2Failure("insufficient-message-security", "the message is not signed")
-        digest = mic(part.raw, algorithm)
+    elif require_signed:
+        raise As2Failure("insufficient-message-security", "the message is not signed")
     if smime_type(part) == "compressed-data":
         part = decompress(part)
     filename = part.headers.get_filename()

@@ -1,0 +1,499 @@
+"""The ``as2`` connector: the sink against a real AS2 endpoint on loopback (the as2 source
+behind an HTTP server, keeping one copy per Message-ID as AS2 receivers do), the source
+against messages built by the sink's code, and the S/MIME checks one by one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.as2 import As2Inbound, As2InboundOptions, As2Sink, As2SinkOptions
+from connectors.as2.keys import load_certificate, load_key
+from connectors.as2.mdn import build_mdn, read_mdn
+from connectors.as2.message import Keys, build_message, http_entity
+from connectors.as2.smime import As2Failure
+from connectors.as2.store import MdnBox
+from hub.sdk import (
+    ConnectorContext,
+    Delivery,
+    FatalDeliveryError,
+    Inbound,
+    InboundRejected,
+    InboundRequest,
+    PushSource,
+    Receipt,
+    RetriableDeliveryError,
+    Sink,
+    Stored,
+)
+from hub.sdk.testing import PushSourceContract, SinkContract, make_delivery
+from tests.as2_parties import Party, make_party
+
+EDIFACT = (
+    b"UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER+261130:1200+42'UNH+1+ORDERS:D:96A:UN'"
+    b"BGM+220+727+9'UNT+3+1'UNZ+1+42'"
+)
+
+
+@dataclass
+class As2Peer:
+    """A partner's AS2 server: our as2 source behind a threaded HTTP server."""
+
+    source: As2Inbound
+    url: str = ""
+    kept: dict[str, list[bytes]] = field(default_factory=dict)
+    refused: list[Inbound] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, request: InboundRequest) -> tuple[int, dict[str, str], bytes]:
+        inbound = self.source.accept(request)
+        stored = None
+        if inbound is not None:
+            key = inbound.key or ""
+            with self.lock:
+                if inbound.refused is not None:
+                    self.refused.append(inbound)
+                    stored = Stored(("dead",), refused=True)
+                else:
+                    copies = self.kept.setdefault(key, [])
+                    duplicate = bool(copies)
+                    if not duplicate:
+                        copies.append(inbound.body)
+                    stored = Stored((key,), duplicate=duplicate)
+        reply = self.source.reply(request, inbound, stored)
+        assert reply is not None
+        return reply.status, dict(reply.headers), reply.body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _PeerServer
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            status, answer_headers, answer = self.server.peer.handle(
+                InboundRequest(route="as2-in", body=body, headers=headers)
+            )
+        except Exception as exc:  # an InboundRejected: the 4xx the hub would give
+            status, answer_headers, answer = getattr(exc, "status", 500), {}, str(exc).encode()
+        self.send_response(status)
+        for name, value in answer_headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+class _PeerServer(ThreadingHTTPServer):
+    daemon_threads = True
+    peer: As2Peer
+
+
+@pytest.fixture(scope="module")
+def parties(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Party]:
+    folder = tmp_path_factory.mktemp("as2-parties")
+    return {
+        "us": make_party(folder, "HUB-A"),
+        "partner": make_party(folder, "PARTNER-B"),
+        "impostor": make_party(folder, "HUB-A", variant="-impostor"),
+    }
+
+
+def _peer_source(parties: dict[str, Party], **partner_options: Any) -> As2Inbound:
+    partner, us = parties["partner"], parties["us"]
+    options = As2InboundOptions(
+        as2_id=partner.as2_id,
+        certificate=partner.certificate,
+        key=partner.key,
+        partners={us.as2_id: {"certificate": us.certificate, **partner_options}},
+    )
+    return As2Inbound("as2-in", options)
+
+
+@pytest.fixture
+def as2_peer(parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch) -> Iterator[As2Peer]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    server = _PeerServer(("127.0.0.1", 0), _Handler)
+    server.peer = As2Peer(_peer_source(parties))
+    host, port = server.server_address[:2]
+    server.peer.url = f"http://{host!s}:{port}/as2/as2-in"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.peer
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        server.peer.source.close()
+
+
+def _sink_options(parties: dict[str, Party], url: str, **extra: Any) -> dict[str, Any]:
+    us, partner = parties["us"], parties["partner"]
+    return {
+        "url": url,
+        "as2_from": us.as2_id,
+        "as2_to": partner.as2_id,
+        "certificate": str(us.certificate),
+        "key": str(us.key),
+        "partner_certificate": str(partner.certificate),
+        "timeout_seconds": 5,
+        **extra,
+    }
+
+
+class TestAs2SinkContract(SinkContract):
+    sink_class = As2Sink
+
+    @pytest.fixture
+    def options(self, parties: dict[str, Party], as2_peer: As2Peer) -> dict[str, Any]:
+        self.peer = as2_peer
+        return _sink_options(parties, as2_peer.url, compress=True)
+
+    @pytest.fixture
+    def unreachable_options(self, parties: dict[str, Party], closed_port: int) -> dict[str, Any]:
+        return _sink_options(parties, f"http://127.0.0.1:{closed_port}/as2/x")
+
+    @pytest.fixture
+    def refusing_options(self, parties: dict[str, Party], as2_peer: As2Peer) -> dict[str, Any]:
+        """Signed with a key the partner does not know for HUB-A: a negative MDN."""
+        impostor = parties["impostor"]
+        return _sink_options(
+            parties, as2_peer.url, certificate=str(impostor.certificate), key=str(impostor.key)
+        )
+
+    def read_back(self, sink: Sink[Any], delivery: Delivery, receipt: Receipt) -> list[bytes]:
+        assert isinstance(sink, As2Sink)
+        return list(self.peer.kept.get(sink.message_id(delivery), []))
+
+
+def _sink(parties: dict[str, Party], url: str, tmp_path: Path, **extra: Any) -> As2Sink:
+    options = As2SinkOptions(**_sink_options(parties, url, **extra))
+    return As2Sink("partner", options, ConnectorContext(tmp_path))
+
+
+def test_a_negative_mdn_is_fatal_with_the_partners_disposition(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path
+) -> None:
+    impostor = parties["impostor"]
+    sink = _sink(
+        parties,
+        as2_peer.url,
+        tmp_path,
+        certificate=str(impostor.certificate),
+        key=str(impostor.key),
+    )
+    try:
+        with pytest.raises(FatalDeliveryError) as caught:
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+    assert "processed/error: authentication-failed" in caught.value.message
+    assert "not made with the partner's certificate" in caught.value.message
+    assert as2_peer.kept == {}
+    [refused] = as2_peer.refused
+    assert refused.refused is not None
+    assert refused.refused.startswith("authentication-failed")
+
+
+def test_an_mdn_from_someone_else_is_not_a_delivery(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path
+) -> None:
+    """The MDN is signed by the partner; a sink expecting another certificate refuses it."""
+    sink = _sink(
+        parties, as2_peer.url, tmp_path, partner_certificate=str(parties["us"].certificate)
+    )
+    try:
+        with pytest.raises(FatalDeliveryError, match="MDN cannot be trusted"):
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+
+
+def test_a_partner_that_is_down_is_retriable(
+    parties: dict[str, Party], closed_port: int, tmp_path: Path
+) -> None:
+    sink = _sink(parties, f"http://127.0.0.1:{closed_port}/as2/x", tmp_path)
+    try:
+        with pytest.raises(RetriableDeliveryError, match="cannot reach"):
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+
+
+@pytest.mark.parametrize(
+    ("sign", "encrypt", "compress"),
+    [(True, True, False), (True, True, True), (True, False, False), (False, True, True)],
+)
+def test_every_layer_combination_round_trips(
+    parties: dict[str, Party],
+    as2_peer: As2Peer,
+    tmp_path: Path,
+    sign: bool,
+    encrypt: bool,
+    compress: bool,
+) -> None:
+    as2_peer.source = _peer_source(parties, require_signed=sign, require_encrypted=encrypt)
+    sink = _sink(parties, as2_peer.url, tmp_path, sign=sign, encrypt=encrypt, compress=compress)
+    try:
+        delivery = make_delivery(EDIFACT)
+        receipt = sink.deliver(delivery)
+    finally:
+        sink.close()
+    assert "signed MDN" in receipt.detail
+    assert as2_peer.kept[sink.message_id(delivery)] == [EDIFACT]
+
+
+def test_the_asynchronous_mdn_is_awaited_and_found_by_a_later_attempt(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path
+) -> None:
+    """The partner posts its MDN to our as2 source, which puts it where the sink waits."""
+    box = tmp_path / "mdns"
+    ours = parties["us"]
+    partner = parties["partner"]
+    our_source = As2Inbound(
+        "mdn-in",
+        As2InboundOptions(
+            as2_id=ours.as2_id,
+            certificate=ours.certificate,
+            key=ours.key,
+            partners={partner.as2_id: {"certificate": partner.certificate}},
+            mdn_directory=box,
+        ),
+    )
+    server = _PeerServer(("127.0.0.1", 0), _Handler)
+    server.peer = As2Peer(our_source)
+    host, port = server.server_address[:2]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    sink = _sink(
+        parties,
+        as2_peer.url,
+        tmp_path,
+        mdn="async",
+        async_mdn_url=f"http://{host!s}:{port}/as2/mdn-in",
+        mdn_directory=str(box),
+    )
+    try:
+        delivery = make_delivery(EDIFACT)
+        receipt = sink.deliver(delivery)
+        assert "signed MDN" in receipt.detail
+        assert as2_peer.kept[sink.message_id(delivery)] == [EDIFACT]
+        sent = len(as2_peer.kept)
+        # a later attempt (the first gave up waiting) finds the MDN and sends nothing
+        again = sink.deliver(make_delivery(EDIFACT, attempt=2))
+        assert again.detail == receipt.detail
+        assert len(as2_peer.kept) == sent
+    finally:
+        sink.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        as2_peer.source.close()
+
+
+def test_no_asynchronous_mdn_in_time_is_retriable(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path, closed_port: int
+) -> None:
+    sink = _sink(
+        parties,
+        as2_peer.url,
+        tmp_path,
+        mdn="async",
+        async_mdn_url=f"http://127.0.0.1:{closed_port}/as2/mdn-in",  # it never arrives
+        mdn_directory=str(tmp_path / "mdns"),
+        mdn_timeout_seconds=0.3,
+    )
+    try:
+        with pytest.raises(RetriableDeliveryError, match="no MDN"):
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+        as2_peer.source.close()
+
+
+# -- the inbound side ------------------------------------------------------------------
+
+
+def _request(parties: dict[str, Party], payload: bytes = EDIFACT, **options: Any) -> InboundRequest:
+    us, partner = parties["us"], parties["partner"]
+
+    keys = Keys(
+        load_certificate(us.certificate),
+        load_key(us.key, None),
+        load_certificate(partner.certificate),
+    )
+    outgoing = build_message(
+        payload,
+        content_type="application/EDIFACT",
+        filename="order.edi",
+        message_id="<test-1@HUB-A>",
+        as2_from=us.as2_id,
+        as2_to=partner.as2_id,
+        keys=keys,
+        **options,
+    )
+    headers = {name.lower(): value for name, value in outgoing.headers.items()}
+    return InboundRequest(route="as2-in", body=outgoing.body, headers=headers)
+
+
+class TestAs2InboundContract(PushSourceContract):
+    source_class = As2Inbound
+
+    @pytest.fixture
+    def options(self, parties: dict[str, Party]) -> dict[str, Any]:
+        partner, us = parties["partner"], parties["us"]
+        return {
+            "as2_id": partner.as2_id,
+            "certificate": str(partner.certificate),
+            "key": str(partner.key),
+            "partners": {us.as2_id: {"certificate": str(us.certificate)}},
+        }
+
+    @pytest.fixture
+    def good_request(self, parties: dict[str, Party]) -> InboundRequest:
+        return _request(parties)
+
+    @pytest.fixture
+    def bad_request(self, parties: dict[str, Party]) -> InboundRequest:
+        """From a partner this route does not know."""
+        request = _request(parties)
+        return InboundRequest(
+            route=request.route,
+            body=request.body,
+            headers={**request.headers, "as2-from": "STRANGER"},
+        )
+
+    def test_accepted_body_is_kept_byte_for_byte(
+        self, source: PushSource[Any], good_request: InboundRequest
+    ) -> None:
+        """AS2: the request is the encrypted envelope; what is kept is the payload inside,
+        byte for byte."""
+        inbound = source.accept(good_request)
+        assert isinstance(inbound, Inbound)
+        assert inbound.body == EDIFACT
+        assert inbound.key == "<test-1@HUB-A>"
+        assert inbound.refused is None
+
+
+@pytest.fixture
+def source(parties: dict[str, Party]) -> Iterator[As2Inbound]:
+    source = _peer_source(parties)
+    yield source
+    source.close()
+
+
+def _tampered(request: InboundRequest, old: bytes, new: bytes) -> InboundRequest:
+    assert old in request.body
+    return InboundRequest(
+        route=request.route, body=request.body.replace(old, new, 1), headers=request.headers
+    )
+
+
+def test_a_changed_payload_is_refused_with_a_negative_mdn(parties: dict[str, Party]) -> None:
+    source = _peer_source(parties, require_encrypted=False)  # signed only: the payload shows
+    request = _tampered(_request(parties, encrypted=False), b"BGM+220+727", b"BGM+220+728")
+    inbound = source.accept(request)
+    assert inbound is not None
+    assert inbound.refused is not None
+    assert inbound.refused.startswith("integrity-check-failed")
+    assert inbound.body == request.body  # what came, kept for the dead letter
+    reply = source.reply(request, inbound, Stored(("x",), refused=True))
+    assert reply is not None
+    mdn = read_mdn(
+        http_entity({k.lower(): v for k, v in reply.headers.items()}, reply.body),
+        source.certificate,
+        require_signed=True,
+    )
+    assert not mdn.positive
+    assert mdn.modifier == "error: integrity-check-failed"
+    assert mdn.mic is None
+
+
+def test_a_damaged_envelope_is_decryption_failed(
+    parties: dict[str, Party], source: As2Inbound
+) -> None:
+    request = _request(parties)
+    body = bytearray(request.body)
+    body[len(body) // 2] ^= 0xFF
+    damaged = InboundRequest(route=request.route, body=bytes(body), headers=request.headers)
+    inbound = source.accept(damaged)
+    assert inbound is not None
+    assert inbound.refused is not None
+    assert inbound.refused.split(":")[0] in ("decryption-failed", "authentication-failed")
+
+
+def test_an_unencrypted_message_is_refused_when_encryption_is_required(
+    parties: dict[str, Party], source: As2Inbound
+) -> None:
+    inbound = source.accept(_request(parties, encrypted=False))
+    assert inbound is not None
+    assert inbound.refused is not None
+    assert inbound.refused.startswith("insufficient-message-security")
+
+
+def test_the_mdn_comes_with_the_mic_of_what_was_signed(
+    parties: dict[str, Party], source: As2Inbound
+) -> None:
+    request = _request(parties, compressed=True)
+    inbound = source.accept(request)
+    assert inbound is not None
+    assert inbound.refused is None
+    assert inbound.body == EDIFACT
+    reply = source.reply(request, inbound, Stored(("x",)))
+    assert reply is not None
+    assert reply.status == 200
+    mdn = read_mdn(
+        http_entity({k.lower(): v for k, v in reply.headers.items()}, reply.body),
+        source.certificate,
+        require_signed=True,
+    )
+    assert mdn.positive
+    assert mdn.original_message_id == "<test-1@HUB-A>"
+    assert mdn.mic == inbound.headers["as2-received-content-mic"]
+
+
+def test_a_forged_asynchronous_mdn_is_refused(parties: dict[str, Party], tmp_path: Path) -> None:
+    """Only the partner's signed MDN is put where the sink waits: a forged one could
+    otherwise dead-letter our messages."""
+    ours, partner, impostor = parties["us"], parties["partner"], parties["impostor"]
+    source = As2Inbound(
+        "mdn-in",
+        As2InboundOptions(
+            as2_id=ours.as2_id,
+            certificate=ours.certificate,
+            key=ours.key,
+            partners={partner.as2_id: {"certificate": partner.certificate}},
+            mdn_directory=tmp_path / "mdns",
+        ),
+    )
+
+    headers, body = build_mdn(
+        original_message_id="<m-1@HUB-A>",
+        reporter=partner.as2_id,
+        recipient=ours.as2_id,
+        mic="abc, sha-256",
+        failure=As2Failure("decryption-failed", "forged"),
+        signer=(load_certificate(impostor.certificate), load_key(impostor.key, None)),
+    )
+    request = InboundRequest(
+        route="mdn-in", body=body, headers={k.lower(): v for k, v in headers.items()}
+    )
+
+    with pytest.raises(InboundRejected) as caught:
+        source.accept(request)
+    assert caught.value.status == 401
+    assert MdnBox(tmp_path / "mdns").take("<m-1@HUB-A>") is None
