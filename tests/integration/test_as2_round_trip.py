@@ -26,6 +26,7 @@ from tests.as2_parties import Party, make_party
 from tests.configs import EXAMPLE_ORDER, ROOT, write_config
 from tests.integration.test_api import wait_status
 from tests.peers import free_port, serve_app
+from tests.processes import HubProcess
 from tests.waiting import wait_for_progress
 
 _AUTH = {"anonymous": ["ingest", "read", "read:payload"]}
@@ -42,13 +43,13 @@ def parties(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Party]:
     }
 
 
-def _hub_b(tmp: Path, parties: dict[str, Party]) -> Path:
+def _hub_b(tmp: Path, parties: dict[str, Party], worker: dict[str, Any] | None = None) -> Path:
     a, b = parties["a"], parties["b"]
     config = {
         "version": 1,
         "auth": _AUTH,
         "store": {"url": f"sqlite:///{tmp / 'hub-b.db'}"},
-        "worker": _WORKER,
+        "worker": worker or _WORKER,
         "routes": {
             "orders-in": {
                 "source": {
@@ -72,7 +73,13 @@ def _hub_b(tmp: Path, parties: dict[str, Party]) -> Path:
 
 
 def _hub_a(
-    tmp: Path, parties: dict[str, Party], b_url: str, *, signer: str = "a", **sink: Any
+    tmp: Path,
+    parties: dict[str, Party],
+    b_url: str,
+    *,
+    signer: str = "a",
+    retry: dict[str, float] | None = None,
+    **sink: Any,
 ) -> Path:
     a, b = parties["a"], parties["b"]
     me = parties[signer]
@@ -102,7 +109,8 @@ def _hub_a(
                     },
                 }
             ],
-            "retry": {"max_attempts": 3, "initial_delay_seconds": 0.1, "max_delay_seconds": 0.5},
+            "retry": retry
+            or {"max_attempts": 3, "initial_delay_seconds": 0.1, "max_delay_seconds": 0.5},
         },
         # where B posts asynchronous MDNs; it stores no messages
         "as2-mdns": {
@@ -253,3 +261,33 @@ def test_a_tampered_payload_gets_a_negative_mdn_and_becomes_a_dead_letter(
             ]
             == []
         )
+
+
+@pytest.mark.slow
+def test_no_mdn_before_the_commit_and_a_resend_is_stored_once(
+    tmp_path: Path, parties: dict[str, Party]
+) -> None:
+    """B dies (kill -9) in the middle of its commit: A gets no MDN, so its message is not
+    delivered; A sends again with the same Message-ID once B is back, and B stores it once."""
+    # B only ingests: the first commit of the process is the AS2 message's
+    b_config = _hub_b(tmp_path, parties, {"enabled": False})
+    first = HubProcess(b_config, tmp_path / "b.log", env={"HUB_FAILPOINT": "writer.before_commit"})
+    first.start()
+    again = HubProcess(b_config, tmp_path / "b.log")
+    again.port, again.url = first.port, first.url  # A's config names this address
+    try:
+        retry = {"max_attempts": 1000, "initial_delay_seconds": 0.1, "max_delay_seconds": 0.5}
+        with _running(_hub_a(tmp_path, parties, first.url, retry=retry)) as a:
+            message_id = _send_order(a)
+            proc = first.proc
+            assert proc is not None
+            wait_for_progress(proc.poll, lambda code: code is not None, what="B to die")
+            assert a.get(f"/messages/{message_id}").json()["status"] != "delivered"
+            again.start()
+            sent = wait_status(a, message_id, "delivered", "failed")
+            assert sent["status"] == "delivered", sent
+        stored = httpx.get(f"{again.url}/messages", params={"route": "orders-in"}).json()
+        assert len(stored["messages"]) == 1
+    finally:
+        first.stop()
+        again.stop()
