@@ -40,12 +40,12 @@ from hub.sdk import (
     Stored,
 )
 
-__all__ = ["As2Inbound", "As2InboundOptions", "PartnerOptions"]
+__all__ = ["MIC_HEADER", "As2Inbound", "As2InboundOptions", "PartnerOptions"]
 
 log = logging.getLogger("connectors.as2")
 
 # what the hub keeps with a message: who sent it, and what its MDN said
-_MIC = "as2-received-content-mic"
+MIC_HEADER = "as2-received-content-mic"
 
 
 class PartnerOptions(BaseModel):
@@ -153,7 +153,7 @@ class As2Inbound(PushSource[As2InboundOptions]):
             headers={
                 **kept,
                 "content-type": opened.content_type,
-                _MIC: opened.mic,
+                MIC_HEADER: opened.mic,
                 **({"as2-filename": opened.filename} if opened.filename else {}),
             },
             content_type=opened.content_type,
@@ -203,7 +203,7 @@ class As2Inbound(PushSource[As2InboundOptions]):
             original_message_id=headers.get("message-id", "").strip(),
             reporter=self.options.as2_id,
             recipient=sender,
-            mic=inbound.headers.get(_MIC),
+            mic=inbound.headers.get(MIC_HEADER),
             failure=failure,
             signer=(self.certificate, self.key),
             algorithm=self.options.mdn_signature,

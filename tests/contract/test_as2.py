@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from connectors.as2 import As2Inbound, As2InboundOptions, As2Sink, As2SinkOptions
+from connectors.as2.inbound import MIC_HEADER
 from connectors.as2.keys import load_certificate, load_key
 from connectors.as2.mdn import build_mdn, read_mdn
 from connectors.as2.message import Keys, build_message, http_entity
@@ -50,6 +51,7 @@ class As2Peer:
     kept: dict[str, list[bytes]] = field(default_factory=dict)
     refused: list[Inbound] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    wrong_mic: bool = False  # answer a signed, positive MDN for other bytes than received
 
     def handle(self, request: InboundRequest) -> tuple[int, dict[str, str], bytes]:
         inbound = self.source.accept(request)
@@ -66,6 +68,9 @@ class As2Peer:
                     if not duplicate:
                         copies.append(inbound.body)
                     stored = Stored((key,), duplicate=duplicate)
+        if self.wrong_mic and inbound is not None:
+            digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, sha-256"
+            inbound = replace(inbound, headers={**inbound.headers, MIC_HEADER: digest})
         reply = self.source.reply(request, inbound, stored)
         assert reply is not None
         return reply.status, dict(reply.headers), reply.body
@@ -218,6 +223,19 @@ def test_an_mdn_from_someone_else_is_not_a_delivery(
     )
     try:
         with pytest.raises(FatalDeliveryError, match="MDN cannot be trusted"):
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+
+
+def test_an_mdn_with_another_mic_is_not_a_delivery(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path
+) -> None:
+    """A positive, signed MDN for other bytes than we sent: the partner got something else."""
+    as2_peer.wrong_mic = True
+    sink = _sink(parties, as2_peer.url, tmp_path)
+    try:
+        with pytest.raises(RetriableDeliveryError, match="MIC"):
             sink.deliver(make_delivery(EDIFACT))
     finally:
         sink.close()
