@@ -263,6 +263,38 @@ def test_a_tampered_payload_gets_a_negative_mdn_and_becomes_a_dead_letter(
         )
 
 
+def test_a_payload_the_route_cannot_decode_gets_a_negative_mdn(
+    tmp_path: Path, parties: dict[str, Party]
+) -> None:
+    """Opened and verified, but not EDIFACT: the partner learns it from the MDN, not a 400."""
+    a, b = parties["a"], parties["b"]
+    keys = Keys(
+        load_certificate(a.certificate), load_key(a.key, None), load_certificate(b.certificate)
+    )
+    outgoing = build_message(
+        b"this is no interchange",
+        content_type="application/EDIFACT",
+        filename="order.edi",
+        message_id="<garbled-1@HUB-A>",
+        as2_from=a.as2_id,
+        as2_to=b.as2_id,
+        keys=keys,
+    )
+    with _running(_hub_b(tmp_path, parties)) as hub_b:
+        answer = hub_b.post("/as2/orders-in", content=outgoing.body, headers=outgoing.headers)
+        assert answer.status_code == 200
+        mdn = read_mdn(
+            http_entity({k.lower(): v for k, v in answer.headers.items()}, answer.content),
+            load_certificate(b.certificate),
+            require_signed=True,
+        )
+        assert mdn.modifier == "error: unexpected-processing-error"
+        assert "edifact" in mdn.text.lower()
+        [dead] = hub_b.get("/dead-letters", params={"route": "orders-in"}).json()
+        assert dead["error"]["type"] == "inbound_refused"
+        assert hub_b.get(f"/messages/{dead['id']}/body").content == b"this is no interchange"
+
+
 @pytest.mark.slow
 def test_no_mdn_before_the_commit_and_a_resend_is_stored_once(
     tmp_path: Path, parties: dict[str, Party]
