@@ -4,17 +4,13 @@ against messages built by the sink's code, and the S/MIME checks one by one."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connectors.as2 import As2Inbound, As2InboundOptions, As2Sink, As2SinkOptions
-from connectors.as2.inbound import MIC_HEADER
 from connectors.as2.keys import load_certificate, load_key
 from connectors.as2.mdn import build_mdn, read_mdn
 from connectors.as2.message import Keys, build_message, http_entity
@@ -34,76 +30,12 @@ from hub.sdk import (
     Stored,
 )
 from hub.sdk.testing import PushSourceContract, SinkContract, make_delivery
-from tests.as2_parties import Party, make_party
+from tests.as2_parties import As2Peer, Party, make_party, running_as2_peer
 
 EDIFACT = (
     b"UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER+261130:1200+42'UNH+1+ORDERS:D:96A:UN'"
     b"BGM+220+727+9'UNT+3+1'UNZ+1+42'"
 )
-
-
-@dataclass
-class As2Peer:
-    """A partner's AS2 server: our as2 source behind a threaded HTTP server."""
-
-    source: As2Inbound
-    url: str = ""
-    kept: dict[str, list[bytes]] = field(default_factory=dict)
-    refused: list[Inbound] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    wrong_mic: bool = False  # answer a signed, positive MDN for other bytes than received
-
-    def handle(self, request: InboundRequest) -> tuple[int, dict[str, str], bytes]:
-        inbound = self.source.accept(request)
-        stored = None
-        if inbound is not None:
-            key = inbound.key or ""
-            with self.lock:
-                if inbound.refused is not None:
-                    self.refused.append(inbound)
-                    stored = Stored(("dead",), refused=True)
-                else:
-                    copies = self.kept.setdefault(key, [])
-                    duplicate = bool(copies)
-                    if not duplicate:
-                        copies.append(inbound.body)
-                    stored = Stored((key,), duplicate=duplicate)
-        if self.wrong_mic and inbound is not None:
-            digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, sha-256"
-            inbound = replace(inbound, headers={**inbound.headers, MIC_HEADER: digest})
-        reply = self.source.reply(request, inbound, stored)
-        assert reply is not None
-        return reply.status, dict(reply.headers), reply.body
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _PeerServer
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        try:
-            status, answer_headers, answer = self.server.peer.handle(
-                InboundRequest(route="as2-in", body=body, headers=headers)
-            )
-        except Exception as exc:  # an InboundRejected: the 4xx the hub would give
-            status, answer_headers, answer = getattr(exc, "status", 500), {}, str(exc).encode()
-        self.send_response(status)
-        for name, value in answer_headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return
-
-
-class _PeerServer(ThreadingHTTPServer):
-    daemon_threads = True
-    peer: As2Peer
 
 
 @pytest.fixture(scope="module")
@@ -131,19 +63,8 @@ def _peer_source(parties: dict[str, Party], **partner_options: Any) -> As2Inboun
 def as2_peer(parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch) -> Iterator[As2Peer]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    server = _PeerServer(("127.0.0.1", 0), _Handler)
-    server.peer = As2Peer(_peer_source(parties))
-    host, port = server.server_address[:2]
-    server.peer.url = f"http://{host!s}:{port}/as2/as2-in"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield server.peer
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        server.peer.source.close()
+    with running_as2_peer(_peer_source(parties)) as peer:
+        yield peer
 
 
 def _sink_options(parties: dict[str, Party], url: str, **extra: Any) -> dict[str, Any]:
@@ -292,17 +213,19 @@ def test_the_asynchronous_mdn_is_awaited_and_found_by_a_later_attempt(
             mdn_directory=box,
         ),
     )
-    server = _PeerServer(("127.0.0.1", 0), _Handler)
-    server.peer = As2Peer(our_source)
-    host, port = server.server_address[:2]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
+    with running_as2_peer(our_source) as ours_server:
+        _deliver_with_async_mdn(parties, as2_peer, ours_server, box, tmp_path)
+
+
+def _deliver_with_async_mdn(
+    parties: dict[str, Party], as2_peer: As2Peer, ours: As2Peer, box: Path, tmp_path: Path
+) -> None:
     sink = _sink(
         parties,
         as2_peer.url,
         tmp_path,
         mdn="async",
-        async_mdn_url=f"http://{host!s}:{port}/as2/mdn-in",
+        async_mdn_url=ours.url,
         mdn_directory=str(box),
     )
     try:
@@ -317,9 +240,6 @@ def test_the_asynchronous_mdn_is_awaited_and_found_by_a_later_attempt(
         assert len(as2_peer.kept) == sent
     finally:
         sink.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
         as2_peer.source.close()
 
 
