@@ -124,8 +124,15 @@ def test_connector_plugins_are_loaded_by_name() -> None:
     assert plugins["file"].source is None
     assert plugins["http"].sink is not None
     assert plugins["http"].source is not None
-    assert available_connectors("sink") == ["amqp", "file", "http", "sftp"]
-    assert available_connectors("source") == ["amqp", "directory", "http", "http-pull", "sftp"]
+    assert available_connectors("sink") == ["amqp", "as2", "file", "http", "sftp"]
+    assert available_connectors("source") == [
+        "amqp",
+        "as2",
+        "directory",
+        "http",
+        "http-pull",
+        "sftp",
+    ]
 
 
 def test_role_classes() -> None:
