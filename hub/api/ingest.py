@@ -111,6 +111,22 @@ def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
             continue
         # a source serves its own protocol on its own path (an AS2 source: /as2/{route})
         path = route.source.path if isinstance(route.source, PushSource) else "ingest"
+        if path != "ingest":
+            router.add_api_route(
+                f"/{path}/{name}",
+                _endpoint(name),
+                methods=["POST"],
+                status_code=200,
+                response_class=Response,
+                responses={200: {"description": "the source's own answer, after the commit"}},
+                operation_id=_operation_id(f"{path}_{name}", taken),
+                summary=f"Hand a {route.source_type} message to route {name}",
+                description=(route.config.description + "\n\n" if route.config.description else "")
+                + f"The {route.source_type} protocol (docs/connectors/{route.source_type}.md): "
+                "the message is committed before the answer, which the source builds "
+                "(an AS2 MDN).",
+            )
+            continue
         router.add_api_route(
             f"/{path}/{name}",
             _endpoint(name),

@@ -43,7 +43,12 @@ def parties(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Party]:
     }
 
 
-def _hub_b(tmp: Path, parties: dict[str, Party], worker: dict[str, Any] | None = None) -> Path:
+def _hub_b(
+    tmp: Path,
+    parties: dict[str, Party],
+    worker: dict[str, Any] | None = None,
+    **partner: Any,
+) -> Path:
     a, b = parties["a"], parties["b"]
     config = {
         "version": 1,
@@ -58,7 +63,7 @@ def _hub_b(tmp: Path, parties: dict[str, Party], worker: dict[str, Any] | None =
                         "as2_id": b.as2_id,
                         "certificate": str(b.certificate),
                         "key": str(b.key),
-                        "partners": {a.as2_id: {"certificate": str(a.certificate)}},
+                        "partners": {a.as2_id: {"certificate": str(a.certificate), **partner}},
                     },
                 },
                 "input": {"format": "edifact"},
@@ -227,40 +232,69 @@ def test_a_tampered_payload_gets_a_negative_mdn_and_becomes_a_dead_letter(
         b"UNA:+.? 'UNB+UNOC:3+HUB-A+HUB-B+261130:1200+42'UNH+1+ORDERS:D:96A:UN'"
         b"BGM+220+727+9'UNT+3+1'UNZ+1+42'"
     )
-    outgoing = build_message(
-        order,
-        content_type="application/EDIFACT",
-        filename="order.edi",
-        message_id="<tampered-1@HUB-A>",
-        as2_from=a.as2_id,
-        as2_to=b.as2_id,
-        keys=keys,
-        encrypted=False,  # signed only, so the order can be changed in transit
-    )
-    tampered = outgoing.body.replace(b"BGM+220+727", b"BGM+220+999")
-    assert tampered != outgoing.body
-    with _running(_hub_b(tmp_path, parties)) as hub_b:
-        # B requires encryption of HUB-A; ask a signed-only partner of B instead
-        answer = hub_b.post("/as2/orders-in", content=tampered, headers=outgoing.headers)
-        assert answer.status_code == 200
+
+    def message(number: int, *, encrypted: bool) -> tuple[dict[str, str], bytes]:
+        outgoing = build_message(
+            order,
+            content_type="application/EDIFACT",
+            filename="order.edi",
+            message_id=f"<tampered-{number}@HUB-A>",
+            as2_from=a.as2_id,
+            as2_to=b.as2_id,
+            keys=keys,
+            encrypted=encrypted,
+        )
+        return outgoing.headers, outgoing.body
+
+    # signed only, so the order itself can be changed in transit
+    signed_headers, signed = message(1, encrypted=False)
+    changed = signed.replace(b"BGM+220+727", b"BGM+220+999")
+    assert changed != signed
+    # signed and encrypted: a byte of the ciphertext changed
+    sealed_headers, sealed = message(2, encrypted=True)
+    damaged = bytearray(sealed)
+    damaged[len(damaged) // 2] ^= 0xFF
+
+    config = _hub_b(tmp_path, parties, require_encrypted=False)
+    with _running(config) as hub_b:
+        paths = hub_b.get("/openapi.json").json()["paths"]
+        assert "/as2/orders-in" in paths
+        assert "/ingest/orders-in" not in paths
+        modifiers = []
+        for headers, body in ((signed_headers, changed), (sealed_headers, bytes(damaged))):
+            answer = hub_b.post("/as2/orders-in", content=body, headers=headers)
+            assert answer.status_code == 200
+            mdn = read_mdn(
+                http_entity({k.lower(): v for k, v in answer.headers.items()}, answer.content),
+                load_certificate(b.certificate),
+                require_signed=True,
+            )
+            assert not mdn.positive
+            assert mdn.original_message_id == headers["Message-ID"]
+            modifiers.append(mdn.modifier)
+        assert modifiers[0] == "error: integrity-check-failed"
+        assert modifiers[1] in ("error: decryption-failed", "error: authentication-failed")
+
+        dead = hub_b.get("/dead-letters", params={"route": "orders-in"}).json()
+        assert len(dead) == 2
+        assert {d["error"]["type"] for d in dead} == {"inbound_refused"}
+        bodies = {hub_b.get(f"/messages/{d['id']}/body").content for d in dead}
+        assert bodies == {changed, bytes(damaged)}  # what came, for the operator to look at
+        assert not (tmp_path / "b-erp").exists()
+        delivered = hub_b.get("/messages", params={"route": "orders-in", "status": "delivered"})
+        assert delivered.json()["messages"] == []
+
+        # the genuine message after a forged one with its Message-ID is stored and receipted
+        answer = hub_b.post("/as2/orders-in", content=signed, headers=signed_headers)
         mdn = read_mdn(
             http_entity({k.lower(): v for k, v in answer.headers.items()}, answer.content),
             load_certificate(b.certificate),
             require_signed=True,
         )
-        assert not mdn.positive
-        assert mdn.original_message_id == "<tampered-1@HUB-A>"
-        [dead] = hub_b.get("/dead-letters", params={"route": "orders-in"}).json()
-        assert dead["error"]["type"] == "inbound_refused"
-        body = hub_b.get(f"/messages/{dead['id']}/body").content
-        assert body == tampered  # what came, for the operator to look at
-        assert not (tmp_path / "b-erp").exists()
-        assert (
-            hub_b.get("/messages", params={"route": "orders-in", "status": "delivered"}).json()[
-                "messages"
-            ]
-            == []
-        )
+        assert mdn.positive, mdn
+        listed = hub_b.get("/messages", params={"route": "orders-in"}).json()["messages"]
+        bodies = [hub_b.get(f"/messages/{m['id']}/body").content for m in listed]
+        assert sorted(bodies) == sorted([changed, bytes(damaged), order])
 
 
 def test_a_payload_the_route_cannot_decode_gets_a_negative_mdn(
