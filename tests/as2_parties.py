@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from connectors.as2 import As2Inbound
 from connectors.as2.inbound import MIC_HEADER
+from connectors.as2.mdn import build_mdn
 from hub.sdk import Inbound, InboundRequest, Stored
 
 _KEYS: dict[str, rsa.RSAPrivateKey] = {}  # RSA generation is slow: one key per name per run
@@ -78,6 +79,7 @@ class As2Peer:
     refused: list[Inbound] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     wrong_mic: bool = False  # answer a signed, positive MDN for other bytes than received
+    unsigned_mdn: bool = False  # answer with an MDN nobody signed
 
     def handle(self, request: InboundRequest) -> tuple[int, dict[str, str], bytes]:
         inbound = self.source.accept(request)
@@ -97,6 +99,16 @@ class As2Peer:
         if self.wrong_mic and inbound is not None:
             digest = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=, sha-256"
             inbound = replace(inbound, headers={**inbound.headers, MIC_HEADER: digest})
+        if self.unsigned_mdn and inbound is not None:
+            headers, body = build_mdn(
+                original_message_id=request.headers["message-id"],
+                reporter=self.source.options.as2_id,
+                recipient=request.headers["as2-from"],
+                mic=inbound.headers.get(MIC_HEADER),
+                failure=None,
+                signer=None,
+            )
+            return 200, headers, body
         reply = self.source.reply(request, inbound, stored)
         assert reply is not None
         return reply.status, dict(reply.headers), reply.body

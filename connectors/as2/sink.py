@@ -9,6 +9,7 @@ not send again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -178,12 +179,19 @@ class As2Sink(Sink[As2SinkOptions]):
                 f"{redact_url(self.options.url)} answered without an MDN",
                 hint="the partner does not send synchronous MDNs: set mdn: async",
             )
+        whole = http_entity(headers, body)
         try:
-            return read_mdn(http_entity(headers, body), self.keys.partner, require_signed=True)
+            return read_mdn(whole, self.keys.partner, require_signed=True)
         except As2Failure as exc:
+            said = ""
+            if exc.modifier == "insufficient-message-security":  # unsigned: say what it says
+                with contextlib.suppress(As2Failure):
+                    unsigned = read_mdn(whole, self.keys.partner, require_signed=False)
+                    said = f"; unsigned, it says: {unsigned.disposition} ({unsigned.text})"
             raise FatalDeliveryError(
-                f"the partner's MDN cannot be trusted: {exc}",
-                hint="check partner_certificate: it must be the certificate the partner signs with",
+                f"the partner's MDN cannot be trusted: {exc}{said}",
+                hint="check partner_certificate: it must be the certificate the partner signs "
+                "with, and the partner must sign its MDNs",
             ) from None
 
     def _await(self, delivery: Delivery, message_id: str) -> Mdn:

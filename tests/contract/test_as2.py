@@ -162,6 +162,22 @@ def test_an_mdn_with_another_mic_is_not_a_delivery(
         sink.close()
 
 
+def test_an_unsigned_mdn_is_not_a_delivery(
+    parties: dict[str, Party], as2_peer: As2Peer, tmp_path: Path
+) -> None:
+    as2_peer.unsigned_mdn = True
+    sink = _sink(parties, as2_peer.url, tmp_path)
+    try:
+        with pytest.raises(FatalDeliveryError) as caught:
+            sink.deliver(make_delivery(EDIFACT))
+    finally:
+        sink.close()
+    assert "the MDN is not signed" in caught.value.message
+    assert "unsigned, it says: automatic-action/MDN-sent-automatically; processed" in (
+        caught.value.message
+    )
+
+
 def test_a_partner_that_is_down_is_retriable(
     parties: dict[str, Party], closed_port: int, tmp_path: Path
 ) -> None:
