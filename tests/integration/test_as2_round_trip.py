@@ -273,7 +273,11 @@ def test_a_tampered_payload_gets_a_negative_mdn_and_becomes_a_dead_letter(
             assert mdn.original_message_id == headers["Message-ID"]
             modifiers.append(mdn.modifier)
         assert modifiers[0] == "error: integrity-check-failed"
-        assert modifiers[1] in ("error: decryption-failed", "error: authentication-failed")
+        assert modifiers[1] in (  # which check catches it depends on where the byte lands
+            "error: decryption-failed",
+            "error: authentication-failed",
+            "error: integrity-check-failed",
+        )
 
         dead = hub_b.get("/dead-letters", params={"route": "orders-in"}).json()
         assert len(dead) == 2
