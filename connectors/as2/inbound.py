@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from connectors.as2.keys import load_certificate, load_key
 from connectors.as2.mdn import build_mdn, read_mdn, unquote_id
 from connectors.as2.message import Keys, http_entity, open_message
-from connectors.as2.smime import As2Failure, Entity, parse_entity, split_multipart
+from connectors.as2.smime import As2Failure, Entity, asn1, parse_entity, split_multipart
 from connectors.as2.store import MdnBox
 from hub.sdk import (
     ConnectorContext,
@@ -79,6 +79,7 @@ class As2Inbound(PushSource[As2InboundOptions]):
         self, name: str, options: As2InboundOptions, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(name, options, context)
+        asn1()  # without the as2 extra, fail at start with the pip command, not mid-message
         resolve = self.context.resolve
         self.certificate = load_certificate(resolve(options.certificate))
         self.key = load_key(resolve(options.key), options.key_password)

@@ -22,7 +22,7 @@ from pydantic import Field, SecretStr, model_validator
 from connectors.as2.keys import load_certificate, load_key
 from connectors.as2.mdn import Mdn, read_mdn, safe_id, same_message_id
 from connectors.as2.message import Keys, build_message, http_entity
-from connectors.as2.smime import As2Failure, Cipher
+from connectors.as2.smime import As2Failure, Cipher, asn1
 from connectors.as2.store import MdnBox
 from hub.sdk import (
     ConnectorContext,
@@ -87,6 +87,7 @@ class As2Sink(Sink[As2SinkOptions]):
         self, name: str, options: As2SinkOptions, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(name, options, context)
+        asn1()  # without the as2 extra, fail at start with the pip command, not mid-message
         resolve = self.context.resolve
         self.keys = Keys(
             ours=load_certificate(resolve(options.certificate)),

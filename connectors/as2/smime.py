@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from types import ModuleType
 from typing import Literal
 
-from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
+
+from hub.sdk import HubError
 
 __all__ = [
     "As2Failure",
@@ -59,6 +61,21 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
+
+
+def asn1() -> ModuleType:
+    """``asn1crypto.cms``, imported when first used: the hub loads every connector plugin at
+    start, and one without the ``as2`` extra must still start (the sftp connector does the
+    same with paramiko)."""
+    try:
+        from asn1crypto import cms
+    except ImportError:
+        raise HubError(
+            "the as2 connector needs asn1crypto, which is not installed",
+            hint="pip install 'switchboard-hub[as2]'",
+        ) from None
+    module: ModuleType = cms
+    return module
 
 
 class As2Failure(Exception):
@@ -192,7 +209,10 @@ def unsign(signed: Entity, certificate: x509.Certificate) -> tuple[Entity, str]:
     if len(parts) != 2:
         raise As2Failure("authentication-failed", "the multipart/signed body is not two parts")
     content, signature_part = parts
-    signature = parse_entity(signature_part).decoded_body()
+    try:
+        signature = parse_entity(signature_part).decoded_body()
+    except As2Failure as exc:
+        raise As2Failure("authentication-failed", f"the signature: {exc.detail}") from None
     algorithm = verify(content, signature, certificate)
     return parse_entity(content), mic(content, algorithm)
 
@@ -204,27 +224,35 @@ def verify(content: bytes, signature: bytes, certificate: x509.Certificate) -> s
     the partner's key did not make is ``authentication-failed``.
     """
     try:
-        info = cms.ContentInfo.load(signature)
+        info = asn1().ContentInfo.load(signature)
         signer = info["content"]["signer_infos"][0]
         algorithm = str(signer["digest_algorithm"]["algorithm"].native)
         signed_attrs = signer["signed_attrs"]
         signature_value = bytes(signer["signature"].native)
         signature_algo = signer["signature_algorithm"].signature_algo
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        claimed: object = None
+        has_attrs = signed_attrs.native is not None and len(signed_attrs) > 0
+        if has_attrs:
+            claimed = next(
+                (
+                    a["values"][0].native
+                    for a in signed_attrs
+                    if a["type"].native == "message_digest"
+                ),
+                None,
+            )
+            signed = b"\x31" + signed_attrs.dump()[1:]  # signed as a SET OF, sent as [0] IMPLICIT
+    except HubError:
+        raise
+    except Exception as exc:  # damaged ASN.1 fails in many ways; unreadable is unauthenticated
         raise As2Failure("authentication-failed", f"the signature cannot be read: {exc}") from None
     if algorithm not in _HASHES:
         raise As2Failure("authentication-failed", f"unsupported digest algorithm {algorithm}")
-    digest = hashlib.new(algorithm, content).digest()
-    if signed_attrs.native is not None and len(signed_attrs):
-        claimed = next(
-            (a["values"][0].native for a in signed_attrs if a["type"].native == "message_digest"),
-            None,
-        )
-        if claimed != digest:
+    if has_attrs:
+        if claimed != hashlib.new(algorithm, content).digest():
             raise As2Failure(
                 "integrity-check-failed", "the content does not match its signed digest"
             )
-        signed = b"\x31" + signed_attrs.dump()[1:]  # signed as a SET OF, sent as [0] IMPLICIT
     else:
         signed = content
     public_key = certificate.public_key()
@@ -267,13 +295,14 @@ def decrypt(enveloped: Entity, certificate: x509.Certificate, key: rsa.RSAPrivat
     """The entity inside an enveloped-data entity, decrypted with our key."""
     try:
         inner = pkcs7.pkcs7_decrypt_der(enveloped.decoded_body(), certificate, key, [])
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise As2Failure("decryption-failed", f"cannot decrypt with our key: {exc}") from None
     return parse_entity(inner)
 
 
 def compress(content: bytes) -> bytes:
     """An ``application/pkcs7-mime`` compressed-data entity (RFC 3274, zlib)."""
+    cms = asn1()
     der = cms.ContentInfo(
         {
             "content_type": "compressed_data",
@@ -304,9 +333,11 @@ def compress(content: bytes) -> bytes:
 
 def decompress(compressed: Entity) -> Entity:
     try:
-        info = cms.ContentInfo.load(compressed.decoded_body())
+        info = asn1().ContentInfo.load(compressed.decoded_body())
         data = info["content"].decompressed
-    except (ValueError, TypeError, KeyError, zlib.error) as exc:
+    except HubError:
+        raise
+    except Exception as exc:  # damaged ASN.1 or zlib data fails in many ways
         raise As2Failure("decompression-failed", f"cannot decompress: {exc}") from None
     return parse_entity(bytes(data))
 
@@ -319,8 +350,9 @@ def smime_type(part: Entity) -> str | None:
     if kind:
         return kind.lower()
     try:
-        return str(cms.ContentInfo.load(part.decoded_body())["content_type"].native).replace(
-            "_", "-"
-        )
-    except (ValueError, TypeError):
+        info = asn1().ContentInfo.load(part.decoded_body())
+        return str(info["content_type"].native).replace("_", "-")
+    except HubError:
+        raise
+    except Exception:  # not CMS at all: the caller treats it as an ordinary part
         return None

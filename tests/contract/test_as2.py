@@ -4,6 +4,8 @@ against messages built by the sink's code, and the S/MIME checks one by one."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from hub.sdk import (
     ConnectorContext,
     Delivery,
     FatalDeliveryError,
+    HubError,
     Inbound,
     InboundRejected,
     InboundRequest,
@@ -176,6 +179,30 @@ def test_an_unsigned_mdn_is_not_a_delivery(
     assert "unsigned, it says: automatic-action/MDN-sent-automatically; processed" in (
         caught.value.message
     )
+
+
+def test_without_the_extra_the_route_names_what_to_install(
+    parties: dict[str, Party], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The hub loads every plugin at start: the as2 one must load without asn1crypto, and a
+    route that uses it must say what to install."""
+    monkeypatch.setitem(sys.modules, "asn1crypto", None)
+    monkeypatch.setitem(sys.modules, "asn1crypto.cms", None)
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['asn1crypto'] = None\n"
+            "from hub.plugins import available_connectors as a; print(a('sink'), a('source'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.count("'as2'") == 2, loaded.stdout
+    with pytest.raises(HubError, match="asn1crypto") as caught:
+        _sink(parties, "http://127.0.0.1:9/as2/x", tmp_path)
+    assert caught.value.hint == "pip install 'switchboard-hub[as2]'"
 
 
 def test_a_partner_that_is_down_is_retriable(
@@ -390,6 +417,38 @@ def test_a_damaged_envelope_is_decryption_failed(
     # where the changed byte lands decides which check catches it; one of them must
     failed = inbound.refused.split(":")[0]
     assert failed in ("decryption-failed", "authentication-failed", "integrity-check-failed")
+
+
+@pytest.mark.parametrize("encrypted", [True, False])
+def test_no_changed_byte_gets_another_payload_accepted(
+    parties: dict[str, Party], encrypted: bool
+) -> None:
+    """Change one byte anywhere (every 23rd position): the message is refused with one of
+    the AS2 failures, or, where the byte carries nothing signed (the closing boundary, the
+    signature part's trailer), accepted with the exact payload sent."""
+    source = _peer_source(parties, require_encrypted=encrypted)
+    request = _request(parties, encrypted=encrypted)
+    refused = accepted = 0
+    for position in range(0, len(request.body), 23):
+        body = bytearray(request.body)
+        body[position] ^= 0x55
+        inbound = source.accept(
+            InboundRequest(route=request.route, body=bytes(body), headers=request.headers)
+        )
+        assert inbound is not None
+        if inbound.refused is None:
+            assert inbound.body == EDIFACT, f"byte {position}: another payload was accepted"
+            accepted += 1
+        else:
+            modifier = inbound.refused.split(":")[0]
+            assert modifier in (
+                "decryption-failed",
+                "authentication-failed",
+                "integrity-check-failed",
+                "insufficient-message-security",  # the envelope no longer reads as one
+            ), f"byte {position}: {inbound.refused}"
+            refused += 1
+    assert refused > accepted
 
 
 def test_an_unencrypted_message_is_refused_when_encryption_is_required(
