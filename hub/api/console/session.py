@@ -24,6 +24,7 @@ __all__ = [
     "Signed",
     "csrf_ok",
     "form_of",
+    "form_values",
     "sessions",
     "set_cookie",
     "signed_in",
@@ -66,6 +67,15 @@ async def signed_in(request: Request) -> Signed | None:
 async def form_of(request: Request) -> dict[str, str] | None:
     """The urlencoded form of a POST (the first value of each field); None: too large or
     not a form."""
+    values = await form_values(request)
+    if values is None:
+        return None
+    return {name: given[0] for name, given in values.items()}
+
+
+async def form_values(request: Request) -> dict[str, list[str]] | None:
+    """The urlencoded form of a POST, every value of each field (checkboxes repeat a name);
+    None: too large or not a form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return None
@@ -78,7 +88,7 @@ async def form_of(request: Request) -> dict[str, str] | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return {name: values[0] for name, values in parse_qs(text, keep_blank_values=True).items()}
+    return parse_qs(text, keep_blank_values=True)
 
 
 def csrf_ok(signed: Signed, form: dict[str, str]) -> bool:
