@@ -1,5 +1,6 @@
 """The Dead letters page's selection over real HTTP: replay or discard many at once, with a
-reason, CSRF and the operate scope; each message succeeds or fails on its own."""
+reason, CSRF and the operate scope; each message succeeds or fails on its own. And the
+live counts the Messages page polls, which follow."""
 
 from __future__ import annotations
 
@@ -63,6 +64,12 @@ def test_replay_and_discard_a_selection(tmp_path: Path) -> None:
                 for message_id in ids:
                     assert f'name="ids" value="{message_id}" form="bulk"' in listed
                 assert 'id="select-all"' in listed
+                live = ops.get("/ui/live/counts")
+                assert live.status_code == 200
+                assert live.headers["cache-control"] == "no-store"
+                assert live.json()["counts"]["shop-orders"]["failed"] == 5
+                assert live.json()["counts"]["shop-orders"]["discarded"] == 0
+                assert api.get("/ui/live/counts").status_code == 401  # no session, no counts
                 selection = "/ui/dead-letters/selection"
 
                 # without the CSRF token, without a reason for a discard, or with nothing
@@ -92,6 +99,8 @@ def test_replay_and_discard_a_selection(tmp_path: Path) -> None:
                     assert [(a["actor"], a["action"], a["reason"]) for a in trail] == [
                         ("ops", "discard", "test orders")
                     ]
+                counted = ops.get("/ui/live/counts").json()["counts"]["shop-orders"]
+                assert (counted["failed"], counted["discarded"]) == (3, 2)
 
                 # replay three, one of them already discarded: reported, the rest go on
                 peer.default = Reply(201)

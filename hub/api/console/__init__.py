@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.api.console import bulk
+from hub.api.console import bulk, live
 from hub.api.console.pages import router
 from hub.runtime import Hub
 from hub.store.consoles import ConsoleSessions
@@ -23,7 +23,8 @@ __all__ = ["install_console"]
 def install_console(app: FastAPI, hub: Hub) -> None:
     """Serve the console at /ui (its pages) and /ui/static (its stylesheet and script)."""
     app.state.console_sessions = ConsoleSessions(hub.store)
-    app.include_router(bulk.router)  # before the pages: /dead-letters/selection is not an id
+    app.include_router(bulk.router)
+    app.include_router(live.router)
     app.include_router(router)
     static = Path(__file__).parent / "static"
     app.mount("/ui/static", StaticFiles(directory=static), name="console-static")

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.console.common import HINTS, bad_form, hub_of, page, reader, refused, to_login
+from hub.api.console.live import POLL_SECONDS
 from hub.api.console.replay_preview import pretty, preview_replay
 from hub.api.console.session import (
     COOKIE,
@@ -30,7 +31,7 @@ from hub.api.mappings import mappings_of
 from hub.api.sources import sources_of
 from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
-from hub.message import MessageStatus
+from hub.message import MessageStatus, utcnow
 from hub.store import ReplayMode
 from hub.store.queries import MessageFilter, count_by_route_and_status, find_messages
 
@@ -132,6 +133,8 @@ async def messages(request: Request) -> Response:
         found=found,
         error=error,
         counts=counts,
+        now=utcnow(),
+        poll_seconds=POLL_SECONDS,
         routes=sorted(hub.routes),
         statuses=[s.value for s in MessageStatus],
     )

@@ -25,6 +25,60 @@ function wireSelectAll() {
   show();
 }
 
+/* The counts table of the Messages page asks /ui/live/counts every few seconds (not while
+   the tab is hidden) and rewrites its cells: a count links to the messages it counts. */
+function wireLiveCounts() {
+  const table = document.getElementById("counts");
+  const note = document.getElementById("counts-live");
+  if (!table || !note) return;
+  const every = Number(note.dataset.poll || "5") * 1000;
+  note.querySelector(".live-note")?.removeAttribute("hidden");
+  const stamp = note.firstChild;
+  let timer = 0;
+  const cell = (route, status, n) => {
+    const td = table.querySelector(`td[data-route="${CSS.escape(route)}"][data-status="${CSS.escape(status)}"]`);
+    if (!td || td.dataset.count === String(n)) return;
+    td.dataset.count = String(n);
+    td.textContent = "";
+    if (n > 0) {
+      const a = document.createElement("a");
+      a.href = `/ui/messages?route=${encodeURIComponent(route)}&status=${encodeURIComponent(status)}`;
+      a.textContent = String(n);
+      td.appendChild(a);
+    } else {
+      td.textContent = "0";
+    }
+  };
+  const poll = async () => {
+    timer = 0;
+    if (document.hidden) return;
+    try {
+      const answer = await fetch("/ui/live/counts", { credentials: "same-origin", cache: "no-store" });
+      if (answer.status === 401 || answer.status === 403) {
+        stamp.textContent = "Signed out: the counts no longer refresh (reload to sign in)";
+        note.querySelector(".live-note")?.setAttribute("hidden", "");
+        return;
+      }
+      if (answer.ok) {
+        const body = await answer.json();
+        for (const [route, byStatus] of Object.entries(body.counts)) {
+          for (const [status, n] of Object.entries(byStatus)) cell(route, status, n);
+        }
+        stamp.textContent = `Counts as of ${body.at.slice(11, 19)} UTC`;
+        table.dataset.refreshed = body.at;
+      }
+    } catch (_) {
+      /* the hub is restarting or unreachable: try again at the next turn */
+    }
+    timer = window.setTimeout(poll, every);
+  };
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && !timer) poll();
+  });
+  timer = window.setTimeout(poll, every);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   wireSelectAll();
+  wireLiveCounts();
 });
