@@ -328,7 +328,12 @@ async def mappings(request: Request) -> Response:
     if isinstance(signed, Response):
         return signed
     shown = await run_in_threadpool(mappings_of, hub_of(request))
-    return page("mappings.html", signed=signed, routes=shown.routes)
+    return page(
+        "mappings.html",
+        signed=signed,
+        routes=shown.routes,
+        may_operate=signed.caller.may(OPERATE),
+    )
 
 
 @router.get("/sources")

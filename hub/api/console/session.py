@@ -73,16 +73,16 @@ async def form_of(request: Request) -> dict[str, str] | None:
     return {name: given[0] for name, given in values.items()}
 
 
-async def form_values(request: Request) -> dict[str, list[str]] | None:
+async def form_values(request: Request, limit: int = MAX_FORM) -> dict[str, list[str]] | None:
     """The urlencoded form of a POST, every value of each field (checkboxes repeat a name);
-    None: too large or not a form."""
+    None: larger than ``limit`` bytes or not a form."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return None
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_FORM:
+        if len(body) > limit:
             return None
     try:
         text = body.decode("utf-8")

@@ -78,7 +78,28 @@ function wireLiveCounts() {
   timer = window.setTimeout(poll, every);
 }
 
+/* A problem's "line L, column C" link puts the caret there in the mapping's text area. */
+function wireGoTo() {
+  document.querySelectorAll("a[data-line]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      const area = document.getElementById(link.getAttribute("href").slice(1));
+      if (!area || area.tagName !== "TEXTAREA") return;
+      event.preventDefault();
+      const lines = area.value.split("\n");
+      const line = Math.min(Number(link.dataset.line), lines.length);
+      let at = 0;
+      for (let i = 0; i < line - 1; i += 1) at += lines[i].length + 1;
+      at += Math.min(Math.max(Number(link.dataset.column) - 1, 0), lines[line - 1].length);
+      area.focus();
+      area.setSelectionRange(at, at);
+      const height = area.scrollHeight / Math.max(lines.length, 1);
+      area.scrollTop = Math.max(0, (line - 3) * height);
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   wireSelectAll();
+  wireGoTo();
   wireLiveCounts();
 });
