@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from hub.api.console import bulk, editor, live
+from hub.api.console import bulk, editor, live, systems
 from hub.api.console.pages import router
 from hub.runtime import Hub
 from hub.store.consoles import ConsoleSessions
@@ -26,6 +26,7 @@ def install_console(app: FastAPI, hub: Hub) -> None:
     app.include_router(bulk.router)
     app.include_router(live.router)
     app.include_router(editor.router)
+    app.include_router(systems.router)
     app.include_router(router)
     static = Path(__file__).parent / "static"
     app.mount("/ui/static", StaticFiles(directory=static), name="console-static")

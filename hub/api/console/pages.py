@@ -28,7 +28,6 @@ from hub.api.console.session import (
     signed_in,
 )
 from hub.api.mappings import mappings_of
-from hub.api.sources import sources_of
 from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
 from hub.message import MessageStatus, utcnow
@@ -102,7 +101,8 @@ async def messages(request: Request) -> Response:
         return signed
     hub = hub_of(request)
     q = request.query_params
-    asked = {name: q.get(name, "").strip() for name in ("key", "route", "status", "since", "until")}
+    fields = ("key", "route", "status", "since", "until", "awaiting_ack")
+    asked = {name: q.get(name, "").strip() for name in fields}
     error: HubError | None = None
     found: list[Any] = []
     try:
@@ -110,6 +110,8 @@ async def messages(request: Request) -> Response:
     except ValueError:
         statuses = ()
         error = HubError(f"no status {asked['status']!r}", where="status")
+    if asked["awaiting_ack"] not in ("", "any", "overdue"):
+        error = HubError("awaiting_ack is any or overdue", where="awaiting_ack")
     if error is None:
         try:
             where = MessageFilter(
@@ -119,6 +121,7 @@ async def messages(request: Request) -> Response:
                 with_parts=True,
                 since=_time(asked["since"], "since"),
                 until=_time(asked["until"], "until"),
+                awaiting_ack=asked["awaiting_ack"] if asked["awaiting_ack"] else None,
                 limit=100,
             )
             found = list((await run_in_threadpool(find_messages, hub.store, where)).messages)
@@ -334,13 +337,3 @@ async def mappings(request: Request) -> Response:
         routes=shown.routes,
         may_operate=signed.caller.may(OPERATE),
     )
-
-
-@router.get("/sources")
-async def sources(request: Request) -> Response:
-    """Each polled route's schedule, last run, last success and last error."""
-    signed = await reader(request)
-    if isinstance(signed, Response):
-        return signed
-    shown = await run_in_threadpool(sources_of, hub_of(request))
-    return page("sources.html", signed=signed, sources=shown.sources)
