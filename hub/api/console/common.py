@@ -87,8 +87,9 @@ def refused(signed: Signed, scope: str) -> HTMLResponse:
         403,
         signed=signed,
         title="Not allowed",
-        message=f"the key {signed.caller.name!r} lacks scope {scope}",
-        hint=f"sign in with a key holding {scope} (`hub keys create --scope {scope}`)",
+        message=f"{signed.caller.name!r} lacks scope {scope}",
+        hint=f"sign in as a user or with a key holding {scope} (`hub users create --scope "
+        f"{scope}`, `hub keys create --scope {scope}`)",
     )
 
 

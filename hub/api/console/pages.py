@@ -23,6 +23,7 @@ from hub.api.console.session import (
     COOKIE,
     csrf_ok,
     form_of,
+    hub_users,
     sessions,
     set_cookie,
     signed_in,
@@ -32,7 +33,9 @@ from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
 from hub.message import MessageStatus, utcnow
 from hub.store import ReplayMode
+from hub.store.apikeys import ApiKey
 from hub.store.queries import MessageFilter, count_by_route_and_status, find_messages
+from hub.store.users import ConsoleUser
 
 __all__ = ["router"]
 
@@ -48,18 +51,28 @@ async def login_page(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Sign in with a console user's name and password, or with an API key."""
     form = await form_of(request) or {}
-    token = form.get("key", "").strip()
     hub = hub_of(request)
-    verdict = await run_in_threadpool(hub.keys.check, token) if token else None
-    if verdict is None or verdict.key is None or not verdict.ok:
+    who: ApiKey | ConsoleUser | None = None
+    if "user" in form:
+        name, password = form.get("user", "").strip(), form.get("password", "")
+        said = await run_in_threadpool(hub_users(request).check, name, password)
+        who, reason = said.user, said.reason
+        wrong = "that user name and password do not match an active user"
+    else:
+        token = form.get("key", "").strip()
+        verdict = await run_in_threadpool(hub.keys.check, token) if token else None
+        who = verdict.key if verdict is not None and verdict.ok else None
         reason = verdict.reason if verdict is not None else "missing"
+        wrong = "that key is not a valid active key"
+    if who is None:
         hub.metrics.auth_failures.labels(reason).inc()  # counted as the API's refusals are
         log.warning("console sign-in refused: %s", reason, extra={"reason": reason})
-        return page("login.html", 401, signed=None, error="that key is not a valid active key")
-    if not grants(frozenset(verdict.key.scopes) | frozenset(hub.config.auth.anonymous), READ):
-        return page("login.html", 403, signed=None, error="the key lacks scope read")
-    cookie = await run_in_threadpool(sessions(request).open, verdict.key)
+        return page("login.html", 401, signed=None, error=wrong)
+    if not grants(frozenset(who.scopes) | frozenset(hub.config.auth.anonymous), READ):
+        return page("login.html", 403, signed=None, error=f"{who.name!r} lacks scope read")
+    cookie = await run_in_threadpool(sessions(request).open, who)
     response = RedirectResponse("/ui/messages", status_code=303)
     set_cookie(response, request, cookie)
     return response

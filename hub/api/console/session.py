@@ -1,4 +1,5 @@
-"""Who uses the console: sign-in with an API key, the session cookie, and CSRF checks.
+"""Who uses the console: sign-in (an API key, or a console user's name and password), the
+session cookie, and CSRF checks.
 
 The cookie is HttpOnly (no script reads it), SameSite=Strict (no other site's page sends
 it) and Secure when the console is served over https. Every POST form carries the
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api.auth import Caller
 from hub.runtime import Hub
 from hub.store.consoles import ConsoleSessions
+from hub.store.users import ConsoleUsers
 
 __all__ = [
     "COOKIE",
@@ -25,6 +27,7 @@ __all__ = [
     "csrf_ok",
     "form_of",
     "form_values",
+    "hub_users",
     "sessions",
     "set_cookie",
     "signed_in",
@@ -49,6 +52,11 @@ def sessions(request: Request) -> ConsoleSessions:
     return found
 
 
+def hub_users(request: Request) -> ConsoleUsers:
+    found: ConsoleUsers = request.app.state.console_users
+    return found
+
+
 async def signed_in(request: Request) -> Signed | None:
     """The session the request's cookie names, if it is live."""
     token = request.cookies.get(COOKIE)
@@ -58,9 +66,9 @@ async def signed_in(request: Request) -> Signed | None:
     if session is None:
         return None
     hub: Hub = request.app.state.hub
-    # what anyone may do, a key may do too (as in hub.api.auth)
-    scopes = frozenset(session.key.scopes) | frozenset(hub.config.auth.anonymous)
-    caller = Caller(session.key.name, scopes, session.key.key_id)
+    # what anyone may do, a key or user may do too (as in hub.api.auth)
+    scopes = frozenset(session.scopes) | frozenset(hub.config.auth.anonymous)
+    caller = Caller(session.name, scopes, session.key_id)
     return Signed(caller=caller, csrf=session.csrf, token=token)
 
 
