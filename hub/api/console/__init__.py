@@ -16,7 +16,6 @@ from hub.api.console import bulk, editor, live, systems
 from hub.api.console.pages import router
 from hub.runtime import Hub
 from hub.store.consoles import ConsoleSessions
-from hub.store.users import ConsoleUsers
 
 __all__ = ["install_console"]
 
@@ -24,7 +23,7 @@ __all__ = ["install_console"]
 def install_console(app: FastAPI, hub: Hub) -> None:
     """Serve the console at /ui (its pages) and /ui/static (its stylesheet and script)."""
     app.state.console_sessions = ConsoleSessions(hub.store)
-    app.state.console_users = ConsoleUsers(hub.store)
+    app.state.console_users = hub.users
     app.include_router(bulk.router)
     app.include_router(live.router)
     app.include_router(editor.router)
