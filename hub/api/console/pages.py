@@ -21,9 +21,9 @@ from hub.api.console.live import POLL_SECONDS
 from hub.api.console.replay_preview import pretty, preview_replay
 from hub.api.console.session import (
     COOKIE,
+    console_users,
     csrf_ok,
     form_of,
-    hub_users,
     sessions,
     set_cookie,
     signed_in,
@@ -57,7 +57,7 @@ async def login(request: Request) -> Response:
     who: ApiKey | ConsoleUser | None = None
     if "user" in form:
         name, password = form.get("user", "").strip(), form.get("password", "")
-        said = await run_in_threadpool(hub_users(request).check, name, password)
+        said = await run_in_threadpool(console_users(request).check, name, password)
         who, reason = said.user, said.reason
         wrong = "that user name and password do not match an active user"
     else:

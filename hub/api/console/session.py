@@ -24,10 +24,10 @@ __all__ = [
     "COOKIE",
     "MAX_FORM",
     "Signed",
+    "console_users",
     "csrf_ok",
     "form_of",
     "form_values",
-    "hub_users",
     "sessions",
     "set_cookie",
     "signed_in",
@@ -52,7 +52,7 @@ def sessions(request: Request) -> ConsoleSessions:
     return found
 
 
-def hub_users(request: Request) -> ConsoleUsers:
+def console_users(request: Request) -> ConsoleUsers:
     found: ConsoleUsers = request.app.state.console_users
     return found
 
