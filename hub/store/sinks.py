@@ -3,9 +3,9 @@ error. The console's Sources and sinks page shows it.
 
 The backlog counts the deliveries still pending of open messages (the partial index
 ``ix_messages_open`` finds those, so the cost follows the backlog, not the store's size).
-Last success and last error are read among the newest :data:`WINDOW` messages (a range of
-the primary key), so the page stays cheap on a store of millions: a sink quiet for longer
-shows "none in the newest N messages", which the page says.
+Last success and last error are the newest delivery attempts among the newest :data:`WINDOW`
+messages (and the newest ``20 * WINDOW`` events): ranges of primary keys, so the page stays
+cheap on a store of millions. A sink quiet for longer shows none, as the page says.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ __all__ = ["WINDOW", "SinkHealth", "sink_health"]
 WINDOW = 10_000
 #: The most failed attempts read to find each sink's newest (newest first).
 _ERRORS_READ = 2_000
+#: Events per message the events' window allows for (a message has some 8 in one turn).
+_EVENTS = 20
 
 _OPEN = (MessageStatus.RECEIVED.value, MessageStatus.RETRYING.value)
 
@@ -57,31 +59,32 @@ def sink_health(
                 .group_by(MessageRow.route, DeliveryRow.sink)
             ).all()
         }
-        newest = session.scalar(select(func.max(MessageRow.seq))) or 0
-        floor = newest - window
-        success = {
-            (route, sink): at
-            for route, sink, at in session.execute(
-                select(MessageRow.route, DeliveryRow.sink, func.max(DeliveryRow.delivered_at))
-                .join(DeliveryRow, DeliveryRow.message_id == MessageRow.id)
-                .where(MessageRow.seq > floor, DeliveryRow.delivered_at.is_not(None))
-                .group_by(MessageRow.route, DeliveryRow.sink)
-            ).all()
-        }
-        errors: dict[tuple[str, str], tuple[datetime, str]] = {}
-        failed = (
+        # both windows are ranges of a primary key: their cost does not grow with the store
+        floor = (session.scalar(select(func.max(MessageRow.seq))) or 0) - window
+        events_floor = (session.scalar(select(func.max(EventRow.id))) or 0) - window * _EVENTS
+        attempts = (
             select(MessageRow.route, EventRow.sink, EventRow.at, EventRow.detail)
             .join(EventRow, EventRow.message_id == MessageRow.id)
             .where(
                 MessageRow.seq > floor,
+                EventRow.id > events_floor,
                 EventRow.kind == "attempt",
                 EventRow.sink.is_not(None),
-                EventRow.data["outcome"].as_string() != "delivered",
             )
-            .order_by(EventRow.at.desc())
-            .limit(_ERRORS_READ)
         )
-        for route, sink, at, detail in session.execute(failed).all():
+        outcome = EventRow.data["outcome"].as_string()
+        delivered = attempts.where(outcome == "delivered").subquery()
+        success = {
+            (route, sink): at
+            for route, sink, at in session.execute(
+                select(delivered.c.route, delivered.c.sink, func.max(delivered.c.at)).group_by(
+                    delivered.c.route, delivered.c.sink
+                )
+            ).all()
+        }
+        errors: dict[tuple[str, str], tuple[datetime, str]] = {}
+        failed = attempts.where(outcome != "delivered").order_by(EventRow.id.desc())
+        for route, sink, at, detail in session.execute(failed.limit(_ERRORS_READ)).all():
             if sink is not None:
                 errors.setdefault((route, sink), (at, detail))
     shown = []

@@ -34,6 +34,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 DOC_SHOTS = ROOT / "docs" / "console"
 UPDATE_DOC_SHOTS = os.environ.get("HUB_UPDATE_SCREENSHOTS") == "1"
 REFUSAL = b'{"error": "field note: longer than the 40 characters the ERP takes"}'
+#: How long a page may take to show what is expected: pages answer in milliseconds, but the
+#: machine is shared (2 cores, often a load of 8) and Playwright's default is 5 s.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
