@@ -24,6 +24,7 @@ from hub.store import DeadLetters, Store
 from hub.store.apikeys import ApiKeys
 from hub.store.sealing import Sealer
 from hub.store.sources import SourceStates
+from hub.store.users import ConsoleUsers
 from hub.tracing import Tracing, tracing_for
 
 __all__ = ["Hub", "open_store"]
@@ -82,6 +83,7 @@ class Hub:
             secret_headers=self.config.auth.secret_headers,
         )
         self.keys = ApiKeys(self.store)
+        self.users = ConsoleUsers(self.store)  # who signs in to /ui by name and password
         self.sources = SourceStates(self.store)
         self.polling = PollScheduler(
             Poller(route, self.ingestor, self.sources, self.metrics, self.worker.identity)

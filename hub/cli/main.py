@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from hub import DISTRIBUTION, __version__
-from hub.cli import deadletters, formats, keys, messages
+from hub.cli import deadletters, formats, keys, messages, users
 from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.config.models import anonymous_problem
@@ -39,6 +39,7 @@ app.add_typer(db_app, name="db")
 formats.register(app)
 deadletters.register(app)
 keys.register(app)
+users.register(app)
 messages.register(messages_app)
 
 ConfigOption = Annotated[

@@ -19,7 +19,7 @@ from hub.credentials import hash_token, new_token, parse_token, same_hash, scope
 from hub.errors import HubError, StateConflict
 from hub.message import utcnow
 from hub.store.store import Store
-from hub.store.tables import ApiKeyRow
+from hub.store.tables import ApiKeyRow, ConsoleUserRow
 
 __all__ = ["ApiKey", "ApiKeys", "KeyState", "Verdict", "key_from_row"]
 
@@ -107,6 +107,12 @@ class ApiKeys:
                 raise StateConflict(
                     f"a key named {name!r} exists (or existed: revoked names are kept)",
                     hint="choose another name; `hub keys list` shows them",
+                )
+            # one namespace with console users, so the audit trail's actor names one of them
+            if session.scalar(select(ConsoleUserRow.id).where(ConsoleUserRow.name == name)):
+                raise StateConflict(
+                    f"a console user is named {name!r}",
+                    hint="choose another name; `hub users list` shows them",
                 )
             row = ApiKeyRow(
                 name=name,

@@ -209,16 +209,32 @@ class SourceRow(Base):
 
 class ConsoleSessionRow(Base):
     """A signed-in console user: the SHA-256 of the session cookie (never the cookie), the
-    key that signed in (its scopes are looked up on every request, so revoking the key ends
-    the session) and the session's CSRF token."""
+    key or console user that signed in (exactly one; its scopes are looked up on every
+    request, so revoking it ends the session) and the session's CSRF token."""
 
     __tablename__ = "console_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key_id: Mapped[str] = mapped_column(String(12), index=True)
+    key_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(12), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the console with a name and password: the password's scrypt
+    hash with its salt and cost (never the password), and scopes as a key has them."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(12), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # The tables themselves, for the Core statements the hot paths build once (no ORM there).

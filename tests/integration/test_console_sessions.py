@@ -36,8 +36,8 @@ def test_a_session_follows_its_key(store: Store) -> None:
     cookie = sessions.open(key)
     found = sessions.find(cookie)
     assert found is not None
-    assert found.key.name == "ops"
-    assert found.key.scopes == ("read",)
+    assert found.name == "ops"
+    assert found.scopes == ("read",)
     assert len(found.csrf) >= 32
     assert found.csrf != cookie
     assert sessions.find(cookie + "x") is None

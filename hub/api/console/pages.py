@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.console.common import HINTS, bad_form, hub_of, page, reader, refused, to_login
+from hub.api.console.live import POLL_SECONDS
 from hub.api.console.replay_preview import pretty, preview_replay
 from hub.api.console.session import (
     COOKIE,
-    Signed,
+    console_users,
     csrf_ok,
     form_of,
     sessions,
@@ -29,117 +29,50 @@ from hub.api.console.session import (
     signed_in,
 )
 from hub.api.mappings import mappings_of
-from hub.api.sources import sources_of
 from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
-from hub.message import MessageStatus
-from hub.runtime import Hub
+from hub.message import MessageStatus, utcnow
 from hub.store import ReplayMode
+from hub.store.apikeys import ApiKey
 from hub.store.queries import MessageFilter, count_by_route_and_status, find_messages
+from hub.store.users import ConsoleUser
 
 __all__ = ["router"]
 
 log = logging.getLogger("hub.console")
 
-HERE = Path(__file__).parent
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
 router = APIRouter(prefix="/ui", include_in_schema=False)
-
-#: No script, no style or image from elsewhere, forms only to the hub itself, no framing.
-_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-
-#: What an operator can do about an error, by the type the pipeline stored.
-HINTS = {
-    "decode_error": "the body is not valid in the route's input format: ask the sender to "
-    "resend, or discard it",
-    "validation_error": "the document breaks the route's schema: fix the mapping or schema, "
-    "then replay with the current mapping",
-    "mapping_error": "the mapping failed on this document: fix the mapping, preview the "
-    "replay, then replay",
-    "delivery_fatal": "the sink refused the message: fix the cause on its side, then replay",
-    "delivery_retriable": "every retry failed: check the sink is reachable, then replay",
-    "encode_error": "the output cannot be written in the sink format: fix the mapping, then replay",
-    "limit_exceeded": "the document went past a limit of the route: raise it or discard",
-}
-
-
-def _hub(request: Request) -> Hub:
-    hub: Hub = request.app.state.hub
-    return hub
-
-
-def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _templates.get_template(name).render(**context)
-    response = HTMLResponse(html, status_code=status)
-    response.headers["Content-Security-Policy"] = _POLICY
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _to_login() -> Response:
-    return RedirectResponse("/ui/login", status_code=303)
-
-
-async def _reader(request: Request) -> Signed | Response:
-    """The signed-in user if they may read; else the sign-in page or the refusal to show."""
-    signed = await signed_in(request)
-    if signed is None:
-        return _to_login()
-    if not signed.caller.may(READ):
-        return _refused(signed, READ)
-    return signed
-
-
-def _refused(signed: Signed, scope: str) -> HTMLResponse:
-    return _page(
-        "error.html",
-        403,
-        signed=signed,
-        title="Not allowed",
-        message=f"the key {signed.caller.name!r} lacks scope {scope}",
-        hint=f"sign in with a key holding {scope} (`hub keys create --scope {scope}`)",
-    )
-
-
-def _bad_form(signed: Signed) -> HTMLResponse:
-    return _page(
-        "error.html",
-        400,
-        signed=signed,
-        title="Form refused",
-        message="the form is missing its CSRF token, is stale or too large",
-        hint="reload the page and send the form again",
-    )
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    return _page("login.html", signed=None, error=None)
+    return page("login.html", signed=None, error=None)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
+    """Sign in with a console user's name and password, or with an API key."""
     form = await form_of(request) or {}
-    token = form.get("key", "").strip()
-    hub = _hub(request)
-    verdict = await run_in_threadpool(hub.keys.check, token) if token else None
-    if verdict is None or verdict.key is None or not verdict.ok:
+    hub = hub_of(request)
+    who: ApiKey | ConsoleUser | None = None
+    if "user" in form:
+        name, password = form.get("user", "").strip(), form.get("password", "")
+        said = await run_in_threadpool(console_users(request).check, name, password)
+        who, reason = said.user, said.reason
+        wrong = "that user name and password do not match an active user"
+    else:
+        token = form.get("key", "").strip()
+        verdict = await run_in_threadpool(hub.keys.check, token) if token else None
+        who = verdict.key if verdict is not None and verdict.ok else None
         reason = verdict.reason if verdict is not None else "missing"
+        wrong = "that key is not a valid active key"
+    if who is None:
         hub.metrics.auth_failures.labels(reason).inc()  # counted as the API's refusals are
         log.warning("console sign-in refused: %s", reason, extra={"reason": reason})
-        return _page("login.html", 401, signed=None, error="that key is not a valid active key")
-    if not grants(frozenset(verdict.key.scopes) | frozenset(hub.config.auth.anonymous), READ):
-        return _page("login.html", 403, signed=None, error="the key lacks scope read")
-    cookie = await run_in_threadpool(sessions(request).open, verdict.key)
+        return page("login.html", 401, signed=None, error=wrong)
+    if not grants(frozenset(who.scopes) | frozenset(hub.config.auth.anonymous), READ):
+        return page("login.html", 403, signed=None, error=f"{who.name!r} lacks scope read")
+    cookie = await run_in_threadpool(sessions(request).open, who)
     response = RedirectResponse("/ui/messages", status_code=303)
     set_cookie(response, request, cookie)
     return response
@@ -149,11 +82,11 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     signed = await signed_in(request)
     if signed is None:
-        return _to_login()
+        return to_login()
     if not csrf_ok(signed, await form_of(request) or {}):
-        return _bad_form(signed)
+        return bad_form(signed)
     await run_in_threadpool(sessions(request).close, signed.token)
-    response = _to_login()
+    response = to_login()
     response.delete_cookie(COOKIE, path="/ui")
     return response
 
@@ -176,12 +109,13 @@ def _time(text: str | None, field: str) -> datetime | None:
 
 @router.get("/messages")
 async def messages(request: Request) -> Response:
-    signed = await _reader(request)
+    signed = await reader(request)
     if isinstance(signed, Response):
         return signed
-    hub = _hub(request)
+    hub = hub_of(request)
     q = request.query_params
-    asked = {name: q.get(name, "").strip() for name in ("key", "route", "status", "since", "until")}
+    fields = ("key", "route", "status", "since", "until", "awaiting_ack")
+    asked = {name: q.get(name, "").strip() for name in fields}
     error: HubError | None = None
     found: list[Any] = []
     try:
@@ -189,6 +123,8 @@ async def messages(request: Request) -> Response:
     except ValueError:
         statuses = ()
         error = HubError(f"no status {asked['status']!r}", where="status")
+    if asked["awaiting_ack"] not in ("", "any", "overdue"):
+        error = HubError("awaiting_ack is any or overdue", where="awaiting_ack")
     if error is None:
         try:
             where = MessageFilter(
@@ -198,13 +134,14 @@ async def messages(request: Request) -> Response:
                 with_parts=True,
                 since=_time(asked["since"], "since"),
                 until=_time(asked["until"], "until"),
+                awaiting_ack=asked["awaiting_ack"] if asked["awaiting_ack"] else None,
                 limit=100,
             )
             found = list((await run_in_threadpool(find_messages, hub.store, where)).messages)
         except HubError as exc:
             error = exc
     counts = await run_in_threadpool(count_by_route_and_status, hub.store)
-    return _page(
+    return page(
         "messages.html",
         400 if error is not None else 200,
         signed=signed,
@@ -212,6 +149,8 @@ async def messages(request: Request) -> Response:
         found=found,
         error=error,
         counts=counts,
+        now=utcnow(),
+        poll_seconds=POLL_SECONDS,
         routes=sorted(hub.routes),
         statuses=[s.value for s in MessageStatus],
     )
@@ -219,14 +158,14 @@ async def messages(request: Request) -> Response:
 
 @router.get("/messages/{message_id}")
 async def message(request: Request, message_id: str) -> Response:
-    signed = await _reader(request)
+    signed = await reader(request)
     if isinstance(signed, Response):
         return signed
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         record = await run_in_threadpool(hub.store.get, message_id)
     except HubError as exc:
-        return _page(
+        return page(
             "error.html",
             404,
             signed=signed,
@@ -241,7 +180,7 @@ async def message(request: Request, message_id: str) -> Response:
         stored = await run_in_threadpool(hub.store.output, message_id)
         output = pretty(stored[0].decode("utf-8", errors="replace")) if stored else None
     audit = await run_in_threadpool(hub.dead_letters.audit, message_id)
-    return _page(
+    return page(
         "message.html",
         signed=signed,
         record=record,
@@ -257,16 +196,16 @@ async def message(request: Request, message_id: str) -> Response:
 
 @router.get("/dead-letters")
 async def dead_letters(request: Request) -> Response:
-    signed = await _reader(request)
+    signed = await reader(request)
     if isinstance(signed, Response):
         return signed
-    hub = _hub(request)
+    hub = hub_of(request)
     route = request.query_params.get("route", "").strip() or None
     if route is not None and route not in hub.routes:
         route = None
     where = MessageFilter(statuses=(MessageStatus.FAILED,), route=route, limit=200)
     found = await run_in_threadpool(hub.dead_letters.find, where)
-    return _page(
+    return page(
         "dead_letters.html",
         signed=signed,
         found=found,
@@ -282,17 +221,17 @@ async def dead_letters(request: Request) -> Response:
 async def replay_preview(request: Request, message_id: str) -> Response:
     signed = await signed_in(request)
     if signed is None:
-        return _to_login()
+        return to_login()
     if not csrf_ok(signed, await form_of(request) or {}):
-        return _bad_form(signed)
+        return bad_form(signed)
     if not signed.caller.may(OPERATE):
-        return _refused(signed, OPERATE)
-    hub = _hub(request)
+        return refused(signed, OPERATE)
+    hub = hub_of(request)
     try:
         record = await run_in_threadpool(hub.store.get, message_id)
         shown = await preview_replay(hub, request.app.state.previews, message_id)
     except HubError as exc:
-        return _page(
+        return page(
             "error.html",
             404,
             signed=signed,
@@ -300,7 +239,7 @@ async def replay_preview(request: Request, message_id: str) -> Response:
             message=exc.message,
             hint="pick one on the Dead letters page",
         )
-    return _page(
+    return page(
         "replay_preview.html",
         signed=signed,
         record=record,
@@ -322,13 +261,13 @@ async def discard(request: Request, message_id: str) -> Response:
 async def _act(request: Request, message_id: str, action: str) -> Response:
     signed = await signed_in(request)
     if signed is None:
-        return _to_login()
+        return to_login()
     form = await form_of(request)
     if form is None or not csrf_ok(signed, form):
-        return _bad_form(signed)
+        return bad_form(signed)
     if not signed.caller.may(OPERATE):
-        return _refused(signed, OPERATE)
-    hub = _hub(request)
+        return refused(signed, OPERATE)
+    hub = hub_of(request)
     reason = form.get("reason", "").strip()
     actor = signed.caller.name
     try:
@@ -345,7 +284,7 @@ async def _act(request: Request, message_id: str, action: str) -> Response:
                 lambda: hub.dead_letters.discard(message_id, actor=actor, reason=reason)
             )
     except HubError as exc:
-        return _page(
+        return page(
             "error.html",
             409 if exc.where is None else 400,
             signed=signed,
@@ -367,18 +306,18 @@ TRACE_LIMIT = 50
 @router.get("/trace")
 async def trace(request: Request) -> Response:
     """One business key's messages across every route, their histories merged in time order."""
-    signed = await _reader(request)
+    signed = await reader(request)
     if isinstance(signed, Response):
         return signed
-    hub = _hub(request)
+    hub = hub_of(request)
     key = request.query_params.get("key", "").strip()
     error: HubError | None = None
     records: list[Any] = []
     if key:
         try:
             where = MessageFilter(correlation_key=key, with_parts=True, limit=TRACE_LIMIT)
-            page = await run_in_threadpool(find_messages, hub.store, where)
-            records = [await run_in_threadpool(hub.store.get, m.id) for m in page.messages]
+            listed = await run_in_threadpool(find_messages, hub.store, where)
+            records = [await run_in_threadpool(hub.store.get, m.id) for m in listed.messages]
         except HubError as exc:
             error = exc
     records.sort(key=lambda record: record.message.received_at)
@@ -386,7 +325,7 @@ async def trace(request: Request) -> Response:
         ((event, record) for record in records for event in record.events),
         key=lambda pair: pair[0].at,
     )
-    return _page(
+    return page(
         "trace.html",
         400 if error is not None else 200,
         signed=signed,
@@ -401,18 +340,13 @@ async def trace(request: Request) -> Response:
 @router.get("/mappings")
 async def mappings(request: Request) -> Response:
     """Which mapping version each route runs, and the last edit hot reload refused."""
-    signed = await _reader(request)
+    signed = await reader(request)
     if isinstance(signed, Response):
         return signed
-    shown = await run_in_threadpool(mappings_of, _hub(request))
-    return _page("mappings.html", signed=signed, routes=shown.routes)
-
-
-@router.get("/sources")
-async def sources(request: Request) -> Response:
-    """Each polled route's schedule, last run, last success and last error."""
-    signed = await _reader(request)
-    if isinstance(signed, Response):
-        return signed
-    shown = await run_in_threadpool(sources_of, _hub(request))
-    return _page("sources.html", signed=signed, sources=shown.sources)
+    shown = await run_in_threadpool(mappings_of, hub_of(request))
+    return page(
+        "mappings.html",
+        signed=signed,
+        routes=shown.routes,
+        may_operate=signed.caller.may(OPERATE),
+    )
