@@ -428,7 +428,7 @@ def test_a_long_unterminated_tail_fails_fast() -> None:
     started = time.perf_counter()
     with pytest.raises(DecodeError) as caught:
         envelope.decode(data)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 20  # quadratic: far over a minute
     assert caught.value.where == "segment 1, line 1"
 
 
@@ -441,7 +441,7 @@ def test_line_numbers_are_counted_once() -> None:
     data = f"UNB+UNOC:3+A+B+240101:1200+R1'\n{body}UNZ+15000+R2'\n".encode()
     started = time.perf_counter()
     faults = envelope.read(data).faults
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 30  # quadratic: minutes
     assert [(f.segment, f.line) for f in faults] == [(60_002, 60_002)]
 
 

@@ -197,7 +197,7 @@ def test_billion_laughs_is_refused_quickly() -> None:
     started = time.perf_counter()
     with pytest.raises(DecodeError) as caught:
         codec.decode((DATA / "billion-laughs.xml").read_bytes())
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 10  # expanded, it would take minutes and gigabytes
     assert caught.value.message == "DTDs and entities are not allowed"
     assert caught.value.where == "line 2"
     assert "lol" not in str(caught.value)
