@@ -37,7 +37,7 @@ from hub.partners.received import Received, detect_standard, read_received
 from hub.store import Store
 from hub.store.interchanges import (
     close_outbound,
-    open_outbound,
+    number_outbound,
     record_inbound,
     set_ack_status,
 )
@@ -186,7 +186,7 @@ class Inbox:
         for answer in answers_for(profile, received, duplicate=duplicate):
             ack_id = str(uuid.uuid4())
             maximum = X12_MAX if profile.standard == "x12" else profile.edifact.control_max
-            numbers = open_outbound(
+            numbers = number_outbound(
                 session,
                 partner=name,
                 standard=profile.standard,
@@ -194,7 +194,7 @@ class Inbox:
                 recipient=identity(profile.their_id.id, profile.their_id.qualifier),
                 message_id=ack_id,
                 maximum=maximum,
-                ack_within=None,
+                awaits_ack=False,
                 test=profile.test,
             )
             body = write_answer(answer, profile, received, numbers, duplicate=duplicate)
