@@ -3,7 +3,7 @@
 At ingest (:meth:`Inbox.receive`), in one transaction: the file is stored as a message of
 the inbox route (its sinks archive it); each interchange from a known partner is recorded
 (a repeat within the profile's window is a duplicate); an acknowledgement received
-(CONTRL, 997, 999) closes the interchange it answers; and the acknowledgements the
+(CONTRL, 997, 999, TA1) closes the interchange it answers; and the acknowledgements the
 profile wants are stored as messages of the partner's ``NAME.acks`` route, numbered and
 delivered (retried, dead-lettered) like any other message.
 
@@ -23,12 +23,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from hub.config.partners import PartnerConfig
-from hub.formats.acks import AckReport
+from hub.formats.acks import AckReport, AckStatus
 from hub.formats.edifact import EdifactOptions
 from hub.formats.edifact.contrl_read import read_contrl
 from hub.formats.limits import DecodeLimits
 from hub.formats.x12 import X12Options
-from hub.formats.x12.acks import read_functional_ack
+from hub.formats.x12.acks import read_functional_ack, read_ta1
 from hub.message import Event, Message
 from hub.partners.acks import answers_for, write_answer
 from hub.partners.directory import PartnerDirectory, UnknownPartner
@@ -121,7 +121,7 @@ class Inbox:
                 duplicate = self._record(session, name, profile, received, message.id)
                 if duplicate:
                     refused.append(profile.duplicates.action == "refuse")
-                if received.is_ack:
+                if received.is_ack or received.ta1:
                     self._match(session, name, received, message.id)
                 acks += self._answer(session, name, profile, received, duplicate)
         ids += acks
@@ -221,12 +221,17 @@ class Inbox:
         return made
 
     def _match(self, session: Session, name: str, received: Received, inbox_id: str) -> None:
-        """Close the outbound interchanges the received acknowledgements answer."""
-        for part in received.messages:
-            report = _report(part.type, part.tree)
-            if report is None:
-                continue
-            by_group = received.standard == "x12"
+        """Close the outbound interchanges the received acknowledgements answer: a TA1 and
+        a CONTRL name the interchange, a 997/999 its group. A TA1 that accepts does not
+        overrule what a 997/999 already said of the interchange."""
+        reports = [read_ta1(values) for values in received.ta1]
+        reports += [
+            report
+            for part in received.messages
+            if (report := _report(part.type, part.tree)) is not None
+        ]
+        for report in reports:
+            by_group = report.kind in ("997", "999")
             ref = report.group_ref if by_group else report.interchange_ref
             closed = close_outbound(
                 session,
@@ -236,6 +241,7 @@ class Inbox:
                 status=report.status.value,
                 detail=report.detail(),
                 ack_message_id=inbox_id,
+                overrule=report.kind != "TA1" or report.status is AckStatus.REJECTED,
             )
             text = ", ".join(report.errors) or "no errors"
             if closed is None:

@@ -232,10 +232,12 @@ def close_outbound(
     detail: dict[str, Any],
     ack_message_id: str | None,
     by_group: bool = False,
+    overrule: bool = True,
 ) -> InterchangeRecord | None:
     """Close the newest outbound interchange to ``partner`` numbered ``control_ref`` (its
     group's number with ``by_group``: a 997/999 answers a group) with the acknowledgement's
-    outcome; None if no such interchange was sent. Numbers compare without leading zeros."""
+    outcome; None if no such interchange was sent. Numbers compare without leading zeros.
+    Without ``overrule`` an interchange an acknowledgement already closed is left as it is."""
     column = InterchangeRow.group_ref if by_group else InterchangeRow.control_ref
     wanted = control_ref.lstrip("0") or "0"
     row = session.scalars(
@@ -250,6 +252,8 @@ def close_outbound(
     ).first()
     if row is None:
         return None
+    if not overrule and row.ack_status not in (SENDING, AWAITING, NOT_EXPECTED):
+        return _record_of(row)
     session.execute(
         update(InterchangeRow)
         .where(InterchangeRow.id == row.id)
