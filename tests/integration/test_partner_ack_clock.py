@@ -5,6 +5,7 @@ got it), and once delivered its deadline is the delivery plus the profile's wind
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from hub.api import create_app
+from hub.formats import make_codec
 from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
@@ -116,5 +118,46 @@ def test_a_delivered_interchange_is_due_a_full_window_after_its_delivery(tmp_pat
             overdue = client.get("/messages", params={"awaiting_ack": "overdue"}).json()
             assert overdue["messages"] == []
         assert gauges(hub) == ("1.0", "0.0")
+    finally:
+        hub.close()
+
+
+def test_a_replayed_dead_letter_resends_its_interchange_or_numbers_a_new_one(
+    tmp_path: Path,
+) -> None:
+    """``original`` sends the stored bytes, numbers included; ``current`` translates again
+    into a new interchange with the next numbers, and the first one is ``replaced``."""
+    cfg = config(tmp_path, 24)
+    cfg["routes"]["orders-to-acme"]["retry"]["max_attempts"] = 1
+    hub = Hub.from_file(write_config(tmp_path, cfg))
+    van = tmp_path / "van"
+    codec = make_codec("edifact", {"validate": False})
+    try:
+
+        def dead_letter() -> str:
+            van.write_text("a file where the sink's directory should be")
+            sent = hub.ingestor.ingest(InboundRequest(route="orders-to-acme", body=ORDER))
+            hub.worker.run_once()
+            assert hub.store.get(sent.message_id).status is MessageStatus.FAILED
+            van.unlink()
+            assert sent.message_id is not None
+            return sent.message_id
+
+        def replay(message_id: str, mode: Any) -> tuple[list[tuple[str, str]], str]:
+            hub.dead_letters.replay(message_id, actor="test", reason="fixed", mode=mode)
+            while hub.worker.run_once():
+                pass
+            assert hub.store.get(message_id).status is MessageStatus.DELIVERED
+            with hub.store.transaction() as session:
+                records = interchanges_of(session, [message_id])
+            [sent] = [p for p in van.iterdir() if message_id in p.name]
+            reference = codec.decode(sent.read_bytes())["header"][4]
+            shutil.rmtree(van)
+            return [(r.control_ref, r.ack_status) for r in records], reference
+
+        resent = dead_letter()
+        assert replay(resent, "original") == ([("1", "awaiting")], "1")
+        renumbered = dead_letter()
+        assert replay(renumbered, "current") == ([("2", "replaced"), ("3", "awaiting")], "3")
     finally:
         hub.close()
