@@ -36,10 +36,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy hub connectors
 
+# Two pytest workers: most integration tests wait on hub processes, peers and databases, so
+# two of them share the 2 cores well; a module's tests stay on one worker (its fixtures once).
+PYTEST_WORKERS ?= 2
+
 test: lint typecheck
 	$(BIN)/hub check --config $(CONFIG)
 	$(BIN)/hub test-mappings --config $(CONFIG)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --durations=15
 
 # The conservation tests under crashes with 10,000 messages (`make test` runs them with 2,000).
 soak: $(STAMP)
@@ -62,6 +66,7 @@ bench: $(STAMP)
 	-$(BIN)/python -m benchmarks.mapping
 	$(BIN)/python -m benchmarks.tracing
 	$(BIN)/python -m benchmarks.transports
+	$(BIN)/python -m benchmarks.as2
 	-$(BIN)/python -m benchmarks.worker_cpu  # exits 1 while the 25 ms target is missed
 	-$(BIN)/python -m benchmarks.mapping_language
 

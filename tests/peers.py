@@ -126,14 +126,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(app: object) -> Iterator[str]:
-    """Run an ASGI app under a real uvicorn server on loopback; yields its base URL."""
+def serve_app(app: object, port: int | None = None) -> Iterator[str]:
+    """Run an ASGI app under a real uvicorn server on loopback; yields its base URL.
+
+    ``port`` when the URL must be known before the app is built (a hub whose config names
+    its own address, as an AS2 route asking for asynchronous MDNs does)."""
     import uvicorn
 
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host="127.0.0.1",
-        port=free_port(),
+        port=port or free_port(),
         log_level="warning",
         lifespan="on",
     )

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +17,7 @@ from hub.api.openapi import IngestDocs, message_links
 from hub.credentials import ingest_scope
 from hub.errors import InboundRejected
 from hub.runtime import Hub
-from hub.sdk import InboundRequest
+from hub.sdk import InboundRequest, PushSource
 
 __all__ = ["ingest_router"]
 
@@ -109,8 +109,26 @@ def ingest_router(hub: Hub, docs: IngestDocs) -> APIRouter:
     for name, route in hub.routes.items():
         if route.polled:  # fed by the scheduler: a POST is a 404 that says so
             continue
+        # a source serves its own protocol on its own path (an AS2 source: /as2/{route})
+        path = route.source.path if isinstance(route.source, PushSource) else "ingest"
+        if path != "ingest":
+            router.add_api_route(
+                f"/{path}/{name}",
+                _endpoint(name),
+                methods=["POST"],
+                status_code=200,
+                response_class=Response,
+                responses={200: {"description": "the source's own answer, after the commit"}},
+                operation_id=_operation_id(f"{path}_{name}", taken),
+                summary=f"Hand a {route.source_type} message to route {name}",
+                description=(route.config.description + "\n\n" if route.config.description else "")
+                + f"The {route.source_type} protocol (docs/connectors/{route.source_type}.md): "
+                "the message is committed before the answer, which the source builds "
+                "(an AS2 MDN).",
+            )
+            continue
         router.add_api_route(
-            f"/ingest/{name}",
+            f"/{path}/{name}",
             _endpoint(name),
             methods=["POST"],
             status_code=202,
@@ -143,17 +161,15 @@ def _operation_id(route: str, taken: set[str]) -> str:
     return name
 
 
-def _endpoint(route: str) -> Callable[[Request, Hub], Awaitable[JSONResponse]]:
+def _endpoint(route: str) -> Callable[[Request, Hub], Awaitable[Response]]:
     @needs(ingest_scope(route))
-    async def ingest_route(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> JSONResponse:
+    async def ingest_route(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
         return await ingest(route, request, hub)
 
     return ingest_route
 
 
-async def ingest(
-    route: str, request: Request, hub: Annotated[Hub, Depends(get_hub)]
-) -> JSONResponse:
+async def ingest(route: str, request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> Response:
     """Store the body for ``route`` and answer 202 with its id once it is durable."""
     hub.ingestor.route(route)  # 404 before reading a body for a route that does not exist
     try:
@@ -169,6 +185,9 @@ async def ingest(
         remote=request.client.host if request.client else None,
     )
     result = await run_in_threadpool(hub.ingestor.ingest, inbound)
+    if result.reply is not None:  # the source answers in its protocol (an AS2 MDN)
+        reply = result.reply
+        return Response(reply.body, status_code=reply.status, headers=dict(reply.headers))
     if result.message_id is None:
         return JSONResponse(
             Acknowledged(detail="the source acknowledged a request with no message").model_dump(),

@@ -74,7 +74,8 @@ class IngestDocs:
         codec = route.translator.input_codec
         examples = dict(self._examples_of(route))
         if examples:
-            self._examples[f"/ingest/{route.name}"] = (codec.content_type, examples)
+            path = getattr(route.source, "path", "ingest")  # an AS2 source: /as2/{route}
+            self._examples[f"/{path}/{route.name}"] = (codec.content_type, examples)
         extra: dict[str, Any] = {
             "requestBody": {
                 "required": True,

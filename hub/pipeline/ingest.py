@@ -16,7 +16,7 @@ from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
 from hub.pipeline.inbox import EdiInbox, InboxFile
-from hub.sdk import Inbound, InboundRequest, PushSource
+from hub.sdk import Inbound, InboundRequest, PushSource, Reply, Stored
 from hub.store import Store
 from hub.tracing import TRACE_HEADER, NoTracing, Tracing
 
@@ -33,6 +33,7 @@ class IngestResult:
     correlation_key: str | None = None
     ids: tuple[str, ...] = ()  # every message stored; several when the route splits
     duplicate: bool = False  # every message was already there (same idempotency key)
+    reply: Reply | None = None  # the source's own answer (an AS2 MDN), given after the commit
 
 
 class Ingestor:
@@ -80,15 +81,31 @@ class Ingestor:
                 "is polled by the hub's scheduler",
                 hint="send to a route whose source is http (GET /sources lists polled routes)",
             )
+        result = self._ingest(route, route.source, request)
+        reply = route.source.reply(request, result.inbound, result.stored)
+        return replace(result.result, reply=reply)
+
+    def _ingest(
+        self, route: CompiledRoute, source: PushSource[Any], request: InboundRequest
+    ) -> _Ingested:
         started = time.perf_counter()
         began = time.time_ns()  # the ingest spans start here (tracing on)
         try:
-            inbound = route.source.accept(request)
+            inbound = source.accept(request)
             if inbound is None:
-                return IngestResult(None)
+                return _Ingested(IngestResult(None), None)
+            given = _header_key(route, request) or inbound.key
+            if inbound.refused is not None:
+                return self._refused(route, inbound, inbound.refused, started)
             if route.inbox is not None:  # an EDI inbox: routed by envelope (hub.partners)
-                return self._into_inbox(route, inbound, started)
-            messages = self.messages(route, inbound, _header_key(route, request))
+                return _Ingested(self._into_inbox(route, inbound, started), inbound)
+            try:
+                messages = self.messages(route, inbound, given)
+            except InboundRejected as exc:
+                if type(source).reply is PushSource.reply:
+                    raise
+                # the sender's receipt (an MDN) must say no, and the operator see what came
+                return self._refused(route, inbound, exc.message, started)
         except InboundRejected as exc:
             self.metrics.rejected.labels(route.name, exc.reason).inc()
             log.debug("refused (%s): %s", exc.reason, exc.message, extra={"route": route.name})
@@ -101,7 +118,28 @@ class Ingestor:
             ids = self.store.add(messages, list(route.sinks))  # all or none, in one transaction
             for trace, m, stored in zip(traces, messages, ids, strict=True):
                 trace.stored(stored, duplicate=m.id != stored)
-        return self.stored(route, messages, ids, started)
+        return _Ingested(self.stored(route, messages, ids, started), inbound)
+
+    def _refused(
+        self,
+        route: CompiledRoute,
+        inbound: Inbound,
+        reason: str,
+        started: float,
+    ) -> _Ingested:
+        """Store what the source refused as a dead letter: the sender gets its answer after
+        the commit, and the operator sees the body and the reason in ``GET /deadletters``.
+
+        It gets no idempotency key: a forged message must not take the name (an AS2
+        Message-ID) of a genuine one sent later, which would then be dropped as a repeat.
+        """
+        message = self.message(route, inbound, inbound.body)
+        stored = self.store.add_refused(message, list(route.sinks), reason)
+        self.metrics.rejected.labels(route.name, "refused").inc()
+        self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
+        log.info("stored as a dead letter: %s", reason, extra={"message_id": stored})
+        result = IngestResult(stored, ids=(stored,), duplicate=stored != message.id)
+        return _Ingested(result, replace(inbound, refused=reason))
 
     def messages(self, route: CompiledRoute, inbound: Inbound, given: str | None) -> list[Message]:
         """The message(s) to store for one inbound body: split, keys read and checked.
@@ -238,6 +276,22 @@ class Ingestor:
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
         self.on_stored()
         return IngestResult(receipt.message_id, ids=receipt.ids, duplicate=receipt.duplicate)
+
+
+@dataclass(frozen=True)
+class _Ingested:
+    result: IngestResult
+    inbound: Inbound | None
+
+    @property
+    def stored(self) -> Stored | None:
+        if self.inbound is None:
+            return None
+        return Stored(
+            self.result.ids,
+            duplicate=self.result.duplicate,
+            refused=self.inbound.refused is not None,
+        )
 
 
 def _traced(message: Message, traceparent: str | None) -> Message:

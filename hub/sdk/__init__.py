@@ -23,7 +23,9 @@ from hub.sdk.base import (
     PollSource,
     PushSource,
     Receipt,
+    Reply,
     Sink,
+    Stored,
 )
 from hub.sdk.plugin import ConnectorPlugin
 
@@ -45,10 +47,12 @@ __all__ = [
     "Polled",
     "PushSource",
     "Receipt",
+    "Reply",
     "RetriableDeliveryError",
     "RetriableSourceError",
     "Sink",
     "SourceError",
+    "Stored",
     "redact",
     "redact_url",
 ]

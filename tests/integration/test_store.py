@@ -170,3 +170,18 @@ def test_the_demo_route_runs_on_postgresql(tmp_path: Path, postgres_url: str) ->
         assert len(list((tmp_path / "outbox").iterdir())) == 1
     finally:
         hub.close()
+
+
+def test_a_refused_message_is_a_dead_letter_from_the_start(store: Store) -> None:
+    """``add_refused`` (an AS2 message that failed its checks): stored as failed at stage
+    ``receive``, never claimed, and a second copy is a second dead letter, not a repeat."""
+    first = store.add_refused(message(), ["erp"], "integrity-check-failed: changed in transit")
+    second = store.add_refused(message(), ["erp"], "integrity-check-failed: changed in transit")
+    assert first != second
+    record = store.get(first)
+    assert record.status is MessageStatus.FAILED
+    assert record.error is not None
+    assert (record.error.stage, record.error.type) == ("receive", "inbound_refused")
+    assert record.error.message == "integrity-check-failed: changed in transit"
+    assert [e.kind for e in record.events] == ["received", "failed"]
+    assert store.claim("w1", limit=10, lease_seconds=30) == []

@@ -354,7 +354,7 @@ def test_build_collects_every_problem_in_one_error(write: Write, tmp_path: Path)
 
     # unknown sink connector lists the installed sinks
     assert "no sink connector named 'ftp'" in by_line[12].message
-    assert by_line[12].hint == "sink connectors installed: amqp, file, http, sftp"
+    assert by_line[12].hint == "sink connectors installed: amqp, as2, file, http, sftp"
 
     # file sink without `directory`: located at its `options`
     assert by_line[15].message == "missing required key 'routes.orders.sinks.1.options.directory'"

@@ -65,7 +65,7 @@ def _run_error(expression: str, tree: Any = None) -> MappingError:
 def test_a_number_out_of_range_is_refused_at_once(expression: str, tree: Any) -> None:
     started = time.monotonic()
     error = _run_error(expression, tree)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # the attack took 40 s
     assert error.where == "t.yaml rule x"
     assert any(
         reason in error.message

@@ -124,8 +124,15 @@ def test_connector_plugins_are_loaded_by_name() -> None:
     assert plugins["file"].source is None
     assert plugins["http"].sink is not None
     assert plugins["http"].source is not None
-    assert available_connectors("sink") == ["amqp", "file", "http", "sftp"]
-    assert available_connectors("source") == ["amqp", "directory", "http", "http-pull", "sftp"]
+    assert available_connectors("sink") == ["amqp", "as2", "file", "http", "sftp"]
+    assert available_connectors("source") == [
+        "amqp",
+        "as2",
+        "directory",
+        "http",
+        "http-pull",
+        "sftp",
+    ]
 
 
 def test_role_classes() -> None:
@@ -141,7 +148,7 @@ def test_unknown_sink_lists_the_installed_ones() -> None:
     with pytest.raises(PluginError) as caught:
         sink_class("nope")
     assert caught.value.message == "no sink connector named 'nope'"
-    assert caught.value.hint == "sink connectors installed: amqp, file, http, sftp"
+    assert caught.value.hint == "sink connectors installed: amqp, as2, file, http, sftp"
     assert "file" in str(caught.value)
     assert "http" in str(caught.value)
 
@@ -150,7 +157,7 @@ def test_a_connector_without_the_role_is_unknown_in_that_role() -> None:
     with pytest.raises(PluginError, match="no source connector named 'file'") as caught:
         source_class("file")
     assert caught.value.hint == (
-        "source connectors installed: amqp, directory, http, http-pull, sftp"
+        "source connectors installed: amqp, as2, directory, http, http-pull, sftp"
     )
 
 
