@@ -163,8 +163,9 @@ def list_filters(
     awaiting_ack: Annotated[
         Literal["any", "overdue"] | None,
         Query(
-            description="messages sent to a trading partner whose acknowledgement has not "
-            "arrived: `any`, or only those past the partner's expect_within_hours: `overdue`"
+            description="messages delivered to a trading partner whose acknowledgement has not "
+            "arrived: `any`, or only those past the partner's expect_within_hours after their "
+            "delivery: `overdue`"
         ),
     ] = None,
 ) -> ListFilters:

@@ -49,7 +49,7 @@ def register(messages: typer.Typer) -> None:
         awaiting_ack: Annotated[
             AwaitingAck | None,
             typer.Option(
-                help="sent to a trading partner, its acknowledgement not yet in: any, or "
+                help="delivered to a trading partner, its acknowledgement not yet in: any, or "
                 "only those overdue"
             ),
         ] = None,

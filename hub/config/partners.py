@@ -101,8 +101,9 @@ class AckPolicy(_Strict):
     expect_within_hours: float | None = Field(
         None,
         gt=0,
-        description="an interchange sent to this partner is awaiting its acknowledgement "
-        "until one arrives; overdue after this many hours. null: none is expected",
+        description="an interchange sent to this partner awaits its acknowledgement once a "
+        "sink delivered it, until one arrives; overdue this many hours after the delivery. "
+        "null: none is expected",
     )
 
 

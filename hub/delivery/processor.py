@@ -35,7 +35,10 @@ from hub.store.history import steps_event
 from hub.tracing import TRACE_HEADER, NoTracing, Tracing, TurnTrace
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from hub.pipeline.build import CompiledRoute
+    from hub.pipeline.translate import Translation
 
 __all__ = ["Processor"]
 
@@ -298,17 +301,18 @@ class Processor:
                 translation = route.translator.translate(
                     message.body, deadline=deadline, message_id=message.id
                 )
+                if translation.seal is not None:  # a partner's numbers: stored before sent
+                    sealed = self._seal(message.id, translation.seal)
+                    if sealed is None:
+                        return Turn(MessageStatus.RETRYING)  # recorded as lease_lost
+                    trace.stages(sealed.events)
+                    payload = (sealed.body, sealed.content_type, sealed.extension)
+                    return _Prepared(claimed, route, None, events, payload, trace)
             except MessageError as exc:
                 name, version = exc.mapping or (None, None)
                 error = StoredError(exc.stage, exc.code, str(exc), name, version)
                 return _failed(error, exc)
-            output = StoredOutput(
-                body=translation.body,
-                content_type=translation.content_type,
-                extension=translation.extension,
-                mapping_name=translation.mapping_name,
-                mapping_hash=translation.mapping_hash,
-            )
+            output = _stored(translation)
             trace.stages(translation.events)
             if translation.events:  # one row for the stages; read back one by one
                 events.append(steps_event(translation.events))
@@ -322,6 +326,20 @@ class Processor:
                 claimed.output_extension or "bin",
             )
         return _Prepared(claimed, route, output, events, payload, trace)
+
+    def _seal(self, message_id: str, seal: Callable[[Session], Translation]) -> Translation | None:
+        """Finish the translation inside the transaction that stores its output (a
+        partner's control numbers commit with it); None if the lease was lost."""
+        done: list[Translation] = []
+
+        def make(session: Session) -> tuple[StoredOutput, list[Event]]:
+            translation = seal(session)
+            done.append(translation)
+            return _stored(translation), [steps_event(translation.events)]
+
+        if not self.store.store_output(message_id, self.worker, make):
+            return None
+        return done[0]
 
     def _deliver(self, prepared: Sequence[_Prepared], turn: TurnGuard) -> None:
         """Each sink gets its pending deliveries of the batch, ``max_batch`` at a time;
@@ -438,8 +456,13 @@ class Processor:
                 events=tuple(events),
             )
         events.append(Event("delivered", f"delivered to {len(route.sinks)} sink(s)"))
+        envelope = route.translator.envelope
         return Turn(
-            MessageStatus.DELIVERED, output=output, attempts=tuple(attempts), events=tuple(events)
+            MessageStatus.DELIVERED,
+            output=output,
+            attempts=tuple(attempts),
+            events=tuple(events),
+            ack_within=None if envelope is None else envelope.ack_within,
         )
 
 
@@ -473,6 +496,16 @@ def _trace_of(message: Message) -> dict[str, str]:
     """A split part stays in its message's trace (tracing on): its turns are in it too."""
     traceparent = message.headers.get(TRACE_HEADER)
     return {TRACE_HEADER: traceparent} if traceparent else {}
+
+
+def _stored(translation: Translation) -> StoredOutput:
+    return StoredOutput(
+        body=translation.body,
+        content_type=translation.content_type,
+        extension=translation.extension,
+        mapping_name=translation.mapping_name,
+        mapping_hash=translation.mapping_hash,
+    )
 
 
 def _finished(trace: TurnTrace, turn: Turn) -> None:

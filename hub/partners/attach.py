@@ -83,7 +83,7 @@ def attach_partners(
     for name, route in routes.items():
         cfg = route.config
         if cfg.partner is not None and cfg.partner in config.partners:
-            enveloper = Enveloper(store, cfg.partner, config.partners[cfg.partner])
+            enveloper = Enveloper(cfg.partner, config.partners[cfg.partner])
             route.translator = dataclasses.replace(route.translator, envelope=enveloper)
         if cfg.inbox:
             translator = route.translator

@@ -48,7 +48,7 @@ class AckGauges(Collector):
         return (
             GaugeMetricFamily(
                 "hub_acks_awaiting",
-                "Interchanges sent to a partner whose acknowledgement has not arrived.",
+                "Interchanges delivered to a partner whose acknowledgement has not arrived.",
                 labels=["partner"],
             ),
             GaugeMetricFamily(

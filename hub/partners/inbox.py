@@ -3,7 +3,7 @@
 At ingest (:meth:`Inbox.receive`), in one transaction: the file is stored as a message of
 the inbox route (its sinks archive it); each interchange from a known partner is recorded
 (a repeat within the profile's window is a duplicate); an acknowledgement received
-(CONTRL, 997, 999) closes the interchange it answers; and the acknowledgements the
+(CONTRL, 997, 999, TA1) closes the interchange it answers; and the acknowledgements the
 profile wants are stored as messages of the partner's ``NAME.acks`` route, numbered and
 delivered (retried, dead-lettered) like any other message.
 
@@ -19,46 +19,40 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hub.config.partners import PartnerConfig
-from hub.formats.acks import AckReport
+from hub.errors import DecodeError, LimitExceeded
+from hub.formats.acks import AckReport, AckStatus
 from hub.formats.edifact import EdifactOptions
 from hub.formats.edifact.contrl_read import read_contrl
 from hub.formats.limits import DecodeLimits
 from hub.formats.x12 import X12Options
-from hub.formats.x12.acks import read_functional_ack
+from hub.formats.x12.acks import read_functional_ack, read_ta1
 from hub.message import Event, Message
 from hub.partners.acks import answers_for, write_answer
 from hub.partners.directory import PartnerDirectory, UnknownPartner
 from hub.partners.outgoing import X12_MAX, identity
 from hub.partners.received import Received, detect_standard, read_received
+from hub.pipeline.inbox import InboxFile, InboxReceipt
 from hub.store import Store
 from hub.store.interchanges import (
     close_outbound,
-    open_outbound,
+    number_outbound,
     record_inbound,
     set_ack_status,
 )
 from hub.store.notify import notify
 from hub.store.rows import event_values, insert_messages, storable
-from hub.store.tables import EventRow
+from hub.store.tables import EventRow, MessageRow
 
-__all__ = ["Inbox", "InboxReceipt", "ack_route"]
+__all__ = ["Inbox", "InboxFile", "InboxReceipt", "ack_route"]
 
 
 def ack_route(partner: str) -> str:
     """The hub's own route that sends ``partner`` its acknowledgements."""
     return f"{partner}.acks"
-
-
-@dataclass(frozen=True)
-class InboxReceipt:
-    message_id: str
-    ids: tuple[str, ...]
-    duplicate: bool
-    acks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -92,8 +86,32 @@ class Inbox:
     ) -> InboxReceipt:
         """Store the file, record its interchanges and their acknowledgements; raises
         :class:`DecodeError` for bytes that are no interchange."""
-        interchanges = self.read(body)
-        standard = detect_standard(body)
+        file = self.prepare(body, source=source, content_type=content_type, headers=headers)
+        with self.store.transaction() as session:
+            return self.record(session, file)
+
+    def prepare(
+        self,
+        body: bytes,
+        *,
+        source: str,
+        content_type: str | None,
+        headers: Mapping[str, str],
+        key: str | None = None,
+        strict: bool = True,
+    ) -> InboxFile:
+        """Read the file; ``key`` (a polled item's name) makes a file polled again a
+        repeat. Not ``strict``, bytes that are no interchange are kept whole: the inbox
+        message's turn dead-letters them with the reader's error."""
+        try:
+            interchanges = self.read(body)
+            standard = detect_standard(body)
+        except LimitExceeded:
+            raise
+        except DecodeError:
+            if strict:
+                raise
+            interchanges, standard = [], "edi"
         message = storable(
             Message(
                 id=str(uuid.uuid4()),
@@ -104,29 +122,45 @@ class Inbox:
                 correlation_key=interchanges[0].control_ref if interchanges else None,
                 content_type=content_type,
                 headers=dict(headers),
+                idempotency_key=key,
             )
         )
-        ids = [message.id]
+        return InboxFile(message, tuple(interchanges))
+
+    def record(self, session: Session, file: InboxFile) -> InboxReceipt:
+        """In the caller's transaction: the inbox message, each interchange's record (a
+        repeat within the profile's window is a duplicate), the acknowledgements received
+        matched and the ones owed stored. A file whose key was recorded before is a
+        repeat (a poll that died before confirming it): nothing is recorded again."""
+        message = file.message
+        if message.idempotency_key is not None:
+            earlier = session.scalars(
+                select(MessageRow.id).where(
+                    MessageRow.route == self.route,
+                    MessageRow.idempotency_key == message.idempotency_key,
+                )
+            ).first()
+            if earlier is not None:
+                return InboxReceipt(earlier, (earlier,), duplicate=False)
         acks: list[str] = []
         refused: list[bool] = []  # per duplicate interchange: refused (else flagged)
-        with self.store.transaction() as session:
-            insert_messages(session, [message], list(self.sinks), self.store.sealer)
-            if self.store.is_postgres:
-                notify(session)  # wake idle workers in every process at commit
-            for received in interchanges:
-                try:
-                    name, profile = self.directory.find(received)
-                except UnknownPartner:
-                    continue  # the inbox message dead-letters in its turn, saying why
-                duplicate = self._record(session, name, profile, received, message.id)
-                if duplicate:
-                    refused.append(profile.duplicates.action == "refuse")
-                if received.is_ack:
-                    self._match(session, name, received, message.id)
-                acks += self._answer(session, name, profile, received, duplicate)
-        ids += acks
-        every_refused = len(refused) == len(interchanges) and all(refused)
-        return InboxReceipt(message.id, tuple(ids), every_refused, tuple(acks))
+        insert_messages(session, [message], list(self.sinks), self.store.sealer)
+        if self.store.is_postgres:
+            notify(session)  # wake idle workers in every process at commit
+        interchanges: Sequence[Received] = file.interchanges
+        for received in interchanges:
+            try:
+                name, profile = self.directory.find(received)
+            except UnknownPartner:
+                continue  # the inbox message dead-letters in its turn, saying why
+            duplicate = self._record(session, name, profile, received, message.id)
+            if duplicate:
+                refused.append(profile.duplicates.action == "refuse")
+            if received.is_ack or received.ta1:
+                self._match(session, name, received, message.id)
+            acks += self._answer(session, name, profile, received, duplicate)
+        every_refused = bool(interchanges) and len(refused) == len(interchanges) and all(refused)
+        return InboxReceipt(message.id, (message.id, *acks), every_refused, tuple(acks))
 
     def _record(
         self,
@@ -186,7 +220,7 @@ class Inbox:
         for answer in answers_for(profile, received, duplicate=duplicate):
             ack_id = str(uuid.uuid4())
             maximum = X12_MAX if profile.standard == "x12" else profile.edifact.control_max
-            numbers = open_outbound(
+            numbers = number_outbound(
                 session,
                 partner=name,
                 standard=profile.standard,
@@ -194,7 +228,7 @@ class Inbox:
                 recipient=identity(profile.their_id.id, profile.their_id.qualifier),
                 message_id=ack_id,
                 maximum=maximum,
-                ack_within=None,
+                awaits_ack=False,
                 test=profile.test,
             )
             body = write_answer(answer, profile, received, numbers, duplicate=duplicate)
@@ -221,12 +255,17 @@ class Inbox:
         return made
 
     def _match(self, session: Session, name: str, received: Received, inbox_id: str) -> None:
-        """Close the outbound interchanges the received acknowledgements answer."""
-        for part in received.messages:
-            report = _report(part.type, part.tree)
-            if report is None:
-                continue
-            by_group = received.standard == "x12"
+        """Close the outbound interchanges the received acknowledgements answer: a TA1 and
+        a CONTRL name the interchange, a 997/999 its group. A TA1 that accepts does not
+        overrule what a 997/999 already said of the interchange."""
+        reports = [read_ta1(values) for values in received.ta1]
+        reports += [
+            report
+            for part in received.messages
+            if (report := _report(part.type, part.tree)) is not None
+        ]
+        for report in reports:
+            by_group = report.kind in ("997", "999")
             ref = report.group_ref if by_group else report.interchange_ref
             closed = close_outbound(
                 session,
@@ -236,6 +275,7 @@ class Inbox:
                 status=report.status.value,
                 detail=report.detail(),
                 ack_message_id=inbox_id,
+                overrule=report.kind != "TA1" or report.status is AckStatus.REJECTED,
             )
             text = ", ".join(report.errors) or "no errors"
             if closed is None:

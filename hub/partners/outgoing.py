@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hub.config.partners import PartnerConfig
 from hub.errors import EncodeError
 from hub.formats.base import Tree
 from hub.formats.edifact import Separators as EdifactSeparators
 from hub.formats.x12 import Separators as X12Separators
 from hub.formats.x12 import X12Envelope
-from hub.store import Store
-from hub.store.interchanges import OutboundNumbers, open_outbound
+from hub.store.interchanges import OutboundNumbers, number_outbound
 
 __all__ = ["Enveloper", "functional_group", "identity", "wrap_edifact", "x12_envelope"]
 
@@ -216,40 +217,48 @@ def wrap_x12(profile: PartnerConfig, tree: Tree, numbers: OutboundNumbers) -> di
 class Enveloper:
     """Wraps one route's mapping output for its partner, with numbers from the store.
 
-    The numbers are bound to the message: a turn that is repeated (a crash before it was
-    recorded) sends the same numbers again, so none is skipped and none is used twice.
+    The numbers are taken in the transaction that stores the message's output
+    (:meth:`hub.store.Store.store_output`): none is taken for an output that is not
+    kept, and a later turn sends the stored output with the same numbers.
     """
 
-    store: Store
     partner: str
     profile: PartnerConfig
 
-    def __call__(self, tree: Tree, message_id: str | None) -> tuple[Tree, str]:
-        # a preview (no message id) shows the envelope without taking numbers
-        numbers = OutboundNumbers(1, 1, 1, 0) if message_id is None else self.numbers(message_id)
+    @property
+    def ack_within(self) -> timedelta | None:
+        hours = self.profile.acknowledgements.expect_within_hours
+        return None if hours is None else timedelta(hours=hours)
+
+    def preview(self, tree: Tree) -> tuple[Tree, str]:
+        return self._wrap(tree, OutboundNumbers(1, 1, 1, 0))
+
+    def numbered(self, session: Session, tree: Tree, message_id: str) -> tuple[Tree, str]:
+        profile = self.profile
+        numbers = number_outbound(
+            session,
+            partner=self.partner,
+            standard=profile.standard,
+            sender=identity(profile.our_id.id, profile.our_id.qualifier),
+            recipient=identity(profile.their_id.id, profile.their_id.qualifier),
+            message_id=message_id,
+            maximum=X12_MAX if profile.standard == "x12" else profile.edifact.control_max,
+            awaits_ack=self.ack_within is not None,
+            test=profile.test,
+        )
+        return self._wrap(tree, numbers)
+
+    def _wrap(self, tree: Tree, numbers: OutboundNumbers) -> tuple[Tree, str]:
         profile = self.profile
         wrap = wrap_x12 if profile.standard == "x12" else wrap_edifact
         hours = profile.acknowledgements.expect_within_hours
-        awaiting = "" if hours is None else f"; its acknowledgement is due within {hours:g} h"
+        awaiting = (
+            ""
+            if hours is None
+            else f"; its acknowledgement is due within {hours:g} h of its delivery"
+        )
         detail = (
             f"in {self.partner}'s envelope: interchange {numbers.interchange}, group "
             f"{numbers.group}, message {numbers.message}{awaiting}"
         )
         return wrap(profile, tree, numbers), detail
-
-    def numbers(self, message_id: str) -> OutboundNumbers:
-        profile = self.profile
-        hours = profile.acknowledgements.expect_within_hours
-        maximum = X12_MAX if profile.standard == "x12" else profile.edifact.control_max
-        with self.store.transaction() as session:
-            return open_outbound(
-                session,
-                partner=self.partner,
-                standard=profile.standard,
-                sender=identity(profile.our_id.id, profile.our_id.qualifier),
-                recipient=identity(profile.their_id.id, profile.their_id.qualifier),
-                message_id=message_id,
-                maximum=maximum,
-                ack_within=None if hours is None else timedelta(hours=hours),
-                test=profile.test,
-            )

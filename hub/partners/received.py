@@ -60,10 +60,14 @@ class Received:
     envelope_faults: list[Any] = field(default_factory=list)
     faults: list[Any] = field(default_factory=list)  # envelope and definition faults
     edifact_reading: EdifactReading | None = None
+    ta1: list[list[Any]] = field(default_factory=list)  # X12 TA1s (TA101-105) before any GS
 
     @property
     def is_ack(self) -> bool:
-        return bool(self.messages) and all(m.type in ACK_TYPES for m in self.messages)
+        """Nothing but acknowledgements: CONTRL/997/999 messages, or TA1s alone."""
+        if not self.messages:
+            return bool(self.ta1)
+        return all(m.type in ACK_TYPES for m in self.messages)
 
 
 def rejecting_fault(received: Received) -> Any:
@@ -216,6 +220,7 @@ def _read_x12(codec: X12Codec, data: bytes) -> list[Received]:
                     f for f in mine if f.level in ("interchange", "group", "transaction")
                 ],
                 faults=mine,
+                ta1=[list(t) for t in tree.get("ta1") or []],
             )
         )
     return out

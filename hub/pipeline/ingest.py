@@ -15,6 +15,7 @@ from hub.keys import fit_key, key_problem
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
+from hub.pipeline.inbox import EdiInbox, InboxFile
 from hub.sdk import Inbound, InboundRequest, PushSource, Reply, Stored
 from hub.store import Store
 from hub.tracing import TRACE_HEADER, NoTracing, Tracing
@@ -230,6 +231,30 @@ class Ingestor:
             ids=tuple(ids),
             duplicate=bool(messages) and new == 0,
         )
+
+    def inbox_file(self, route: CompiledRoute, inbound: Inbound, key: str | None) -> InboxFile:
+        """A polled file of an inbox route, read and keyed by the item's name (``key``), to
+        be recorded with the poll's cursor. Bytes that are no interchange are kept whole
+        (the inbox message's turn dead-letters them); one beyond a decoding limit is
+        refused (:class:`InboundRejected`, reason ``limit``)."""
+        inbox: EdiInbox = route.inbox
+        try:
+            return inbox.prepare(
+                inbound.body,
+                source=route.source_type,
+                content_type=inbound.content_type,
+                headers=self._kept_headers(inbound.headers),
+                key=_fit(key),
+                strict=False,
+            )
+        except LimitExceeded as exc:
+            raise InboundRejected(
+                f"the file is refused by a decoding limit: {exc.message}",
+                status=exc.status,
+                reason="limit",
+                where=exc.where,
+                hint=exc.hint,
+            ) from None
 
     def _into_inbox(self, route: CompiledRoute, inbound: Any, started: float) -> IngestResult:
         try:

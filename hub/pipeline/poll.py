@@ -1,5 +1,9 @@
 """One poll of a polled route: lease, ask the source, store items and cursor together, confirm.
 
+On an inbox route (``inbox: true``) each item is a file of interchanges: it is recorded as
+``POST /ingest/edi`` records one (interchanges, duplicates, acknowledgements received and
+owed), in the same transaction as the cursor.
+
 The order is what makes a pickup exactly once. Items and the new cursor commit in one
 transaction; only then is the peer told (a file moved, a broker message acked). A crash
 before the commit leaves everything at the peer to be found again; a crash after it and
@@ -14,12 +18,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from hub.config.models import ScheduleConfig
 from hub.errors import InboundRejected, SourceError, StoreError
 from hub.failpoints import failpoint
 from hub.message import Message
 from hub.metrics import HubMetrics
 from hub.pipeline.build import CompiledRoute
+from hub.pipeline.inbox import EdiInbox, InboxFile
 from hub.pipeline.ingest import Ingestor
 from hub.sdk import Polled, PollSource
 from hub.store.sources import LeaseLost, SourceStates
@@ -81,18 +88,16 @@ class Poller:
             poll = self.source.poll(cursor, self.schedule.batch)
             pages += 1
             items = list(poll.items)
-            messages, keep = self._messages(items)
+            files: list[InboxFile] | None = None
+            if self.route.inbox is not None:  # an EDI inbox: routed by envelope
+                files, keep = self._files(items)
+                messages = [file.message for file in files]
+            else:
+                messages, keep = self._messages(items)
             if items:
                 failpoint("poll.before_commit")
             try:
-                ids = self.states.store_polled(
-                    name,
-                    self.holder,
-                    messages,
-                    list(self.route.sinks),
-                    cursor=poll.cursor,
-                    lease_seconds=self.schedule.lease_seconds,
-                )
+                ids = self._store(messages, files, poll.cursor)
             except LeaseLost:
                 self.source.release(items)
                 self.metrics.polls.labels(name, "standby").inc()
@@ -117,6 +122,55 @@ class Poller:
         self.metrics.poll_success.labels(name).set(time.time())
         return PollOutcome(stored, repeats, pages)
 
+    def _store(
+        self, messages: list[Message], files: list[InboxFile] | None, cursor: str | None
+    ) -> list[str]:
+        """Store a page's messages (or an inbox's files, each with its interchanges'
+        records and acknowledgements) and the new cursor, in one transaction."""
+        name, lease = self.route.name, self.schedule.lease_seconds
+        if files is None:
+            return self.states.store_polled(
+                name,
+                self.holder,
+                messages,
+                list(self.route.sinks),
+                cursor=cursor,
+                lease_seconds=lease,
+            )
+        inbox: EdiInbox = self.route.inbox
+
+        def record(session: Session) -> list[str]:
+            return [inbox.record(session, file).message_id for file in files]
+
+        return self.states.store_polled_with(
+            name, self.holder, record, count=len(files), cursor=cursor, lease_seconds=lease
+        )
+
+    def _files(self, items: list[Polled]) -> tuple[list[InboxFile], list[Polled]]:
+        """The inbox files to record for the items, and the items to confirm afterwards;
+        as :meth:`_messages`, only a file too big to read is refused to the source."""
+        files: list[InboxFile] = []
+        keep: list[Polled] = []
+        for item in items:
+            try:
+                files.append(self.ingestor.inbox_file(self.route, item.inbound, item.key))
+            except InboundRejected as exc:
+                self._refuse(item, exc)
+                continue
+            keep.append(item)
+        return files, keep
+
+    def _refuse(self, item: Polled, exc: InboundRejected) -> None:
+        self.metrics.rejected.labels(self.route.name, exc.reason).inc()
+        log.warning(
+            "route %s: item %s refused: %s",
+            self.route.name,
+            item.key,
+            exc.message,
+            extra={"route": self.route.name},
+        )
+        self.source.reject(item, exc.message)
+
     def _messages(self, items: list[Polled]) -> tuple[list[Message], list[Polled]]:
         """The messages to store for the items, and the items to confirm afterwards.
 
@@ -131,15 +185,7 @@ class Poller:
                 messages.extend(self.ingestor.messages(self.route, item.inbound, item.key))
             except InboundRejected as exc:
                 if exc.reason == "limit":
-                    self.metrics.rejected.labels(self.route.name, exc.reason).inc()
-                    log.warning(
-                        "route %s: item %s refused: %s",
-                        self.route.name,
-                        item.key,
-                        exc.message,
-                        extra={"route": self.route.name},
-                    )
-                    self.source.reject(item, exc.message)
+                    self._refuse(item, exc)
                     continue
                 messages.append(
                     self.ingestor.message(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from hub.errors import (
     HubError,
@@ -20,7 +23,25 @@ from hub.mapping import Mapping
 from hub.mapping.paths import MISSING
 from hub.message import Event
 
-__all__ = ["PastDeadline", "Translation", "Translator", "joined_reader"]
+__all__ = ["Envelope", "PastDeadline", "Translation", "Translator", "joined_reader"]
+
+
+class Envelope(Protocol):
+    """A trading partner's envelope around a mapping's output (``hub.partners``)."""
+
+    @property
+    def ack_within(self) -> timedelta | None:
+        """How long the partner has to acknowledge once delivered (None: it owes none)."""
+        ...
+
+    def preview(self, tree: Tree) -> tuple[Tree, str]:
+        """The envelope with placeholder numbers (a preview takes none)."""
+        ...
+
+    def numbered(self, session: Session, tree: Tree, message_id: str) -> tuple[Tree, str]:
+        """The envelope with the partner's next numbers, taken in ``session``'s transaction
+        (the one that stores the message's output): the interchange and its history line."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +53,12 @@ class Translation:
     mapping_hash: str | None
     events: tuple[Event, ...]
     parts: tuple[bytes, ...] | None = None  # a splitting mapping's outputs, one message each
+    #: A partner's envelope still to be numbered: run in the transaction that stores the
+    #: output (``Store.store_output``), it returns the whole translation. Until then
+    #: ``body`` is empty. Numbers and output commit together, so a crash can neither
+    #: skip a number (none is taken without the output) nor reuse one (a later turn
+    #: sends the stored output).
+    seal: Callable[[Session], Translation] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,10 +75,8 @@ class Translator:
     correlation_path: str | None = None
     idempotency: Callable[[Tree], Any] | None = None  # reads the document's idempotency key
     ordering: Callable[[Tree], Any] | None = None  # reads the document's ordering key
-    #: Wraps the mapping's output in a trading partner's envelope (hub.partners), given
-    #: the message id its control numbers are bound to (None: a preview, no numbers taken);
-    #: returns the interchange and what the history says of it.
-    envelope: Callable[[Tree, str | None], tuple[Tree, str]] | None = None
+    #: Wraps the mapping's output in a trading partner's envelope (hub.partners).
+    envelope: Envelope | None = None
     #: Deliver the received bytes unchanged (a signed document keeps its signature); the
     #: input is still decoded and validated, so a broken document is still a dead letter.
     forward_original: bool = False
@@ -93,7 +118,7 @@ class Translator:
         """Translate one message. With ``deadline`` (a ``time.monotonic()`` value: the
         worker's turn budget) it stops between stages once the time is spent, with
         :class:`OverBudget`, and hands the deadline on to a mapping that can stop itself.
-        ``message_id`` binds a partner envelope's control numbers to the message."""
+        With ``message_id``, a partner envelope is left to :attr:`Translation.seal`."""
         events: list[Event] = []
         started = time.perf_counter()
         begun = time.monotonic()
@@ -166,7 +191,10 @@ class Translator:
                 self.output_schema.check(part)
             step("validated", f"output matches {self.output_schema.path.name}")
         if self.envelope is not None:  # a splitting mapping's messages: one interchange
-            wrapped, detail = self.envelope({"messages": trees} if splits else trees[0], message_id)
+            content = {"messages": trees} if splits else trees[0]
+            if message_id is not None:
+                return self._unsealed(content, message_id, events)
+            wrapped, detail = self.envelope.preview(content)
             trees, splits = [wrapped], False
             step("enveloped", detail)
         outs = [self.output_codec.encode(part) for part in trees]
@@ -182,6 +210,48 @@ class Translator:
             mapping_hash=self.mapping.content_hash if self.mapping else None,
             events=tuple(events),
         )
+
+    def _unsealed(self, content: Tree, message_id: str, events: list[Event]) -> Translation:
+        """The translation so far, and how to finish it once the store numbers it."""
+        envelope = self.envelope
+        assert envelope is not None
+        done = tuple(events)
+
+        def seal(session: Session) -> Translation:
+            started = time.perf_counter()
+            wrapped, detail = envelope.numbered(session, content, message_id)
+            enveloped = time.perf_counter()
+            out = self.output_codec.encode(wrapped)
+            encoded = time.perf_counter()
+            return replace(
+                unsealed,
+                body=out,
+                seal=None,
+                events=(
+                    *done,
+                    Event("enveloped", detail, data={"ms": _ms(enveloped - started)}),
+                    Event(
+                        "encoded",
+                        f"{self.output_codec.name}, {len(out)} bytes",
+                        data={"ms": _ms(encoded - enveloped)},
+                    ),
+                ),
+            )
+
+        unsealed = Translation(
+            body=b"",
+            content_type=self.output_codec.content_type,
+            extension=self.output_codec.extension,
+            mapping_name=self.mapping.name if self.mapping else None,
+            mapping_hash=self.mapping.content_hash if self.mapping else None,
+            events=done,
+            seal=seal,
+        )
+        return unsealed
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 class PastDeadline:

@@ -8,12 +8,14 @@ change: a ``lease_lost`` event stands in for its last one (see :func:`late_event
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, MessageStatus, utcnow
+from hub.store.interchanges import start_ack_clocks
 from hub.store.records import Turn
 from hub.store.rows import event_values, insert_messages, storable
 from hub.store.sealing import Sealer
@@ -115,11 +117,26 @@ def finish_batch(
     for message_id, turn in outcomes:
         if turn.children and message_id in held:
             _split(session, message_id, turn, sealer)
+    start_ack_clocks(
+        session, [(mid, due) for mid, due in _ack_clocks(outcomes, now) if mid in held]
+    )
     if deliveries:
         session.execute(_DELIVERY, deliveries)
     if events:
         session.execute(_EVENTS, events)
     return [message_id in held for message_id in ids]
+
+
+def _ack_clocks(
+    outcomes: Sequence[tuple[str, Turn]], now: datetime
+) -> Iterator[tuple[str, datetime]]:
+    """(message id, deadline) of each partner interchange this batch delivered: the clock
+    starts when the last sink confirmed it, not when it was numbered."""
+    for message_id, turn in outcomes:
+        if turn.ack_within is None or turn.status != MessageStatus.DELIVERED:
+            continue
+        confirmed = [a.at for a in turn.attempts if a.status == DeliveryStatus.DELIVERED]
+        yield message_id, max(confirmed, default=now) + turn.ack_within
 
 
 def _split(session: Session, message_id: str, turn: Turn, sealer: Sealer) -> None:

@@ -2,10 +2,13 @@
 acknowledgement state outbound. Each function works inside the caller's transaction
 (:meth:`Store.transaction`), so a record is written together with the messages it concerns.
 
-Acknowledgement states (``ack_status``): outbound ``awaiting`` until the partner's
-CONTRL/997/999 closes it as ``accepted``, ``accepted_with_errors`` or ``rejected``;
-``not_expected`` when the profile owes none. Inbound, the state of the acknowledgement the
-hub sent: ``accepted``, ``accepted_with_errors``, ``rejected``, or ``not_sent``.
+Acknowledgement states (``ack_status``): outbound ``sending`` from its numbering until a
+sink delivered it, then ``awaiting`` (with ``ack_due_at``: the delivery plus the profile's
+``expect_within_hours``) until the partner's CONTRL/997/999/TA1 closes it as ``accepted``,
+``accepted_with_errors`` or ``rejected``; ``not_expected`` when the profile owes none;
+``replaced`` when the message was translated again (a replay) into a new interchange.
+Inbound, the state of the acknowledgement the hub sent: ``accepted``, ``accepted_with_errors``,
+``rejected``, or ``not_sent``.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.message import utcnow
 from hub.store.control_numbers import allocate
 from hub.store.partner_tables import InterchangeRow
+from hub.store.tables import UTCDateTime
 
 __all__ = [
     "AWAITING",
@@ -31,13 +35,18 @@ __all__ = [
     "close_outbound",
     "count_overdue",
     "interchanges_of",
-    "open_outbound",
+    "number_outbound",
     "record_inbound",
     "set_ack_status",
+    "start_ack_clocks",
 ]
 
+_TABLE = cast(Table, InterchangeRow.__table__)
+
+SENDING = "sending"
 AWAITING = "awaiting"
 NOT_EXPECTED = "not_expected"
+REPLACED = "replaced"
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,7 @@ def set_ack_status(session: Session, record_id: int, status: str) -> None:
     )
 
 
-def open_outbound(
+def number_outbound(
     session: Session,
     *,
     partner: str,
@@ -150,25 +159,27 @@ def open_outbound(
     recipient: str,
     message_id: str,
     maximum: int,
-    ack_within: timedelta | None,
+    awaits_ack: bool,
     test: bool = False,
 ) -> OutboundNumbers:
-    """The control numbers of ``message_id``'s interchange to ``partner``: allocated now,
-    or the ones it was given before (a retried turn sends the same numbers again)."""
-    row = session.scalars(
-        select(InterchangeRow).where(
-            InterchangeRow.partner == partner,
-            InterchangeRow.direction == "out",
-            InterchangeRow.message_id == message_id,
-        )
-    ).first()
-    if row is not None:
-        refs = row.message_refs or ["1"]
-        return OutboundNumbers(int(row.control_ref), int(row.group_ref or 1), int(refs[0]), row.id)
+    """Take the next control numbers of an interchange to ``partner`` for ``message_id``
+    and record it, in the caller's transaction: the one that stores the interchange.
+
+    An earlier interchange of the same message still open (a replay translates again) is
+    ``replaced``: only the newest one waits for an acknowledgement.
+    """
     [interchange] = allocate(session, partner, "out", "interchange", maximum=maximum)
     [group] = allocate(session, partner, "out", "group", maximum=min(maximum, 999_999_999))
     [message] = allocate(session, partner, "out", "message", maximum=min(maximum, 999_999_999))
-    now = utcnow()
+    session.execute(
+        update(InterchangeRow)
+        .where(
+            InterchangeRow.message_id == message_id,
+            InterchangeRow.direction == "out",
+            InterchangeRow.ack_status.in_([SENDING, AWAITING]),
+        )
+        .values(ack_status=REPLACED)
+    )
     new_id = session.execute(
         insert(InterchangeRow).returning(InterchangeRow.id),
         [
@@ -182,16 +193,34 @@ def open_outbound(
                 "group_ref": str(group),
                 "message_refs": [str(message)],
                 "message_id": message_id,
-                "at": now,
+                "at": utcnow(),
                 "duplicate_of": None,
-                "ack_status": AWAITING if ack_within is not None else NOT_EXPECTED,
-                "ack_due_at": None if ack_within is None else now + ack_within,
+                "ack_status": SENDING if awaits_ack else NOT_EXPECTED,
+                "ack_due_at": None,
                 "test": test,
                 "note": "",
             }
         ],
     ).scalar_one()
     return OutboundNumbers(interchange, group, message, new_id)
+
+
+def start_ack_clocks(session: Session, due: Sequence[tuple[str, datetime]]) -> None:
+    """The messages (id, deadline) were delivered: their interchange now awaits its
+    acknowledgement until the deadline (the delivery plus the profile's window)."""
+    if not due:
+        return
+    table = _TABLE.c
+    session.execute(
+        update(_TABLE)
+        .where(
+            table.message_id == bindparam("m_id"),
+            table.direction == "out",
+            table.ack_status == SENDING,
+        )
+        .values(ack_status=AWAITING, ack_due_at=bindparam("m_due", type_=UTCDateTime())),
+        [{"m_id": message_id, "m_due": at} for message_id, at in due],
+    )
 
 
 def close_outbound(
@@ -203,10 +232,12 @@ def close_outbound(
     detail: dict[str, Any],
     ack_message_id: str | None,
     by_group: bool = False,
+    overrule: bool = True,
 ) -> InterchangeRecord | None:
     """Close the newest outbound interchange to ``partner`` numbered ``control_ref`` (its
     group's number with ``by_group``: a 997/999 answers a group) with the acknowledgement's
-    outcome; None if no such interchange was sent. Numbers compare without leading zeros."""
+    outcome; None if no such interchange was sent. Numbers compare without leading zeros.
+    Without ``overrule`` an interchange an acknowledgement already closed is left as it is."""
     column = InterchangeRow.group_ref if by_group else InterchangeRow.control_ref
     wanted = control_ref.lstrip("0") or "0"
     row = session.scalars(
@@ -221,6 +252,8 @@ def close_outbound(
     ).first()
     if row is None:
         return None
+    if not overrule and row.ack_status not in (SENDING, AWAITING, NOT_EXPECTED):
+        return _record_of(row)
     session.execute(
         update(InterchangeRow)
         .where(InterchangeRow.id == row.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, SinkDelivery
 
@@ -82,6 +82,8 @@ class Turn:
     attempts: tuple[SinkAttempt, ...] = ()
     events: tuple[Event, ...] = ()
     children: tuple[Message, ...] = ()  # SPLIT: new messages, each with its output already made
+    #: a partner's interchange: once DELIVERED it awaits its acknowledgement this long
+    ack_within: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ both advance the same cursor.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,28 +94,26 @@ class SourceStates:
         """
 
         def advance(session: Session) -> None:
-            now = utcnow()
-            values: dict[str, object] = {
-                "lease_until": now + timedelta(seconds=lease_seconds),
-                "last_success": now,
-                "last_error": None,
-                "failures": 0,
-                "items": SourceRow.items + len(messages),
-            }
-            if cursor is not None:
-                values["cursor"] = cursor
-            done = session.execute(
-                update(SourceRow)
-                .where(SourceRow.route == route, SourceRow.holder == holder)
-                .values(**values)
-            )
-            if done.rowcount != 1:  # type: ignore[attr-defined]
-                raise LeaseLost(
-                    f"route {route!r} is polled by another process now; "
-                    "this poll's items are left for it",
-                )
+            _advance(session, route, holder, len(messages), cursor, lease_seconds)
 
         return self.store.add(list(messages), sinks, also=advance)
+
+    def store_polled_with(
+        self,
+        route: str,
+        holder: str,
+        write: Callable[[Session], list[str]],
+        *,
+        count: int,
+        cursor: str | None,
+        lease_seconds: float,
+    ) -> list[str]:
+        """:meth:`store_polled` for items that ``write`` stores itself (an EDI inbox
+        records interchanges and acknowledgements with each file), in the transaction
+        that advances the cursor; the ids ``write`` returns."""
+        with self.store.transaction() as session:
+            _advance(session, route, holder, count, cursor, lease_seconds)
+            return write(session)
 
     def failed(self, route: str, holder: str, error: HubError) -> int:
         """Record a failed poll; returns how many polls in a row have failed."""
@@ -150,6 +148,36 @@ class SourceStates:
         with self.store.transaction() as session:
             rows = session.scalars(select(SourceRow).order_by(SourceRow.route)).all()
             return [_state(row) for row in rows]
+
+
+def _advance(
+    session: Session,
+    route: str,
+    holder: str,
+    count: int,
+    cursor: str | None,
+    lease_seconds: float,
+) -> None:
+    """Move the cursor and renew the lease, if ``holder`` still has it (else LeaseLost)."""
+    now = utcnow()
+    values: dict[str, object] = {
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "last_success": now,
+        "last_error": None,
+        "failures": 0,
+        "items": SourceRow.items + count,
+    }
+    if cursor is not None:
+        values["cursor"] = cursor
+    done = session.execute(
+        update(SourceRow)
+        .where(SourceRow.route == route, SourceRow.holder == holder)
+        .values(**values)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(
+            f"route {route!r} is polled by another process now; this poll's items are left for it",
+        )
 
 
 def _ensure_row(session: Session, route: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.errors import MessageNotFound, PayloadDropped, StoreError, StoreUnavailable
+from hub.failpoints import failpoint
 from hub.message import (
     DeliveryStatus,
     Event,
@@ -35,6 +36,7 @@ from hub.store.finishing import finish_batch
 from hub.store.history import unpacked
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
+from hub.store.outputs import MakeOutput, save_output
 from hub.store.records import Claimed, MessageRecord, Turn
 from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
 from hub.store.sealing import Sealer
@@ -464,6 +466,20 @@ class Store:
                 session, worker, outcomes, lock=self.is_postgres, sealer=self.sealer
             )
         )
+
+    def store_output(self, message_id: str, worker: str, make: MakeOutput) -> bool:
+        """Store a message's output before its delivery, in one transaction with what
+        ``make`` writes (a partner's control numbers, :mod:`hub.store.outputs`); False if
+        ``worker`` no longer holds the message. Errors of ``make`` roll it all back."""
+        with self._tx() as session:
+            held = save_output(
+                session, message_id, worker, make, lock=self.is_postgres, sealer=self.sealer
+            )
+            if held:
+                failpoint("output.before_commit")
+        if held:
+            failpoint("output.after_commit")
+        return held
 
     def purge(self, older_than: datetime) -> int:
         """Delete finished messages (delivered, split, discarded) last changed before

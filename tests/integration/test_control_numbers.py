@@ -13,7 +13,7 @@ import pytest
 
 from hub.store import Store
 from hub.store.control_numbers import allocate, peek
-from hub.store.interchanges import open_outbound, record_inbound
+from hub.store.interchanges import interchanges_of, number_outbound, record_inbound
 from tests.waiting import wait_for_progress
 
 WORKERS = 4
@@ -128,10 +128,15 @@ def test_numbers_wrap_after_the_maximum_and_are_kept_per_partner_and_direction(
         assert peek(session, "acme", "out") == {"interchange": 2, "group": 0, "message": 0}
 
 
-def test_a_message_keeps_its_numbers_when_its_turn_is_repeated(store: Store) -> None:
+def test_a_message_numbered_again_gets_new_numbers_and_replaces_its_interchange(
+    store: Store,
+) -> None:
+    """A replay that translates again makes a new interchange: the partner has seen the
+    old numbers, so they are never sent twice; only the newest waits for an ack."""
+
     def numbers(message_id: str) -> tuple[int, int, int]:
         with store.transaction() as session:
-            got = open_outbound(
+            got = number_outbound(
                 session,
                 partner="acme",
                 standard="x12",
@@ -139,13 +144,19 @@ def test_a_message_keeps_its_numbers_when_its_turn_is_repeated(store: Store) -> 
                 recipient="ZZ:ACME",
                 message_id=message_id,
                 maximum=999_999_999,
-                ack_within=timedelta(hours=1),
+                awaits_ack=True,
             )
             return got.interchange, got.group, got.message
 
     assert numbers("m1") == (1, 1, 1)
     assert numbers("m2") == (2, 2, 2)
-    assert numbers("m1") == (1, 1, 1)
+    assert numbers("m1") == (3, 3, 3)
+    with store.transaction() as session:
+        states = [
+            (r.message_id, r.control_ref, r.ack_status)
+            for r in interchanges_of(session, ["m1", "m2"])
+        ]
+    assert states == [("m1", "1", "replaced"), ("m2", "2", "sending"), ("m1", "3", "sending")]
 
 
 def test_a_repeated_interchange_within_the_window_names_the_first(store: Store) -> None:

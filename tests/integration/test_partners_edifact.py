@@ -260,7 +260,7 @@ def test_the_history_of_a_sent_message_names_its_control_numbers(hub: Hub) -> No
     enveloped = next(e for e in hub.store.get(sent.message_id).events if e.kind == "enveloped")
     assert enveloped.detail == (
         "in acme's envelope: interchange 1, group 1, message 1; its acknowledgement is due "
-        "within 24 h"
+        "within 24 h of its delivery"
     )
 
 

@@ -15,6 +15,7 @@ from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, find_messages
+from hub.store.interchanges import interchanges_of
 from tests.configs import write_config
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "x12"
@@ -153,3 +154,90 @@ def test_an_outgoing_810_is_enveloped_and_closed_by_the_partners_997(
     assert find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages == ()
     events = hub.store.get(sent.message_id).events
     assert any(e.kind == "ack_received" and "accepted" in e.detail for e in events)
+
+
+def ta1(ref: str, code: str, note: str, *, control: str = "000000078") -> bytes:
+    """An interchange acknowledgement from the partner, shaped as partners send them."""
+    return (
+        "ISA*00*          *00*          *ZZ*SHOPBUYER      *ZZ*ACMESUPPLY     *261130*1210*U*"
+        f"00401*{control}*0*P*>~\r\n"
+        f"TA1*{ref}*261130*1200*{code}*{note}~\r\n"
+        f"IEA*0*{control}~\r\n"
+    ).encode()
+
+
+def send_invoice(hub: Hub, tmp_path: Path, number: str) -> tuple[str, str, str]:
+    """An 810 sent to the partner: (message id, ISA13, GS06) of its interchange."""
+    invoice = (
+        f'{{"type": "810", "segments": [["ST", "810", "9"], ["BIG", "20261130", "{number}"],'
+        ' ["TDS", "1000"]]}'
+    ).encode()
+    sent = hub.ingestor.ingest(InboundRequest(route="invoices-to-shop", body=invoice))
+    drain(hub)
+    output = hub.store.output(sent.message_id)
+    assert output is not None
+    tree = make_codec("x12", {"validate": False}).decode(output[0])
+    return sent.message_id, tree["header"][12], tree["groups"][0]["header"][5]
+
+
+def record_of(hub: Hub, message_id: str) -> Any:
+    with hub.store.transaction() as session:
+        [record] = interchanges_of(session, [message_id])
+    return record
+
+
+def test_a_rejecting_ta1_closes_the_interchange_with_its_note_code(
+    hub: Hub, tmp_path: Path
+) -> None:
+    sent, isa13, _ = send_invoice(hub, tmp_path, "INV-1")
+    assert record_of(hub, sent).ack_status == "awaiting"
+    before = len(answers(tmp_path))
+    received = receive(hub, ta1(isa13, "R", "022"))
+    drain(hub)
+    assert len(answers(tmp_path)) == before  # a TA1 is never acknowledged
+    record = record_of(hub, sent)
+    assert record.ack_status == "rejected"
+    assert record.ack_message_id == received.message_id
+    assert record.ack_detail["errors"] == ["022 at interchange"]
+    events = hub.store.get(sent).events
+    assert any(
+        e.kind == "ack_received" and e.detail == "TA1 from shop: rejected (022 at interchange)"
+        for e in events
+    )
+    assert find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages == ()
+    inbox = hub.store.get(received.message_id)
+    assert inbox.status is MessageStatus.DELIVERED  # archived, nothing routed
+    assert find_messages(hub.store, MessageFilter(route="shop-orders")).messages == ()
+
+
+def test_an_accepting_ta1_closes_it_but_does_not_overrule_a_997(hub: Hub, tmp_path: Path) -> None:
+    first, first_isa, _ = send_invoice(hub, tmp_path, "INV-1")
+    second, second_isa, second_group = send_invoice(hub, tmp_path, "INV-2")
+    receive(hub, ta1(first_isa, "A", "000"))
+    assert record_of(hub, first).ack_status == "accepted"
+    assert [m.id for m in find_messages(hub.store, MessageFilter(awaiting_ack="any")).messages] == [
+        second
+    ]
+    rejecting_997 = (
+        "ISA*00*          *00*          *ZZ*SHOPBUYER      *ZZ*ACMESUPPLY     *261130*1200*U*"
+        "00401*000000079*0*P*>~\n"
+        "GS*FA*SHOPBUYER*ACMESUPPLY*20261130*1200*79*X*004010~\n"
+        f"ST*997*0001~\nAK1*IN*{second_group}~\nAK2*810*0001~\nAK5*R*5~\nAK9*R*1*1*0~\n"
+        "SE*6*0001~\nGE*1*79~\nIEA*1*000000079~\n"
+    ).encode()
+    receive(hub, rejecting_997)
+    receive(hub, ta1(second_isa, "A", "000", control="000000080"))  # late: the 997 stands
+    record = record_of(hub, second)
+    assert (record.ack_status, record.ack_detail["kind"]) == ("rejected", "997")
+    texts = [e.detail for e in hub.store.get(second).events if e.kind == "ack_received"]
+    assert texts == [
+        "997 from shop: rejected (5 at 810 0001)",
+        "TA1 from shop: accepted (no errors)",
+    ]
+
+
+def test_a_ta1_for_an_interchange_never_sent_is_unmatched(hub: Hub) -> None:
+    received = receive(hub, ta1("000000444", "A", "000"))
+    events = hub.store.get(received.message_id).events
+    unmatched = next(e for e in events if e.kind == "ack_unmatched")
+    assert unmatched.detail == "TA1 from shop answers '000000444', which was not sent to it"

@@ -1,5 +1,5 @@
 """X12 acknowledgements: 997 and 999 built from a validation result, TA1 for the envelope,
-and a received 997/999 read into an :class:`~hub.formats.acks.AckReport`.
+and a received 997/999 or TA1 read into an :class:`~hub.formats.acks.AckReport`.
 
 A 997 or 999 answers each functional group of an interchange::
 
@@ -26,7 +26,7 @@ from hub.formats.acks import AckReport, AckStatus
 from hub.formats.x12.envelope import Separators, X12Envelope
 from hub.formats.x12.faults import Fault
 
-__all__ = ["build_functional_ack", "read_functional_ack", "write_ta1"]
+__all__ = ["build_functional_ack", "read_functional_ack", "read_ta1", "write_ta1"]
 
 _IMPLEMENTATION_999 = "005010X231A1"
 
@@ -185,6 +185,21 @@ def read_functional_ack(message: dict[str, Any]) -> AckReport:
             }.get(outcome, AckStatus.REJECTED)
             errors += [f"{code} at group" for code in values[4:] if code]
     return AckReport(kind=kind, status=status, group_ref=group_ref, errors=tuple(errors))
+
+
+def read_ta1(ta1: Sequence[Any]) -> AckReport:
+    """The report of one received TA1 (its elements TA101-TA105, as the codec reads them
+    into ``ta1``): TA101 names the acknowledged interchange (its ISA13), TA104 says A
+    (accepted), E (accepted with errors) or R (rejected), TA105 the I18 note code."""
+    values = [_text(v) for v in ta1]
+    ref = values[0].strip() if values else ""
+    code = values[3] if len(values) > 3 else ""
+    note = values[4] if len(values) > 4 else ""
+    status = {"A": AckStatus.ACCEPTED, "E": AckStatus.ACCEPTED_WITH_ERRORS}.get(
+        code, AckStatus.REJECTED
+    )
+    errors = (f"{note} at interchange",) if note and note != "000" else ()
+    return AckReport(kind="TA1", status=status, interchange_ref=ref or None, errors=errors)
 
 
 def _text(value: Any) -> str:

@@ -5,6 +5,7 @@ One interchange becomes::
     {"separators": {"element": "*", "component": ">", "repetition": "^", "segment": "~"},
      "newline": "\\n" | null,
      "header": [ISA01 ... ISA16, at their fixed widths],
+     "ta1": [[TA101 ... TA105], ...],     (only when the interchange carries TA1s)
      "groups": [{"header": [GS01 ... GS08],
                  "messages": [{"type": "850", "version": "004010", "reference": "0001",
                                "segments": [["ST", "850", "0001"], ..., ["SE", "12", "0001"]]}],
@@ -194,6 +195,9 @@ class _Envelope:
         for position, code, reason in isa_check(header):
             self.fault(0, "interchange", code, reason, element=position)
         self.i = 1
+        ta1 = self.ta1()
+        if ta1:
+            tree["ta1"] = ta1
         groups: list[dict[str, Any]] = []
         while self.i < len(segs) and segs[self.i][0] != "IEA":
             if segs[self.i][0] == "GS":
@@ -238,6 +242,26 @@ class _Envelope:
                 element=2,
             )
         return tree
+
+    def ta1(self) -> list[list[Any]]:
+        """The TA1 segments (interchange acknowledgements) between ISA and the first GS:
+        TA101 control number, TA102 date, TA103 time, TA104 A/E/R, TA105 note code (I18)."""
+        segs = self.segments
+        found: list[list[Any]] = []
+        while self.i < len(segs) and segs[self.i][0] == "TA1":
+            values = segs[self.i][1:]
+            ack = _element(segs[self.i], 4)
+            if ack not in ("A", "E", "R"):
+                self.fault(
+                    self.i,
+                    "interchange",
+                    "024",
+                    f"TA104 (acknowledgement code) is A, E or R, not {ack!r}",
+                    element=4,
+                )
+            found.append(values)
+            self.i += 1
+        return found
 
     def group(self) -> dict[str, Any]:
         segs = self.segments

@@ -263,6 +263,13 @@ def _interchange(tree: Any, separators: Separators | None, newline: str | None, 
             where=f"{path}/header",
         )
     lines = [isa_text + seps.element + isa[15] + seps.segment]
+    ta1s = tree.get("ta1") or []
+    if not isinstance(ta1s, list):
+        raise EncodeError("`ta1` is a list of TA1 segments' elements", where=f"{path}/ta1")
+    for t, ta1 in enumerate(ta1s):
+        if not isinstance(ta1, list):
+            raise EncodeError("a TA1 is a list of its elements", where=f"{path}/ta1/{t}")
+        lines.append(w.segment(["TA1", *ta1], f"{path}/ta1/{t}"))
     groups = tree.get("groups") or []
     if not isinstance(groups, list):
         raise EncodeError("`groups` is a list of functional groups", where=f"{path}/groups")

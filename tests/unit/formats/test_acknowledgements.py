@@ -10,7 +10,7 @@ from hub.formats.acks import AckStatus
 from hub.formats.edifact import EdifactCodec, EdifactOptions, build_contrl
 from hub.formats.edifact.contrl_read import read_contrl
 from hub.formats.x12 import Separators, X12Codec, X12Envelope
-from hub.formats.x12.acks import build_functional_ack, read_functional_ack, write_ta1
+from hub.formats.x12.acks import build_functional_ack, read_functional_ack, read_ta1, write_ta1
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PO = (DATA / "x12" / "850_4010_purchase_order.x12").read_bytes()
@@ -116,3 +116,21 @@ def test_a_contrl_built_for_a_faulty_interchange_reads_back_as_rejected() -> Non
     report = read_contrl(edifact.decode(edifact.encode(contrl))["messages"][0])
     assert report.status is AckStatus.REJECTED
     assert report.errors
+
+
+def test_a_received_ta1_names_the_interchange_and_its_note_code() -> None:
+    accepted = codec.decode((DATA / "x12" / "ta1_4010_accepted.x12").read_bytes())
+    report = read_ta1(accepted["ta1"][0])
+    assert (report.kind, report.status, report.interchange_ref) == (
+        "TA1",
+        AckStatus.ACCEPTED,
+        "000000001",
+    )
+    assert report.errors == ()
+    rejected = codec.decode((DATA / "x12" / "ta1_5010_rejected_crlf.x12").read_bytes())
+    report = read_ta1(rejected["ta1"][0])
+    assert report.status is AckStatus.REJECTED
+    assert report.errors == ("022 at interchange",)
+    assert read_ta1(["000000003", "261130", "1201", "E", "026"]).status is (
+        AckStatus.ACCEPTED_WITH_ERRORS
+    )

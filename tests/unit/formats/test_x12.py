@@ -426,3 +426,28 @@ def test_split_gives_one_interchange_per_transaction_set() -> None:
 def _first(tree: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = tree["groups"][0]["messages"][0]
     return message
+
+
+def test_an_interchange_acknowledgement_is_read_into_ta1_and_written_back() -> None:
+    data = sample("ta1_5010_rejected_crlf.x12")
+    tree = codec.decode(data)
+    assert tree["ta1"] == [["000000002", "261130", "1201", "R", "022"]]
+    assert tree["groups"] == []
+    assert tree["trailer"] == ["0", "000000079"]
+    assert codec.encode(tree) == data
+
+
+def test_a_ta1_may_precede_the_groups_but_not_follow_them() -> None:
+    ack = sample("997_4010_rejected.x12")
+    before = edit(ack, b"~\nGS*FA", b"~\nTA1*000000905*261120*1405*A*000~\nGS*FA")
+    tree = codec.decode(before)
+    assert tree["ta1"] == [["000000905", "261120", "1405", "A", "000"]]
+    assert len(tree["groups"]) == 1
+    assert codec.encode(tree) == before
+    after = edit(ack, b"~\nIEA*", b"~\nTA1*000000905*261120*1405*A*000~\nIEA*")
+    assert ("interchange", "024", "segment 12 (TA1), line 12", None) in faults(after)
+
+
+def test_a_ta1_with_an_unknown_acknowledgement_code_is_an_envelope_fault() -> None:
+    data = edit(sample("ta1_4010_accepted.x12"), b"*A*000~", b"*X*000~")
+    assert faults(data) == [("interchange", "024", "segment 2 (TA1), element 4, line 2", 4)]

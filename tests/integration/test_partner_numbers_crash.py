@@ -1,0 +1,147 @@
+"""kill -9 around the commit that numbers a partner's interchange, on SQLite and PostgreSQL.
+
+A partner's control numbers are taken in the transaction that stores the message's
+enveloped output (``Store.store_output``). ``HUB_FAILPOINT`` kills a `hub worker` inside
+that transaction (``output.before_commit``: the numbers were taken, not committed) or just
+after it (``output.after_commit``: numbers and output committed, nothing delivered yet).
+A second worker then delivers every message: the interchanges reaching the partner are
+numbered 1..N, none skipped and none used twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.formats import make_codec
+from hub.message import Message, MessageStatus
+from hub.store import Store
+from hub.store.control_numbers import peek
+from hub.store.interchanges import interchanges_of
+from tests.configs import write_config
+from tests.waiting import wait_for_progress
+
+pytestmark = pytest.mark.slow
+
+COUNT = 6
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+def config(url: str) -> dict[str, Any]:
+    return {
+        "store": {"url": url},
+        "worker": {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1},
+        "routes": {
+            "orders-to-acme": {
+                "input": {"format": "json"},
+                "output": {"format": "edifact"},
+                "partner": "acme",
+                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
+            },
+        },
+        "partners": {
+            "acme": {
+                "standard": "edifact",
+                "their_id": {"id": "5412345000013", "qualifier": "14"},
+                "our_id": {"id": "4012345000009", "qualifier": "14"},
+                "acknowledgements": {"send": "never", "expect_within_hours": 24},
+            }
+        },
+    }
+
+
+def worker(config_path: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.pop("HUB_FAILPOINT", None)
+    if failpoint is not None:
+        env["HUB_FAILPOINT"] = failpoint
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker", "--config", str(config_path)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=config_path.parent,
+        )
+
+
+def sent_refs(van: Path) -> list[int]:
+    codec = make_codec("edifact", {"validate": False})
+    files = sorted(van.iterdir()) if van.exists() else []
+    return [int(codec.decode(p.read_bytes())["header"][4]) for p in files]
+
+
+@pytest.mark.parametrize("failpoint", ["output.before_commit", "output.after_commit"])
+def test_a_crash_around_the_numbering_commit_neither_skips_nor_reuses_a_number(
+    tmp_path: Path, store_url: str, failpoint: str
+) -> None:
+    path = write_config(tmp_path, config(store_url))
+    store = Store(store_url)
+    store.migrate()
+    ids = [
+        store.add(
+            Message(
+                id=str(uuid.uuid4()),
+                route="orders-to-acme",
+                source="http",
+                body=f'{{"type": "ORDERS", "segments": [["BGM", "220", "PO-{n}", "9"]]}}'.encode(),
+                format="json",
+            ),
+            ["van"],
+        )[0]
+        for n in range(COUNT)
+    ]
+    van = tmp_path / "van"
+    try:
+        first = worker(path, tmp_path / "a.log", failpoint)
+        code = wait_for_progress(
+            first.poll, lambda seen: seen is not None, what="the worker to reach its failpoint"
+        )
+        assert code == -signal.SIGKILL, (tmp_path / "a.log").read_text()
+        assert sent_refs(van) == []  # it died before any delivery
+        with store.transaction() as session:
+            taken = peek(session, "acme", "out")["interchange"]
+            records = interchanges_of(session, ids)
+        if failpoint == "output.before_commit":
+            assert taken == 0  # rolled back with the output: no number was lost
+            assert records == []
+        else:
+            assert taken == 1  # committed with the output, which the next turn sends
+            [record] = records
+            assert (record.control_ref, record.ack_status) == ("1", "sending")
+            assert store.output(record.message_id or "") is not None
+
+        second = worker(path, tmp_path / "b.log", None)
+        try:
+            wait_for_progress(
+                store.count_by_status,
+                lambda seen: seen == {MessageStatus.DELIVERED: COUNT},
+                what="every message to be delivered after the crash",
+            )
+        finally:
+            second.terminate()
+            second.wait(30)
+        assert sorted(sent_refs(van)) == list(range(1, COUNT + 1))
+        with store.transaction() as session:
+            assert peek(session, "acme", "out")["interchange"] == COUNT
+            records = interchanges_of(session, ids)
+        assert sorted(int(r.control_ref) for r in records) == list(range(1, COUNT + 1))
+        assert {r.ack_status for r in records} == {"awaiting"}
+        assert all(r.ack_due_at is not None for r in records)
+    finally:
+        store.close()
