@@ -54,9 +54,6 @@ def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path
     if len(file_sinks) != 1 or len(route["sinks"]) != 1:
         raise RuntimeError(f"expected the {DEMO_ROUTE} route to have exactly one file sink")
     file_sinks[0].setdefault("options", {})["directory"] = str(outbox)
-    import os
-    if os.environ.get("PROCS"): data.setdefault("worker", {})["processes"] = int(os.environ["PROCS"])
-    if os.environ.get("BATCH"): data.setdefault("worker", {})["batch_size"] = int(os.environ["BATCH"])
     config = workdir / "hub.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return config, outbox
