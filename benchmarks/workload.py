@@ -43,13 +43,9 @@ def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path
     data["store"] = {**data.get("store", {}), "url": f"sqlite:///{workdir / 'hub.db'}"}
     if not worker:
         data["worker"] = {**data.get("worker", {}), "enabled": False}
+    for each in data["routes"].values():  # every route's files, as the example names them
+        _absolute_files(base, each)
     route = data["routes"][DEMO_ROUTE]
-    for side in ("input", "output"):
-        schema = route.get(side, {}).get("schema")
-        if schema:
-            route[side]["schema"] = str(_absolute(base, schema))
-    if route.get("mapping"):
-        route["mapping"] = str(_absolute(base, route["mapping"]))
     # the project's mappings and schemas lie outside the run's folder: let the hub read them
     files = data.setdefault("files", {})
     files["allowed_roots"] = [str(REPO / "mappings"), str(REPO / "schemas")]
@@ -61,6 +57,20 @@ def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path
     config = workdir / "hub.yaml"
     config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return config, outbox
+
+
+def _absolute_files(base: Path, route: dict[str, Any]) -> None:
+    """The files a route names (schemas, mapping, schematron, xsd) made absolute in place."""
+    for side in ("input", "output"):
+        part = route.get(side, {})
+        if part.get("schema"):
+            part["schema"] = str(_absolute(base, part["schema"]))
+        options = part.get("options") or {}
+        for key in ("schematron", "xsd"):
+            if isinstance(options.get(key), str):
+                options[key] = str(_absolute(base, options[key]))
+    if route.get("mapping"):
+        route["mapping"] = str(_absolute(base, route["mapping"]))
 
 
 def _absolute(base: Path, value: str) -> Path:

@@ -91,8 +91,9 @@ class Caller:
         return grants(self.scopes, scope)
 
 
-def get_caller(request: Request) -> Caller:
-    """The caller the :class:`Guard` identified (a dependency for handlers)."""
+async def get_caller(request: Request) -> Caller:
+    """The caller the :class:`Guard` identified (a dependency for handlers; async, so
+    FastAPI does not hop to its thread pool to call it)."""
     caller = request.scope.get(_CALLER)
     if not isinstance(caller, Caller):  # pragma: no cover - every route is a GuardedRoute
         raise RuntimeError("the route is not a GuardedRoute")

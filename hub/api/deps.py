@@ -9,6 +9,8 @@ from hub.runtime import Hub
 __all__ = ["get_hub"]
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    thread hop on every request for an attribute read."""
     hub: Hub = request.app.state.hub
     return hub

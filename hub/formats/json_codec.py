@@ -2,7 +2,8 @@
 
 The standard library's C scanner does the parsing, in linear time; the decoding
 limits are checked in one pass over the tree it builds (over its arrays and objects only
-when the text is too short to break the size limits and held no number too large).
+when the text is too short to break the size limits and held no number too large; not at
+all when it holds no more brackets than the depth allows).
 Nesting deeper than Python can parse (about 1,000 levels) is a RecursionError in the
 scanner, reported as the ``max_depth`` limit with the place found by a scan of the
 brackets.
@@ -69,6 +70,12 @@ def _too_deep(text: str, max_depth: int) -> LimitExceeded:
     )
 
 
+def _opens(text: str) -> int:
+    """How many ``[`` and ``{`` the text holds (in strings too): no deeper nesting is
+    possible, so a text with at most ``max_depth`` of them needs no walk of its tree."""
+    return text.count("[") + text.count("{")
+
+
 class JsonCodec:
     name: ClassVar[str] = "json"
     content_type: ClassVar[str] = "application/json"
@@ -127,7 +134,7 @@ class JsonCodec:
         if (
             overflow
             or len(text) > min(limits.max_string_length, limits.max_nodes)
-            or not within_depth(tree, limits.max_depth)
+            or (_opens(text) > limits.max_depth and not within_depth(tree, limits.max_depth))
         ):
             check_tree(tree, limits)  # the full check, which names what is wrong and where
         # else: a text this short holds no longer string and no more values than allowed

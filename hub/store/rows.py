@@ -22,6 +22,7 @@ from hub.text import clean_json, clean_key, clean_text
 __all__ = [
     "event_values",
     "insert_messages",
+    "insert_received",
     "message_of",
     "storable",
     "stored_error",
@@ -82,8 +83,20 @@ def insert_messages(
     With ``output`` (the parts of a split message) each body is also its output, already
     translated, so the worker only delivers it. Bodies are sealed when ``sealer`` is active.
     """
+    insert_received(session, [(m, sinks) for m in batch], sealer, output)
+
+
+def insert_received(
+    session: Session,
+    batch: Sequence[tuple[Message, Sequence[str]]],
+    sealer: Sealer,
+    output: StoredOutput | None = None,
+) -> None:
+    """:func:`insert_messages` for messages of several routes (each with its sinks): one
+    statement per table for a whole group commit of ingest requests."""
+    if not batch:
+        return
     now = utcnow()
-    sealed = {m.id: sealer.seal(m.body) for m in batch}
     made: dict[str, object] = {}
     if output is not None:
         made = {
@@ -92,9 +105,11 @@ def insert_messages(
             "mapping_name": output.mapping_name,
             "mapping_hash": output.mapping_hash,
         }
-    session.execute(
-        _INSERT_MESSAGES,
-        [
+    received = MessageStatus.RECEIVED.value
+    rows = []
+    for m, _ in batch:
+        body = sealer.seal(m.body)
+        rows.append(
             {
                 "id": m.id,
                 "route": m.route,
@@ -103,38 +118,32 @@ def insert_messages(
                 "correlation_key": m.correlation_key,
                 "content_type": m.content_type,
                 "headers": dict(m.headers),
-                "body": sealed[m.id],
+                "body": body,
                 "sealed": sealer.active,
                 "received_at": m.received_at,
-                "status": MessageStatus.RECEIVED.value,
+                "status": received,
                 "attempts": 0,
                 "next_attempt_at": m.received_at,
                 "updated_at": now,
-                "output": sealed[m.id] if output is not None else None,
+                "output": body if output is not None else None,
                 "idempotency_key": m.idempotency_key,
                 "ordering_key": m.ordering_key,
                 **made,
             }
-            for m in batch
-        ],
-    )
-    if sinks:
-        session.execute(
-            _INSERT_DELIVERIES,
-            [
-                {
-                    "message_id": m.id,
-                    "sink": sink,
-                    "status": DeliveryStatus.PENDING.value,
-                    "attempts": 0,
-                }
-                for m in batch
-                for sink in sinks
-            ],
         )
-    session.execute(
+    connection = session.connection()  # Core statements: no ORM bookkeeping per row
+    connection.execute(_INSERT_MESSAGES, rows)
+    pending = DeliveryStatus.PENDING.value
+    deliveries = [
+        {"message_id": m.id, "sink": sink, "status": pending, "attempts": 0}
+        for m, sinks in batch
+        for sink in sinks
+    ]
+    if deliveries:
+        connection.execute(_INSERT_DELIVERIES, deliveries)
+    connection.execute(
         _INSERT_EVENTS,
-        [event_values(m.id, Event("received", _received_detail(m))) for m in batch],
+        [event_values(m.id, Event("received", _received_detail(m))) for m, _ in batch],
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -38,9 +38,15 @@ from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
 from hub.store.outputs import MakeOutput, save_output
 from hub.store.records import Claimed, MessageRecord, Turn
-from hub.store.rows import event_values, insert_messages, message_of, storable, stored_error
+from hub.store.rows import (
+    event_values,
+    insert_received,
+    message_of,
+    storable,
+    stored_error,
+)
 from hub.store.sealing import Sealer
-from hub.store.tables import DeliveryRow, EventRow, MessageRow
+from hub.store.tables import MESSAGES, DeliveryRow, EventRow, MessageRow
 from hub.store.turns import start_turn
 from hub.store.writer import Writer
 from hub.text import clean_text
@@ -48,6 +54,11 @@ from hub.text import clean_text
 __all__ = ["Store"]
 
 _OPEN = (MessageStatus.RECEIVED.value, MessageStatus.RETRYING.value)
+# Built once: ingest runs it for every group commit.
+_KNOWN_KEYS = select(MESSAGES.c.idempotency_key, MESSAGES.c.id).where(
+    MESSAGES.c.route == bindparam("route"),
+    MESSAGES.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+)
 
 
 class Store:
@@ -162,6 +173,9 @@ class Store:
         batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
+                if also is None:  # an ingest request: merged with the others waiting
+                    result: list[str] = self._writer.run_merged(self._add_many, (batch, sinks))
+                    return result
                 return self._writer.run(lambda session: self._add(session, batch, sinks, also))
             except StoreError as exc:
                 if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
@@ -209,29 +223,43 @@ class Store:
     ) -> list[str]:
         if also is not None:
             also(session)
-        if not batch:
-            return []
-        keys = {m.idempotency_key for m in batch if m.idempotency_key}
-        known: dict[str, str] = {}
-        if keys:
-            rows = session.execute(
-                select(MessageRow.idempotency_key, MessageRow.id).where(
-                    MessageRow.route == batch[0].route, MessageRow.idempotency_key.in_(keys)
-                )
-            ).all()
-            known = {key: mid for key, mid in rows if key is not None}
-        fresh: list[Message] = []
-        for m in batch:
-            if m.idempotency_key is None:
-                fresh.append(m)
-            elif m.idempotency_key not in known:
-                known[m.idempotency_key] = m.id
-                fresh.append(m)
+        return self._add_many(session, [(batch, sinks)])[0]
+
+    def _add_many(
+        self, session: Session, items: list[tuple[list[Message], Sequence[str]]]
+    ) -> list[list[str]]:
+        """Several :meth:`add` calls' messages in one statement per table: the ids each
+        call gets back, a repeat (in the store or earlier in ``items``) its first id."""
+        wanted: dict[str, set[str]] = {}  # route -> idempotency keys to look up
+        for batch, _ in items:
+            for m in batch:
+                if m.idempotency_key:
+                    wanted.setdefault(m.route, set()).add(m.idempotency_key)
+        known: dict[tuple[str, str], str] = {}
+        connection = session.connection()
+        for route, keys in wanted.items():
+            rows = connection.execute(_KNOWN_KEYS, {"route": route, "keys": sorted(keys)})
+            known.update(((route, key), mid) for key, mid in rows if key is not None)
+        fresh: list[tuple[Message, Sequence[str]]] = []
+        results: list[list[str]] = []
+        for batch, sinks in items:
+            ids = []
+            for m in batch:
+                if m.idempotency_key is None:
+                    fresh.append((m, sinks))
+                    ids.append(m.id)
+                    continue
+                key = (m.route, m.idempotency_key)
+                if key not in known:
+                    known[key] = m.id
+                    fresh.append((m, sinks))
+                ids.append(known[key])
+            results.append(ids)
         if fresh:
-            insert_messages(session, fresh, sinks, self.sealer)
+            insert_received(session, fresh, self.sealer)
             if self.is_postgres:
                 notify(session)
-        return [known[m.idempotency_key] if m.idempotency_key else m.id for m in batch]
+        return results
 
     def claim(
         self,

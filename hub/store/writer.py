@@ -5,6 +5,10 @@ Callers (ingest requests, worker threads with a batch's outcome) hand a job to
 transaction and commits; each caller is answered only once that commit is durable, so a
 202 still means "safe on disk". If the shared transaction fails, each job is run again in
 a transaction of its own: one bad job fails alone and the others still commit.
+
+Jobs of one kind can also be merged (:meth:`Writer.run_merged`): every waiting item of
+that kind runs as one call, so a group of ingest requests costs one statement per table,
+not one per request and table.
 """
 
 from __future__ import annotations
@@ -14,17 +18,41 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from hub.errors import StoreUnavailable
 from hub.failpoints import failpoint
 
-__all__ = ["Job", "Writer"]
+__all__ = ["Job", "Merge", "Writer"]
 
 T = TypeVar("T")
 Job = Callable[[Session], Any]
+
+
+class Merge(Protocol):
+    """Runs many items of one kind in a transaction: one result per item, in order."""
+
+    def __call__(self, session: Session, items: list[Any], /) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A job, or an item for a :class:`Merge`, and the future its caller waits on."""
+
+    future: Future[Any]
+    job: Job | None = None
+    merge: Merge | None = None
+    item: Any = None
+
+    def run(self, session: Session) -> Any:
+        if self.merge is not None:
+            return self.merge(session, [self.item])[0]
+        assert self.job is not None
+        return self.job(session)
+
 
 log = logging.getLogger("hub.store")
 
@@ -41,7 +69,7 @@ class Writer:
         self._transaction = transaction
         self._max_jobs = max_jobs
         self._cond = threading.Condition()
-        self._queue: list[tuple[Job, Future[Any]]] = []
+        self._queue: list[_Entry] = []
         self._closed = False
         self._thread: threading.Thread | None = None
         self.commits = 0  # transactions committed (a group of jobs counts once)
@@ -51,15 +79,25 @@ class Writer:
         """Run ``job`` in a committed transaction (shared with others) and return its
         result once the commit is durable; its exception if it failed alone."""
         future: Future[T] = Future()
+        self._put(_Entry(future, job=job))
+        return future.result()
+
+    def run_merged(self, merge: Merge, item: Any) -> Any:
+        """Like :meth:`run`, but every waiting item for the same ``merge`` runs in one call
+        of it (alone, ``merge(session, [item])``, if the shared transaction fails)."""
+        future: Future[Any] = Future()
+        self._put(_Entry(future, merge=merge, item=item))
+        return future.result()
+
+    def _put(self, entry: _Entry) -> None:
         with self._cond:
             if self._closed:
                 raise StoreUnavailable("the store is closed (the hub is shutting down)")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="hub-writer", daemon=True)
                 self._thread.start()
-            self._queue.append((job, future))
+            self._queue.append(entry)
             self._cond.notify()
-        return future.result()
 
     def close(self) -> None:
         with self._cond:
@@ -69,7 +107,7 @@ class Writer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(30)
 
-    def _take(self) -> list[tuple[Job, Future[Any]]] | None:
+    def _take(self) -> list[_Entry] | None:
         with self._cond:
             while not self._queue and not self._closed:
                 self._cond.wait()
@@ -82,35 +120,56 @@ class Writer:
     def _loop(self) -> None:
         while (group := self._take()) is not None:
             if len(group) == 1:
-                self._alone(*group[0])
+                self._alone(group[0])
             else:
                 self._together(group)
 
-    def _together(self, group: list[tuple[Job, Future[Any]]]) -> None:
+    def _together(self, group: list[_Entry]) -> None:
         try:
             with self._transaction() as session:
-                results = [job(session) for job, _ in group]
+                results = _run_group(session, group)
                 failpoint("writer.before_commit")
         except Exception as exc:  # one bad job: give every job a transaction of its own
             log.debug("a group commit of %d jobs failed (%s); one by one", len(group), exc)
-            for job, future in group:
-                self._alone(job, future)
+            for entry in group:
+                self._alone(entry)
             return
         failpoint("writer.after_commit")
         self.commits += 1
         self.jobs += len(group)
-        for (_, future), result in zip(group, results, strict=True):
-            future.set_result(result)
+        for entry, result in zip(group, results, strict=True):
+            entry.future.set_result(result)
 
-    def _alone(self, job: Job, future: Future[Any]) -> None:
+    def _alone(self, entry: _Entry) -> None:
         try:
             with self._transaction() as session:
-                result = job(session)
+                result = entry.run(session)
                 failpoint("writer.before_commit")
         except BaseException as exc:
-            future.set_exception(exc)
+            entry.future.set_exception(exc)
             return
         failpoint("writer.after_commit")
         self.commits += 1
         self.jobs += 1
-        future.set_result(result)
+        entry.future.set_result(result)
+
+
+def _run_group(session: Session, group: list[_Entry]) -> list[Any]:
+    """Every entry's result, in order; the items of one merge run at its first item's turn,
+    all in one call."""
+    results: list[Any] = [None] * len(group)
+    merged: dict[Merge, list[int]] = {}  # a merge (equal bound methods are one) -> positions
+    for index, entry in enumerate(group):
+        if entry.merge is not None:
+            merged.setdefault(entry.merge, []).append(index)
+    done: set[Merge] = set()
+    for index, entry in enumerate(group):
+        if entry.merge is None:
+            results[index] = entry.run(session)
+        elif entry.merge not in done:
+            done.add(entry.merge)
+            places = merged[entry.merge]
+            found = entry.merge(session, [group[i].item for i in places])
+            for place, result in zip(places, found, strict=True):
+                results[place] = result
+    return results

@@ -7,9 +7,11 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hub.errors import StoreError
@@ -89,3 +91,32 @@ def test_one_bad_job_fails_alone(store: Store) -> None:
         for add in good:
             add.result(60)
     assert store.count_by_status() == {MessageStatus.RECEIVED: 4}
+
+
+def test_ingest_requests_waiting_together_share_one_insert(store: Store) -> None:
+    """Five waiting ``add`` calls (one a twin of another by idempotency key) cost one INSERT
+    per table, and the twin gets the first one's id, as if they had come one by one."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql.split("(", 1)[0].strip())
+
+    first = replace(message(), idempotency_key="order-7")
+    twin = replace(message(), idempotency_key="order-7")
+    others = [message() for _ in range(3)]
+    with ThreadPoolExecutor(8) as pool:
+        release, held = hold_the_writer(store, pool)
+        adds = [pool.submit(store.add, m, ["erp", "archive"]) for m in [first, *others, twin]]
+        wait_for_progress(lambda: queued(store), lambda n: n == 5, what="five adds queued")
+        event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            release.set()
+            held.result(60)
+            ids = [add.result(60)[0] for add in adds]
+        finally:
+            event.remove(store.engine, "before_cursor_execute", seen)
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert inserts == ["INSERT INTO messages", "INSERT INTO deliveries", "INSERT INTO events"]
+    assert ids[-1] == ids[0] == first.id
+    assert store.count_by_status() == {MessageStatus.RECEIVED: 4}
+    assert {d.sink for d in store.get(others[0].id).deliveries} == {"erp", "archive"}

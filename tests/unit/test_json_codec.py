@@ -351,3 +351,23 @@ def test_a_schema_file_is_compiled_once_until_it_changes(tmp_path: Path) -> None
     path.write_text('{"type": "array"}', encoding="utf-8")
     os.utime(path, ns=(1, 1))
     assert load_schema(path) is not first
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        (b"[[[1]]]", True),  # three levels: as deep as allowed
+        (b"[[[[1]]]]", False),  # four
+        (b'{"a": "[[[[[[", "b": {"c": [1]}}', True),  # brackets in a string are no levels
+        (b'[{"a": [{"b": 1}]}]', False),  # arrays and objects both count
+    ],
+)
+def test_depth_is_checked_whatever_the_text_holds(text: bytes, ok: bool) -> None:
+    """The walk of the tree is skipped only when the text has too few brackets to nest
+    deeper than max_depth; the answer is the walk's."""
+    codec = JsonCodec(limits=DecodeLimits(max_depth=3))
+    if ok:
+        codec.decode(text)
+    else:
+        with pytest.raises(LimitExceeded):
+            codec.decode(text)
