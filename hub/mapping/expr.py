@@ -20,7 +20,7 @@ from typing import Any
 from hub.mapping.calls import compile_call
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
-from hub.mapping.syntax import WILD, ExprSyntaxError, Node, parse_expr
+from hub.mapping.syntax import BUILT_IN, WILD, ExprSyntaxError, Node, parse_expr
 from hub.mapping.values import (
     INT_BITS,
     SHORT_TEXT,
@@ -204,7 +204,7 @@ class _Compiler:
 
     def base_path(self, node: Node, base: str, steps: list[str | int]) -> Evaluator:
         """Read ``steps`` from what ``base`` names: the item, the root, a variable."""
-        if self.env.pure and base in ("", "$", "$root", "$parent", "$index", "$pos"):
+        if self.env.pure and (base in ("", "$") or base[1:] in BUILT_IN):
             self.problem(
                 node,
                 f"a function defined in the mapping reads only its parameters, not {node.text!r}",
@@ -232,6 +232,8 @@ class _Compiler:
             return _missing
         if base == "$parent":
             return lambda s: read(s.up.item if s.up is not None else MISSING)
+        if base in ("$parent_index", "$parent_pos"):
+            return self.outer_position(node, base, steps)
         if base in ("$index", "$pos"):
             if steps:
                 self.problem(node, f"`{base}` is a number and has no fields")
@@ -252,12 +254,31 @@ class _Compiler:
                 "did you mean " + ", ".join(f"${c}" for c in close) + "?"
                 if close
                 else "define it under `vars` before its use; "
-                "built in: $, $root, $parent, $index, $pos",
+                "built in: $, $root, $parent, $index, $pos, $parent_index, $parent_pos",
             )
             return _missing
         if not steps:
             return lambda s: s.vars.get(name, MISSING)
         return lambda s: read(s.vars.get(name, MISSING))
+
+    def outer_position(self, node: Node, base: str, steps: list[str | int]) -> Evaluator:
+        """``$parent_index`` / ``$parent_pos``: the position of the item one loop up.
+
+        Only a loop inside another loop (``each`` in ``each`` or in ``split``) has one: the
+        item of a first-level loop is the whole source, which has no position.
+        """
+        if self.env.depth < 2:
+            self.problem(
+                node,
+                f"`{base}` is only available in an `each` inside another `each` or `split`",
+                "in a first-level loop, $index is the item's own position",
+            )
+            return _missing
+        if steps:
+            self.problem(node, f"`{base}` is a number and has no fields")
+        if base == "$parent_pos":
+            return lambda s: s.up.pos  # type: ignore[union-attr]  # depth >= 2: an outer loop
+        return lambda s: s.up.index  # type: ignore[union-attr]
 
     def c_get(self, node: Node) -> Evaluator:
         """Steps into a computed value: ``find(rows, r -> $r.ok).sku``."""
