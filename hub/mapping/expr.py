@@ -103,6 +103,10 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+#: Expressions whose value is always true or false (no truth test needed).
+_BOOLEAN = frozenset({"cmp", "and", "or", "not"})
+
+
 def _missing(s: Scope) -> Any:
     return MISSING
 
@@ -318,10 +322,14 @@ class _Compiler:
 
     def c_and(self, node: Node) -> Evaluator:
         left, right = (self.compile(a) for a in node.args)
+        if all(a.kind in _BOOLEAN for a in node.args):  # no truth test needed
+            return lambda s: left(s) and right(s)
         return lambda s: truthy(left(s)) and truthy(right(s))
 
     def c_or(self, node: Node) -> Evaluator:
         left, right = (self.compile(a) for a in node.args)
+        if all(a.kind in _BOOLEAN for a in node.args):
+            return lambda s: left(s) or right(s)
         return lambda s: truthy(left(s)) or truthy(right(s))
 
     def c_bin(self, node: Node) -> Evaluator:
@@ -393,6 +401,25 @@ class _Compiler:
                     sources,
                 )
             return bool(test(a, b))
+
+        literal = node.args[1]
+        if literal.kind == "lit" and not ordered and literal.value is None:
+            if op == "==":  # x == null: missing or null, as the general case finds
+                return lambda s: (value := left(s)) is None or value is MISSING
+            return lambda s: (value := left(s)) is not None and value is not MISSING
+        if literal.kind == "lit" and (
+            type(literal.value) in (str, int) or (type(literal.value) is bool and not ordered)
+        ):
+            constant = literal.value
+            same = type(constant)
+
+            def compare_literal(s: Scope) -> bool:  # x == 'text', x > 2: nothing to evaluate
+                a = left(s)
+                if type(a) is same:
+                    return bool(test(a, constant))
+                return slow(s, a, constant)
+
+            return compare_literal
 
         def compare(s: Scope) -> bool:
             a = left(s)

@@ -110,10 +110,17 @@ def whole(value: Any, what: str) -> int:
     return int(number)
 
 
+#: The quantum of the usual numbers of places (0.01 for 2), made once.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(-4, 13)}
+
+
 def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    if not -MAX_EXPONENT < places < MAX_EXPONENT:
-        raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
-    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        if not -MAX_EXPONENT < places < MAX_EXPONENT:
+            raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
+        quantum = Decimal(1).scaleb(-places)
+    return value.quantize(quantum, rounding=rounding)
 
 
 @function(
@@ -191,6 +198,9 @@ def format_number(
     if thousands == decimal_mark:
         raise FunctionError(f"thousands and decimal_mark must differ, both are {thousands!r}")
     rounded = _rounded(number, digits)
+    if decimal_mark == "." and not thousands:  # the common case: as Decimal writes it
+        text = f"{abs(rounded):f}"
+        return "-" + text if rounded < 0 else text  # -0.001 to 2 places is 0.00, not -0.00
     integral, _, fraction = f"{abs(rounded):f}".partition(".")
     if thousands:
         integral = f"{int(integral):,}".replace(",", thousands)
