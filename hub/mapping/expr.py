@@ -249,6 +249,14 @@ class _Compiler:
         if slot is not None:
             if not steps:
                 return lambda s: s.run.slots[slot]
+            if len(steps) == 1 and type(steps[0]) is str:  # $r.sku: one step, no reader call
+                key = steps[0]
+
+                def slot_key(s: Scope) -> Any:
+                    value = s.run.slots[slot]
+                    return value.get(key, MISSING) if isinstance(value, dict) else MISSING
+
+                return slot_key
             return lambda s: read(s.run.slots[slot])
         if name not in self.env.variables:
             close = difflib.get_close_matches(name, self.env.variables, n=3)

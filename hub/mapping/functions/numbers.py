@@ -57,6 +57,10 @@ def _auto_mark(text: str) -> str:
 
 def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> Decimal | None:
     """``value`` as a Decimal; null and blank text give None, anything else non-numeric fails."""
+    if type(value) is str and (decimal_mark == "auto" or decimal_mark == "."):
+        text = value.strip()  # the common case first: plain numeric text such as 12 or -3.50
+        if text and len(text) <= MAX_DIGITS and _SIMPLE.fullmatch(text):
+            return Decimal(text)
     if value is None:
         return None
     if isinstance(value, bool):
