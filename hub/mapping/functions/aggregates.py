@@ -13,8 +13,11 @@ from typing import Any
 
 from hub.mapping.functions.numbers import to_decimal
 from hub.mapping.functions.registry import FunctionError, function
+from hub.mapping.limits import MAX_EXPONENT
 
 __all__: list[str] = []
+
+_INT_LIMIT = 10**MAX_EXPONENT
 
 
 def _numbers(values: Any) -> Iterator[Decimal]:
@@ -37,6 +40,10 @@ def _numbers(values: Any) -> Iterator[Decimal]:
 @function("sum", doc="sum(['1.10', 2.2, null]) -> 3.30 (exact decimals; sum([]) -> 0)")
 def sum_values(values: Any) -> Decimal:
     """The exact total of the numbers; 0 for an empty list."""
+    if type(values) is list and values and set(map(type, values)) == {int}:
+        # whole numbers only (a stock count): added as ints, each within the number bound
+        if -_INT_LIMIT < min(values) and max(values) < _INT_LIMIT:
+            return Decimal(sum(values))
     total = Decimal(0)
     for number in _numbers(values):
         total += number

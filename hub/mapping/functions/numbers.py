@@ -61,6 +61,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
         text = value.strip()  # the common case first: plain numeric text such as 12 or -3.50
         if text and len(text) <= MAX_DIGITS and _SIMPLE.fullmatch(text):
             return Decimal(text)
+    elif type(value) is int:
+        return Decimal(bounded_int(value, FunctionError))
     if value is None:
         return None
     if isinstance(value, bool):
