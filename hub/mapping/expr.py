@@ -137,6 +137,18 @@ def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
 
             return every_flat
 
+        if len(rest) == 1 and type(rest[0]) is str:  # rows[*].qty: one key of every item
+            key = rest[0]
+
+            def every_key(node: Any) -> Any:
+                items = head(node)
+                if not isinstance(items, list):
+                    return MISSING if items is MISSING else []
+                found = [i.get(key, MISSING) if isinstance(i, dict) else MISSING for i in items]
+                return [v for v in found if v is not MISSING]
+
+            return every_key
+
         def every(node: Any) -> Any:
             items = head(node)
             if not isinstance(items, list):

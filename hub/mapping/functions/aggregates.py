@@ -40,10 +40,14 @@ def _numbers(values: Any) -> Iterator[Decimal]:
 @function("sum", doc="sum(['1.10', 2.2, null]) -> 3.30 (exact decimals; sum([]) -> 0)")
 def sum_values(values: Any) -> Decimal:
     """The exact total of the numbers; 0 for an empty list."""
-    if type(values) is list and values and set(map(type, values)) == {int}:
-        # whole numbers only (a stock count): added as ints, each within the number bound
-        if -_INT_LIMIT < min(values) and max(values) < _INT_LIMIT:
-            return Decimal(sum(values))
+    if (  # whole numbers only (a stock count): added as ints, each within the number bound
+        type(values) is list
+        and values
+        and set(map(type, values)) == {int}
+        and min(values) > -_INT_LIMIT
+        and max(values) < _INT_LIMIT
+    ):
+        return Decimal(sum(values))
     total = Decimal(0)
     for number in _numbers(values):
         total += number
