@@ -461,6 +461,15 @@ def test_sum_is_exact_and_ignores_nulls() -> None:
     assert call("sum", "4.5") == Decimal("4.5")
 
 
+def test_a_sum_of_whole_numbers_is_what_decimals_give() -> None:
+    """Small whole numbers are added as ints; big ones as Decimals (28 digits), as before."""
+    assert call("sum", [3, -1, 10**17]) == Decimal(10**17 + 2)
+    by_decimals = Decimal(0) + Decimal(10**30) + Decimal(1)
+    assert str(call("sum", [10**30, 1])) == str(by_decimals) == "1.000000000000000000000000000E+30"
+    with pytest.raises(FunctionError, match="item 0: a whole number is out of range"):
+        call("sum", [10**401])
+
+
 def test_count_min_max_avg() -> None:
     assert call("count", ["a", None, "b", ""]) == 3
     assert call("count", []) == 0

@@ -13,11 +13,12 @@ from typing import Any
 
 from hub.mapping.functions.numbers import to_decimal
 from hub.mapping.functions.registry import FunctionError, function
-from hub.mapping.limits import MAX_EXPONENT
 
 __all__: list[str] = []
 
-_INT_LIMIT = 10**MAX_EXPONENT
+#: Whole numbers below this add up as ints: any total of them (up to 10**9 items) stays
+#: within Decimal's 28 digits, so the result is what adding them as Decimals gives.
+_SMALL_INT = 10**18
 
 
 def _numbers(values: Any) -> Iterator[Decimal]:
@@ -40,12 +41,12 @@ def _numbers(values: Any) -> Iterator[Decimal]:
 @function("sum", doc="sum(['1.10', 2.2, null]) -> 3.30 (exact decimals; sum([]) -> 0)")
 def sum_values(values: Any) -> Decimal:
     """The exact total of the numbers; 0 for an empty list."""
-    if (  # whole numbers only (a stock count): added as ints, each within the number bound
+    if (  # whole numbers only (a stock count): added as ints, exactly as Decimal adds them
         type(values) is list
         and values
         and set(map(type, values)) == {int}
-        and min(values) > -_INT_LIMIT
-        and max(values) < _INT_LIMIT
+        and min(values) > -_SMALL_INT
+        and max(values) < _SMALL_INT
     ):
         return Decimal(sum(values))
     total = Decimal(0)
