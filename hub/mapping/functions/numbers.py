@@ -217,6 +217,8 @@ def format_number(
 @function("integer", doc="integer('12.00') -> 12; integer('12.5') fails (round it first)")
 def integer(value: Any) -> int | None:
     """The value as a whole number; a value with a fraction is an error, not cut off."""
+    if type(value) is int:
+        return bounded_int(value, FunctionError)
     number = to_decimal(value)
     if number is None:
         return None
