@@ -33,7 +33,9 @@ def order_bodies(count: int, *, first_number: int) -> list[bytes]:
 def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path, Path]:
     """Write a copy of config.example.yaml into ``workdir`` with its own store and outbox.
 
-    Every path in it is absolute, so nothing depends on where the run starts.
+    Every path in it is absolute, so nothing depends on where the run starts. Only the
+    demo route is kept: the benchmarks drive it alone, and the other routes' relative files
+    (schematron, partner mappings) would not resolve from ``workdir``.
     ``worker=False`` turns the delivery worker off, to time ingest alone.
     Returns (config path, outbox directory of the demo route's file sink).
     """

@@ -39,22 +39,31 @@ def _parts(compiler: CallCompiler, node: Node, args: list[Node]) -> list[_Part] 
     return parts
 
 
-def _values(s: Scope, parts: list[_Part], out: list[Any]) -> list[Any]:
-    """Every part's text (a list stays a composite) appended to ``out``."""
+def _values(s: Scope, parts: list[_Part], out: list[Any]) -> bool:
+    """Every part's text appended to ``out``; True when one of them is a list (a composite)."""
     add = out.append
+    nested = False
     for text, evaluate in parts:
         if evaluate is None:
             add(text)
             continue
         value = evaluate(s)
         kind = type(value)
-        if kind is str or kind is list:
+        if kind is str:
             add(value)
         elif value is None or value is MISSING:
             add("")
+        elif kind is list:
+            add(value)
+            nested = True
         else:
             add(edifact.element_text(value))
-    return out
+    return nested
+
+
+def _ends_in_text(parts: list[_Part]) -> bool:
+    """The last part is a literal that is not empty: nothing trailing is ever dropped."""
+    return bool(parts) and parts[-1][1] is None and parts[-1][0] not in ("", [])
 
 
 def _form_segment(compiler: CallCompiler, node: Node) -> Evaluator:
@@ -77,6 +86,7 @@ def _form_segment(compiler: CallCompiler, node: Node) -> Evaluator:
     if parts is None:
         return lambda s: MISSING
     sources = sources_of(node)
+    trim = not _ends_in_text(parts)
 
     def segment(s: Scope) -> Any:
         try:
@@ -84,11 +94,13 @@ def _form_segment(compiler: CallCompiler, node: Node) -> Evaluator:
             if tag_of is not None:
                 name = tag_of(s)
                 edifact.check_tag(None if name is MISSING else name)
-            values = _values(s, parts, [name])
+            values = [name]
+            _values(s, parts, values)
         except CAUGHT as exc:
             raise _failed(s, "segment", node, exc, sources) from None
-        while len(values) > 1 and (values[-1] == "" or values[-1] == []):
-            values.pop()
+        if trim:
+            while len(values) > 1 and (values[-1] == "" or values[-1] == []):
+                values.pop()
         s.run.add_values(len(values))
         return values
 
@@ -100,18 +112,22 @@ def _form_composite(compiler: CallCompiler, node: Node) -> Evaluator:
     if parts is None:
         return lambda s: MISSING
     sources = sources_of(node)
+    trim = not _ends_in_text(parts)
 
     def composite(s: Scope) -> Any:
+        values: list[Any] = []
         try:
-            values = _values(s, parts, [])
+            nested = _values(s, parts, values)
         except CAUGHT as exc:
             raise _failed(s, "composite", node, exc, sources) from None
-        while values and (values[-1] == "" or values[-1] == []):
-            values.pop()
-        for value in values:
-            if type(value) is list:
-                reason = "a component cannot itself have components"
-                raise failure(s, f"composite({show(value)}, ...)", reason, sources)
+        if trim:
+            while values and (values[-1] == "" or values[-1] == []):
+                values.pop()
+        if nested:
+            for value in values:
+                if type(value) is list:
+                    reason = "a component cannot itself have components"
+                    raise failure(s, f"composite({show(value)}, ...)", reason, sources)
         if len(values) == 1:
             return values[0]
         s.run.add_values(len(values))

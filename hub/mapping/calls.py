@@ -126,7 +126,53 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
     folded = _fold(compiler, node, spec)
     if folded is not None:
         return folded
+    tail = _literal_tail(spec, node)
+    if tail is not None:  # format_number(total, 2), substring(name, 0, 35)
+        return _call_first(name, spec.call, args[0], tail, sources_of(node))
     return _invoker(name, spec, args, sources_of(node))
+
+
+def _literal_tail(spec: FunctionSpec, node: Node) -> tuple[Any, ...] | None:
+    """The arguments after the first when all are short literals (and there are one or two).
+
+    They are passed as they are, with no evaluator per call; a literal long enough to count
+    as work (:data:`LONG_TEXT`) keeps the general call, which charges it.
+    """
+    rest = node.args[1:]
+    if spec.needs_context or not 1 <= len(rest) <= 2 or any(a.kind != "lit" for a in rest):
+        return None
+    values = tuple(a.value for a in rest)
+    if any(type(v) is list or (type(v) is str and len(v) > LONG_TEXT) for v in values):
+        return None
+    return values
+
+
+def _call_first(
+    name: str, call: Callable[..., Any], first: Evaluator, tail: tuple[Any, ...], sources: Any
+) -> Evaluator:
+    """A call whose arguments after the first are literals: only the first is evaluated."""
+
+    def invoke_first(s: Scope) -> Any:
+        a = first(s)
+        if a is MISSING:
+            a = None
+        elif type(a) is list or (type(a) is str and len(a) > LONG_TEXT):
+            s.run.tick(len(a))
+        try:
+            result = call(a, *tail)
+            kind = type(result)
+            if kind is Decimal:
+                return plain(result)
+        except CAUGHT as exc:
+            raise _fail(s, name, (a, *tail), exc, sources) from None
+        if kind is str:
+            if len(result) > SHORT_TEXT and result is not a:
+                _settle(s, result, kind, tail)
+        elif kind is list and result is not a:
+            s.run.add_values(len(result))
+        return result
+
+    return invoke_first
 
 
 def _check_codelist(compiler: CallCompiler, node: Node, spec: FunctionSpec) -> None:

@@ -13,6 +13,17 @@ A code list lives in a code-list directory (``mappings/codelists/``) as
         codes: {kg: KGM, pcs: PCE}
         default: PCE
 
+    or, with several columns, an object per code (every value an object of single
+    values), read as ``lookup('carriers', c).scac`` ::
+
+        dhl: {scac: DHLC, name: DHL Paket}
+        ups: {scac: UPSN, name: UPS Standard}
+
+``NAME.json``
+    the same shapes as a YAML code list, written as JSON (``{"kg": "KGM"}``,
+    ``{"codes": {...}, "default": "PCE"}``, ``{"dhl": {"scac": "DHLC"}}``), as an export
+    from another system gives them
+
 ``NAME.csv``
     two columns with a header row (the header's names are free) ::
 
@@ -26,7 +37,8 @@ A code list lives in a code-list directory (``mappings/codelists/``) as
         dhl,DHLC,DHL Paket
 
 Codes are text (a YAML ``1: x`` is the code '1'). Duplicate codes, blank codes and malformed
-rows are :class:`~hub.errors.ConfigError` naming ``file:line``. Mapping functions reach code
+rows are :class:`~hub.errors.ConfigError` naming ``file:line`` (a JSON file's value problems
+name the file and the code). Mapping functions reach code
 lists through ``FunctionContext.codelist(name)``: ``lookup('units', unit)``.
 """
 
@@ -34,8 +46,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +59,7 @@ from hub.yamlsource import load_yaml
 __all__ = ["EXTENSIONS", "CodeList", "available", "clear_cache", "find", "load"]
 
 #: File name endings of code lists, in the order they are looked for.
-EXTENSIONS = (".yaml", ".yml", ".csv")
+EXTENSIONS = (".yaml", ".yml", ".json", ".csv")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _STRUCTURED_KEYS = {"codes", "default", "description"}
 
@@ -154,7 +167,12 @@ def read(path: Path, name: str | None = None) -> CodeList:
     name = name or path.stem
     if path.suffix == ".csv":
         return _read_csv(path, name)
+    if path.suffix == ".json":
+        return _read_json(path, name)
     return _read_yaml(path, name)
+
+
+_SHAPE_HINT = "write one 'code: value' per line, or 'codes: {...}' with 'default: X'"
 
 
 def _read_yaml(path: Path, name: str) -> CodeList:
@@ -165,21 +183,67 @@ def _read_yaml(path: Path, name: str) -> CodeList:
             where=str(path),
             problems=doc.problems,
         )
-    data = doc.data
-    if not isinstance(data, dict) or not data:
+    if not isinstance(doc.data, dict) or not doc.data:
         raise ConfigError(
             "a code list must be a non-empty mapping of code: value",
             where=doc.where(()),
-            hint="write one 'code: value' per line, or 'codes: {...}' with 'default: X'",
+            hint=_SHAPE_HINT,
         )
+    return _table(doc.data, name, path, doc.where)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that names no key twice (``json`` would keep the last one silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _read_json(path: Path, name: str) -> CodeList:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read code list: {exc}", where=str(path)) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"code list {name!r} is not valid JSON: {exc.msg}",
+            where=f"{path}:{exc.lineno}:{exc.colno}",
+        ) from None
+    except _DuplicateKey as exc:
+        raise ConfigError(
+            f"code list {name!r} names the key {exc.args[0]!r} twice", where=str(path)
+        ) from None
+    if not isinstance(data, dict) or not data:
+        raise ConfigError(
+            'a JSON code list must be a non-empty object of "code": value',
+            where=str(path),
+            hint='{"kg": "KGM"}, or {"codes": {...}, "default": "PCE"}',
+        )
+    return _table(data, name, path, lambda loc: str(path))
+
+
+def _table(
+    data: dict[Any, Any], name: str, path: Path, where_of: Callable[[tuple[Any, ...]], str]
+) -> CodeList:
+    """The codes of a YAML or JSON code list: plain values, or an object per code."""
     default: Any = None
     loc: tuple[str, ...] = ()
     if isinstance(data.get("codes"), dict) and set(data) <= _STRUCTURED_KEYS:
         default, data, loc = data.get("default"), data["codes"], ("codes",)
     codes: dict[str, Any] = {}
     problems: list[Problem] = []
+    columns = any(isinstance(value, dict) for value in data.values())  # an object per code
     for key, value in data.items():
-        where = doc.where((*loc, key))
+        where = where_of((*loc, key))
         if isinstance(key, bool) or key is None:
             problems.append(
                 Problem(
@@ -196,17 +260,40 @@ def _read_yaml(path: Path, name: str) -> CodeList:
         if code in codes:  # 1 and '1' are both the code '1'
             problems.append(Problem(f"duplicate code {code!r}", where=where))
             continue
-        if isinstance(value, dict | list):
-            problems.append(
-                Problem(f"the value of code {code!r} must be a single value", where=where)
-            )
+        problem = _row_problem(code, value) if columns else _value_problem(code, value)
+        if problem is not None:
+            hint = _COLUMNS_HINT if columns and not isinstance(value, dict) else None
+            problems.append(Problem(problem, where=where, hint=hint))
             continue
-        codes[code] = value
+        codes[code] = dict(value) if columns else value
     if problems:
         raise ConfigError(
             f"code list {name!r} has {len(problems)} problem(s)", where=str(path), problems=problems
         )
     return CodeList(name, codes, default=default, source=str(path))
+
+
+def _value_problem(code: str, value: Any) -> str | None:
+    if isinstance(value, dict | list):
+        return f"the value of code {code!r} must be a single value"
+    return None
+
+
+_COLUMNS_HINT = "give every code an object of values ({scac: DHLC, name: DHL}), or none"
+
+
+def _row_problem(code: str, row: Any) -> str | None:
+    """What is wrong with the columns of one code (an object of single values), if anything."""
+    if not isinstance(row, dict):
+        return f"code {code!r} is not an object of columns, as other codes of the list are"
+    if not row:
+        return f"code {code!r} has no columns"
+    for column, value in row.items():
+        if not isinstance(column, str) or not column.strip():
+            return f"code {code!r}: a column name must be a non-empty text, not {column!r}"
+        if isinstance(value, dict | list):
+            return f"code {code!r}: column {column!r} must be a single value"
+    return None
 
 
 def _read_csv(path: Path, name: str) -> CodeList:

@@ -20,7 +20,7 @@ from typing import Any
 from hub.mapping.calls import compile_call
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
-from hub.mapping.syntax import WILD, ExprSyntaxError, Node, parse_expr
+from hub.mapping.syntax import BUILT_IN, WILD, ExprSyntaxError, Node, parse_expr
 from hub.mapping.values import (
     INT_BITS,
     SHORT_TEXT,
@@ -103,6 +103,10 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+#: Expressions whose value is always true or false (no truth test needed).
+_BOOLEAN = frozenset({"cmp", "and", "or", "not"})
+
+
 def _missing(s: Scope) -> Any:
     return MISSING
 
@@ -132,6 +136,18 @@ def _reader(steps: list[str | int]) -> Callable[[Any], Any]:
                 return out
 
             return every_flat
+
+        if len(rest) == 1 and type(rest[0]) is str:  # rows[*].qty: one key of every item
+            key = rest[0]
+
+            def every_key(node: Any) -> Any:
+                items = head(node)
+                if not isinstance(items, list):
+                    return MISSING if items is MISSING else []
+                found = [i.get(key, MISSING) if isinstance(i, dict) else MISSING for i in items]
+                return [v for v in found if v is not MISSING]
+
+            return every_key
 
         def every(node: Any) -> Any:
             items = head(node)
@@ -204,7 +220,7 @@ class _Compiler:
 
     def base_path(self, node: Node, base: str, steps: list[str | int]) -> Evaluator:
         """Read ``steps`` from what ``base`` names: the item, the root, a variable."""
-        if self.env.pure and base in ("", "$", "$root", "$parent", "$index", "$pos"):
+        if self.env.pure and (base in ("", "$") or base[1:] in BUILT_IN):
             self.problem(
                 node,
                 f"a function defined in the mapping reads only its parameters, not {node.text!r}",
@@ -232,6 +248,8 @@ class _Compiler:
             return _missing
         if base == "$parent":
             return lambda s: read(s.up.item if s.up is not None else MISSING)
+        if base in ("$parent_index", "$parent_pos"):
+            return self.outer_position(node, base, steps)
         if base in ("$index", "$pos"):
             if steps:
                 self.problem(node, f"`{base}` is a number and has no fields")
@@ -243,6 +261,14 @@ class _Compiler:
         if slot is not None:
             if not steps:
                 return lambda s: s.run.slots[slot]
+            if len(steps) == 1 and type(steps[0]) is str:  # $r.sku: one step, no reader call
+                key = steps[0]
+
+                def slot_key(s: Scope) -> Any:
+                    value = s.run.slots[slot]
+                    return value.get(key, MISSING) if isinstance(value, dict) else MISSING
+
+                return slot_key
             return lambda s: read(s.run.slots[slot])
         if name not in self.env.variables:
             close = difflib.get_close_matches(name, self.env.variables, n=3)
@@ -252,12 +278,31 @@ class _Compiler:
                 "did you mean " + ", ".join(f"${c}" for c in close) + "?"
                 if close
                 else "define it under `vars` before its use; "
-                "built in: $, $root, $parent, $index, $pos",
+                "built in: $, $root, $parent, $index, $pos, $parent_index, $parent_pos",
             )
             return _missing
         if not steps:
             return lambda s: s.vars.get(name, MISSING)
         return lambda s: read(s.vars.get(name, MISSING))
+
+    def outer_position(self, node: Node, base: str, steps: list[str | int]) -> Evaluator:
+        """``$parent_index`` / ``$parent_pos``: the position of the item one loop up.
+
+        Only a loop inside another loop (``each`` in ``each`` or in ``split``) has one: the
+        item of a first-level loop is the whole source, which has no position.
+        """
+        if self.env.depth < 2:
+            self.problem(
+                node,
+                f"`{base}` is only available in an `each` inside another `each` or `split`",
+                "in a first-level loop, $index is the item's own position",
+            )
+            return _missing
+        if steps:
+            self.problem(node, f"`{base}` is a number and has no fields")
+        if base == "$parent_pos":
+            return lambda s: s.up.pos  # type: ignore[union-attr]  # depth >= 2: an outer loop
+        return lambda s: s.up.index  # type: ignore[union-attr]
 
     def c_get(self, node: Node) -> Evaluator:
         """Steps into a computed value: ``find(rows, r -> $r.ok).sku``."""
@@ -297,10 +342,14 @@ class _Compiler:
 
     def c_and(self, node: Node) -> Evaluator:
         left, right = (self.compile(a) for a in node.args)
+        if all(a.kind in _BOOLEAN for a in node.args):  # no truth test needed
+            return lambda s: left(s) and right(s)
         return lambda s: truthy(left(s)) and truthy(right(s))
 
     def c_or(self, node: Node) -> Evaluator:
         left, right = (self.compile(a) for a in node.args)
+        if all(a.kind in _BOOLEAN for a in node.args):
+            return lambda s: left(s) or right(s)
         return lambda s: truthy(left(s)) or truthy(right(s))
 
     def c_bin(self, node: Node) -> Evaluator:
@@ -372,6 +421,25 @@ class _Compiler:
                     sources,
                 )
             return bool(test(a, b))
+
+        literal = node.args[1]
+        if literal.kind == "lit" and not ordered and literal.value is None:
+            if op == "==":  # x == null: missing or null, as the general case finds
+                return lambda s: (value := left(s)) is None or value is MISSING
+            return lambda s: (value := left(s)) is not None and value is not MISSING
+        if literal.kind == "lit" and (
+            type(literal.value) in (str, int) or (type(literal.value) is bool and not ordered)
+        ):
+            constant = literal.value
+            same = type(constant)
+
+            def compare_literal(s: Scope) -> bool:  # x == 'text', x > 2: nothing to evaluate
+                a = left(s)
+                if type(a) is same:
+                    return bool(test(a, constant))
+                return slow(s, a, constant)
+
+            return compare_literal
 
         def compare(s: Scope) -> bool:
             a = left(s)

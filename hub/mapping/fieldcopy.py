@@ -52,7 +52,7 @@ from hub.mapping.run import (
     weight,
 )
 from hub.mapping.schemacheck import check_target_schema
-from hub.mapping.syntax import parse_function
+from hub.mapping.syntax import BUILT_IN, parse_function
 from hub.paths import FileRoots
 from hub.yamlsource import Loc, YamlDocument, parse_yaml
 
@@ -405,7 +405,7 @@ class _Compiler:
             if not isinstance(name, str) or not name.isidentifier():
                 self.fail((*loc, name), f"bad variable name {name!r}", "use letters, digits, _")
                 continue
-            if name in ("root", "parent", "index", "pos"):
+            if name in BUILT_IN:
                 self.fail((*loc, name), f"`${name}` is built in; choose another name")
                 continue
             evaluate = self.expression(text, (*loc, name), "var")

@@ -349,6 +349,10 @@ def _form_distinct(compiler: CallCompiler, node: Node) -> Evaluator:
 
     def distinct(s: Scope) -> Any:
         items = _items(s, listing(s))
+        if fn is None and set(map(type, items)) == {str}:  # texts are their own keys
+            out = list(dict.fromkeys(items))
+            s.run.add_values(len(out))
+            return out
         keys = _apply(s, items, fn) if fn is not None else items
         seen: set[Any] = set()
         out = []

@@ -405,7 +405,7 @@ class _Reads:
             scope = read.scope
             schema = self.item(scope.parent) if scope is not None else None
             owner = self.owner(scope.parent) if scope is not None else None
-        elif base in ("$index", "$pos"):
+        elif base in ("$index", "$pos", "$parent_index", "$parent_pos"):
             return {"type": "number"}
         else:
             schema = self.variable(base[1:])

@@ -398,7 +398,9 @@ class _Parser:
         raise self.unexpected("a value, a path or a function call")
 
 
-_BUILT_IN = {"root", "parent", "index", "pos", ""}
+#: Names of the built-in references (``$root``, ...): no variable or parameter may take one.
+BUILT_IN = frozenset({"root", "parent", "index", "pos", "parent_index", "parent_pos"})
+_BUILT_IN = BUILT_IN | {""}
 
 
 def _is_param(tok: _Tok) -> bool:

@@ -461,6 +461,15 @@ def test_sum_is_exact_and_ignores_nulls() -> None:
     assert call("sum", "4.5") == Decimal("4.5")
 
 
+def test_a_sum_of_whole_numbers_is_what_decimals_give() -> None:
+    """Small whole numbers are added as ints; big ones as Decimals (28 digits), as before."""
+    assert call("sum", [3, -1, 10**17]) == Decimal(10**17 + 2)
+    by_decimals = Decimal(0) + Decimal(10**30) + Decimal(1)
+    assert str(call("sum", [10**30, 1])) == str(by_decimals) == "1.000000000000000000000000000E+30"
+    with pytest.raises(FunctionError, match="item 0: a whole number is out of range"):
+        call("sum", [10**401])
+
+
 def test_count_min_max_avg() -> None:
     assert call("count", ["a", None, "b", ""]) == 3
     assert call("count", []) == 0
@@ -598,7 +607,7 @@ def test_yaml_problems(write: Callable[[str, str], Path], tmp_path: Path) -> Non
     write("list.yaml", "- a\n- b\n")
     with pytest.raises(ConfigError, match="non-empty mapping"):
         codelists.load([tmp_path], "list")
-    write("nested.yaml", "a: {b: c}\n")
+    write("nested.yaml", "a: [b, c]\n")
     with pytest.raises(ConfigError, match="must be a single value"):
         codelists.load([tmp_path], "nested")
     write("broken.yaml", "a: [\n")
@@ -635,6 +644,97 @@ def test_a_csv_with_more_columns_gives_objects(
     with pytest.raises(ConfigError) as info:
         codelists.load([tmp_path], "bad")
     assert f"{path}:2: expected 3 columns (code,scac,name), found 2" in str(info.value)
+
+
+def test_a_yaml_code_list_with_several_columns(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write(
+        "codelists/carriers.yaml",
+        "dhl: {scac: DHLC, name: DHL Paket, days: 2}\nups:\n  scac: UPSN\n  name: UPS\n",
+    )
+    found = codelists.load([tmp_path / "codelists"], "carriers")
+    assert found["dhl"] == {"scac": "DHLC", "name": "DHL Paket", "days": 2}
+    assert found["ups"] == {"scac": "UPSN", "name": "UPS"}
+    write(
+        "codelists/zones.yml",
+        "codes: {DE: {zone: EU, vat: 19}}\ndefault: {zone: WORLD, vat: 0}\n",
+    )
+    mapping = parse_mapping(
+        "name: t\nfields:\n"
+        "  scac: \"lookup('carriers', carrier).scac\"\n"
+        "  days: \"lookup('carriers', carrier).days + 1\"\n"
+        "  zone: \"lookup('zones', country).zone\"\n",
+        str(tmp_path / "t.yaml"),
+    )
+    assert mapping.apply({"carrier": "DHL", "country": "FR"}) == {
+        "scac": "DHLC",
+        "days": 3,
+        "zone": "WORLD",
+    }
+
+
+def test_yaml_columns_problems_name_the_line(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write(
+        "c.yaml",
+        "dhl: {scac: DHLC}\nups: UPSN\ngls: {scac: [a, b]}\ndpd: {}\nfedex: {1: x}\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        codelists.load([tmp_path], "c")
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:2: code 'ups' is not an object of columns, as other codes of the list are "
+        "(give every code an object of values ({scac: DHLC, name: DHL}), or none)",
+        f"{path}:3: code 'gls': column 'scac' must be a single value",
+        f"{path}:4: code 'dpd' has no columns",
+        f"{path}:5: code 'fedex': a column name must be a non-empty text, not 1",
+    ]
+
+
+def test_json_code_lists(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("lists/units.json", '{"kg": "KGM", "pcs": "PCE", "1": 1}')
+    write("lists/zones.json", '{"codes": {"DE": "EU"}, "default": "WORLD"}')
+    write("lists/carriers.json", '{"dhl": {"scac": "DHLC", "name": "DHL Paket"}}')
+    dirs = [tmp_path / "lists"]
+    assert codelists.available(dirs) == {"units", "zones", "carriers"}
+    assert dict(codelists.load(dirs, "units")) == {"kg": "KGM", "pcs": "PCE", "1": 1}
+    zones = codelists.load(dirs, "zones")
+    assert (dict(zones), zones.default) == ({"DE": "EU"}, "WORLD")
+    assert codelists.load(dirs, "carriers")["dhl"] == {"scac": "DHLC", "name": "DHL Paket"}
+    write("codelists/carriers.json", '\ufeff{"dhl": {"scac": "DHLC"}}')  # Excel's BOM too
+    mapping = parse_mapping(
+        "name: t\nfields:\n  scac: \"lookup('carriers', carrier).scac\"\n",
+        str(tmp_path / "t.yaml"),
+    )
+    assert mapping.apply({"carrier": "dhl"}) == {"scac": "DHLC"}
+
+
+def test_json_code_list_problems(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    path = write("broken.json", '{"kg": "KGM",\n "g": }')
+    with pytest.raises(ConfigError) as info:
+        codelists.load([tmp_path], "broken")
+    assert str(info.value).startswith(
+        f"{path}:2:7: code list 'broken' is not valid JSON: Expecting value"
+    )
+    write("twice.json", '{"kg": "KGM", "kg": "OTHER"}')
+    with pytest.raises(ConfigError, match="names the key 'kg' twice"):
+        codelists.load([tmp_path], "twice")
+    write("list.json", '["kg"]')
+    with pytest.raises(ConfigError, match="non-empty object"):
+        codelists.load([tmp_path], "list")
+    path = write("values.json", '{"kg": ["KGM"], " ": "x", "dhl": {"scac": "D"}}')
+    with pytest.raises(ConfigError) as info:
+        codelists.load([tmp_path], "values")
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: code 'kg' is not an object of columns, as other codes of the list are "
+        "(give every code an object of values ({scac: DHLC, name: DHL}), or none)",
+        f"{path}: blank code",
+    ]
+    write("u.json", "{}")
+    write("u.yaml", "a: b\n")
+    with pytest.raises(ConfigError, match=re.escape("defined twice: u.yaml, u.json")):
+        codelists.load([tmp_path], "u")
 
 
 def test_unknown_ambiguous_and_bad_names(write: Callable[[str, str], Path], tmp_path: Path) -> None:

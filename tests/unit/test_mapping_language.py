@@ -269,7 +269,7 @@ def test_load_time_problems_are_all_reported_with_columns() -> None:
         found[1],  # the close names depend on the registered functions
         "m.yaml:6:14: t_shout() takes 1 argument, got 2 (t_shout('a') -> 'A!')",
         "m.yaml:7:7: unknown variable '$nope' (define it under `vars` before its use; "
-        "built in: $, $root, $parent, $index, $pos)",
+        "built in: $, $root, $parent, $index, $pos, $parent_index, $parent_pos)",
         "m.yaml:8:16: unknown rule option 'colour' (allowed: default, each, expr, fields, path, "
         "required, value, vars, when, where)",
         "m.yaml:9:3: rule 'e' mixes `value` and `expr` (a rule is one of: a source path, `path`, "
@@ -279,6 +279,95 @@ def test_load_time_problems_are_all_reported_with_columns() -> None:
         "m.yaml:11:6: `$index` is only available inside `each` or `split`",
     ]
     assert found[1].startswith("m.yaml:5:7: unknown function 'uper'")
+
+
+def test_parent_index_is_the_outer_loops_position() -> None:
+    mapping = compile_text(
+        textwrap.dedent(
+            """\
+            name: m
+            split: orders
+            where: ok
+            fields:
+              lines:
+                each: lines
+                where: "q > 0"
+                fields:
+                  at: "$parent_index & '/' & $parent_pos & ' ' & $index & '/' & $pos"
+                  tags:
+                    each: tags
+                    fields: {t: "$parent_index & ':' & $parent.sku & ':' & $"}
+            """
+        )
+    )
+    tree = {
+        "orders": [
+            {"ok": False, "lines": [{"q": 1}]},
+            {
+                "ok": True,
+                "lines": [{"q": 0}, {"q": 1, "sku": "A", "tags": ["x", "y"]}, {"q": 2, "sku": "B"}],
+            },
+        ]
+    }
+    # the order is split item 1 but output 0; the lines after `where` keep their source index
+    assert mapping.apply_all(tree) == [
+        {
+            "lines": [
+                {"at": "1/0 1/0", "tags": [{"t": "1:A:x"}, {"t": "1:A:y"}]},
+                {"at": "1/0 2/1", "tags": []},
+            ]
+        }
+    ]
+
+
+def test_parent_index_in_nested_each_and_inline_function() -> None:
+    mapping = fields(
+        """\
+        groups:
+          each: groups
+          fields:
+            rows:
+              each: rows
+              fields:
+                id: "($parent_index + 1) * 100 + $index + 1"
+                seen: "map(array(1, 2), x -> $x + $parent_index)"
+        """
+    )
+    tree = {"groups": [{"rows": [1, 2]}, {"rows": [3]}]}
+    assert mapping.apply(tree) == {
+        "groups": [
+            {"rows": [{"id": 101, "seen": [1, 2]}, {"id": 102, "seen": [1, 2]}]},
+            {"rows": [{"id": 201, "seen": [2, 3]}]},
+        ]
+    }
+
+
+def test_parent_index_needs_a_loop_inside_a_loop() -> None:
+    found = problems(
+        """\
+        name: m
+        functions:
+          f: "(x) -> $x + $parent_index"
+        vars:
+          parent_pos: "1"
+        fields:
+          a: $parent_index
+          b: {each: rows, fields: {i: $parent_index, p: $parent_pos.x}}
+          c: "map(rows, parent_index -> 1)"
+        """
+    )
+    assert found == [
+        "m.yaml:3:19: a function defined in the mapping reads only its parameters, not "
+        "'$parent_index' (pass the value as an argument)",
+        "m.yaml:5:3: `$parent_pos` is built in; choose another name",
+        "m.yaml:7:6: `$parent_index` is only available in an `each` inside another `each` or "
+        "`split` (in a first-level loop, $index is the item's own position)",
+        "m.yaml:8:31: `$parent_index` is only available in an `each` inside another `each` or "
+        "`split` (in a first-level loop, $index is the item's own position)",
+        "m.yaml:8:49: `$parent_pos` is only available in an `each` inside another `each` or "
+        "`split` (in a first-level loop, $index is the item's own position)",
+        "m.yaml:9:17: `$parent_index` is built in; name the parameter otherwise",
+    ]
 
 
 def test_three_mistakes_three_problems() -> None:
@@ -298,7 +387,8 @@ def test_a_var_may_not_use_a_later_var() -> None:
     found = problems("name: m\nvars:\n  a: $b\n  b: '1'\nfields: {x: $a}\n")
     assert found == [
         "m.yaml:3:6: unknown variable '$b' "
-        "(define it under `vars` before its use; built in: $, $root, $parent, $index, $pos)"
+        "(define it under `vars` before its use; built in: $, $root, $parent, $index, $pos, "
+        "$parent_index, $parent_pos)"
     ]
 
 

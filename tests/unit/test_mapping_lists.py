@@ -261,7 +261,7 @@ def test_load_time_problems_of_the_new_constructs_are_located() -> None:
         "m.yaml:10:17: the inline function of map() takes 1 or 2 parameters "
         "(map(line_items, l -> $l.price * $l.quantity))",
         "m.yaml:11:22: unknown variable '$s' (define it under `vars` before its use; built in: "
-        "$, $root, $parent, $index, $pos)",
+        "$, $root, $parent, $index, $pos, $parent_index, $parent_pos)",
         "m.yaml:12:7: ok() takes 1 argument, got 2 (ok(x) is defined under `functions`)",
         "m.yaml:13:20: the pattern of extract() must be a literal text (patterns are checked "
         "when the mapping loads: write it in quotes)",

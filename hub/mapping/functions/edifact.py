@@ -22,8 +22,11 @@ _ANY_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 def element_text(value: Any) -> Any:
     """A value as a data element: text as it is, numbers as written, null as ''."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return value
+    if kind is int:
+        return str(value)  # as Decimal would write it, without the detour
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -56,9 +56,10 @@ def _find(codes: Mapping[str, Any], code: str) -> Any:
     needs_context=True,
 )
 def lookup(context: FunctionContext, codelist: Any, code: Any, default: Any = _MISSING) -> Any:
-    """The value for ``code`` in code list ``codelist`` (mappings/codelists/NAME.yaml or .csv).
-    Matching is exact, else case-insensitive. An unknown code gives ``default``, else the code
-    list's own default, else an error; a null code gives null (or ``default``)."""
+    """The value for ``code`` in code list ``codelist`` (mappings/codelists/NAME.yaml, .json or
+    .csv); with several columns, an object of them. Matching is exact, else case-insensitive.
+    An unknown code gives ``default``, else the code list's own default, else an error; a null
+    code gives null (or ``default``)."""
     name = text_of(codelist, "code list name")
     codes = context.codelist(name)
     if code is None:

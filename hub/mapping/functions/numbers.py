@@ -57,6 +57,12 @@ def _auto_mark(text: str) -> str:
 
 def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> Decimal | None:
     """``value`` as a Decimal; null and blank text give None, anything else non-numeric fails."""
+    if type(value) is str and (decimal_mark == "auto" or decimal_mark == "."):
+        text = value.strip()  # the common case first: plain numeric text such as 12 or -3.50
+        if text and len(text) <= MAX_DIGITS and _SIMPLE.fullmatch(text):
+            return Decimal(text)
+    elif type(value) is int:
+        return Decimal(bounded_int(value, FunctionError))
     if value is None:
         return None
     if isinstance(value, bool):
@@ -110,10 +116,17 @@ def whole(value: Any, what: str) -> int:
     return int(number)
 
 
+#: The quantum of the usual numbers of places (0.01 for 2), made once.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(-4, 13)}
+
+
 def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    if not -MAX_EXPONENT < places < MAX_EXPONENT:
-        raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
-    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        if not -MAX_EXPONENT < places < MAX_EXPONENT:
+            raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
+        quantum = Decimal(1).scaleb(-places)
+    return value.quantize(quantum, rounding=rounding)
 
 
 @function(
@@ -191,6 +204,9 @@ def format_number(
     if thousands == decimal_mark:
         raise FunctionError(f"thousands and decimal_mark must differ, both are {thousands!r}")
     rounded = _rounded(number, digits)
+    if decimal_mark == "." and not thousands:  # the common case: as Decimal writes it
+        text = f"{abs(rounded):f}"
+        return "-" + text if rounded < 0 else text  # -0.001 to 2 places is 0.00, not -0.00
     integral, _, fraction = f"{abs(rounded):f}".partition(".")
     if thousands:
         integral = f"{int(integral):,}".replace(",", thousands)
@@ -201,6 +217,8 @@ def format_number(
 @function("integer", doc="integer('12.00') -> 12; integer('12.5') fails (round it first)")
 def integer(value: Any) -> int | None:
     """The value as a whole number; a value with a fraction is an error, not cut off."""
+    if type(value) is int:
+        return bounded_int(value, FunctionError)
     number = to_decimal(value)
     if number is None:
         return None
