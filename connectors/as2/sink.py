@@ -33,13 +33,11 @@ from hub.sdk import (
     Receipt,
     RetriableDeliveryError,
     Sink,
-    redact,
     redact_url,
 )
+from hub.sdk.http import send
 
 __all__ = ["As2Sink", "As2SinkOptions"]
-
-_RETRIABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 class As2SinkOptions(ConnectorOptions):
@@ -147,31 +145,16 @@ class As2Sink(Sink[As2SinkOptions]):
         return self._judge(self._await(delivery, message_id), message_id, outgoing.mic)
 
     def _post(self, delivery: Delivery, headers: dict[str, str], body: bytes) -> httpx.Response:
-        shown = redact_url(self.options.url)
-        timeout = self.options.timeout_seconds
-        if delivery.timeout is not None:
-            timeout = min(timeout, delivery.timeout)
-        try:
-            response = self.client.post(
-                self.options.url, content=body, headers=headers, timeout=timeout
-            )
-        except httpx.TimeoutException as exc:
-            raise RetriableDeliveryError(
-                f"{shown} timed out after {timeout}s ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise RetriableDeliveryError(
-                f"cannot reach {shown}: {redact(str(exc)) or type(exc).__name__}"
-            ) from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        snippet = redact(response.text[:200].strip())
-        detail = f"HTTP {status} from {shown}" + (f": {snippet}" if snippet else "")
-        if status in _RETRIABLE:
-            raise RetriableDeliveryError(detail)
-        raise FatalDeliveryError(
-            detail, hint="the partner's AS2 server refused the request; check ids and certificates"
+        return send(
+            self.client,
+            delivery,
+            method="POST",
+            url=self.options.url,
+            body=body,
+            headers=headers,
+            timeout=self.options.timeout_seconds,
+            refused_hint="the partner's AS2 server refused the request; check ids and certificates",
+            honour_retry_after=False,
         )
 
     def _read(self, headers: dict[str, str], body: bytes) -> Mdn:
