@@ -27,6 +27,7 @@ from hub.store import Store
 from hub.store.control_numbers import peek
 from hub.store.interchanges import interchanges_of
 from tests.configs import write_config
+from tests.partners import partner_config
 from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
@@ -43,26 +44,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def config(url: str) -> dict[str, Any]:
-    return {
-        "store": {"url": url},
-        "worker": {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1},
-        "routes": {
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": {"id": "5412345000013", "qualifier": "14"},
-                "our_id": {"id": "4012345000009", "qualifier": "14"},
-                "acknowledgements": {"send": "never", "expect_within_hours": 24},
-            }
-        },
-    }
+    worker = {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1}
+    return partner_config(url, worker=worker, auth=False, inbox=False)
 
 
 def worker(config_path: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:
