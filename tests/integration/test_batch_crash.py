@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ pytestmark = pytest.mark.slow
 
 COUNT = 50
 BATCH = 20
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 def worker(config: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:

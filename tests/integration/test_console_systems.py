@@ -9,7 +9,6 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
-import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
@@ -33,14 +32,6 @@ def _row(page: str, table: str, start: str) -> str:
         if joined.startswith(start):
             return joined
     raise AssertionError(f"no row {start!r} in table {table}")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_sinks_show_backlog_last_success_and_last_error(tmp_path: Path, store_url: str) -> None:

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -32,18 +31,6 @@ from tests.peers import Reply, http_peer, serve_app
 from tests.waiting import wait_for_progress
 
 SECRET = "correct horse battery staple"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Store(url)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def test_a_user_signs_in_by_password_and_is_ended_by_revocation(store: Store) -> None:
