@@ -15,9 +15,9 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store.sinks import sink_health
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
-from tests.integration.test_console_dead_letters import sign_in
+from tests.console import sign_in
 from tests.integration.test_partners_edifact import config as edi_config
-from tests.integration.test_partners_edifact import drain
+from tests.partners import drain
 from tests.peers import Reply, http_peer, serve_app
 from tests.waiting import wait_for_progress
 
