@@ -11,9 +11,8 @@ import httpx
 
 from hub.api import create_app
 from hub.runtime import Hub
-from tests.configs import demo_config, write_config
-from tests.console import csrf_of, order, sign_in
-from tests.peers import Reply, http_peer, serve_app
+from tests.console import csrf_of, order, refusing_partner, sign_in
+from tests.peers import Reply, serve_app
 from tests.waiting import wait_for_progress
 
 
@@ -23,11 +22,8 @@ def _status(api: httpx.Client, key: str, message_id: str) -> str:
 
 
 def test_replay_and_discard_a_selection(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        hub = Hub.from_file(write_config(tmp_path, config))
+    with refusing_partner(tmp_path) as (peer, config):
+        hub = Hub.from_file(config)
         operator = hub.keys.create("ops", ["read", "operate"])[1]
         reader = hub.keys.create("reader", ["read"])[1]
         with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as api:

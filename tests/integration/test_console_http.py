@@ -14,19 +14,16 @@ import httpx
 from hub.api import create_app
 from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
-from tests.console import csrf_of, sign_in
-from tests.peers import Reply, http_peer, serve_app
+from tests.console import csrf_of, refusing_partner, sign_in
+from tests.peers import serve_app
 from tests.waiting import wait_for_progress
 
 JSON = {"Content-Type": "application/json"}
 
 
 def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        hub = Hub.from_file(write_config(tmp_path, config))
+    with refusing_partner(tmp_path) as (_, config):
+        hub = Hub.from_file(config)
         operator = hub.keys.create("ops", ["read", "operate"])[1]
         metrics_only = hub.keys.create("prom", ["metrics"])[1]
         with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as api:

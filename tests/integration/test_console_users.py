@@ -22,10 +22,9 @@ from hub.store.apikeys import ApiKeys
 from hub.store.consoles import ConsoleSessions
 from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from hub.store.users import ConsoleUsers
-from tests.configs import demo_config, write_config
-from tests.console import csrf_of, order
+from tests.console import csrf_of, order, refusing_partner
 from tests.integration.test_cli import hub as hub_cli
-from tests.peers import Reply, http_peer, serve_app
+from tests.peers import serve_app
 from tests.waiting import wait_for_progress
 
 SECRET = "correct horse battery staple"
@@ -99,12 +98,7 @@ def test_migration_0009_goes_down_and_up(store: Store) -> None:
 
 
 def test_a_user_from_the_command_line_signs_in_and_is_the_audits_actor(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = write_config(
-            tmp_path, demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        )
+    with refusing_partner(tmp_path) as (_, config):
         made = hub_cli(
             "users", "create", "dana", "-s", "read", "-s", "operate", "--password-stdin",
             "-c", str(config), stdin=SECRET + "\n",
