@@ -10,10 +10,7 @@ numbered 1..N, none skipped and none used twice.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from hub.store.control_numbers import peek
 from hub.store.interchanges import interchanges_of
 from tests.configs import write_config
 from tests.partners import partner_config
+from tests.processes import bare_worker
 from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
@@ -37,21 +35,6 @@ COUNT = 6
 def config(url: str) -> dict[str, Any]:
     worker = {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1}
     return partner_config(url, worker=worker, auth=False, inbox=False)
-
-
-def worker(config_path: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.pop("HUB_FAILPOINT", None)
-    if failpoint is not None:
-        env["HUB_FAILPOINT"] = failpoint
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "hub", "worker", "--config", str(config_path)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=config_path.parent,
-        )
 
 
 def sent_refs(van: Path) -> list[int]:
@@ -82,7 +65,7 @@ def test_a_crash_around_the_numbering_commit_neither_skips_nor_reuses_a_number(
     ]
     van = tmp_path / "van"
     try:
-        first = worker(path, tmp_path / "a.log", failpoint)
+        first = bare_worker(path, tmp_path / "a.log", failpoint, cwd=tmp_path)
         code = wait_for_progress(
             first.poll, lambda seen: seen is not None, what="the worker to reach its failpoint"
         )
@@ -100,7 +83,7 @@ def test_a_crash_around_the_numbering_commit_neither_skips_nor_reuses_a_number(
             assert (record.control_ref, record.ack_status) == ("1", "sending")
             assert store.output(record.message_id or "") is not None
 
-        second = worker(path, tmp_path / "b.log", None)
+        second = bare_worker(path, tmp_path / "b.log", None, cwd=tmp_path)
         try:
             wait_for_progress(
                 store.count_by_status,
