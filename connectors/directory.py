@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from hub.sdk import (
     ConnectorPlugin,
@@ -42,6 +42,7 @@ _CONTENT_TYPES = {
 
 
 class DirectoryOptions(FileRules):
+    separators = "/\\"  # a local folder, on Windows too
     path: Path = Field(description="the folder to watch; relative paths start at the config's")
     done: Path | None = Field(
         Path("done"),
@@ -50,13 +51,6 @@ class DirectoryOptions(FileRules):
     error: Path = Field(
         Path("error"), description="where refused files go (relative to `path`), with a reason"
     )
-
-    @field_validator("pattern")
-    @classmethod
-    def _no_backslash(cls, value: str) -> str:
-        if "\\" in value:
-            raise ValueError("the pattern matches names in the folder: no path separator")
-        return value
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -21,6 +21,9 @@ __all__ = ["FileRules", "Listed", "file_key", "settled_order", "too_big", "wante
 
 class FileRules(ConnectorOptions):
     """The options of a source that takes files from a folder."""
+
+    #: The characters that separate folders where the files live (a pattern has none).
+    separators: ClassVar[str] = "/"
 
     pattern: str = Field("*", description='which file names to take, a glob such as "*.edi"')
     ignore: list[str] = Field(
@@ -37,7 +40,7 @@ class FileRules(ConnectorOptions):
     @field_validator("pattern")
     @classmethod
     def _no_separator(cls, value: str) -> str:
-        if "/" in value:
+        if any(sep in value for sep in cls.separators):
             raise ValueError("the pattern matches names in the folder: no path separator")
         return value
 
