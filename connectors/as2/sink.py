@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 import time
 from pathlib import Path
 from typing import Literal
@@ -35,7 +34,7 @@ from hub.sdk import (
     Sink,
     redact_url,
 )
-from hub.sdk.http import send
+from hub.sdk.http import LazyClient, send
 
 __all__ = ["As2Sink", "As2SinkOptions"]
 
@@ -95,19 +94,17 @@ class As2Sink(Sink[As2SinkOptions]):
         self.box = (
             MdnBox(resolve(options.mdn_directory)) if options.mdn_directory is not None else None
         )
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
+        self._client = LazyClient(
+            lambda: httpx.Client(
+                timeout=options.timeout_seconds,
+                verify=options.verify_tls,
+                follow_redirects=False,
+            )
+        )
 
     @property
     def client(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self.options.timeout_seconds,
-                    verify=self.options.verify_tls,
-                    follow_redirects=False,
-                )
-            return self._client
+        return self._client.get()
 
     def message_id(self, delivery: Delivery) -> str:
         """Stable per idempotency key: every attempt is the same AS2 message."""
@@ -218,10 +215,7 @@ class As2Sink(Sink[As2SinkOptions]):
         return Receipt(f"AS2 {message_id} to {self.options.as2_to}: signed MDN, MIC {mdn.mic}")
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()
 
 
 def _same_mic(given: str, expected: str) -> bool:

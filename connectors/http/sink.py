@@ -11,7 +11,6 @@ history, the dead letters and the log.
 
 from __future__ import annotations
 
-import threading
 from typing import Literal
 
 import httpx
@@ -26,7 +25,7 @@ from hub.sdk import (
     Sink,
     redact_url,
 )
-from hub.sdk.http import parse_retry_after, send
+from hub.sdk.http import LazyClient, parse_retry_after, send
 
 __all__ = ["HttpSink", "HttpSinkOptions", "parse_retry_after"]
 
@@ -49,24 +48,22 @@ class HttpSink(Sink[HttpSinkOptions]):
         self, name: str, options: HttpSinkOptions, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(name, options, context)
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()  # worker threads share one sink and one connection pool
+        self._client = LazyClient(self._new_client)  # worker threads share one pool
 
     @property
     def client(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                headers = dict(self.options.headers)
-                if self.options.bearer_token is not None:
-                    token = self.options.bearer_token.get_secret_value()
-                    headers["Authorization"] = f"Bearer {token}"
-                self._client = httpx.Client(
-                    timeout=self.options.timeout_seconds,
-                    verify=self.options.verify_tls,
-                    headers=headers,
-                    follow_redirects=False,
-                )
-            return self._client
+        return self._client.get()
+
+    def _new_client(self) -> httpx.Client:
+        headers = dict(self.options.headers)
+        if self.options.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.options.bearer_token.get_secret_value()}"
+        return httpx.Client(
+            timeout=self.options.timeout_seconds,
+            verify=self.options.verify_tls,
+            headers=headers,
+            follow_redirects=False,
+        )
 
     def deliver(self, delivery: Delivery) -> Receipt:
         response = send(
@@ -87,7 +84,4 @@ class HttpSink(Sink[HttpSinkOptions]):
         return Receipt(f"HTTP {response.status_code} from {redact_url(self.options.url)}")
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()

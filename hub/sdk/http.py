@@ -9,8 +9,9 @@ partner's answer redacted, since both end up in events, dead letters and the log
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 
 import httpx
@@ -19,10 +20,32 @@ from hub.errors import FatalDeliveryError, RetriableDeliveryError
 from hub.redact import redact, redact_url
 from hub.sdk.base import Delivery
 
-__all__ = ["RETRIABLE", "parse_retry_after", "send"]
+__all__ = ["RETRIABLE", "LazyClient", "parse_retry_after", "send"]
 
 #: The statuses a later attempt may get past.
 RETRIABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class LazyClient:
+    """An ``httpx.Client`` made on first use and shared by the worker threads (one pool of
+    connections per connector); :meth:`close` ends it, and a later use makes another."""
+
+    def __init__(self, make: Callable[[], httpx.Client]) -> None:
+        self._make = make
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make()
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 def parse_retry_after(value: str | None) -> float | None:
