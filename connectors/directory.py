@@ -11,17 +11,15 @@ the hub has committed it.
 from __future__ import annotations
 
 import errno
-import fnmatch
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from hub.sdk import (
-    ConnectorOptions,
     ConnectorPlugin,
     Inbound,
     Poll,
@@ -30,6 +28,7 @@ from hub.sdk import (
     RetriableSourceError,
     SourceError,
 )
+from hub.sdk.files import FileRules, file_key, settled_order, too_big, wanted
 
 __all__ = ["DirectoryOptions", "DirectorySource", "plugin"]
 
@@ -42,16 +41,9 @@ _CONTENT_TYPES = {
 }
 
 
-class DirectoryOptions(ConnectorOptions):
+class DirectoryOptions(FileRules):
+    separators = "/\\"  # a local folder, on Windows too
     path: Path = Field(description="the folder to watch; relative paths start at the config's")
-    pattern: str = Field("*", description='which file names to take, a glob such as "*.edi"')
-    ignore: list[str] = Field(
-        default_factory=lambda: ["*.tmp", "*.part", "*.partial", "*.filepart", "~*"],
-        description="name globs never taken (files being written under a temporary name)",
-    )
-    settle_seconds: float = Field(
-        2.0, ge=0, description="take a file only once it has not changed for this long"
-    )
     done: Path | None = Field(
         Path("done"),
         description="where taken files go (relative to `path`); null: delete them",
@@ -59,23 +51,17 @@ class DirectoryOptions(ConnectorOptions):
     error: Path = Field(
         Path("error"), description="where refused files go (relative to `path`), with a reason"
     )
-    max_bytes: int = Field(
-        64 * 1024 * 1024, ge=1, description="a bigger file is refused (moved to `error`)"
-    )
-
-    @field_validator("pattern")
-    @classmethod
-    def _no_separator(cls, value: str) -> str:
-        if "/" in value or "\\" in value:
-            raise ValueError("the pattern matches names in the folder: no path separator")
-        return value
 
 
 @dataclass(frozen=True)
 class _Found:
     path: Path
     size: int
-    mtime_ns: int
+    mtime: int  # ns
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
 
 class DirectorySource(PollSource[DirectoryOptions]):
@@ -109,7 +95,7 @@ class DirectorySource(PollSource[DirectoryOptions]):
                         headers={"file-name": entry.path.name, "file-size": str(entry.size)},
                         content_type=_CONTENT_TYPES.get(entry.path.suffix.lower()),
                     ),
-                    key=f"{entry.path.name}:{entry.size}:{entry.mtime_ns}",
+                    key=file_key(entry),
                     ref=entry,
                 )
             )
@@ -134,9 +120,7 @@ class DirectorySource(PollSource[DirectoryOptions]):
         cutoff = time.time_ns() - int(self.options.settle_seconds * 1e9)
         found: list[_Found] = []
         for name in names:
-            if name.startswith(".") or not fnmatch.fnmatchcase(name, self.options.pattern):
-                continue
-            if any(fnmatch.fnmatchcase(name, glob) for glob in self.options.ignore):
+            if not wanted(name, self.options):
                 continue
             path = folder / name
             try:
@@ -146,15 +130,10 @@ class DirectorySource(PollSource[DirectoryOptions]):
             if not os.path.isfile(path) or stat.st_mtime_ns > cutoff:
                 continue  # a folder, or still being written
             found.append(_Found(path, stat.st_size, stat.st_mtime_ns))
-        found.sort(key=lambda f: (f.mtime_ns, f.path.name))
-        too_big = [f for f in found if f.size > self.options.max_bytes]
-        for entry in too_big:  # never read: refuse at once, with the reason beside it
-            self._move(
-                entry,
-                self._aside(self.options.error),
-                f"{entry.size} bytes is more than max_bytes ({self.options.max_bytes})",
-            )
-        return [f for f in found if f.size <= self.options.max_bytes]
+        taken, refused = settled_order(found, self.options)
+        for entry in refused:  # never read: refuse at once, with the reason beside it
+            self._move(entry, self._aside(self.options.error), too_big(entry, self.options))
+        return taken
 
     def confirm(self, items: Sequence[Polled]) -> None:
         for item in items:
@@ -181,7 +160,7 @@ class DirectorySource(PollSource[DirectoryOptions]):
             target_dir.mkdir(parents=True, exist_ok=True)
             target = target_dir / entry.path.name
             if target.exists():  # the same name dropped again: keep both
-                target = target_dir / f"{entry.path.stem}.{entry.mtime_ns}{entry.path.suffix}"
+                target = target_dir / f"{entry.path.stem}.{entry.mtime}{entry.path.suffix}"
             os.replace(entry.path, target)
             if reason is not None:
                 target.with_name(target.name + ".error.txt").write_text(reason + "\n")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fnmatch
 import posixpath
 import socket
 import stat
@@ -50,6 +49,7 @@ from hub.sdk import (
     Sink,
     SourceError,
 )
+from hub.sdk.files import FileRules, file_key, settled_order, too_big, wanted
 
 __all__ = ["SftpSink", "SftpSinkOptions", "SftpSource", "SftpSourceOptions", "plugin"]
 
@@ -86,22 +86,9 @@ class SftpOptions(ConnectorOptions):
         return self
 
 
-class SftpSourceOptions(SftpOptions):
-    pattern: str = Field("*", description='which file names to take, e.g. "*.edi"')
-    ignore: list[str] = Field(
-        default_factory=lambda: ["*.tmp", "*.part", "*.partial", "*.filepart", "~*"]
-    )
-    settle_seconds: float = Field(2.0, ge=0)
+class SftpSourceOptions(SftpOptions, FileRules):
     done: str | None = Field("done", description="where taken files go; null: delete them")
     error: str = Field("error", description="where refused files go, with the reason")
-    max_bytes: int = Field(64 * 1024 * 1024, ge=1)
-
-    @field_validator("pattern")
-    @classmethod
-    def _no_separator(cls, value: str) -> str:
-        if "/" in value:
-            raise ValueError("the pattern matches names in the folder: no path separator")
-        return value
 
 
 class SftpSinkOptions(SftpOptions):
@@ -276,18 +263,14 @@ class SftpSource(PollSource[SftpSourceOptions]):
             found: list[_Found] = []
             for entry in entries:
                 name = entry.filename
-                if name.startswith(".") or not fnmatch.fnmatchcase(name, o.pattern):
-                    continue
-                if any(fnmatch.fnmatchcase(name, glob) for glob in o.ignore):
+                if not wanted(name, o):
                     continue
                 if not stat.S_ISREG(entry.st_mode or 0) or (entry.st_mtime or 0) > cutoff:
                     continue
                 found.append(_Found(name, int(entry.st_size or 0), int(entry.st_mtime or 0)))
-            found.sort(key=lambda f: (f.mtime, f.name))
-            for entry in [f for f in found if f.size > o.max_bytes]:
-                reason = f"{entry.size} bytes is more than max_bytes ({o.max_bytes})"
-                self._move(sftp, entry, o.error, reason)
-            found = [f for f in found if f.size <= o.max_bytes]
+            found, refused = settled_order(found, o)
+            for entry in refused:
+                self._move(sftp, entry, o.error, too_big(entry, o))
             items: list[Polled] = []
             for entry in found[:limit]:
                 try:
@@ -299,7 +282,7 @@ class SftpSource(PollSource[SftpSourceOptions]):
                 items.append(
                     Polled(
                         Inbound(body, {"file-name": entry.name, "file-size": str(entry.size)}),
-                        key=f"{entry.name}:{entry.size}:{entry.mtime}",
+                        key=file_key(entry),
                         ref=entry,
                     )
                 )

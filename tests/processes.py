@@ -13,6 +13,25 @@ from tests.peers import free_port
 from tests.waiting import wait_for_progress
 
 
+def bare_worker(
+    config: Path, log: Path, failpoint: str | None, *, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``hub worker`` with no health port, to be killed by ``HUB_FAILPOINT`` (None: none)
+    or stopped by the test; its output appended to ``log``."""
+    env = dict(os.environ)
+    env.pop("HUB_FAILPOINT", None)
+    if failpoint is not None:
+        env["HUB_FAILPOINT"] = failpoint
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker", "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+
+
 class HubProcess:
     """``hub run`` (API on ``url``) or ``hub worker`` (health and metrics on ``metrics_url``).
 

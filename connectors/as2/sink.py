@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import threading
 import time
 from pathlib import Path
 from typing import Literal
@@ -33,13 +32,11 @@ from hub.sdk import (
     Receipt,
     RetriableDeliveryError,
     Sink,
-    redact,
     redact_url,
 )
+from hub.sdk.http import LazyClient, send
 
 __all__ = ["As2Sink", "As2SinkOptions"]
-
-_RETRIABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 class As2SinkOptions(ConnectorOptions):
@@ -97,19 +94,17 @@ class As2Sink(Sink[As2SinkOptions]):
         self.box = (
             MdnBox(resolve(options.mdn_directory)) if options.mdn_directory is not None else None
         )
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
+        self._client = LazyClient(
+            lambda: httpx.Client(
+                timeout=options.timeout_seconds,
+                verify=options.verify_tls,
+                follow_redirects=False,
+            )
+        )
 
     @property
     def client(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=self.options.timeout_seconds,
-                    verify=self.options.verify_tls,
-                    follow_redirects=False,
-                )
-            return self._client
+        return self._client.get()
 
     def message_id(self, delivery: Delivery) -> str:
         """Stable per idempotency key: every attempt is the same AS2 message."""
@@ -147,31 +142,16 @@ class As2Sink(Sink[As2SinkOptions]):
         return self._judge(self._await(delivery, message_id), message_id, outgoing.mic)
 
     def _post(self, delivery: Delivery, headers: dict[str, str], body: bytes) -> httpx.Response:
-        shown = redact_url(self.options.url)
-        timeout = self.options.timeout_seconds
-        if delivery.timeout is not None:
-            timeout = min(timeout, delivery.timeout)
-        try:
-            response = self.client.post(
-                self.options.url, content=body, headers=headers, timeout=timeout
-            )
-        except httpx.TimeoutException as exc:
-            raise RetriableDeliveryError(
-                f"{shown} timed out after {timeout}s ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise RetriableDeliveryError(
-                f"cannot reach {shown}: {redact(str(exc)) or type(exc).__name__}"
-            ) from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        snippet = redact(response.text[:200].strip())
-        detail = f"HTTP {status} from {shown}" + (f": {snippet}" if snippet else "")
-        if status in _RETRIABLE:
-            raise RetriableDeliveryError(detail)
-        raise FatalDeliveryError(
-            detail, hint="the partner's AS2 server refused the request; check ids and certificates"
+        return send(
+            self.client,
+            delivery,
+            method="POST",
+            url=self.options.url,
+            body=body,
+            headers=headers,
+            timeout=self.options.timeout_seconds,
+            refused_hint="the partner's AS2 server refused the request; check ids and certificates",
+            honour_retry_after=False,
         )
 
     def _read(self, headers: dict[str, str], body: bytes) -> Mdn:
@@ -235,10 +215,7 @@ class As2Sink(Sink[As2SinkOptions]):
         return Receipt(f"AS2 {message_id} to {self.options.as2_to}: signed MDN, MIC {mdn.mic}")
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()
 
 
 def _same_mic(given: str, expected: str) -> bool:

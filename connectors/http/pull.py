@@ -15,13 +15,11 @@ a record changed later is a new message. 429 and 503 honour ``Retry-After``.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any, Literal
 
 import httpx
 from pydantic import Field, SecretStr, model_validator
 
-from connectors.http.sink import parse_retry_after
 from hub.sdk import (
     ConnectorContext,
     ConnectorOptions,
@@ -35,10 +33,9 @@ from hub.sdk import (
     redact,
     redact_url,
 )
+from hub.sdk.http import RETRIABLE, LazyClient, parse_retry_after
 
 __all__ = ["HttpPullOptions", "HttpPullSource", "plugin"]
-
-_RETRIABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 class HttpPullOptions(ConnectorOptions):
@@ -102,36 +99,32 @@ class HttpPullSource(PollSource[HttpPullOptions]):
         self, name: str, options: HttpPullOptions, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(name, options, context)
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
+        self._client = LazyClient(self._new_client)
 
     @property
     def client(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                o = self.options
-                headers = dict(o.headers)
-                auth: httpx.Auth | None = None
-                if o.bearer_token is not None:
-                    headers["Authorization"] = f"Bearer {o.bearer_token.get_secret_value()}"
-                elif o.username is not None and o.password is not None:
-                    auth = httpx.BasicAuth(o.username, o.password.get_secret_value())
-                elif o.api_key_header is not None and o.api_key is not None:
-                    headers[o.api_key_header] = o.api_key.get_secret_value()
-                self._client = httpx.Client(
-                    headers=headers,
-                    auth=auth,
-                    timeout=o.timeout_seconds,
-                    verify=o.verify_tls,
-                    follow_redirects=True,
-                )
-            return self._client
+        return self._client.get()
+
+    def _new_client(self) -> httpx.Client:
+        o = self.options
+        headers = dict(o.headers)
+        auth: httpx.Auth | None = None
+        if o.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {o.bearer_token.get_secret_value()}"
+        elif o.username is not None and o.password is not None:
+            auth = httpx.BasicAuth(o.username, o.password.get_secret_value())
+        elif o.api_key_header is not None and o.api_key is not None:
+            headers[o.api_key_header] = o.api_key.get_secret_value()
+        return httpx.Client(
+            headers=headers,
+            auth=auth,
+            timeout=o.timeout_seconds,
+            verify=o.verify_tls,
+            follow_redirects=True,
+        )
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()
 
     def poll(self, cursor: str | None, limit: int) -> Poll:
         o = self.options
@@ -238,7 +231,7 @@ class HttpPullSource(PollSource[HttpPullOptions]):
         if status < 300:
             return response
         said = redact(response.text[:200].strip())
-        if status in _RETRIABLE:
+        if status in RETRIABLE:
             raise RetriableSourceError(
                 f"{shown} answered {status}: {said}",
                 retry_after=parse_retry_after(response.headers.get("retry-after")),

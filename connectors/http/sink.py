@@ -11,10 +11,6 @@ history, the dead letters and the log.
 
 from __future__ import annotations
 
-import email.utils
-import threading
-import time
-from datetime import UTC
 from typing import Literal
 
 import httpx
@@ -25,17 +21,13 @@ from hub.sdk import (
     ConnectorOptions,
     Delivery,
     DeliverySemantics,
-    FatalDeliveryError,
     Receipt,
-    RetriableDeliveryError,
     Sink,
-    redact,
     redact_url,
 )
+from hub.sdk.http import LazyClient, parse_retry_after, send
 
 __all__ = ["HttpSink", "HttpSinkOptions", "parse_retry_after"]
-
-_RETRIABLE = {408, 425, 429, 500, 502, 503, 504}
 
 
 class HttpSinkOptions(ConnectorOptions):
@@ -47,22 +39,6 @@ class HttpSinkOptions(ConnectorOptions):
     verify_tls: bool = True
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # HTTP dates are always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
-
-
 class HttpSink(Sink[HttpSinkOptions]):
     options_model = HttpSinkOptions
     # Every attempt sends the same Idempotency-Key; the partner keeps one copy per key.
@@ -72,67 +48,40 @@ class HttpSink(Sink[HttpSinkOptions]):
         self, name: str, options: HttpSinkOptions, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(name, options, context)
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()  # worker threads share one sink and one connection pool
+        self._client = LazyClient(self._new_client)  # worker threads share one pool
 
     @property
     def client(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                headers = dict(self.options.headers)
-                if self.options.bearer_token is not None:
-                    token = self.options.bearer_token.get_secret_value()
-                    headers["Authorization"] = f"Bearer {token}"
-                self._client = httpx.Client(
-                    timeout=self.options.timeout_seconds,
-                    verify=self.options.verify_tls,
-                    headers=headers,
-                    follow_redirects=False,
-                )
-            return self._client
+        return self._client.get()
 
-    def deliver(self, delivery: Delivery) -> Receipt:
-        url = self.options.url
-        shown = redact_url(url)
-        timeout = self.options.timeout_seconds
-        if delivery.timeout is not None:
-            timeout = min(timeout, delivery.timeout)
-        try:
-            response = self.client.request(
-                self.options.method,
-                url,
-                content=delivery.body,
-                headers={
-                    "Content-Type": delivery.content_type,
-                    "Idempotency-Key": delivery.idempotency_key,
-                    "X-Hub-Message-Id": delivery.message_id,
-                    "X-Hub-Attempt": str(delivery.attempt),
-                },
-                timeout=timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise RetriableDeliveryError(
-                f"{shown} timed out after {timeout}s ({type(exc).__name__})"
-            ) from None
-        except httpx.TransportError as exc:
-            raise RetriableDeliveryError(
-                f"cannot reach {shown}: {redact(str(exc)) or type(exc).__name__}"
-            ) from None
-        status = response.status_code
-        snippet = response.text[:200].strip()
-        if 200 <= status < 300:
-            return Receipt(f"HTTP {status} from {shown}")
-        detail = f"HTTP {status} from {shown}" + (f": {redact(snippet)}" if snippet else "")
-        if status in _RETRIABLE:
-            raise RetriableDeliveryError(
-                detail, retry_after=parse_retry_after(response.headers.get("retry-after"))
-            )
-        raise FatalDeliveryError(
-            detail, hint="the partner refused the message; fix it, then send it again"
+    def _new_client(self) -> httpx.Client:
+        headers = dict(self.options.headers)
+        if self.options.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.options.bearer_token.get_secret_value()}"
+        return httpx.Client(
+            timeout=self.options.timeout_seconds,
+            verify=self.options.verify_tls,
+            headers=headers,
+            follow_redirects=False,
         )
 
+    def deliver(self, delivery: Delivery) -> Receipt:
+        response = send(
+            self.client,
+            delivery,
+            method=self.options.method,
+            url=self.options.url,
+            body=delivery.body,
+            headers={
+                "Content-Type": delivery.content_type,
+                "Idempotency-Key": delivery.idempotency_key,
+                "X-Hub-Message-Id": delivery.message_id,
+                "X-Hub-Attempt": str(delivery.attempt),
+            },
+            timeout=self.options.timeout_seconds,
+            refused_hint="the partner refused the message; fix it, then send it again",
+        )
+        return Receipt(f"HTTP {response.status_code} from {redact_url(self.options.url)}")
+
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        self._client.close()

@@ -7,44 +7,19 @@ store keeps only its hash. Keys take effect at once on every running hub of the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from hub.cli.credentials import DEFAULT_CONFIG, ConfigOption, add_list, add_revoke, opened
 from hub.cli.output import handle_errors
-from hub.config import load_config
 from hub.credentials import SCOPES
 from hub.errors import HubError
 from hub.message import utcnow
 from hub.store.apikeys import ApiKey, ApiKeys
 
 __all__ = ["register"]
-
-DEFAULT_CONFIG = Path("config.example.yaml")
-ConfigOption = Annotated[
-    Path,
-    typer.Option("--config", "-c", help="the hub's YAML config", envvar="HUB_CONFIG"),
-]
-
-
-@contextmanager
-def _keys(config: Path) -> Iterator[ApiKeys]:
-    from hub.runtime import open_store
-
-    loaded = load_config(config)
-    store = open_store(loaded)
-    try:
-        if loaded.config.store.auto_migrate:
-            store.migrate()  # a key can be made before the hub first ran
-        else:
-            store.check_schema()
-        yield ApiKeys(store)
-    finally:
-        store.close()
 
 
 def _shown(key: ApiKey) -> str:
@@ -100,7 +75,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = DEFAULT_CONFIG,
     ) -> None:
         """Make a key; its token is printed once, on stdout: keep it now."""
-        with _keys(config) as store:
+        with opened(config, ApiKeys) as store:
             key, token = store.create(name, scope, expires_at=_expiry(expires_in, expires))
         typer.echo(
             f"key {key.name!r} (id {key.key_id}) with scope(s) {', '.join(key.scopes)}"
@@ -110,21 +85,16 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(token)
 
-    @keys.command("list")
-    @handle_errors
-    def list_(config: ConfigOption = DEFAULT_CONFIG) -> None:
-        """Every key, one JSON object per line: name, id, scopes, state, dates (no token)."""
-        with _keys(config) as store:
-            for key in store.list():
-                typer.echo(_shown(key))
-
-    @keys.command("revoke")
-    @handle_errors
-    def revoke(
-        name: Annotated[str, typer.Argument(help="the key's name")],
-        config: ConfigOption = DEFAULT_CONFIG,
-    ) -> None:
-        """Refuse the key from now on, on every hub of the store; its name stays taken."""
-        with _keys(config) as store:
-            key = store.revoke(name)
-        typer.echo(_shown(key))
+    add_list(
+        keys,
+        ApiKeys,
+        _shown,
+        "Every key, one JSON object per line: name, id, scopes, state, dates (no token).",
+    )
+    add_revoke(
+        keys,
+        ApiKeys,
+        _shown,
+        "Refuse the key from now on, on every hub of the store; its name stays taken.",
+        "key",
+    )

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from hub.cli.keys import DEFAULT_CONFIG, ConfigOption
+from hub.cli.credentials import DEFAULT_CONFIG, ConfigOption, add_list, add_revoke, opened
 from hub.cli.output import handle_errors
-from hub.config import load_config
 from hub.credentials import SCOPES
 from hub.store.users import MIN_PASSWORD, ConsoleUser, ConsoleUsers
 
@@ -29,22 +25,6 @@ PasswordStdin = Annotated[
     bool,
     typer.Option("--password-stdin", help="read the password from stdin's first line"),
 ]
-
-
-@contextmanager
-def _users(config: Path) -> Iterator[ConsoleUsers]:
-    from hub.runtime import open_store
-
-    loaded = load_config(config)
-    store = open_store(loaded)
-    try:
-        if loaded.config.store.auto_migrate:
-            store.migrate()  # a user can be made before the hub first ran
-        else:
-            store.check_schema()
-        yield ConsoleUsers(store)
-    finally:
-        store.close()
 
 
 def _password(from_stdin: bool) -> str:
@@ -92,17 +72,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Make a console user with a password and scopes."""
         password = _password(password_stdin)
-        with _users(config) as store:
+        with opened(config, ConsoleUsers) as store:
             user = store.create(name, password, scope)
         typer.echo(_shown(user))
 
-    @users.command("list")
-    @handle_errors
-    def list_(config: ConfigOption = DEFAULT_CONFIG) -> None:
-        """Every user, one JSON object per line (no password or hash)."""
-        with _users(config) as store:
-            for user in store.list():
-                typer.echo(_shown(user))
+    add_list(
+        users, ConsoleUsers, _shown, "Every user, one JSON object per line (no password or hash)."
+    )
 
     @users.command("password")
     @handle_errors
@@ -113,17 +89,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Give a user a new password; their open console sessions end."""
         new = _password(password_stdin)
-        with _users(config) as store:
+        with opened(config, ConsoleUsers) as store:
             user = store.set_password(name, new)
         typer.echo(_shown(user))
 
-    @users.command("revoke")
-    @handle_errors
-    def revoke(
-        name: Annotated[str, typer.Argument(help="the user's name")],
-        config: ConfigOption = DEFAULT_CONFIG,
-    ) -> None:
-        """Refuse the user from now on and end their sessions; the name stays taken."""
-        with _users(config) as store:
-            user = store.revoke(name)
-        typer.echo(_shown(user))
+    add_revoke(
+        users,
+        ConsoleUsers,
+        _shown,
+        "Refuse the user from now on and end their sessions; the name stays taken.",
+        "user",
+    )

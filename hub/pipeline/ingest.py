@@ -152,21 +152,10 @@ class Ingestor:
             parts = route.translator.split(inbound.body) if route.split else [inbound.body]
             inspected = [route.translator.inspect_keys(part) for part in parts]
         except LimitExceeded as exc:
-            raise InboundRejected(
-                f"the body is refused by a decoding limit: {exc.message}",
-                status=exc.status,
-                reason="limit",
-                where=exc.where,
-                hint=exc.hint,
-            ) from None
+            raise _refusal("the body is refused by a decoding limit", exc) from None
         except DecodeError as exc:
-            raise InboundRejected(
-                f"the body is not valid {route.translator.input_codec.name}: {exc.message}",
-                status=400,
-                reason="malformed",
-                where=exc.where,
-                hint=exc.hint,
-            ) from None
+            codec = route.translator.input_codec.name
+            raise _refusal(f"the body is not valid {codec}", exc) from None
         for index, (correlation, document_key, ordering) in enumerate(inspected):
             used = (correlation, None if given else document_key, ordering)
             _check_keys(route, used, index if len(parts) > 1 else None)
@@ -248,13 +237,7 @@ class Ingestor:
                 strict=False,
             )
         except LimitExceeded as exc:
-            raise InboundRejected(
-                f"the file is refused by a decoding limit: {exc.message}",
-                status=exc.status,
-                reason="limit",
-                where=exc.where,
-                hint=exc.hint,
-            ) from None
+            raise _refusal("the file is refused by a decoding limit", exc) from None
 
     def _into_inbox(self, route: CompiledRoute, inbound: Any, started: float) -> IngestResult:
         try:
@@ -265,13 +248,7 @@ class Ingestor:
                 headers=self._kept_headers(inbound.headers),
             )
         except DecodeError as exc:
-            raise InboundRejected(
-                f"the body is not an EDI interchange: {exc.message}",
-                status=413 if isinstance(exc, LimitExceeded) and exc.size else 400,
-                reason="limit" if isinstance(exc, LimitExceeded) else "malformed",
-                where=exc.where,
-                hint=exc.hint,
-            ) from None
+            raise _refusal("the body is not an EDI interchange", exc) from None
         self.metrics.received.labels(route.name).inc(len(receipt.ids))
         self.metrics.ingest.labels(route.name).observe(time.perf_counter() - started)
         self.on_stored()
@@ -292,6 +269,15 @@ class _Ingested:
             duplicate=self.result.duplicate,
             refused=self.inbound.refused is not None,
         )
+
+
+def _refusal(what: str, exc: DecodeError) -> InboundRejected:
+    """The sender's answer to a body that does not decode: a decoding limit's status (413
+    for a size limit, else 400) and reason ``limit``; any other fault 400, ``malformed``."""
+    status, reason = (exc.status, "limit") if isinstance(exc, LimitExceeded) else (400, "malformed")
+    return InboundRejected(
+        f"{what}: {exc.message}", status=status, reason=reason, where=exc.where, hint=exc.hint
+    )
 
 
 def _traced(message: Message, traceparent: str | None) -> Message:

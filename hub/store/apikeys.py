@@ -7,7 +7,6 @@ trail's names stay unambiguous: a name is never given to a second key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,15 +14,15 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 
-from hub.credentials import hash_token, new_token, parse_token, same_hash, scope_problem
+from hub.credentials import hash_token, new_token, parse_token, same_hash
 from hub.errors import HubError, StateConflict
 from hub.message import utcnow
+from hub.store.names import check_new, holder
 from hub.store.store import Store
-from hub.store.tables import ApiKeyRow, ConsoleUserRow
+from hub.store.tables import ApiKeyRow
 
 __all__ = ["ApiKey", "ApiKeys", "KeyState", "Verdict", "key_from_row"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 #: Compared against when a token names no key, so a miss takes as long as a hit.
 _NO_HASH = "0" * 64
 
@@ -86,30 +85,19 @@ class ApiKeys:
         self, name: str, scopes: Sequence[str], *, expires_at: datetime | None = None
     ) -> tuple[ApiKey, str]:
         """A new key and its token (shown once: only its hash is kept)."""
-        if not _NAME.match(name):
-            raise HubError(
-                f"{name!r} cannot name a key",
-                hint="1 to 64 letters, digits and . _ @ + -, starting with a letter or digit",
-            )
-        if not scopes:
-            raise HubError("a key needs at least one scope", hint="--scope read, say")
-        for scope in scopes:
-            problem = scope_problem(scope)
-            if problem is not None:
-                raise HubError(problem, where="--scope")
+        check_new("key", name, scopes)
         now = utcnow()
         if expires_at is not None and expires_at <= now:
             raise HubError("the expiry is in the past", where="--expires")
         token = new_token()
         with self.store.transaction() as session:
-            taken = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name))
-            if taken is not None:
+            taken = holder(session, name)
+            if taken == "key":
                 raise StateConflict(
                     f"a key named {name!r} exists (or existed: revoked names are kept)",
                     hint="choose another name; `hub keys list` shows them",
                 )
-            # one namespace with console users, so the audit trail's actor names one of them
-            if session.scalar(select(ConsoleUserRow.id).where(ConsoleUserRow.name == name)):
+            if taken == "user":
                 raise StateConflict(
                     f"a console user is named {name!r}",
                     hint="choose another name; `hub users list` shows them",

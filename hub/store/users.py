@@ -14,7 +14,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from hub.credentials import scope_problem
 from hub.errors import HubError, StateConflict
 from hub.message import utcnow
+from hub.store.names import check_new, holder
 from hub.store.store import Store
-from hub.store.tables import ApiKeyRow, ConsoleSessionRow, ConsoleUserRow
+from hub.store.tables import ConsoleSessionRow, ConsoleUserRow
 
 __all__ = [
     "MIN_PASSWORD",
@@ -39,7 +38,6 @@ __all__ = [
     "user_from_row",
 ]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 #: The shortest password taken.
 MIN_PASSWORD = 12
 #: The longest (scrypt reads all of it; a sign-in form is small).
@@ -132,26 +130,13 @@ class ConsoleUsers:
         self.store = store
 
     def create(self, name: str, password: str, scopes: Sequence[str]) -> ConsoleUser:
-        if not _NAME.match(name):
-            raise HubError(
-                f"{name!r} cannot name a user",
-                hint="1 to 64 letters, digits and . _ @ + -, starting with a letter or digit",
-            )
-        if not scopes:
-            raise HubError("a user needs at least one scope", hint="--scope read, say")
-        for scope in scopes:
-            problem = scope_problem(scope)
-            if problem is not None:
-                raise HubError(problem, where="--scope")
+        check_new("user", name, scopes)
         problem = _password_problem(password)
         if problem is not None:
             raise HubError(problem, where="password")
         hashed = hash_password(password)
         with self.store.transaction() as session:
-            taken = session.scalar(
-                select(ConsoleUserRow.id).where(ConsoleUserRow.name == name)
-            ) or session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name))
-            if taken is not None:
+            if holder(session, name) is not None:
                 raise StateConflict(
                     f"a user or key named {name!r} exists (or existed: names are kept)",
                     hint="choose another name; `hub users list` and `hub keys list` show them",

@@ -10,12 +10,8 @@ delivered again (at least once, to the same file names), nothing lost or doubled
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,34 +19,13 @@ import pytest
 from hub.message import Message, MessageStatus
 from hub.store import Store
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
+from tests.processes import bare_worker
 from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
 
 COUNT = 50
 BATCH = 20
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
-
-
-def worker(config: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.pop("HUB_FAILPOINT", None)
-    if failpoint is not None:
-        env["HUB_FAILPOINT"] = failpoint
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "hub", "worker", "--config", str(config)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
 
 
 def test_a_worker_killed_while_committing_a_batch_loses_nothing(
@@ -73,7 +48,7 @@ def test_a_worker_killed_while_committing_a_batch_loses_nothing(
     outbox = tmp_path / "outbox"
     try:
         # writes: claim 1, batch 1's outcome + claim 2, then batch 2's outcome dies
-        first = worker(config, tmp_path / "a.log", "writer.before_commit@3")
+        first = bare_worker(config, tmp_path / "a.log", "writer.before_commit@3")
         code = wait_for_progress(
             lambda: (first.poll(), len(list(outbox.glob("*.json"))) if outbox.exists() else 0),
             lambda seen: seen[0] is not None,
@@ -85,7 +60,7 @@ def test_a_worker_killed_while_committing_a_batch_loses_nothing(
         counts = store.count_by_status()
         assert counts == {MessageStatus.DELIVERED: BATCH, MessageStatus.RECEIVED: COUNT - BATCH}
 
-        second = worker(config, tmp_path / "b.log", None)
+        second = bare_worker(config, tmp_path / "b.log", None)
         try:
             wait_for_progress(
                 store.count_by_status,

@@ -14,9 +14,12 @@ from hub.store.migrate import head_revision
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
 
 
-def hub(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def hub(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hub", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,38 +4,16 @@ live counts the Messages page polls, which follow."""
 
 from __future__ import annotations
 
-import json
-import re
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from hub.api import create_app
 from hub.runtime import Hub
-from tests.configs import EXAMPLE_ORDER, demo_config, write_config
-from tests.peers import Reply, http_peer, serve_app
+from tests.console import csrf_of, order, refusing_partner, sign_in
+from tests.peers import Reply, serve_app
 from tests.waiting import wait_for_progress
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
-
-
-def sign_in(url: str, key: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=10)
-    answer = client.post("/ui/login", data={"key": key})
-    assert answer.status_code == 303, answer.text
-    return client
-
-
-def order(number: int) -> dict[str, Any]:
-    made: dict[str, Any] = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
-    made["id"], made["number"] = number, str(number)
-    return made
 
 
 def _status(api: httpx.Client, key: str, message_id: str) -> str:
@@ -44,11 +22,8 @@ def _status(api: httpx.Client, key: str, message_id: str) -> str:
 
 
 def test_replay_and_discard_a_selection(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        hub = Hub.from_file(write_config(tmp_path, config))
+    with refusing_partner(tmp_path) as (peer, config):
+        hub = Hub.from_file(config)
         operator = hub.keys.create("ops", ["read", "operate"])[1]
         reader = hub.keys.create("reader", ["read"])[1]
         with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as api:

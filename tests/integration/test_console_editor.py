@@ -14,7 +14,7 @@ import httpx
 from hub.api import create_app
 from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, ROOT, demo_config, write_config
-from tests.integration.test_console_dead_letters import csrf_of, sign_in
+from tests.console import csrf_of, sign_in
 from tests.peers import serve_app
 
 ERP = ROOT / "mappings" / "woocommerce-order-to-erp.yaml"

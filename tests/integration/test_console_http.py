@@ -14,32 +14,16 @@ import httpx
 from hub.api import create_app
 from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
-from tests.peers import Reply, http_peer, serve_app
+from tests.console import csrf_of, refusing_partner, sign_in
+from tests.peers import serve_app
 from tests.waiting import wait_for_progress
 
 JSON = {"Content-Type": "application/json"}
 
 
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
-
-
-def _sign_in(url: str, key: str) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=10)
-    answer = client.post("/ui/login", data={"key": key})
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"] == "/ui/messages"
-    return client
-
-
 def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        hub = Hub.from_file(write_config(tmp_path, config))
+    with refusing_partner(tmp_path) as (_, config):
+        hub = Hub.from_file(config)
         operator = hub.keys.create("ops", ["read", "operate"])[1]
         metrics_only = hub.keys.create("prom", ["metrics"])[1]
         with serve_app(create_app(hub)) as url, httpx.Client(base_url=url, timeout=10) as api:
@@ -77,12 +61,12 @@ def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
             assert "; secure" in proxied.headers["set-cookie"].lower()
             assert operator not in cookie
 
-            with closing(_sign_in(url, operator)) as ops:
+            with closing(sign_in(url, operator)) as ops:
                 page = ops.get("/ui/dead-letters")
                 assert page.status_code == 200
                 assert letter in page.text
                 assert "no-store" in page.headers["cache-control"]
-                token = _csrf(page.text)
+                token = csrf_of(page.text)
                 # no token, a wrong one, or JSON instead of a form: refused, nothing changes
                 for data in ({"reason": "x"}, {"reason": "x", "csrf": "forged"}):
                     refused = ops.post(f"/ui/dead-letters/{letter}/discard", data=data)
@@ -122,7 +106,7 @@ def test_sign_in_cookie_csrf_scopes_and_sign_out(tmp_path: Path) -> None:
                 api.cookies.clear()
 
             # revoking the key ends its sessions at once
-            with closing(_sign_in(url, operator)) as ops:
+            with closing(sign_in(url, operator)) as ops:
                 assert ops.get("/ui/messages").status_code == 200
                 hub.keys.revoke("ops")
                 assert ops.get("/ui/messages").headers["location"] == "/ui/login"
@@ -153,7 +137,7 @@ def test_trace_mappings_and_sources_pages(tmp_path: Path) -> None:
             lambda found: len(found) == 2 and {m["status"] for m in found} == {"delivered"},
             what="order 727 delivered on both routes",
         )
-        with closing(_sign_in(url, reader)) as ui:
+        with closing(sign_in(url, reader)) as ui:
             page = ui.get("/ui/trace", params={"key": "727"})
             assert page.status_code == 200
             assert "2 message(s)" in page.text

@@ -3,11 +3,8 @@ follows its key, ends when signed out or past its time, and migration 0008 goes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect
 
@@ -15,18 +12,6 @@ from hub.store import Store
 from hub.store.apikeys import ApiKeys
 from hub.store.consoles import ConsoleSessions
 from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Store(url)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def test_a_session_follows_its_key(store: Store) -> None:

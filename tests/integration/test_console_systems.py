@@ -9,16 +9,15 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
-import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store.sinks import sink_health
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
-from tests.integration.test_console_dead_letters import sign_in
+from tests.console import sign_in
 from tests.integration.test_partners_edifact import config as edi_config
-from tests.integration.test_partners_edifact import drain
+from tests.partners import drain
 from tests.peers import Reply, http_peer, serve_app
 from tests.waiting import wait_for_progress
 
@@ -33,14 +32,6 @@ def _row(page: str, table: str, start: str) -> str:
         if joined.startswith(start):
             return joined
     raise AssertionError(f"no row {start!r} in table {table}")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_sinks_show_backlog_last_success_and_last_error(tmp_path: Path, store_url: str) -> None:

@@ -6,10 +6,6 @@ command line (``hub users``) and over HTTP: sign-in, scopes, and the audit's act
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -26,24 +22,12 @@ from hub.store.apikeys import ApiKeys
 from hub.store.consoles import ConsoleSessions
 from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from hub.store.users import ConsoleUsers
-from tests.configs import ROOT, demo_config, write_config
-from tests.integration.test_console_dead_letters import csrf_of, order
-from tests.peers import Reply, http_peer, serve_app
+from tests.console import csrf_of, order, refusing_partner
+from tests.integration.test_cli import hub as hub_cli
+from tests.peers import serve_app
 from tests.waiting import wait_for_progress
 
 SECRET = "correct horse battery staple"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Store(url)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def test_a_user_signs_in_by_password_and_is_ended_by_revocation(store: Store) -> None:
@@ -113,34 +97,16 @@ def test_migration_0009_goes_down_and_up(store: Store) -> None:
     assert ConsoleSessions(store).find(by_key) is not None
 
 
-def _hub_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ),
-        cwd=ROOT,
-        check=False,
-    )
-
-
 def test_a_user_from_the_command_line_signs_in_and_is_the_audits_actor(tmp_path: Path) -> None:
-    with http_peer() as peer:
-        peer.default = Reply(400, body=b'{"error": "no"}')
-        sinks = [{"name": "partner", "type": "http", "options": {"url": peer.url}}]
-        config = write_config(
-            tmp_path, demo_config(tmp_path, sinks=sinks, auth={"anonymous": ["ingest"]})
-        )
-        made = _hub_cli(
+    with refusing_partner(tmp_path) as (_, config):
+        made = hub_cli(
             "users", "create", "dana", "-s", "read", "-s", "operate", "--password-stdin",
             "-c", str(config), stdin=SECRET + "\n",
         )  # fmt: skip
         assert made.returncode == 0, made.stderr
         assert json.loads(made.stdout)["scopes"] == ["operate", "read"]
         assert SECRET not in made.stdout + made.stderr
-        short = _hub_cli(
+        short = hub_cli(
             "users", "create", "eve", "-s", "read", "--password-stdin", "-c", str(config),
             stdin="short\n",
         )  # fmt: skip
@@ -186,11 +152,11 @@ def test_a_user_from_the_command_line_signs_in_and_is_the_audits_actor(tmp_path:
                 # no read:payload: no body
                 assert 'id="no-payload"' in ui.get(f"/ui/messages/{letter}").text
 
-                revoked = _hub_cli("users", "revoke", "dana", "-c", str(config))
+                revoked = hub_cli("users", "revoke", "dana", "-c", str(config))
                 assert revoked.returncode == 0, revoked.stderr
                 assert json.loads(revoked.stdout)["state"] == "revoked"
                 assert ui.get("/ui/messages").headers["location"] == "/ui/login"
-            listed_users = _hub_cli("users", "list", "-c", str(config))
+            listed_users = hub_cli("users", "list", "-c", str(config))
             assert [json.loads(line)["name"] for line in listed_users.stdout.splitlines()] == [
                 "dana"
             ]

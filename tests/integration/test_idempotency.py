@@ -9,20 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from hub.api import create_app
 from hub.runtime import Hub
 from tests.configs import EXAMPLE_ORDER, demo_config, write_config
 from tests.peers import serve_app
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 @contextmanager

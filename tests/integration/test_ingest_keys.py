@@ -28,14 +28,6 @@ from tests.peers import serve_app
 ORDER: dict[str, Any] = json.loads(EXAMPLE_ORDER.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
-
-
 @contextmanager
 def running(
     tmp_path: Path, store_url: str, idempotency: dict[str, Any] | None = None

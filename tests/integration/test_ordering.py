@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from tests.configs import write_config
 from tests.peers import Reply, http_peer
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 def test_a_retrying_message_holds_back_later_ones_with_its_key(

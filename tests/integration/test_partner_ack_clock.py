@@ -18,7 +18,8 @@ from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store.interchanges import interchanges_of
-from tests.configs import LOOPBACK_DEMO_AUTH, write_config
+from tests.configs import write_config
+from tests.partners import partner_config, sqlite_url
 from tests.peers import serve_app
 from tests.waiting import wait_for_progress
 
@@ -26,28 +27,12 @@ ORDER = b'{"type": "ORDERS", "segments": [["BGM", "220", "PO-9", "9"]]}'
 
 
 def config(tmp: Path, hours: float) -> dict[str, Any]:
-    return {
-        "auth": LOOPBACK_DEMO_AUTH,
-        "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
-        "worker": {"enabled": False},
-        "routes": {
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "retry": {"initial_delay_seconds": 0, "jitter": 0},
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": {"id": "5412345000013", "qualifier": "14"},
-                "our_id": {"id": "4012345000009", "qualifier": "14"},
-                "acknowledgements": {"send": "never", "expect_within_hours": hours},
-            }
-        },
-    }
+    return partner_config(
+        sqlite_url(tmp),
+        inbox=False,
+        outgoing={"retry": {"initial_delay_seconds": 0, "jitter": 0}},
+        acknowledgements={"send": "never", "expect_within_hours": hours},
+    )
 
 
 def gauges(hub: Hub) -> tuple[str, str]:

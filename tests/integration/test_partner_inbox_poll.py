@@ -17,64 +17,27 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, Store, find_messages
 from hub.store.interchanges import interchanges_of
-from tests.configs import LOOPBACK_DEMO_AUTH, write_config
+from tests.configs import write_config
+from tests.partners import (
+    ACME,
+    HUB,
+    drain,
+    edifact_interchange,
+    partner_config,
+    running,
+    sqlite_url,
+)
 from tests.processes import HubProcess
 from tests.waiting import wait_for_progress
 
-ACME = ("5412345000013", "14")
-HUB = ("4012345000009", "14")
-
-
-def interchange(ref: str) -> bytes:
-    messages = "".join(
-        f"UNH+{n}+ORDERS:D:96A:UN'\nBGM+220+PO-{ref}-{n}+9'\nDTM+137:20261120:102'\n"
-        f"UNS+S'\nUNT+5+{n}'\n"
-        for n in (1, 2)
-    )
-    return (
-        f"UNB+UNOC:3+{ACME[0]}:{ACME[1]}+{HUB[0]}:{HUB[1]}+261120:1405+{ref}'\n"
-        f"{messages}UNZ+2+{ref}'\n"
-    ).encode("latin-1")
-
 
 def config(tmp: Path, worker: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "auth": LOOPBACK_DEMO_AUTH,
-        "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
-        "worker": worker,
-        "routes": {
-            "edi": {
-                "inbox": True,
-                "input": {"format": "edifact"},
-                "source": {
-                    "type": "directory",
-                    "schedule": {"interval_seconds": 0.2, "batch": 10, "lease_seconds": 5},
-                    "options": {"path": "drop", "pattern": "*.edi", "settle_seconds": 0},
-                },
-                "sinks": [{"name": "archive", "type": "file", "options": {"directory": "archive"}}],
-            },
-            "acme-orders": {
-                "input": {"format": "edifact"},
-                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
-            },
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": {"id": ACME[0], "qualifier": ACME[1]},
-                "our_id": {"id": HUB[0], "qualifier": HUB[1]},
-                "routes": {"ORDERS": "acme-orders"},
-                "sink": {"name": "acme-van", "type": "file", "options": {"directory": "acks"}},
-                "acknowledgements": {"send": "always", "expect_within_hours": 24},
-            }
-        },
+    source = {
+        "type": "directory",
+        "schedule": {"interval_seconds": 0.2, "batch": 10, "lease_seconds": 5},
+        "options": {"path": "drop", "pattern": "*.edi", "settle_seconds": 0},
     }
+    return partner_config(sqlite_url(tmp), worker=worker, inbox_source=source)
 
 
 def drop(folder: Path, name: str, body: bytes) -> None:
@@ -85,16 +48,8 @@ def drop(folder: Path, name: str, body: bytes) -> None:
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    running = Hub.from_file(write_config(tmp_path, config(tmp_path, {"enabled": False})))
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-def drain(hub: Hub) -> None:
-    while hub.worker.run_once():
-        pass
+    with running(tmp_path, config(tmp_path, {"enabled": False})) as hub:
+        yield hub
 
 
 def test_polled_files_are_routed_by_envelope_deduplicated_and_acknowledged(
@@ -110,8 +65,8 @@ def test_polled_files_are_routed_by_envelope_deduplicated_and_acknowledged(
         "UNT+3+1'\nUNZ+1+C1'\n"
     ).encode()
     drop_folder = tmp_path / "drop"
-    drop(drop_folder, "a.edi", interchange("ICR1"))
-    drop(drop_folder, "b.edi", interchange("ICR1"))  # the same interchange again
+    drop(drop_folder, "a.edi", edifact_interchange("ICR1"))
+    drop(drop_folder, "b.edi", edifact_interchange("ICR1"))  # the same interchange again
     drop(drop_folder, "c.edi", contrl)
     drop(drop_folder, "d.edi", b"no interchange at all")
     outcome = hub.polling.run("edi")
@@ -158,7 +113,7 @@ def test_a_crash_around_the_polls_commit_records_each_file_once(tmp_path: Path, 
     drop_folder = tmp_path / "drop"
     refs = [f"ICR{n}" for n in range(1, 4)]
     for ref in refs:
-        drop(drop_folder, f"{ref}.edi", interchange(ref))
+        drop(drop_folder, f"{ref}.edi", edifact_interchange(ref))
     crashing = HubProcess(path, tmp_path / "crash.log", env={"HUB_FAILPOINT": point})
     with contextlib.suppress(AssertionError):  # it may die before it answers /healthz
         crashing.start()

@@ -10,12 +10,8 @@ numbered 1..N, none skipped and none used twice.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +23,8 @@ from hub.store import Store
 from hub.store.control_numbers import peek
 from hub.store.interchanges import interchanges_of
 from tests.configs import write_config
+from tests.partners import partner_config
+from tests.processes import bare_worker
 from tests.waiting import wait_for_progress
 
 pytestmark = pytest.mark.slow
@@ -34,50 +32,9 @@ pytestmark = pytest.mark.slow
 COUNT = 6
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
-
-
 def config(url: str) -> dict[str, Any]:
-    return {
-        "store": {"url": url},
-        "worker": {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1},
-        "routes": {
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": {"id": "5412345000013", "qualifier": "14"},
-                "our_id": {"id": "4012345000009", "qualifier": "14"},
-                "acknowledgements": {"send": "never", "expect_within_hours": 24},
-            }
-        },
-    }
-
-
-def worker(config_path: Path, log: Path, failpoint: str | None) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.pop("HUB_FAILPOINT", None)
-    if failpoint is not None:
-        env["HUB_FAILPOINT"] = failpoint
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "hub", "worker", "--config", str(config_path)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=config_path.parent,
-        )
+    worker = {"threads": 1, "batch_size": 1, "poll_interval_seconds": 0.1}
+    return partner_config(url, worker=worker, auth=False, inbox=False)
 
 
 def sent_refs(van: Path) -> list[int]:
@@ -108,7 +65,7 @@ def test_a_crash_around_the_numbering_commit_neither_skips_nor_reuses_a_number(
     ]
     van = tmp_path / "van"
     try:
-        first = worker(path, tmp_path / "a.log", failpoint)
+        first = bare_worker(path, tmp_path / "a.log", failpoint, cwd=tmp_path)
         code = wait_for_progress(
             first.poll, lambda seen: seen is not None, what="the worker to reach its failpoint"
         )
@@ -126,7 +83,7 @@ def test_a_crash_around_the_numbering_commit_neither_skips_nor_reuses_a_number(
             assert (record.control_ref, record.ack_status) == ("1", "sending")
             assert store.output(record.message_id or "") is not None
 
-        second = worker(path, tmp_path / "b.log", None)
+        second = bare_worker(path, tmp_path / "b.log", None, cwd=tmp_path)
         try:
             wait_for_progress(
                 store.count_by_status,

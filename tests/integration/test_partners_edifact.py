@@ -21,81 +21,28 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, find_messages
 from hub.store.interchanges import interchanges_of
-from tests.configs import LOOPBACK_DEMO_AUTH, write_config
+from tests.configs import write_config
+from tests.partners import (
+    ACME,
+    HUB,
+    drain,
+    partner_config,
+    receive,
+    running,
+    sqlite_url,
+)
+from tests.partners import edifact_interchange as interchange
 from tests.peers import serve_app
-
-ACME = ("5412345000013", "14")
-HUB = ("4012345000009", "14")
-
-
-def interchange(ref: str, *, sender: tuple[str, str] = ACME, kind: str = "ORDERS") -> bytes:
-    messages = "".join(
-        f"UNH+{n}+{kind}:D:96A:UN'\n"
-        f"BGM+220+PO-{ref}-{n}+9'\n"
-        "DTM+137:20261120:102'\n"
-        "UNS+S'\n"
-        f"UNT+5+{n}'\n"
-        for n in (1, 2)
-    )
-    return (
-        f"UNB+UNOC:3+{sender[0]}:{sender[1]}+{HUB[0]}:{HUB[1]}+261120:1405+{ref}'\n"
-        f"{messages}UNZ+2+{ref}'\n"
-    ).encode("latin-1")
 
 
 def config(tmp: Path, **acme: Any) -> dict[str, Any]:
-    return {
-        "auth": LOOPBACK_DEMO_AUTH,
-        "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
-        "worker": {"enabled": False},
-        "routes": {
-            "edi": {
-                "inbox": True,
-                "input": {"format": "edifact"},
-                "sinks": [{"name": "archive", "type": "file", "options": {"directory": "archive"}}],
-            },
-            "acme-orders": {
-                "input": {"format": "edifact"},
-                "output": {"format": "json"},
-                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
-            },
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": {"id": ACME[0], "qualifier": ACME[1]},
-                "our_id": {"id": HUB[0], "qualifier": HUB[1]},
-                "routes": {"ORDERS": "acme-orders"},
-                "sink": {"name": "acme-van", "type": "file", "options": {"directory": "acks"}},
-                "acknowledgements": {"send": "always", "expect_within_hours": 24},
-                **acme,
-            }
-        },
-    }
+    return partner_config(sqlite_url(tmp), incoming_output="json", **acme)
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    running = Hub.from_file(write_config(tmp_path, config(tmp_path)))
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-def drain(hub: Hub) -> None:
-    while hub.worker.run_once():
-        pass
-
-
-def receive(hub: Hub, body: bytes) -> Any:
-    return hub.ingestor.ingest(InboundRequest(route="edi", body=body))
+    with running(tmp_path, config(tmp_path)) as hub:
+        yield hub
 
 
 def contrl_segments(path: Path) -> list[Any]:

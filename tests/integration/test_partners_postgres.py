@@ -12,50 +12,24 @@ import httpx
 import pytest
 
 from hub.formats import make_codec
-from tests.configs import LOOPBACK_DEMO_AUTH, write_config
+from tests.configs import write_config
+from tests.partners import ACME, HUB, partner_config
 from tests.processes import HubProcess
 from tests.waiting import wait_for_progress
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-ACME = {"id": "5412345000013", "qualifier": "14"}
-HUB = {"id": "4012345000009", "qualifier": "14"}
 ORDERS = 24
 WORKERS = 3
 
 
 def config(tmp: Path, url: str, worker: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "auth": LOOPBACK_DEMO_AUTH,
-        "store": {"url": url},
-        "worker": worker,
-        "routes": {
-            "edi": {
-                "inbox": True,
-                "input": {"format": "edifact"},
-                "sinks": [{"name": "archive", "type": "file", "options": {"directory": "archive"}}],
-            },
-            "acme-orders": {
-                "input": {"format": "edifact"},
-                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
-            },
-            "orders-to-acme": {
-                "input": {"format": "json"},
-                "output": {"format": "edifact"},
-                "partner": "acme",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "acme": {
-                "standard": "edifact",
-                "their_id": ACME,
-                "our_id": HUB,
-                "routes": {"ORDERS": "acme-orders"},
-                "acknowledgements": {"send": "never", "expect_within_hours": 24},
-            }
-        },
-    }
+    return partner_config(
+        url,
+        worker=worker,
+        sink=None,
+        acknowledgements={"send": "never", "expect_within_hours": 24},
+    )
 
 
 def test_worker_processes_number_a_partners_interchanges_without_gaps(
@@ -113,7 +87,7 @@ def test_the_same_interchange_on_two_processes_at_once_is_one_duplicate(
 
         def send(url: str, ref: str) -> None:
             body = (
-                f"UNB+UNOC:3+{ACME['id']}:14+{HUB['id']}:14+261120:1405+{ref}'\n"
+                f"UNB+UNOC:3+{ACME[0]}:14+{HUB[0]}:14+261120:1405+{ref}'\n"
                 "UNH+1+ORDERS:D:96A:UN'\nBGM+220+PO-1+9'\nDTM+137:20261120:102'\n"
                 "UNS+S'\nUNT+5+1'\n"
                 f"UNZ+1+{ref}'\n"

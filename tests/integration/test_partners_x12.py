@@ -16,64 +16,20 @@ from hub.runtime import Hub
 from hub.sdk import InboundRequest
 from hub.store import MessageFilter, find_messages
 from hub.store.interchanges import interchanges_of
-from tests.configs import write_config
+from tests.partners import SHOP_X12, drain, partner_config, receive, running, sqlite_url
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "x12"
 PO = (DATA / "850_4010_purchase_order.x12").read_bytes()  # SHOPBUYER -> ACMESUPPLY
 
 
 def config(tmp: Path, **shop: Any) -> dict[str, Any]:
-    return {
-        "store": {"url": f"sqlite:///{tmp / 'hub.db'}"},
-        "worker": {"enabled": False},
-        "routes": {
-            "edi": {
-                "inbox": True,
-                "input": {"format": "x12"},
-                "sinks": [{"name": "archive", "type": "file", "options": {"directory": "archive"}}],
-            },
-            "shop-orders": {
-                "input": {"format": "x12"},
-                "output": {"format": "json"},
-                "sinks": [{"name": "erp", "type": "file", "options": {"directory": "erp"}}],
-            },
-            "invoices-to-shop": {
-                "input": {"format": "json"},
-                "output": {"format": "x12"},
-                "partner": "shop",
-                "sinks": [{"name": "van", "type": "file", "options": {"directory": "van"}}],
-            },
-        },
-        "partners": {
-            "shop": {
-                "standard": "x12",
-                "their_id": {"id": "SHOPBUYER", "qualifier": "ZZ"},
-                "our_id": {"id": "ACMESUPPLY", "qualifier": "ZZ"},
-                "routes": {"850": "shop-orders"},
-                "sink": {"name": "shop-van", "type": "file", "options": {"directory": "acks"}},
-                "acknowledgements": {"send": "always", "expect_within_hours": 24},
-                **shop,
-            }
-        },
-    }
+    return partner_config(sqlite_url(tmp), SHOP_X12, auth=False, incoming_output="json", **shop)
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    running = Hub.from_file(write_config(tmp_path, config(tmp_path)))
-    try:
-        yield running
-    finally:
-        running.close()
-
-
-def drain(hub: Hub) -> None:
-    while hub.worker.run_once():
-        pass
-
-
-def receive(hub: Hub, body: bytes) -> Any:
-    return hub.ingestor.ingest(InboundRequest(route="edi", body=body))
+    with running(tmp_path, config(tmp_path)) as hub:
+        yield hub
 
 
 def answers(tmp: Path) -> list[bytes]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,6 @@ from hub.errors import QueryError, StoreError
 from hub.message import Message, MessageStatus, utcnow
 from hub.store import MessageFilter, Store, StoredError, Turn, find_messages
 from hub.store.queries import count_open_and_failed
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Store(url)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def add(store: Store, key: str | None, route: str = "orders", at: datetime | None = None) -> str:
