@@ -148,6 +148,15 @@ class WorkerConfig(_Strict):
         "N > 1 makes `hub run` start N supervised worker processes and serve only the API "
         "itself (`hub run --workers N` overrides it)",
     )
+    nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="how much lower the scheduling priority of the worker processes "
+        "`hub run --workers N` starts is than the API's (added to their nice value and to "
+        "their session's autogroup), so the durable 202 of ingest comes first and the "
+        "workers use the CPU left over; 0: the same priority",
+    )
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(
