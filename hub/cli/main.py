@@ -157,7 +157,7 @@ def run(
     event_loop(loaded.config.server.loop)
     worker_cfg = loaded.config.worker
     processes = workers if workers is not None else worker_cfg.processes
-    supervised = worker_cfg.enabled and processes > 1
+    supervised = worker_cfg.enabled and (processes > 1 or worker_cfg.own_process)
     if supervised:  # this process only serves the API; the children deliver
         api_only = worker_cfg.model_copy(update={"enabled": False})
         loaded = replace(loaded, config=loaded.config.model_copy(update={"worker": api_only}))

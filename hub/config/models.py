@@ -148,6 +148,11 @@ class WorkerConfig(_Strict):
         "N > 1 makes `hub run` start N supervised worker processes and serve only the API "
         "itself (`hub run --workers N` overrides it)",
     )
+    own_process: bool = Field(
+        False,
+        description="true: `hub run` delivers in supervised `hub worker` processes even when "
+        "processes is 1 (so worker.nice applies to it); false: 1 runs inside `hub run`",
+    )
     nice: int = Field(
         10,
         ge=0,
