@@ -274,9 +274,14 @@ def floor_server(workdir: Path, *, serialize: bool) -> ServerProcess:
 #: what priority (docs/benchmarks.md, "Where the worker runs").
 HUB_VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("hub", "hub (shop-orders)", {}),
-    ("hub_1p_nice", "hub, 1 worker proc, nice 10", {"own_process": True, "nice": 10}),
-    ("hub_2p_nice", "hub, 2 worker procs, nice 10", {"processes": 2, "nice": 10}),
-    ("hub_2p", "hub, 2 worker procs, nice 0", {"processes": 2, "nice": 0}),
+    ("hub_1p_nice", "hub, 1 proc, nice 10", {"own_process": True, "nice": 10}),
+    (
+        "hub_1p_nice_t1",
+        "hub, 1 proc x1 thr, nice 10",
+        {"own_process": True, "nice": 10, "threads": 1},
+    ),
+    ("hub_2p_nice", "hub, 2 procs, nice 10", {"processes": 2, "nice": 10}),
+    ("hub_2p", "hub, 2 procs, nice 0", {"processes": 2, "nice": 0}),
 )
 
 

@@ -34,9 +34,10 @@ _ROWS = (
     ("floor_serialized", "floor, writes serialized"),
     ("hub_ingest_only", "hub, worker off"),
     ("hub", "hub (shop-orders)"),
-    ("hub_1p_nice", "hub, 1 worker proc, nice 10"),
-    ("hub_2p_nice", "hub, 2 worker procs, nice 10"),
-    ("hub_2p", "hub, 2 worker procs, nice 0"),
+    ("hub_1p_nice", "hub, 1 proc, nice 10"),
+    ("hub_1p_nice_t1", "hub, 1 proc x1 thr, nice 10"),
+    ("hub_2p_nice", "hub, 2 procs, nice 10"),
+    ("hub_2p", "hub, 2 procs, nice 0"),
 )
 #: Issue 11's end-to-end targets: ingest >= 0.8x the floor with p99 no worse (<= 1x), and
 #: delivered/s >= 0.4x the floor's requests/s with everything delivered.
