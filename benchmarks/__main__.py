@@ -274,11 +274,15 @@ def floor_server(workdir: Path, *, serialize: bool) -> ServerProcess:
 #: what priority (docs/benchmarks.md, "Where the worker runs").
 HUB_VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("hub", "hub (shop-orders)", {}),
-    ("hub_1p_nice", "hub, 1 proc, nice 10", {"own_process": True, "nice": 10}),
     (
-        "hub_1p_nice_t1",
+        "hub_1p_t1",
         "hub, 1 proc x1 thr, nice 10",
-        {"own_process": True, "nice": 10, "threads": 1},
+        {"own_process": True, "threads": 1, "nice": 10},
+    ),
+    (
+        "hub_1p_t1_b100",
+        "hub, same, batch 100",
+        {"own_process": True, "threads": 1, "nice": 10, "batch_size": 100},
     ),
     ("hub_2p_nice", "hub, 2 procs, nice 10", {"processes": 2, "nice": 10}),
     ("hub_2p", "hub, 2 procs, nice 0", {"processes": 2, "nice": 0}),

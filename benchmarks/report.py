@@ -34,8 +34,8 @@ _ROWS = (
     ("floor_serialized", "floor, writes serialized"),
     ("hub_ingest_only", "hub, worker off"),
     ("hub", "hub (shop-orders)"),
-    ("hub_1p_nice", "hub, 1 proc, nice 10"),
-    ("hub_1p_nice_t1", "hub, 1 proc x1 thr, nice 10"),
+    ("hub_1p_t1", "hub, 1 proc x1 thr, nice 10"),
+    ("hub_1p_t1_b100", "hub, same, batch 100"),
     ("hub_2p_nice", "hub, 2 procs, nice 10"),
     ("hub_2p", "hub, 2 procs, nice 0"),
 )

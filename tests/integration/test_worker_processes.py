@@ -204,18 +204,28 @@ def autogroup_nice(pid: int) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("nice", [7, 0])
-def test_worker_nice_lowers_the_childrens_priority(tmp_path: Path, nice: int) -> None:
+@pytest.mark.parametrize(
+    ("worker", "count", "nice"),
+    [
+        ({"processes": 2, "nice": 7}, 2, 7),
+        ({"own_process": True}, 1, 10),  # one worker process, at the default nice
+        ({"processes": 2, "nice": 0}, 2, 0),
+    ],
+)
+def test_worker_nice_lowers_the_childrens_priority(
+    tmp_path: Path, worker: dict[str, object], count: int, nice: int
+) -> None:
     """``worker.nice``: every thread of each child runs that much below the API process, and so
     does the child's autogroup (the scheduler's unit between sessions); 0 leaves them equal."""
-    hub = HubProcess(config_for(tmp_path, None, processes=2, nice=nice), tmp_path / "hub.log")
+    hub = HubProcess(config_for(tmp_path, None, **worker), tmp_path / "hub.log")
     hub.start()
     try:
         assert hub.proc is not None
         parent = niceness(hub.proc.pid)[hub.proc.pid]
-        children = wait_children(hub, 2)
+        children = wait_children(hub, count)
         ids = ingest(hub, 4, start=1)
         wait_delivered(hub, ids)  # the children are up and have started their threads
+        assert metric(hub, "hub_worker_processes") == count
         for child in children:
             threads = niceness(child)
             assert len(threads) > 1
