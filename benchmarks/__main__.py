@@ -8,7 +8,8 @@
 
 Prints a table and writes benchmarks/results/latest.json. Settings (env or flags):
 BENCH_MESSAGES (2000), BENCH_CONCURRENCY (16), BENCH_WARMUP (50), BENCH_CLIENT
-(raw or httpx, see benchmarks/load.py), BENCH_BUDGET seconds for the whole run (170),
+(raw or httpx, see benchmarks/load.py), BENCH_BUDGET seconds for the whole run (300),
+BENCH_VARIANTS which end-to-end hub runs (all of HUB_VARIANTS),
 BENCH_KEEP=1 keeps the temporary directory with the servers' logs.
 """
 
@@ -50,6 +51,7 @@ class Settings:
     client: ClientKind
     budget: float
     keep: bool
+    variants: tuple[str, ...] = ("hub",)
 
 
 class Clock:
@@ -82,17 +84,32 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument(
         "--budget",
         type=float,
-        default=float(os.environ.get("BENCH_BUDGET") or 170),
+        default=float(os.environ.get("BENCH_BUDGET") or 300),
         help="seconds for the whole run; phases that do not finish are reported as partial",
     )
     parser.add_argument(
         "--keep", action="store_true", default=os.environ.get("BENCH_KEEP", "") == "1"
     )
+    names = [key for key, _, _ in HUB_VARIANTS]
+    parser.add_argument(
+        "--variants",
+        default=os.environ.get("BENCH_VARIANTS") or ",".join(names),
+        help=f"comma-separated end-to-end hub runs, of {', '.join(names)} (hub always runs)",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.concurrency < 1 or args.warmup < 0 or args.budget <= 0:
         parser.error("messages and concurrency must be >= 1, warmup >= 0, budget > 0")
+    chosen = {v.strip() for v in args.variants.split(",") if v.strip()} | {"hub"}
+    if chosen - set(names):
+        parser.error(f"unknown variants: {', '.join(sorted(chosen - set(names)))}")
     return Settings(
-        args.messages, args.concurrency, args.warmup, args.client, args.budget, args.keep
+        args.messages,
+        args.concurrency,
+        args.warmup,
+        args.client,
+        args.budget,
+        args.keep,
+        tuple(n for n in names if n in chosen),
     )
 
 
@@ -252,19 +269,50 @@ def floor_server(workdir: Path, *, serialize: bool) -> ServerProcess:
     return ServerProcess(name, argv, port, log=workdir / f"{name}.log", cwd=REPO)
 
 
-def hub_server(workdir: Path, *, worker: bool) -> tuple[ServerProcess, Path]:
+#: The hub's end-to-end runs: (report key, label, overrides of the example's ``worker``).
+#: The first is the example config as it is; the others are where the worker runs and at
+#: what priority (docs/benchmarks.md, "Where the worker runs").
+HUB_VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("hub", "hub (shop-orders)", {}),
+    (
+        "hub_1p_t1",
+        "hub, 1 proc x1 thr, nice 10",
+        {"own_process": True, "threads": 1, "nice": 10},
+    ),
+    (
+        "hub_1p_t1_b100",
+        "hub, same, batch 100",
+        {"own_process": True, "threads": 1, "nice": 10, "batch_size": 100},
+    ),
+    ("hub_2p_nice", "hub, 2 procs, nice 10", {"processes": 2, "nice": 10}),
+    ("hub_2p", "hub, 2 procs, nice 0", {"processes": 2, "nice": 0}),
+)
+
+
+def hub_server(
+    workdir: Path, *, worker: bool, worker_settings: dict[str, Any] | None = None
+) -> tuple[ServerProcess, Path]:
     """``hub run`` on its own copy of the example config; returns it and its outbox."""
     port = free_port()
-    config, outbox = bench_config(workdir, port=port, worker=worker)
+    config, outbox = bench_config(
+        workdir, port=port, worker=worker, worker_settings=worker_settings
+    )
     argv = [*hub_command(), "run", "--config", str(config), "--port", str(port)]
     return ServerProcess("hub", argv, port, log=workdir / "hub.log", cwd=workdir), outbox
 
 
 async def run_hub(
-    settings: Settings, workdir: Path, bodies: list[bytes], warm: list[bytes], clock: Clock
+    settings: Settings,
+    workdir: Path,
+    bodies: list[bytes],
+    warm: list[bytes],
+    clock: Clock,
+    worker_settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Ingest, then wait for every message's file in the outbox (delivered)."""
-    server, outbox = hub_server(workdir, worker=True)
+    """Ingest, then wait for every message's file in the outbox (delivered).
+
+    CPU is the server's process tree: with worker processes, theirs counts too."""
+    server, outbox = hub_server(workdir, worker=True, worker_settings=worker_settings)
     path = f"/ingest/{DEMO_ROUTE}"
     with server:
         server.start(timeout=max(5.0, min(30.0, clock.left())))
@@ -273,7 +321,7 @@ async def run_hub(
             if await wait_for_files(outbox, len(warm), max(1.0, clock.left())) is None:
                 raise RuntimeError(f"the warm-up was not delivered:\n{server.log_tail()}")
             before = await hub_metrics(api)
-            cpu0, client0 = server.cpu(), time.process_time()
+            cpu0, client0 = server.tree_cpu(), time.process_time()
             files = asyncio.create_task(
                 wait_for_files(outbox, len(warm) + len(bodies), clock.left(reserve=5.0))
             )
@@ -285,10 +333,10 @@ async def run_hub(
                 timeout=max(1.0, clock.left(reserve=10.0)),
                 client=settings.client,
             )
-            cpu_ingest, client_cpu = server.cpu() - cpu0, time.process_time() - client0
+            cpu_ingest, client_cpu = server.tree_cpu() - cpu0, time.process_time() - client0
             at_ingest_end = count_files(outbox) - len(warm)
             done_at = await files
-            cpu_total = server.cpu() - cpu0
+            cpu_total = server.tree_cpu() - cpu0
             delivered = count_files(outbox) - len(warm)
             after = await hub_metrics(api)
             checked = await check_statuses(api, result.ids, clock)
@@ -305,6 +353,7 @@ async def run_hub(
         )
         server_side[f"{name}_count"] = int(n)
     return {
+        "worker_settings": worker_settings or {},
         "ingest": ingest_summary(result, cpu_ingest, client_cpu),
         "end_to_end": {
             "complete": done_at is not None,
@@ -345,9 +394,13 @@ async def run_all(settings: Settings, workdir: Path) -> dict[str, Any]:
         folder = workdir / key
         folder.mkdir()
         runs[key] = await run_ingest_only(make(folder), settings, bodies, warm, clock, share)
-    print(f"hub: {load}, then wait for the outbox ...", flush=True)
-    (workdir / "hub").mkdir()
-    runs["hub"] = await run_hub(settings, workdir / "hub", bodies, warm, clock)
+    variants = [v for v in HUB_VARIANTS if v[0] in settings.variants]
+    for index, (key, label, worker_settings) in enumerate(variants):
+        print(f"{label}: {load}, then wait for the outbox ...", flush=True)
+        (workdir / key).mkdir()
+        # each end-to-end run may use its share of what is left
+        part = Clock(clock.left() / (len(variants) - index))
+        runs[key] = await run_hub(settings, workdir / key, bodies, warm, part, worker_settings)
     report: dict[str, Any] = {
         "meta": {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -366,6 +419,9 @@ async def run_all(settings: Settings, workdir: Path) -> dict[str, Any]:
         **runs,
     }
     report["ratios"] = ratios(runs["floor"], runs["hub"])
+    report["variant_ratios"] = {
+        key: ratios(runs["floor"], runs[key]) for key, _, _ in variants if key in runs
+    }
     report["ratios_worker_off"] = ratios(runs["floor"], runs["hub_ingest_only"])
     report["problems"] = problems(report, settings)
     return report

@@ -34,7 +34,20 @@ _ROWS = (
     ("floor_serialized", "floor, writes serialized"),
     ("hub_ingest_only", "hub, worker off"),
     ("hub", "hub (shop-orders)"),
+    ("hub_1p_t1", "hub, 1 proc x1 thr, nice 10"),
+    ("hub_1p_t1_b100", "hub, same, batch 100"),
+    ("hub_2p_nice", "hub, 2 procs, nice 10"),
+    ("hub_2p", "hub, 2 procs, nice 0"),
 )
+#: Issue 11's end-to-end targets: ingest >= 0.8x the floor with p99 no worse (<= 1x), and
+#: delivered/s >= 0.4x the floor's requests/s with everything delivered.
+INGEST_TARGET, P99_TARGET, DELIVERED_TARGET = 0.8, 1.0, 0.4
+
+
+def _verdict(run: dict[str, Any], r: dict[str, float]) -> str:
+    a = r["ingest_throughput"] >= INGEST_TARGET and r["p99_latency"] <= P99_TARGET
+    b = r["delivered_over_floor_ingest"] >= DELIVERED_TARGET and run["end_to_end"]["complete"]
+    return f"(a) {'met' if a else 'not met'}, (b) {'met' if b else 'not met'}"
 
 
 def _row(label: str, run: dict[str, Any]) -> str:
@@ -70,6 +83,24 @@ def table(report: dict[str, Any]) -> str:
         f"{r['server_cpu_per_msg']:>11.2f}x",
         "",
     ]
+    for key, label in _ROWS:
+        vr = report.get("variant_ratios", {}).get(key)
+        if vr is None:
+            continue
+        e = report[key]["end_to_end"]
+        lines.append(
+            f"{label}: ingest {vr['ingest_throughput']:.2f}x, p99 {vr['p99_latency']:.2f}x, "
+            f"delivered {vr['delivered_over_floor_ingest']:.2f}x the floor; "
+            f"{e['delivered_when_ingest_finished']} delivered at the last 202, drain "
+            f"{e['drain_per_s']:.1f}/s; CPU {e['server_cpu_ms_per_msg']:.2f} ms/msg "
+            f"(process tree): {_verdict(report[key], vr)}"
+        )
+    if "variant_ratios" in report:
+        lines.append(
+            f"targets: (a) ingest >= {INGEST_TARGET}x and p99 <= {P99_TARGET}x; "
+            f"(b) delivered/s >= {DELIVERED_TARGET}x, all delivered"
+        )
+        lines.append("")
     e2e, side, sq = hub["end_to_end"], hub["server_side"], report["sqlite_commit_floor"]
     lines += [
         f"hub end to end: {e2e['delivered']}/{meta['messages']} files in {e2e['elapsed_s']:.1f}s "
@@ -104,9 +135,13 @@ def problems(report: dict[str, Any], settings: Any) -> list[str]:
             found.append(f"{key}: errors {ing['errors']}")
         if ing["timed_out"]:
             found.append(f"{key}: the load timed out")
-    hub = report["hub"]
-    if not hub["end_to_end"]["complete"]:
-        found.append(f"hub: {hub['end_to_end']['delivered']}/{settings.messages} delivered in time")
-    if hub["status_check"]["other"]:
-        found.append(f"hub: not delivered per GET /messages: {hub['status_check']['other']}")
+    for key, _ in _ROWS:
+        hub = report.get(key)
+        if hub is None or "end_to_end" not in hub:
+            continue
+        if not hub["end_to_end"]["complete"]:
+            got = hub["end_to_end"]["delivered"]
+            found.append(f"{key}: {got}/{settings.messages} delivered in time")
+        if hub["status_check"]["other"]:
+            found.append(f"{key}: not delivered per GET /messages: {hub['status_check']['other']}")
     return found

@@ -30,13 +30,14 @@ def order_bodies(count: int, *, first_number: int) -> list[bytes]:
     return bodies
 
 
-def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path, Path]:
+def bench_config(
+    workdir: Path, *, port: int, worker: bool = True, worker_settings: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
     """Write a copy of config.example.yaml into ``workdir`` with its own store and outbox.
 
-    Every path in it is absolute, so nothing depends on where the run starts. Only the
-    demo route is kept: the benchmarks drive it alone, and the other routes' relative files
-    (schematron, partner mappings) would not resolve from ``workdir``.
-    ``worker=False`` turns the delivery worker off, to time ingest alone.
+    Every path in it is absolute, so nothing depends on where the run starts.
+    ``worker=False`` turns the delivery worker off, to time ingest alone;
+    ``worker_settings`` overrides keys of the ``worker`` section (a variant of the hub's run).
     Returns (config path, outbox directory of the demo route's file sink).
     """
     data: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
@@ -45,6 +46,8 @@ def bench_config(workdir: Path, *, port: int, worker: bool = True) -> tuple[Path
     data["store"] = {**data.get("store", {}), "url": f"sqlite:///{workdir / 'hub.db'}"}
     if not worker:
         data["worker"] = {**data.get("worker", {}), "enabled": False}
+    if worker_settings:
+        data["worker"] = {**data.get("worker", {}), **worker_settings}
     for each in data["routes"].values():  # every route's files, as the example names them
         _absolute_files(base, each)
     route = data["routes"][DEMO_ROUTE]

@@ -12,7 +12,9 @@ operator would start by hand, with three additions:
   after each stored message, so an idle child claims it at once instead of at its next poll;
 - **bound to the parent**: the API process holds the only write end of that pipe, so when it
   dies, even by SIGKILL, each child reads end-of-file and stops (it runs in a session of its
-  own, so a terminal's Ctrl-C reaches the parent only, which then stops the children).
+  own, so a terminal's Ctrl-C reaches the parent only, which then stops the children);
+- **niced**: ``worker.nice`` lowers each child's scheduling priority (``lower_priority``), so
+  on a busy machine accepting messages (the durable 202) comes before translating them.
 
 Their metrics reach the API process's ``/metrics`` through snapshot files (hub/metrics_merge.py).
 """
@@ -37,7 +39,7 @@ from hub.logs import current_logging
 from hub.metrics import HubMetrics
 from hub.metrics_merge import Family, Retired, read_snapshot
 
-__all__ = ["SNAPSHOT_SECONDS", "WorkerProcesses", "backoff", "follow_parent"]
+__all__ = ["SNAPSHOT_SECONDS", "WorkerProcesses", "backoff", "follow_parent", "lower_priority"]
 
 log = logging.getLogger("hub.supervisor")
 
@@ -77,8 +79,10 @@ class WorkerProcesses:
         metrics: HubMetrics,
         *,
         poll_seconds: float = 0.1,
+        nice: int = 0,
     ) -> None:
         self.config = config.resolve()
+        self.nice = nice
         self.metrics = metrics
         self.poll_seconds = poll_seconds
         self._children = [_Child(slot) for slot in range(count)]
@@ -198,6 +202,8 @@ class WorkerProcesses:
         env = {**os.environ, "HUB_LOG_LEVEL": level, "HUB_LOG_FORMAT": log_format}
         argv = [sys.executable, "-m", "hub", "worker", "--config", str(self.config)]
         argv += ["--wake-fd", str(read_end), "--metrics-snapshot", str(snapshot)]
+        if self.nice:
+            argv += ["--nice", str(self.nice)]
         try:
             proc = subprocess.Popen(
                 argv,
@@ -262,3 +268,36 @@ def follow_parent(fd: int, wake: Callable[[], None], parent_gone: Callable[[], N
             wake()
 
     threading.Thread(target=read, name="hub-wake-pipe", daemon=True).start()
+
+
+def lower_priority(increment: int) -> None:
+    """In a child, before it starts any thread: add ``increment`` to this process's nice value
+    and to its session's autogroup's.
+
+    Why both: on Linux the nice value orders threads only within one autogroup, and with
+    autogroups on (``/proc/sys/kernel/sched_autogroup_enabled``) each session has its own;
+    the child runs in a session of its own, so its nice value alone would not yield to the API
+    process. Threads started afterwards inherit the nice value. Failures are logged, not fatal.
+    """
+    if increment <= 0:
+        return
+    try:
+        os.nice(increment)
+    except OSError as exc:
+        log.warning("cannot lower this worker's priority (nice %+d): %s", increment, exc)
+    autogroup = Path("/proc/self/autogroup")
+    try:
+        current = int(autogroup.read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return  # not Linux, or autogroups off: the nice value is enough
+    wanted = min(19, current + increment)
+    for _ in range(20):  # the kernel takes one autogroup change per 100 ms from a user
+        try:
+            autogroup.write_text(str(wanted))
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+        except OSError as exc:
+            log.warning("cannot lower this worker's autogroup priority: %s", exc)
+            return
+    log.warning("cannot lower this worker's autogroup priority: the kernel kept refusing")

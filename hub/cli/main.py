@@ -157,14 +157,18 @@ def run(
     event_loop(loaded.config.server.loop)
     worker_cfg = loaded.config.worker
     processes = workers if workers is not None else worker_cfg.processes
-    supervised = worker_cfg.enabled and processes > 1
+    supervised = worker_cfg.enabled and (processes > 1 or worker_cfg.own_process)
     if supervised:  # this process only serves the API; the children deliver
         api_only = worker_cfg.model_copy(update={"enabled": False})
         loaded = replace(loaded, config=loaded.config.model_copy(update={"worker": api_only}))
     hub = Hub(loaded)
     server = hub.config.server
     app_ = create_app(hub)
-    children = WorkerProcesses(config, processes, hub.metrics) if supervised else None
+    children = (
+        WorkerProcesses(config, processes, hub.metrics, nice=worker_cfg.nice)
+        if supervised
+        else None
+    )
     log.info(
         "switchboard %s: %d route(s), store %s",
         __version__,
@@ -211,6 +215,7 @@ def worker(
     ] = None,
     wake_fd: Annotated[int | None, typer.Option(hidden=True)] = None,
     metrics_snapshot: Annotated[Path | None, typer.Option(hidden=True)] = None,
+    nice: Annotated[int, typer.Option(hidden=True, min=0, max=19)] = 0,
 ) -> None:
     """Run the delivery worker without the API; on PostgreSQL, run as many as you need."""
     import threading
@@ -218,9 +223,10 @@ def worker(
     from hub.api.ops import OpsServer
     from hub.metrics_merge import remove_snapshot, write_snapshot
     from hub.runtime import Hub
-    from hub.supervisor import SNAPSHOT_SECONDS, follow_parent
+    from hub.supervisor import SNAPSHOT_SECONDS, follow_parent, lower_priority
 
-    # --wake-fd and --metrics-snapshot: started by `hub run --workers N` (hub/supervisor.py)
+    # --wake-fd, --metrics-snapshot, --nice: started by `hub run --workers N` (hub/supervisor.py)
+    lower_priority(nice)  # before any thread starts: they inherit it
     hub = Hub.from_file(config)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

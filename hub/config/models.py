@@ -148,6 +148,20 @@ class WorkerConfig(_Strict):
         "N > 1 makes `hub run` start N supervised worker processes and serve only the API "
         "itself (`hub run --workers N` overrides it)",
     )
+    own_process: bool = Field(
+        False,
+        description="true: `hub run` delivers in supervised `hub worker` processes even when "
+        "processes is 1 (so worker.nice applies to it); false: 1 runs inside `hub run`",
+    )
+    nice: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="how much lower the scheduling priority of the worker processes "
+        "`hub run --workers N` starts is than the API's (added to their nice value and to "
+        "their session's autogroup), so the durable 202 of ingest comes first and the "
+        "workers use the CPU left over; 0 (the default): the same priority",
+    )
     batch_size: int = Field(20, ge=1, le=1000)
     poll_interval_seconds: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(

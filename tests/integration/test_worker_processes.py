@@ -7,6 +7,7 @@ the workers poll only once a minute, so a delivery that moves at all came from a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -182,5 +183,56 @@ def test_one_process_runs_the_worker_itself(tmp_path: Path) -> None:
         assert children_of(hub.proc.pid) == set()
         assert metric(hub, "hub_worker_processes") == 0
         assert metric(hub, "hub_messages_delivered_total", ROUTE) == 3
+    finally:
+        hub.stop()
+
+
+def niceness(pid: int) -> dict[int, int]:
+    """The nice value of each thread of ``pid`` (field 19 of /proc/<pid>/task/<tid>/stat)."""
+    found: dict[int, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found[int(task.name)] = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+    return found
+
+
+def autogroup_nice(pid: int) -> int | None:
+    """The nice value of ``pid``'s autogroup, or None where there are no autogroups."""
+    try:
+        return int(Path(f"/proc/{pid}/autogroup").read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize(
+    ("worker", "count", "nice"),
+    [
+        ({"processes": 2, "nice": 7}, 2, 7),
+        ({"own_process": True, "nice": 10}, 1, 10),  # one worker process
+        ({"processes": 2}, 2, 0),  # the default: the same priority
+    ],
+)
+def test_worker_nice_lowers_the_childrens_priority(
+    tmp_path: Path, worker: dict[str, object], count: int, nice: int
+) -> None:
+    """``worker.nice``: every thread of each child runs that much below the API process, and so
+    does the child's autogroup (the scheduler's unit between sessions); 0 leaves them equal."""
+    hub = HubProcess(config_for(tmp_path, None, **worker), tmp_path / "hub.log")
+    hub.start()
+    try:
+        assert hub.proc is not None
+        parent = niceness(hub.proc.pid)[hub.proc.pid]
+        children = wait_children(hub, count)
+        ids = ingest(hub, 4, start=1)
+        wait_delivered(hub, ids)  # the children are up and have started their threads
+        assert metric(hub, "hub_worker_processes") == count
+        for child in children:
+            threads = niceness(child)
+            assert len(threads) > 1
+            assert set(threads.values()) == {parent + nice}, threads
+            assert os.getpriority(os.PRIO_PROCESS, child) == parent + nice
+            group = autogroup_nice(child)
+            if group is not None:
+                assert group == min(19, (autogroup_nice(hub.proc.pid) or 0) + nice)
     finally:
         hub.stop()
