@@ -60,8 +60,9 @@ def _allocate_in_processes(url: str, tmp_path: Path) -> list[int]:
     for proc in procs:
         assert proc.wait(timeout=600) == 0
     taken = [[int(line) for line in out.read_text().split()] for out in outs]
-    # they ran at the same time: no process took one unbroken block of numbers
-    assert all(numbers != list(range(numbers[0], numbers[0] + EACH)) for numbers in taken)
+    # they ran at the same time: some process's numbers are interleaved with another's (one
+    # process may still win the lock every time on a loaded machine, so not every one)
+    assert any(numbers != list(range(numbers[0], numbers[0] + EACH)) for numbers in taken)
     return [number for numbers in taken for number in numbers]
 
 
