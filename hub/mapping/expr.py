@@ -4,9 +4,10 @@ No ``eval`` of mapping text: an expression is tokenized and parsed into a small 
 :class:`Node` (:mod:`hub.mapping.syntax`), then compiled here into nested closures
 ``fn(scope) -> value``; the common node kinds are written as the Python source of one
 function per expression instead (:mod:`hub.mapping.codegen`, no mapping text in it).
-Paths read dict keys and list indexes only, so there is no attribute access; functions come from :mod:`hub.mapping.functions` only (checked at load
-time), compiled by :mod:`hub.mapping.calls`. Numbers, texts and the work of one run are
-bounded (:mod:`hub.mapping.limits`).
+Paths read dict keys and list indexes only, so there is no attribute access; functions
+come from :mod:`hub.mapping.functions` only (checked at load time), compiled by
+:mod:`hub.mapping.calls`. Numbers, texts and the work of one run are bounded
+(:mod:`hub.mapping.limits`).
 """
 
 from __future__ import annotations
