@@ -225,7 +225,15 @@ class _Gen:
         """A plain path read in place; any other (``[*]``, ``$parent``, ...) its closure."""
         base, steps = node.value
         env = self.c.env
-        if WILD in steps or (env.pure and (base in ("", "$") or base[1:] in BUILT_IN)):
+        wild = WILD in steps
+        if wild and not (
+            steps.count(WILD) == 1
+            and len(steps) >= 2
+            and steps[-2] == WILD
+            and type(steps[-1]) is str
+        ):
+            return self.closure(self.c.closure(node))  # a[*].b[*], a[*].b.c: the closure
+        if env.pure and (base in ("", "$") or base[1:] in BUILT_IN):
             return self.closure(self.c.closure(node))
         out = self.tmp()
         if base in ("", "$"):
@@ -240,6 +248,8 @@ class _Gen:
             where = f"s.vars.get({self.const(base[1:])}, {self.helper('MISSING')})"
         else:
             return self.closure(self.c.closure(node))  # unknown: its problem is reported
+        if wild:
+            return self.every_key(where, steps[:-2], steps[-1], out)
         if not steps:
             self.emit(f"{out} = {where}")
         elif len(steps) == 1 and type(steps[0]) is str:
@@ -251,6 +261,28 @@ class _Gen:
             )
         else:
             self.emit(f"{out} = {self.const(step_reader(steps))}({where})")
+        return out
+
+    def every_key(self, where: str, head: list[str | int], key: str, out: str) -> str:
+        """``rows[*].qty``: that key of every item that has it (a new list, charged)."""
+        missing = self.helper("MISSING")
+        items = self.tmp()
+        if head:
+            self.emit(f"{items} = {self.const(step_reader(head))}({where})")
+        else:
+            self.emit(f"{items} = {where}")
+        found, each = self.tmp(), self.tmp()
+        self.emit(f"if isinstance({items}, list):")
+        self.emit(
+            f"    {out} = [{found} for {each} in {items} if isinstance({each}, dict) and "
+            f"({found} := {each}.get({self.const(key)}, {missing})) is not {missing}]"
+        )
+        self.emit(f"    s.run.add_values(len({out}))")
+        self.emit(f"elif {items} is {missing}:")
+        self.emit(f"    {out} = {missing}")
+        self.emit("else:")
+        self.emit(f"    {out} = []")
+        self.emit("    s.run.add_values(0)")
         return out
 
     def g_not(self, node: Node) -> str:

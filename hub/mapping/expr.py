@@ -88,9 +88,6 @@ class Env:
     #: (one counter shared by every expression of a mapping) and the names in scope here.
     slots: list[int] = field(default_factory=lambda: [0])
     locals: dict[str, int] = field(default_factory=dict)
-    #: Compile the common node kinds to Python source (:mod:`hub.mapping.codegen`); off,
-    #: every node is a closure (the differential test compares both).
-    generate: bool = True
 
 
 def compile_expr(node: Node, env: Env) -> Evaluator:
@@ -202,7 +199,7 @@ class _Compiler:
         self.env.problems.append(ExprProblem(message, node.pos, hint))
 
     def compile(self, node: Node) -> Evaluator:
-        if self.env.generate and node.kind in GEN_KINDS:
+        if node.kind in GEN_KINDS:  # empty: every node a closure (the differential test)
             return generate(self, node)
         return self.closure(node)
 
