@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_call
+from hub.mapping.functions import edifact
 from hub.mapping.functions.registry import FunctionSpec
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
@@ -52,6 +53,8 @@ Evaluator = Callable[[Scope], Any]
 GEN_KINDS = frozenset({"lit", "path", "cmp", "and", "or", "not", "neg", "bin", "call"})
 #: Deeper than this, a subtree is left to the closures (Python limits indentation to 100).
 _MAX_INDENT = 40
+#: Nested ``try`` blocks at most (Python allows 20).
+_MAX_BLOCKS = 12
 #: The operators, as written in the generated source (fixed texts, never the mapping's).
 _CMP_SOURCE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _ARITH_SOURCE = {"+": "+", "-": "-", "*": "*", "/": "/"}
@@ -99,7 +102,47 @@ def _arith_failure(s: Scope, a: Any, op: str, b: Any, exc: EvalError, sources: A
     return failure(s, f"{show(a)} {op} {show(b)}", str(exc), sources)
 
 
+#: A builder's argument computed when the mapping runs (not a literal converted at load).
+_COMPUTED = object()
+
+
+def _literal_texts(node: Node) -> list[Any] | None:
+    """Each argument's text if it is a literal, else :data:`_COMPUTED`; None when the
+    closures must report a problem (no tag, a bad tag or literal)."""
+    texts: list[Any] = []
+    if node.value == "segment" and not node.args:
+        return None
+    for index, arg in enumerate(node.args):
+        if arg.kind != "lit":
+            texts.append(_COMPUTED)
+            continue
+        try:
+            if node.value == "segment" and index == 0:
+                edifact.check_tag(arg.value)
+                texts.append(arg.value)
+            else:
+                texts.append(edifact.element_text(arg.value))
+        except CAUGHT:
+            return None
+    return texts
+
+
+def _built_failure(s: Scope, name: str, node: Node, exc: BaseException, sources: Any) -> Any:
+    return failure(s, f"{name}({node.text[len(name) + 1 : -1]})", str(exc), sources)
+
+
+def _no_components(s: Scope, values: list[Any], sources: Any) -> None:
+    for value in values:
+        if type(value) is list:
+            reason = "a component cannot itself have components"
+            raise failure(s, f"composite({show(value)}, ...)", reason, sources)
+
+
 _HELPERS["too_long"] = _too_long
+_HELPERS["built_failure"] = _built_failure
+_HELPERS["no_components"] = _no_components
+_HELPERS["check_tag"] = edifact.check_tag
+_HELPERS["element_text"] = edifact.element_text
 _HELPERS["arith_failure"] = _arith_failure
 
 
@@ -162,6 +205,7 @@ class _Gen:
         self.known: dict[int, str] = {}
         self.count = 0
         self.indent = 1
+        self.blocks = 0
         self.only: Evaluator | None = None
 
     # --- the source being written ------------------------------------------------------
@@ -408,8 +452,14 @@ class _Gen:
 
     def g_call(self, node: Node) -> str:
         name: str = node.value
-        if name == "if" and len(node.args) == 3 and name not in self.c.env.functions:
+        if name == "if" and len(node.args) == 3:
             return self.g_if(node)
+        if name in ("segment", "composite") and self.blocks < _MAX_BLOCKS:
+            texts = _literal_texts(node)
+            if texts is not None:
+                return self.builder(node, texts)
+        if name == "array" and not any(a.kind == "lambda" for a in node.args):
+            return self.g_array(node)
         found = resolve_call(self.c, node)  # type: ignore[arg-type]
         if not isinstance(found, FunctionSpec):
             return self.closure(found)
@@ -431,6 +481,80 @@ class _Gen:
         no = self.expr(node.args[2])
         self.emit(f"{out} = {no}")
         self.indent -= 1
+        return out
+
+    def g_array(self, node: Node) -> str:
+        """``array(a, b)``: the list of its values, null for a missing one."""
+        missing = self.helper("MISSING")
+        if len(node.args) != 1:
+            self.emit(f"s.run.add_values({len(node.args)})")  # counted first, as the closure
+        values = [self.expr(arg) for arg in node.args]
+        if len(node.args) == 1:
+            self.emit("s.run.add_values(1)")
+        out = self.tmp()
+        items = ", ".join(f"None if {v} is {missing} else {v}" for v in values)
+        self.emit(f"{out} = [{items}]")
+        return out
+
+    def builder(self, node: Node, texts: list[Any]) -> str:
+        """``segment(...)`` / ``composite(...)`` as :mod:`hub.mapping.builders` makes them."""
+        h = self.helper
+        missing = h("MISSING")
+        name: str = node.value
+        segment = name == "segment"
+        sources = self.const(sources_of(node))
+        exc = self.tmp()
+        parts: list[str] = []
+        computed: list[str] = []
+        self.emit("try:")
+        self.indent += 1
+        self.blocks += 1
+        for index, (arg, text) in enumerate(zip(node.args, texts, strict=True)):
+            if text is not _COMPUTED:
+                parts.append(self.const(text))
+                continue
+            value = self.expr(arg)
+            part = self.tmp()
+            if segment and index == 0:
+                self.emit(f"{part} = {value}")
+                self.emit(f"{h('check_tag')}(None if {part} is {missing} else {part})")
+            else:
+                self.emit(f"{part} = {value}")
+                self.emit(f"if type({part}) is not str:")
+                self.emit(f"    if {part} is None or {part} is {missing}:")
+                self.emit(f"        {part} = ''")
+                self.emit(f"    elif type({part}) is not list:")
+                self.emit(f"        {part} = {h('element_text')}({part})")
+                computed.append(part)
+            parts.append(part)
+        if self.lines[-1].endswith("try:"):
+            self.emit("pass")  # every argument a literal: nothing can fail
+        self.blocks -= 1
+        self.indent -= 1
+        self.emit(f"except {h('CAUGHT')} as {exc}:")
+        self.emit(
+            f"    raise {h('built_failure')}(s, {self.const(name)}, {self.const(node)}, {exc}, "
+            f"{sources}) from None"
+        )
+        out = self.tmp()
+        self.emit(f"{out} = [{', '.join(parts)}]")
+        elements = texts[1:] if segment else texts  # the builders' _ends_in_text
+        trim = not (elements and elements[-1] is not _COMPUTED and elements[-1] not in ("", []))
+        if trim:
+            keep = "1" if segment else "0"
+            self.emit(f"while len({out}) > {keep} and ({out}[-1] == '' or {out}[-1] == []):")
+            self.emit(f"    {out}.pop()")
+        if segment:
+            self.emit(f"s.run.add_values(len({out}))")
+            return out
+        if computed:
+            nested = " or ".join(f"type({p}) is list" for p in computed)
+            self.emit(f"if {nested}:")
+            self.emit(f"    {h('no_components')}(s, {out}, {sources})")
+        self.emit(f"if len({out}) == 1:")
+        self.emit(f"    {out} = {out}[0]")
+        self.emit("else:")
+        self.emit(f"    s.run.add_values(len({out}))")
         return out
 
     def invoke(self, node: Node, spec: FunctionSpec) -> str:

@@ -65,6 +65,15 @@ def _expressions(paths: list[str]) -> st.SearchStrategy[str]:
             st.tuples(inner, inner, inner).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
             st.tuples(inner, inner).map(lambda t: f"substring({t[0]}, 1, 2) & {t[1]}"),
             st.tuples(inner, inner).map(lambda t: f"array({t[0]}, {t[1]})"),
+            inner.map(lambda e: f"array({e})"),
+            st.tuples(inner, inner).map(lambda t: f"composite({t[0]}, {t[1]})"),
+            st.tuples(inner, st.sampled_from(["''", "'9'", "null", "1.50"])).map(
+                lambda t: f"composite({t[0]}, {t[1]})"
+            ),
+            st.tuples(st.sampled_from(["'QTY'", "'x'", "a", "'BGM'"]), inner, inner).map(
+                lambda t: f"segment({t[0]}, {t[1]}, {t[2]})"
+            ),
+            inner.map(lambda e: f"segment('UNS', {e}, '')"),
         )
 
     return st.recursive(base, grow, max_leaves=8)
@@ -151,3 +160,25 @@ def _code_objects(mapping: Any) -> list[Any]:
 def test_mapping_text_never_reaches_the_source(text: str) -> None:
     """Texts that would break out of a string literal are values, not code."""
     _both(f"name: t\nfields:\n  out: {json.dumps(text)}\n", {"a": "y"})
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "composite({}, 'x')",
+        "segment('QTY', {})",
+        "if(a, {}, 1)",
+        "({} and b)",
+        "trim({})",
+        "({} + 1)",
+        "array({})",
+    ],
+)
+def test_deep_expressions_load_and_agree(shape: str) -> None:
+    """Nesting as deep as the parser allows still compiles (Python limits indentation
+    and nested blocks; deeper parts stay closures) and gives what the closures give."""
+    text = "a"
+    for _ in range(45):
+        text = shape.format(text)
+    for tree in ({"a": "1", "b": True}, {"a": None}, {}):
+        _both(f"name: t\nfields:\n  out: {json.dumps(text)}\n", tree)
