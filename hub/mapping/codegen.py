@@ -311,7 +311,13 @@ class _Gen:
         """``rows[*].qty``: that key of every item that has it (a new list, charged)."""
         missing = self.helper("MISSING")
         items = self.tmp()
-        if head:
+        if len(head) == 1 and type(head[0]) is str:  # rows[*].qty: the step read in place
+            self.emit(f"{items} = {where}")
+            self.emit(
+                f"{items} = {items}.get({self.const(head[0])}, {missing}) "
+                f"if isinstance({items}, dict) else {missing}"
+            )
+        elif head:
             self.emit(f"{items} = {self.const(step_reader(head))}({where})")
         else:
             self.emit(f"{items} = {where}")
