@@ -17,6 +17,7 @@ source holds only those names, generated temporaries, fixed operators and small 
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -45,12 +46,21 @@ from hub.mapping.values import (
     truthy,
 )
 
-__all__ = ["GEN_KINDS", "ClosureCompiler", "generate", "slow_compare"]
+__all__ = [
+    "GEN_KINDS",
+    "MAX_NODES",
+    "ClosureCompiler",
+    "generate",
+    "slow_compare",
+    "worth_generating",
+]
 
 Evaluator = Callable[[Scope], Any]
 
 #: Node kinds this module writes as source (others stay closures).
 GEN_KINDS = frozenset({"lit", "path", "cmp", "and", "or", "not", "neg", "bin", "call"})
+#: The most nodes one generated function is written for (see :func:`worth_generating`).
+MAX_NODES = 400
 #: Deeper than this, a subtree is left to the closures (Python limits indentation to 100).
 _MAX_INDENT = 40
 #: Nested ``try`` blocks at most (Python allows 20).
@@ -181,11 +191,24 @@ def slow_compare(op: str, sources: Any) -> Callable[[Scope, Any, Any], bool]:
     return slow
 
 
-def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
-    """One function for ``node``; load-time problems go to ``compiler.problem``.
+def worth_generating(node: Node) -> bool:
+    """Whether ``node`` is written as source: an operator or call (a lone literal or path is
+    as fast as its closure) of at most :data:`MAX_NODES` nodes. A bigger expression (a
+    hostile ``array(a, a, ...)`` of 50,000 arguments) would cost seconds in ``compile()``;
+    its closure is made instead, and its operands are considered one by one."""
+    if node.kind not in GEN_KINDS or node.kind in ("lit", "path"):
+        return False
+    stack, count = [node], 0
+    while stack:
+        count += 1
+        if count > MAX_NODES:
+            return False
+        stack.extend(stack.pop().args)
+    return True
 
-    If Python refuses the generated source (it should not), the closures are used.
-    """
+
+def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
+    """One function for ``node``; load-time problems go to ``compiler.problem``."""
     gen = _Gen(compiler)
     before = len(compiler.env.problems)
     result = gen.expr(node)
@@ -194,6 +217,22 @@ def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
     if gen.only is not None and len(gen.lines) == 1:
         return gen.only  # one closure: no wrapper around it
     return gen.build(result)
+
+
+@functools.lru_cache(maxsize=1024)
+def _factory(source: str) -> Callable[..., Evaluator]:
+    """The ``_make`` of ``source``, compiled once per distinct source.
+
+    The source holds no value of the mapping, so expressions of the same shape (the same
+    rule in many mappings, ``qty * price`` repeated in one) share it: ``compile()`` is the
+    dear part of loading, and a hostile mapping repeating one shape pays for it once.
+    """
+    code = compile(source, "<mapping expression>", "exec")
+    namespace: dict[str, Any] = {}
+    # The source is made here from fixed texts; every value is an argument of _make.
+    exec(code, {"__builtins__": _BUILTINS}, namespace)  # noqa: S102
+    make: Callable[..., Evaluator] = namespace["_make"]
+    return make
 
 
 class _Gen:
@@ -237,14 +276,7 @@ class _Gen:
         source = (
             f"def _make({params}):\n  def _expr(s):\n{body}\n    return {result}\n  return _expr\n"
         )
-        try:
-            code = compile(source, "<mapping expression>", "exec")
-        except (SyntaxError, RecursionError, MemoryError, ValueError):  # pragma: no cover
-            raise RuntimeError("generated code refused") from None
-        namespace: dict[str, Any] = {}
-        # The source is made here from fixed texts; every value is an argument of _make.
-        exec(code, {"__builtins__": _BUILTINS}, namespace)  # noqa: S102
-        made: Evaluator = namespace["_make"](*self.values)
+        made: Evaluator = _factory(source)(*self.values)
         return made
 
     # --- nodes -------------------------------------------------------------------------

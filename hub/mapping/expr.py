@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.mapping.calls import compile_call
-from hub.mapping.codegen import GEN_KINDS, generate, slow_compare
+from hub.mapping.codegen import GEN_KINDS, generate, slow_compare, worth_generating
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
 from hub.mapping.syntax import BUILT_IN, WILD, ExprSyntaxError, Node, parse_expr
@@ -199,7 +199,8 @@ class _Compiler:
         self.env.problems.append(ExprProblem(message, node.pos, hint))
 
     def compile(self, node: Node) -> Evaluator:
-        if node.kind in GEN_KINDS:  # empty: every node a closure (the differential test)
+        # GEN_KINDS empty: every node a closure (the differential test compares both).
+        if node.kind in GEN_KINDS and worth_generating(node):
             return generate(self, node)
         return self.closure(node)
 

@@ -182,3 +182,15 @@ def test_deep_expressions_load_and_agree(shape: str) -> None:
         text = shape.format(text)
     for tree in ({"a": "1", "b": True}, {"a": None}, {}):
         _both(f"name: t\nfields:\n  out: {json.dumps(text)}\n", tree)
+
+
+def test_a_huge_expression_is_left_to_the_closures() -> None:
+    """``compile()`` of one function per huge expression would cost seconds on hostile
+    input (POST /preview): past MAX_NODES the closures are made, with the same result."""
+    from hub.mapping.codegen import MAX_NODES, worth_generating
+    from hub.mapping.syntax import parse_expr
+
+    wide = "array(" + ", ".join(["(a & 'x')"] * (MAX_NODES // 2)) + ")"
+    assert not worth_generating(parse_expr(wide))
+    assert worth_generating(parse_expr("(a & 'x')"))
+    _both(f"name: t\nfields:\n  out: {json.dumps(wide)}\n", {"a": "y"})
