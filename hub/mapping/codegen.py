@@ -443,13 +443,13 @@ class _Gen:
     def g_bin(self, node: Node) -> str:
         op: str = node.value
         sources = self.const(sources_of(node))
-        a = self.expr(node.args[0])
-        b = self.expr(node.args[1])
-        out = self.tmp()
         h = self.helper
-        if op == "&":
-            x, y, size = self.tmp(), self.tmp(), self.tmp()
+        a = self.expr(node.args[0])
+        if op == "&":  # the left side is made a text before the right side runs
+            x = self.tmp()
             self.emit(f"{x} = {h('text_of_value')}({a})")
+            b = self.expr(node.args[1])
+            out, y, size = self.tmp(), self.tmp(), self.tmp()
             self.emit(f"{y} = {h('text_of_value')}({b})")
             self.emit(f"{size} = len({x}) + len({y})")
             self.emit(f"if {size} > {h('MAX_TEXT_LENGTH')}:")
@@ -458,6 +458,8 @@ class _Gen:
             self.emit(f"    {h('charge_text')}(s.run, {size})")
             self.emit(f"{out} = {x} + {y}")
             return out
+        b = self.expr(node.args[1])
+        out = self.tmp()
         written = _ARITH_SOURCE[op]
         missing = h("MISSING")
         exc = self.tmp()
