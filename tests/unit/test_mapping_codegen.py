@@ -106,7 +106,7 @@ def _both(text: str, tree: Any) -> None:
     assert generated == closures, text
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source=expression, when=expression, tree=document)
 def test_generated_code_matches_the_closures(source: str, when: str, tree: dict[str, Any]) -> None:
     text = (
