@@ -61,6 +61,8 @@ Evaluator = Callable[[Scope], Any]
 GEN_KINDS = frozenset({"lit", "path", "cmp", "and", "or", "not", "neg", "bin", "call"})
 #: The most nodes one generated function is written for (see :func:`worth_generating`).
 MAX_NODES = 400
+#: The longest generated source kept in the cache of compiled sources (characters).
+_CACHED_SOURCE = 16_000
 #: Deeper than this, a subtree is left to the closures (Python limits indentation to 100).
 _MAX_INDENT = 40
 #: Nested ``try`` blocks at most (Python allows 20).
@@ -219,20 +221,30 @@ def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
     return gen.build(result)
 
 
-@functools.lru_cache(maxsize=1024)
 def _factory(source: str) -> Callable[..., Evaluator]:
-    """The ``_make`` of ``source``, compiled once per distinct source.
+    """The ``_make`` of ``source``; a short source is compiled once per distinct source.
 
     The source holds no value of the mapping, so expressions of the same shape (the same
     rule in many mappings, ``qty * price`` repeated in one) share it: ``compile()`` is the
-    dear part of loading, and a hostile mapping repeating one shape pays for it once.
+    dear part of loading, and a hostile mapping repeating one shape pays for it once. Only
+    short sources are kept, so the cache stays small (about 20 MB at most) whatever
+    /preview is sent.
     """
+    if len(source) <= _CACHED_SOURCE:
+        return _cached_factory(source)
+    return _compile_factory(source)
+
+
+def _compile_factory(source: str) -> Callable[..., Evaluator]:
     code = compile(source, "<mapping expression>", "exec")
     namespace: dict[str, Any] = {}
     # The source is made here from fixed texts; every value is an argument of _make.
     exec(code, {"__builtins__": _BUILTINS}, namespace)  # noqa: S102
     make: Callable[..., Evaluator] = namespace["_make"]
     return make
+
+
+_cached_factory = functools.lru_cache(maxsize=256)(_compile_factory)
 
 
 class _Gen:
