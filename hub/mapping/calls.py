@@ -35,7 +35,16 @@ from hub.mapping.values import (
     truthy,
 )
 
-__all__ = ["CallCompiler", "compile_call", "special_forms"]
+__all__ = [
+    "CAUGHT",
+    "CallCompiler",
+    "compile_call",
+    "fail_call",
+    "finish_call",
+    "foldable",
+    "resolve_call",
+    "special_forms",
+]
 
 Evaluator = Callable[[Scope], Any]
 #: What a function may raise for a bad value: turned into a run-time MappingError.
@@ -82,6 +91,16 @@ def _missing(s: Scope) -> Any:
 
 def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
     """The closure for call ``node``; load-time problems go to ``compiler.problem``."""
+    found = resolve_call(compiler, node)
+    if isinstance(found, FunctionSpec):
+        return finish_call(compiler, node, found)
+    return found
+
+
+def resolve_call(compiler: CallCompiler, node: Node) -> Evaluator | FunctionSpec:
+    """The checks of call ``node`` at load time: the registered function it calls (a plain
+    call, its arguments not compiled yet), or the closure of any other call (``if``, a list
+    function with an inline function, a function of the mapping, a load-time problem)."""
     name: str = node.value
     special = special_forms().get(name)
     if special is not None:
@@ -122,6 +141,17 @@ def compile_call(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
     _check_codelist(compiler, node, spec)
     _check_pattern(compiler, node, spec)
+    return spec
+
+
+def foldable(spec: FunctionSpec, node: Node) -> bool:
+    """Whether the call may be made once at load time (:func:`_fold` decides)."""
+    return spec.name in _FOLDABLE and all(a.kind == "lit" for a in node.args)
+
+
+def finish_call(compiler: CallCompiler, node: Node, spec: FunctionSpec) -> Evaluator:
+    """The closure of a plain call of ``spec`` that :func:`resolve_call` found."""
+    name: str = node.value
     args = [compiler.compile(a) for a in node.args]
     folded = _fold(compiler, node, spec)
     if folded is not None:
@@ -164,7 +194,7 @@ def _call_first(
             if kind is Decimal:
                 return plain(result)
         except CAUGHT as exc:
-            raise _fail(s, name, (a, *tail), exc, sources) from None
+            raise fail_call(s, name, (a, *tail), exc, sources) from None
         if kind is str:
             if len(result) > SHORT_TEXT and result is not a:
                 _settle(s, result, kind, tail)
@@ -281,7 +311,7 @@ def _invoker(
     return _calln(name, call, args, sources, with_context=False)
 
 
-def _fail(
+def fail_call(
     s: Scope,
     name: str,
     values: tuple[Any, ...],
@@ -314,7 +344,7 @@ def _call0(name: str, call: Callable[..., Any], sources: Any) -> Evaluator:
         try:
             result = call()
         except CAUGHT as exc:
-            raise _fail(s, name, (), exc, sources) from None
+            raise fail_call(s, name, (), exc, sources) from None
         kind = type(result)
         if kind is str or kind is list:
             return _settle(s, result, kind, ())
@@ -336,7 +366,7 @@ def _call1(name: str, call: Callable[..., Any], first: Evaluator, sources: Any) 
             if kind is Decimal:
                 return plain(result)
         except CAUGHT as exc:
-            raise _fail(s, name, (a,), exc, sources) from None
+            raise fail_call(s, name, (a,), exc, sources) from None
         if kind is list:
             if result is not a:
                 s.run.add_values(len(result))
@@ -367,7 +397,7 @@ def _call2(
             if kind is Decimal:
                 return plain(result)
         except CAUGHT as exc:
-            raise _fail(s, name, (a, b), exc, sources) from None
+            raise fail_call(s, name, (a, b), exc, sources) from None
         if kind is list:
             if result is not a and result is not b:
                 s.run.add_values(len(result))
@@ -408,7 +438,7 @@ def _call3(
             if kind is Decimal:
                 return plain(result)
         except CAUGHT as exc:
-            raise _fail(s, name, (a, b, c), exc, sources) from None
+            raise fail_call(s, name, (a, b, c), exc, sources) from None
         if kind is list:
             if result is not a and result is not b and result is not c:
                 s.run.add_values(len(result))
@@ -438,7 +468,7 @@ def _calln(
             if kind is Decimal:
                 return plain(result)
         except CAUGHT as exc:
-            raise _fail(s, name, values, exc, sources) from None
+            raise fail_call(s, name, values, exc, sources) from None
         if kind is str or kind is list:
             return _settle(s, result, kind, values)
         return result

@@ -1,11 +1,13 @@
 """The mapping expression language: parsed once by hand, compiled to Python closures.
 
-No ``eval``/``exec``: an expression is tokenized and parsed into a small tree of
+No ``eval`` of mapping text: an expression is tokenized and parsed into a small tree of
 :class:`Node` (:mod:`hub.mapping.syntax`), then compiled here into nested closures
-``fn(scope) -> value``. Paths read dict keys and list indexes only, so there is no
-attribute access; functions come from :mod:`hub.mapping.functions` only (checked at load
-time), compiled by :mod:`hub.mapping.calls`. Numbers, texts and the work of one run are
-bounded (:mod:`hub.mapping.limits`).
+``fn(scope) -> value``; the common node kinds are written as the Python source of one
+function per expression instead (:mod:`hub.mapping.codegen`, no mapping text in it).
+Paths read dict keys and list indexes only, so there is no attribute access; functions
+come from :mod:`hub.mapping.functions` only (checked at load time), compiled by
+:mod:`hub.mapping.calls`. Numbers, texts and the work of one run are bounded
+(:mod:`hub.mapping.limits`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.mapping.calls import compile_call
+from hub.mapping.codegen import GEN_KINDS, generate, slow_compare, worth_generating
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
 from hub.mapping.syntax import BUILT_IN, WILD, ExprSyntaxError, Node, parse_expr
@@ -29,7 +32,6 @@ from hub.mapping.values import (
     charge_text,
     decimal_of,
     failure,
-    numeric_pair,
     plain,
     show,
     sources_of,
@@ -197,6 +199,13 @@ class _Compiler:
         self.env.problems.append(ExprProblem(message, node.pos, hint))
 
     def compile(self, node: Node) -> Evaluator:
+        # GEN_KINDS empty: every node a closure (the differential test compares both).
+        if node.kind in GEN_KINDS and worth_generating(node):
+            return generate(self, node)
+        return self.closure(node)
+
+    def closure(self, node: Node) -> Evaluator:
+        """``node`` as a closure (its operands compiled by :meth:`compile`)."""
         method: Callable[[Node], Evaluator] = getattr(self, "c_" + node.kind)
         return method(node)
 
@@ -406,21 +415,7 @@ class _Compiler:
         sources = sources_of(node)
         test = _COMPARE[op]
         ordered = op not in ("==", "!=")
-
-        def slow(s: Scope, a: Any, b: Any) -> bool:
-            a = None if a is MISSING else a
-            b = None if b is MISSING else b
-            pair = numeric_pair(a, b)
-            if pair is not None:
-                a, b = pair
-            elif ordered and not (isinstance(a, str) and isinstance(b, str)):
-                raise failure(
-                    s,
-                    f"{show(a)} {op} {show(b)}",
-                    "only numbers or texts can be ordered",
-                    sources,
-                )
-            return bool(test(a, b))
+        slow = slow_compare(op, sources)
 
         literal = node.args[1]
         if literal.kind == "lit" and not ordered and literal.value is None:

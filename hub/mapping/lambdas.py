@@ -135,18 +135,11 @@ class _BadValue(EvalError):
 def _apply(s: Scope, items: list[Any], fn: _Inline) -> list[Any]:
     """The body's value for every item (``(x, i) ->``: with its position)."""
     slots, body, first = s.run.slots, fn.body, fn.slots[0]
-    out = []
+    # The comprehension assigns each item to its slot itself: no append call per item.
     if len(fn.slots) == 1:
-        for item in items:
-            slots[first] = item
-            out.append(body(s))
-    else:
-        second = fn.slots[1]
-        for index, item in enumerate(items):
-            slots[first] = item
-            slots[second] = index
-            out.append(body(s))
-    return out
+        return [body(s) for slots[first] in items]
+    second = fn.slots[1]
+    return [body(s) for slots[second], slots[first] in enumerate(items)]
 
 
 def _form_map(compiler: CallCompiler, node: Node) -> Evaluator:

@@ -1,0 +1,654 @@
+"""Expressions compiled to Python source once, at load time: one function per expression.
+
+The closure compiler (:mod:`hub.mapping.expr`) makes one Python call per operator node; on a
+small input that fixed cost is most of a run. Here the common node kinds (literals, plain
+paths, comparisons, ``and``/``or``/``not``, ``if``, arithmetic, ``&`` and calls of the
+registered functions) become the statements of one generated function; any other node
+(inline functions, ``$parent``, ``[*]``, the mapping's own functions, ...) stays the closure
+the closure compiler makes, called from the generated code. The generated code does what the
+closures do, statement for statement: the same Decimal arithmetic, null handling, budget
+charges and error messages (a differential test compares both).
+
+Mapping text comes from admins and from ``POST /preview``: no text of it is ever written
+into the generated source. Every value (literals, keys, names, closures, helpers) is an
+argument of the factory that makes the function, referred to as ``k0``, ``k1``, ...; the
+source holds only those names, generated temporaries, fixed operators and small integers.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Protocol
+
+from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_call
+from hub.mapping.functions import edifact
+from hub.mapping.functions.registry import FunctionSpec
+from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
+from hub.mapping.paths import MISSING, step_reader
+from hub.mapping.syntax import BUILT_IN, WILD, Node
+from hub.mapping.values import (
+    INT_BITS,
+    LONG_TEXT,
+    SHORT_TEXT,
+    TEXT_LIMIT,
+    Scope,
+    charge_text,
+    decimal_of,
+    failure,
+    numeric_pair,
+    plain,
+    show,
+    sources_of,
+    text_of_value,
+    truthy,
+)
+
+__all__ = [
+    "GEN_KINDS",
+    "MAX_NODES",
+    "ClosureCompiler",
+    "generate",
+    "slow_compare",
+    "worth_generating",
+]
+
+Evaluator = Callable[[Scope], Any]
+
+#: Node kinds this module writes as source (others stay closures).
+GEN_KINDS = frozenset({"lit", "path", "cmp", "and", "or", "not", "neg", "bin", "call"})
+#: The most nodes one generated function is written for (see :func:`worth_generating`).
+MAX_NODES = 400
+#: The longest generated source kept in the cache of compiled sources (characters).
+_CACHED_SOURCE = 16_000
+#: Deeper than this, a subtree is left to the closures (Python limits indentation to 100).
+_MAX_INDENT = 40
+#: Nested ``try`` blocks at most (Python allows 20).
+_MAX_BLOCKS = 12
+#: The operators, as written in the generated source (fixed texts, never the mapping's).
+_CMP_SOURCE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ARITH_SOURCE = {"+": "+", "-": "-", "*": "*", "/": "/"}
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_BOOLEAN = frozenset({"cmp", "and", "or", "not"})
+#: The only built-ins the generated code uses.
+_BUILTINS = {"bool": bool, "dict": dict, "int": int, "isinstance": isinstance, "len": len}
+_BUILTINS |= {"list": list, "str": str, "type": type}
+#: Helpers the generated code calls, by the name it uses for them.
+_HELPERS: dict[str, Any] = {
+    "MISSING": MISSING,
+    "LONG_TEXT": LONG_TEXT,
+    "SHORT_TEXT": SHORT_TEXT,
+    "CAUGHT": CAUGHT,
+    "Decimal": Decimal,
+    "EvalError": EvalError,
+    "plain": plain,
+    "charge_text": charge_text,
+    "fail_call": fail_call,
+    "truthy": truthy,
+    "decimal_of": decimal_of,
+    "bounded_int": bounded_int,
+    "failure": failure,
+    "show": show,
+    "text_of_value": text_of_value,
+    "INT_BITS": INT_BITS,
+    "MAX_TEXT_LENGTH": MAX_TEXT_LENGTH,
+    "TEXT_LIMIT": TEXT_LIMIT,
+}
+
+
+def _too_long(s: Scope, a: str, b: str, size: int, sources: Any) -> EvalError:
+    reason = f"the text would have {size:,} characters (at most {TEXT_LIMIT})"
+    return failure(s, f"{show(a)} & {show(b)}", reason, sources)
+
+
+def _arith_failure(s: Scope, a: Any, op: str, b: Any, exc: EvalError, sources: Any) -> EvalError:
+    return failure(s, f"{show(a)} {op} {show(b)}", str(exc), sources)
+
+
+#: A builder's argument computed when the mapping runs (not a literal converted at load).
+_COMPUTED = object()
+
+
+def _literal_texts(node: Node) -> list[Any] | None:
+    """Each argument's text if it is a literal, else :data:`_COMPUTED`; None when the
+    closures must report a problem (no tag, a bad tag or literal)."""
+    texts: list[Any] = []
+    if node.value == "segment" and not node.args:
+        return None
+    for index, arg in enumerate(node.args):
+        if arg.kind != "lit":
+            texts.append(_COMPUTED)
+            continue
+        try:
+            if node.value == "segment" and index == 0:
+                edifact.check_tag(arg.value)
+                texts.append(arg.value)
+            else:
+                texts.append(edifact.element_text(arg.value))
+        except CAUGHT:
+            return None
+    return texts
+
+
+def _built_failure(s: Scope, name: str, node: Node, exc: BaseException, sources: Any) -> Any:
+    return failure(s, f"{name}({node.text[len(name) + 1 : -1]})", str(exc), sources)
+
+
+def _no_components(s: Scope, values: list[Any], sources: Any) -> None:
+    for value in values:
+        if type(value) is list:
+            reason = "a component cannot itself have components"
+            raise failure(s, f"composite({show(value)}, ...)", reason, sources)
+
+
+_HELPERS["too_long"] = _too_long
+_HELPERS["built_failure"] = _built_failure
+_HELPERS["no_components"] = _no_components
+_HELPERS["check_tag"] = edifact.check_tag
+_HELPERS["element_text"] = edifact.element_text
+_HELPERS["arith_failure"] = _arith_failure
+
+
+class ClosureCompiler(Protocol):
+    """What the generator needs of :class:`hub.mapping.expr._Compiler`."""
+
+    env: Any
+
+    def closure(self, node: Node) -> Evaluator: ...
+
+    def compile(self, node: Node) -> Evaluator: ...
+
+    def problem(self, node: Node, message: str, hint: str | None = None) -> None: ...
+
+
+def slow_compare(op: str, sources: Any) -> Callable[[Scope, Any, Any], bool]:
+    """A comparison of values of different types (numbers and numeric texts, nulls)."""
+    test = _COMPARE[op]
+    ordered = op not in ("==", "!=")
+
+    def slow(s: Scope, a: Any, b: Any) -> bool:
+        a = None if a is MISSING else a
+        b = None if b is MISSING else b
+        pair = numeric_pair(a, b)
+        if pair is not None:
+            a, b = pair
+        elif ordered and not (isinstance(a, str) and isinstance(b, str)):
+            raise failure(
+                s,
+                f"{show(a)} {op} {show(b)}",
+                "only numbers or texts can be ordered",
+                sources,
+            )
+        return bool(test(a, b))
+
+    return slow
+
+
+def worth_generating(node: Node) -> bool:
+    """Whether ``node`` is written as source: an operator or call (a lone literal or path is
+    as fast as its closure) of at most :data:`MAX_NODES` nodes. A bigger expression (a
+    hostile ``array(a, a, ...)`` of 50,000 arguments) would cost seconds in ``compile()``;
+    its closure is made instead, and its operands are considered one by one."""
+    if node.kind not in GEN_KINDS or node.kind in ("lit", "path"):
+        return False
+    stack, count = [node], 0
+    while stack:
+        count += 1
+        if count > MAX_NODES:
+            return False
+        stack.extend(stack.pop().args)
+    return True
+
+
+def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
+    """One function for ``node``; load-time problems go to ``compiler.problem``."""
+    gen = _Gen(compiler)
+    before = len(compiler.env.problems)
+    result = gen.expr(node)
+    if len(compiler.env.problems) != before:
+        return lambda s: MISSING  # never run: the mapping does not load
+    if gen.only is not None and len(gen.lines) == 1:
+        return gen.only  # one closure: no wrapper around it
+    return gen.build(result)
+
+
+def _factory(source: str) -> Callable[..., Evaluator]:
+    """The ``_make`` of ``source``; a short source is compiled once per distinct source.
+
+    The source holds no value of the mapping, so expressions of the same shape (the same
+    rule in many mappings, ``qty * price`` repeated in one) share it: ``compile()`` is the
+    dear part of loading, and a hostile mapping repeating one shape pays for it once. Only
+    short sources are kept, so the cache stays small (about 20 MB at most) whatever
+    /preview is sent.
+    """
+    if len(source) <= _CACHED_SOURCE:
+        return _cached_factory(source)
+    return _compile_factory(source)
+
+
+def _compile_factory(source: str) -> Callable[..., Evaluator]:
+    code = compile(source, "<mapping expression>", "exec")
+    namespace: dict[str, Any] = {}
+    # The source is made here from fixed texts; every value is an argument of _make.
+    exec(code, {"__builtins__": _BUILTINS}, namespace)  # noqa: S102
+    make: Callable[..., Evaluator] = namespace["_make"]
+    return make
+
+
+_cached_factory = functools.lru_cache(maxsize=256)(_compile_factory)
+
+
+class _Gen:
+    def __init__(self, compiler: ClosureCompiler) -> None:
+        self.c = compiler
+        self.lines: list[str] = []
+        self.names: list[str] = []
+        self.values: list[Any] = []
+        self.known: dict[int, str] = {}
+        self.count = 0
+        self.indent = 1
+        self.blocks = 0
+        self.only: Evaluator | None = None
+
+    # --- the source being written ------------------------------------------------------
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def const(self, value: Any) -> str:
+        """A name for ``value`` in the generated code (an argument of the factory)."""
+        key = id(value)  # every value is kept in self.values: no id is reused
+        name = self.known.get(key)
+        if name is None:
+            name = f"k{len(self.values)}"
+            self.names.append(name)
+            self.values.append(value)
+            self.known[key] = name
+        return name
+
+    def helper(self, name: str) -> str:
+        return self.const(_HELPERS[name])
+
+    def tmp(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def build(self, result: str) -> Evaluator:
+        body = "\n".join(self.lines)
+        params = ", ".join(self.names)
+        source = (
+            f"def _make({params}):\n  def _expr(s):\n{body}\n    return {result}\n  return _expr\n"
+        )
+        made: Evaluator = _factory(source)(*self.values)
+        return made
+
+    # --- nodes -------------------------------------------------------------------------
+
+    def expr(self, node: Node) -> str:
+        """Write ``node``'s statements; the name that holds its value."""
+        if self.indent > _MAX_INDENT or node.kind not in GEN_KINDS:
+            return self.closure(self.c.closure(node))
+        method: Callable[[Node], str] = getattr(self, "g_" + node.kind)
+        return method(node)
+
+    def closure(self, evaluate: Evaluator) -> str:
+        out = self.tmp()
+        self.emit(f"{out} = {self.const(evaluate)}(s)")
+        self.only = evaluate
+        return out
+
+    def g_lit(self, node: Node) -> str:
+        return self.const(node.value)
+
+    def g_path(self, node: Node) -> str:
+        """A plain path read in place; any other (``[*]``, ``$parent``, ...) its closure."""
+        base, steps = node.value
+        env = self.c.env
+        wild = WILD in steps
+        if wild and not (
+            steps.count(WILD) == 1
+            and len(steps) >= 2
+            and steps[-2] == WILD
+            and type(steps[-1]) is str
+        ):
+            return self.closure(self.c.closure(node))  # a[*].b[*], a[*].b.c: the closure
+        if env.pure and (base in ("", "$") or base[1:] in BUILT_IN):
+            return self.closure(self.c.closure(node))
+        out = self.tmp()
+        if base in ("", "$"):
+            where = "s.item"
+        elif base == "$root":
+            where = "s.root"
+        elif base in ("$parent", "$index", "$pos", "$parent_index", "$parent_pos"):
+            return self.closure(self.c.closure(node))
+        elif base[1:] in env.locals:
+            where = f"s.run.slots[{int(env.locals[base[1:]])}]"
+        elif base[1:] in env.variables:
+            where = f"s.vars.get({self.const(base[1:])}, {self.helper('MISSING')})"
+        else:
+            return self.closure(self.c.closure(node))  # unknown: its problem is reported
+        if wild:
+            return self.every_key(where, steps[:-2], steps[-1], out)
+        if not steps:
+            self.emit(f"{out} = {where}")
+        elif len(steps) == 1 and type(steps[0]) is str:
+            item = self.tmp()
+            self.emit(f"{item} = {where}")
+            self.emit(
+                f"{out} = {item}.get({self.const(steps[0])}, {self.helper('MISSING')}) "
+                f"if isinstance({item}, dict) else {self.helper('MISSING')}"
+            )
+        else:
+            self.emit(f"{out} = {self.const(step_reader(steps))}({where})")
+        return out
+
+    def every_key(self, where: str, head: list[str | int], key: str, out: str) -> str:
+        """``rows[*].qty``: that key of every item that has it (a new list, charged)."""
+        missing = self.helper("MISSING")
+        items = self.tmp()
+        if len(head) == 1 and type(head[0]) is str:  # rows[*].qty: the step read in place
+            self.emit(f"{items} = {where}")
+            self.emit(
+                f"{items} = {items}.get({self.const(head[0])}, {missing}) "
+                f"if isinstance({items}, dict) else {missing}"
+            )
+        elif head:
+            self.emit(f"{items} = {self.const(step_reader(head))}({where})")
+        else:
+            self.emit(f"{items} = {where}")
+        found, each = self.tmp(), self.tmp()
+        self.emit(f"if isinstance({items}, list):")
+        self.emit(
+            f"    {out} = [{found} for {each} in {items} if isinstance({each}, dict) and "
+            f"({found} := {each}.get({self.const(key)}, {missing})) is not {missing}]"
+        )
+        self.emit(f"    s.run.add_values(len({out}))")
+        self.emit(f"elif {items} is {missing}:")
+        self.emit(f"    {out} = {missing}")
+        self.emit("else:")
+        self.emit(f"    {out} = []")
+        self.emit("    s.run.add_values(0)")
+        return out
+
+    def g_not(self, node: Node) -> str:
+        inner = self.expr(node.args[0])
+        out = self.tmp()
+        self.emit(f"{out} = not {self.helper('truthy')}({inner})")
+        return out
+
+    def g_and(self, node: Node) -> str:
+        return self.junction(node, "")
+
+    def g_or(self, node: Node) -> str:
+        return self.junction(node, "not ")
+
+    def junction(self, node: Node, negate: str) -> str:
+        """``a and b`` / ``a or b``: the right side runs only when needed."""
+        plain_bool = all(a.kind in _BOOLEAN for a in node.args)
+        left = self.expr(node.args[0])
+        out = self.tmp()
+        self.emit(f"{out} = {left}" if plain_bool else f"{out} = {self.helper('truthy')}({left})")
+        self.emit(f"if {negate}{out}:")
+        self.indent += 1
+        right = self.expr(node.args[1])
+        self.emit(f"{out} = {right}" if plain_bool else f"{out} = {self.helper('truthy')}({right})")
+        self.indent -= 1
+        return out
+
+    def g_neg(self, node: Node) -> str:
+        value = self.expr(node.args[0])
+        out = self.tmp()
+        missing = self.helper("MISSING")
+        self.emit(f"if {value} is None or {value} is {missing}:")
+        self.emit(f"    {out} = None")
+        self.emit(f"elif type({value}) is int:")
+        self.emit(f"    {out} = -{value}")
+        self.emit("else:")
+        self.emit(f"    {out} = {self.helper('plain')}(-{self.helper('decimal_of')}({value}))")
+        return out
+
+    def g_cmp(self, node: Node) -> str:
+        op: str = node.value
+        written = _CMP_SOURCE[op]
+        ordered = op not in ("==", "!=")
+        sources = sources_of(node)
+        literal = node.args[1]
+        missing = self.helper("MISSING")
+        a = self.expr(node.args[0])
+        out = self.tmp()
+        if literal.kind == "lit" and not ordered and literal.value is None:
+            if op == "==":
+                self.emit(f"{out} = {a} is None or {a} is {missing}")
+            else:
+                self.emit(f"{out} = {a} is not None and {a} is not {missing}")
+            return out
+        slow = self.const(slow_compare(op, sources))
+        if literal.kind == "lit" and (
+            type(literal.value) in (str, int) or (type(literal.value) is bool and not ordered)
+        ):
+            constant = self.const(literal.value)
+            same = self.const(type(literal.value))
+            self.emit(f"if type({a}) is {same}:")
+            self.emit(f"    {out} = bool({a} {written} {constant})")
+            self.emit("else:")
+            self.emit(f"    {out} = {slow}(s, {a}, {constant})")
+            return out
+        b = self.expr(literal)
+        kinds = "kind is str or kind is int" + ("" if ordered else " or kind is bool")
+        kind = self.tmp()
+        self.emit(f"{kind} = type({a})")
+        self.emit(f"if {kind} is type({b}) and ({kinds.replace('kind', kind)}):")
+        self.emit(f"    {out} = bool({a} {written} {b})")
+        self.emit("else:")
+        self.emit(f"    {out} = {slow}(s, {a}, {b})")
+        return out
+
+    def g_bin(self, node: Node) -> str:
+        op: str = node.value
+        sources = self.const(sources_of(node))
+        h = self.helper
+        a = self.expr(node.args[0])
+        if op == "&":  # the left side is made a text before the right side runs
+            x = self.tmp()
+            self.emit(f"{x} = {h('text_of_value')}({a})")
+            b = self.expr(node.args[1])
+            out, y, size = self.tmp(), self.tmp(), self.tmp()
+            self.emit(f"{y} = {h('text_of_value')}({b})")
+            self.emit(f"{size} = len({x}) + len({y})")
+            self.emit(f"if {size} > {h('MAX_TEXT_LENGTH')}:")
+            self.emit(f"    raise {h('too_long')}(s, {x}, {y}, {size}, {sources})")
+            self.emit(f"if {size} > {h('SHORT_TEXT')}:")
+            self.emit(f"    {h('charge_text')}(s.run, {size})")
+            self.emit(f"{out} = {x} + {y}")
+            return out
+        b = self.expr(node.args[1])
+        out = self.tmp()
+        written = _ARITH_SOURCE[op]
+        missing = h("MISSING")
+        exc = self.tmp()
+        self.emit(f"if {a} is None or {a} is {missing} or {b} is None or {b} is {missing}:")
+        self.emit(f"    {out} = None")
+        self.emit("else:")
+        self.emit("  try:")
+        if op != "/":
+            self.emit(f"    if type({a}) is int and type({b}) is int:")
+            if op == "*":
+                self.emit(f"        if {a}.bit_length() + {b}.bit_length() > {h('INT_BITS')}:")
+                self.emit(f"            raise {h('EvalError')}('the product is out of range')")
+            self.emit(f"        {out} = {h('bounded_int')}({a} {written} {b})")
+            self.emit("    else:")
+        else:
+            self.emit("    if True:")
+        x, y = self.tmp(), self.tmp()
+        self.emit(f"        {x} = {h('decimal_of')}({a})")
+        self.emit(f"        {y} = {h('decimal_of')}({b})")
+        if op == "/":
+            self.emit(f"        if {y} == 0:")
+            self.emit(f"            raise {h('EvalError')}('division by zero')")
+        self.emit(f"        {out} = {h('plain')}({x} {written} {y})")
+        self.emit(f"  except {h('EvalError')} as {exc}:")
+        self.emit(
+            f"    raise {h('arith_failure')}(s, {a}, {self.const(op)}, {b}, {exc}, {sources}) "
+            "from None"
+        )
+        return out
+
+    def g_call(self, node: Node) -> str:
+        name: str = node.value
+        if name == "if" and len(node.args) == 3:
+            return self.g_if(node)
+        if name in ("segment", "composite") and self.blocks < _MAX_BLOCKS:
+            texts = _literal_texts(node)
+            if texts is not None:
+                return self.builder(node, texts)
+        if name == "array" and not any(a.kind == "lambda" for a in node.args):
+            return self.g_array(node)
+        found = resolve_call(self.c, node)  # type: ignore[arg-type]
+        if not isinstance(found, FunctionSpec):
+            return self.closure(found)
+        spec = found
+        if spec.needs_context or foldable(spec, node) or not 1 <= len(node.args) <= 3:
+            return self.closure(finish_call(self.c, node, spec))  # type: ignore[arg-type]
+        return self.invoke(node, spec)
+
+    def g_if(self, node: Node) -> str:
+        cond = self.expr(node.args[0])
+        out = self.tmp()
+        self.emit(f"if {self.helper('truthy')}({cond}):")
+        self.indent += 1
+        yes = self.expr(node.args[1])
+        self.emit(f"{out} = {yes}")
+        self.indent -= 1
+        self.emit("else:")
+        self.indent += 1
+        no = self.expr(node.args[2])
+        self.emit(f"{out} = {no}")
+        self.indent -= 1
+        return out
+
+    def g_array(self, node: Node) -> str:
+        """``array(a, b)``: the list of its values, null for a missing one."""
+        missing = self.helper("MISSING")
+        if len(node.args) != 1:
+            self.emit(f"s.run.add_values({len(node.args)})")  # counted first, as the closure
+        values = [self.expr(arg) for arg in node.args]
+        if len(node.args) == 1:
+            self.emit("s.run.add_values(1)")
+        out = self.tmp()
+        items = ", ".join(f"None if {v} is {missing} else {v}" for v in values)
+        self.emit(f"{out} = [{items}]")
+        return out
+
+    def builder(self, node: Node, texts: list[Any]) -> str:
+        """``segment(...)`` / ``composite(...)`` as :mod:`hub.mapping.builders` makes them."""
+        h = self.helper
+        missing = h("MISSING")
+        name: str = node.value
+        segment = name == "segment"
+        sources = self.const(sources_of(node))
+        exc = self.tmp()
+        parts: list[str] = []
+        computed: list[str] = []
+        self.emit("try:")
+        self.indent += 1
+        self.blocks += 1
+        for index, (arg, text) in enumerate(zip(node.args, texts, strict=True)):
+            if text is not _COMPUTED:
+                parts.append(self.const(text))
+                continue
+            value = self.expr(arg)
+            part = self.tmp()
+            if segment and index == 0:
+                self.emit(f"{part} = {value}")
+                self.emit(f"{h('check_tag')}(None if {part} is {missing} else {part})")
+            else:
+                self.emit(f"{part} = {value}")
+                self.emit(f"if type({part}) is not str:")
+                self.emit(f"    if {part} is None or {part} is {missing}:")
+                self.emit(f"        {part} = ''")
+                self.emit(f"    elif type({part}) is not list:")
+                self.emit(f"        {part} = {h('element_text')}({part})")
+                computed.append(part)
+            parts.append(part)
+        if self.lines[-1].endswith("try:"):
+            self.emit("pass")  # every argument a literal: nothing can fail
+        self.blocks -= 1
+        self.indent -= 1
+        self.emit(f"except {h('CAUGHT')} as {exc}:")
+        self.emit(
+            f"    raise {h('built_failure')}(s, {self.const(name)}, {self.const(node)}, {exc}, "
+            f"{sources}) from None"
+        )
+        out = self.tmp()
+        self.emit(f"{out} = [{', '.join(parts)}]")
+        elements = texts[1:] if segment else texts  # the builders' _ends_in_text
+        trim = not (elements and elements[-1] is not _COMPUTED and elements[-1] not in ("", []))
+        if trim:
+            keep = "1" if segment else "0"
+            self.emit(f"while len({out}) > {keep} and ({out}[-1] == '' or {out}[-1] == []):")
+            self.emit(f"    {out}.pop()")
+        if segment:
+            self.emit(f"s.run.add_values(len({out}))")
+            return out
+        if computed:
+            nested = " or ".join(f"type({p}) is list" for p in computed)
+            self.emit(f"if {nested}:")
+            self.emit(f"    {h('no_components')}(s, {out}, {sources})")
+        self.emit(f"if len({out}) == 1:")
+        self.emit(f"    {out} = {out}[0]")
+        self.emit("else:")
+        self.emit(f"    s.run.add_values(len({out}))")
+        return out
+
+    def invoke(self, node: Node, spec: FunctionSpec) -> str:
+        """A call of a registered function, as :mod:`hub.mapping.calls` makes it."""
+        h = self.helper
+        missing = h("MISSING")
+        values = []
+        for arg in node.args:
+            if arg.kind == "lit" and not (
+                type(arg.value) is list or (type(arg.value) is str and len(arg.value) > LONG_TEXT)
+            ):
+                values.append((self.const(arg.value), False))  # nothing to charge
+            else:
+                values.append((self.expr(arg), True))
+        names = []
+        for value, check in values:
+            if not check:
+                names.append(value)
+                continue
+            own = self.tmp()
+            self.emit(f"{own} = None if {value} is {missing} else {value}")
+            self.emit(
+                f"if type({own}) is list or (type({own}) is str and len({own}) > {h('LONG_TEXT')}):"
+            )
+            self.emit(f"    s.run.tick(len({own}))")
+            names.append(own)
+        out, kind, exc = self.tmp(), self.tmp(), self.tmp()
+        args = ", ".join(names)
+        self.emit("try:")
+        self.emit(f"    {out} = {self.const(spec.call)}({args})")
+        self.emit(f"    {kind} = type({out})")
+        self.emit(f"    if {kind} is {h('Decimal')}:")
+        self.emit(f"        {out} = {h('plain')}({out})")
+        self.emit(f"except {h('CAUGHT')} as {exc}:")
+        self.emit(
+            f"    raise {h('fail_call')}(s, {self.const(node.value)}, ({args},), {exc}, "
+            f"{self.const(sources_of(node))}) from None"
+        )
+        fresh = " and ".join(f"{out} is not {n}" for n in names)
+        self.emit(f"if {kind} is list:")
+        self.emit(f"    if {fresh}:")
+        self.emit(f"        s.run.add_values(len({out}))")
+        self.emit(f"elif {kind} is str and len({out}) > {h('SHORT_TEXT')} and {fresh}:")
+        self.emit(f"    {h('charge_text')}(s.run, len({out}))")
+        return out

@@ -1,0 +1,196 @@
+"""Expressions compiled to Python source do what the closures do (hub/mapping/codegen.py).
+
+A differential test: generated expressions over generated inputs, each mapping compiled
+twice (with the code generator, and with every node a closure), must give the same output,
+or fail with the same message, location and hint, under small limits so that limit
+failures are compared too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.errors import HubError
+from hub.mapping import expr, parse_mapping
+from hub.mapping.limits import MappingLimits
+
+LIMITS = MappingLimits(max_values=60, max_text=400)
+
+_NUMBER_TEXTS = ["1.5", " 2 ", "-3", "0", "1e3", "abc", "", "10", "007", "0.1"]
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.sampled_from([10**30, -(10**12), 2**70]),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    st.sampled_from(_NUMBER_TEXTS),
+    st.text(max_size=8),
+)
+value = st.recursive(
+    leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from("qt"), inner),
+    max_leaves=6,
+)
+row = st.fixed_dictionaries({}, optional={"q": value, "t": value})
+document = st.fixed_dictionaries(
+    {},
+    optional={"a": value, "b": value, "c": value, "rows": st.lists(row, max_size=5) | value},
+)
+
+_LITERALS = ["1", "0", "2.5", "-4", "'x'", "''", "'1.5'", "null", "true", "false", "'abc'"]
+_PATHS = ["a", "b", "c", "a.q", "b.t", "rows", "rows[*].q", "rows[0].t", "$root.a", "$v"]
+_PATHS += ["$.a", "$root.rows[*].t", "nope", "a[1]"]
+_BINARY = ["+", "-", "*", "/", "&", "==", "!=", "<", "<=", ">", ">=", "and", "or"]
+_ONE = ["trim", "upper", "lower", "number", "abs", "count", "sum", "integer", "not"]
+_ONE += ["distinct", "string", "length", "max", "min"]
+_TWO = ["default", "coalesce", "round", "contains", "join", "pad_left"]
+
+
+def _expressions(paths: list[str]) -> st.SearchStrategy[str]:
+    base = st.sampled_from(_LITERALS) | st.sampled_from(paths)
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(_BINARY), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
+            inner.map(lambda e: f"-({e})"),
+            st.tuples(st.sampled_from(_ONE), inner).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(st.sampled_from(_TWO), inner, inner).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"if({t[0]}, {t[1]}, {t[2]})"),
+            st.tuples(inner, inner).map(lambda t: f"substring({t[0]}, 1, 2) & {t[1]}"),
+            st.tuples(inner, inner).map(lambda t: f"array({t[0]}, {t[1]})"),
+            inner.map(lambda e: f"array({e})"),
+            st.tuples(inner, inner).map(lambda t: f"composite({t[0]}, {t[1]})"),
+            st.tuples(inner, st.sampled_from(["''", "'9'", "null", "1.50"])).map(
+                lambda t: f"composite({t[0]}, {t[1]})"
+            ),
+            st.tuples(st.sampled_from(["'QTY'", "'x'", "a", "'BGM'"]), inner, inner).map(
+                lambda t: f"segment({t[0]}, {t[1]}, {t[2]})"
+            ),
+            inner.map(lambda e: f"segment('UNS', {e}, '')"),
+        )
+
+    return st.recursive(base, grow, max_leaves=8)
+
+
+expression = st.one_of(
+    _expressions(_PATHS),
+    st.tuples(
+        st.sampled_from(["map", "filter", "sort_by"]), _expressions(["$r.q", "$r.t", "$r", "a"])
+    ).map(lambda t: f"{t[0]}(rows, r -> {t[1]})"),
+)
+
+
+def _outcome(text: str, tree: Any) -> tuple[Any, ...]:
+    try:
+        mapping = parse_mapping(text, "t.yaml", limits=LIMITS)
+    except HubError as exc:
+        return ("load", str(exc), exc.where, exc.hint, [str(p) for p in exc.problems])
+    try:
+        return ("ok", json.dumps(mapping.apply(tree), sort_keys=True, default=repr))
+    except HubError as exc:
+        return ("run", str(exc), exc.where, exc.hint)
+
+
+def _both(text: str, tree: Any) -> None:
+    generated = _outcome(text, tree)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(expr, "GEN_KINDS", frozenset())
+        closures = _outcome(text, tree)
+    assert generated == closures, text
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=expression, when=expression, tree=document)
+def test_generated_code_matches_the_closures(source: str, when: str, tree: dict[str, Any]) -> None:
+    text = (
+        "name: t\nvars:\n  v: " + json.dumps("b") + "\nfields:\n"
+        f"  out: {json.dumps(source)}\n"
+        f"  guarded:\n    expr: {json.dumps(source)}\n    when: {json.dumps(when)}\n"
+        "  lines:\n    each: rows\n    fields:\n"
+        f"      x: {json.dumps(source.replace('$v', '$index'))}\n"
+    )
+    _both(text, tree)
+
+
+def test_the_generator_is_used_and_the_closures_are_not() -> None:
+    """The differential test compares two different paths: the generated one is real."""
+    mapping = parse_mapping("name: t\nfields:\n  out: 'trim(a) & \"!\"'\n", "t.yaml")
+    assert mapping.apply({"a": " x "}) == {"out": "x!"}
+    names = {c.co_name for c in _code_objects(mapping)}
+    assert "_expr" in names  # the rule's evaluator is a generated function
+
+
+def _code_objects(mapping: Any) -> list[Any]:
+    """Code objects of the closures reachable from the mapping's rules."""
+    seen: list[Any] = []
+    stack = list(mapping._rules)
+    while stack:
+        fn = stack.pop()
+        code = getattr(fn, "__code__", None)
+        if code is None or code in seen:
+            continue
+        seen.append(code)
+        for cell in fn.__closure__ or ():
+            try:
+                content = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(content):
+                stack.append(content)
+            elif isinstance(content, list | tuple):
+                stack.extend(c for c in content if callable(c))
+    return seen
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'\\'); import os; os.system(\\'x\\') #'",
+        'a."\\n    return 1"',
+        "default(a, '\\n__import__(\"os\")')",
+    ],
+)
+def test_mapping_text_never_reaches_the_source(text: str) -> None:
+    """Texts that would break out of a string literal are values, not code."""
+    _both(f"name: t\nfields:\n  out: {json.dumps(text)}\n", {"a": "y"})
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "composite({}, 'x')",
+        "segment('QTY', {})",
+        "if(a, {}, 1)",
+        "({} and b)",
+        "trim({})",
+        "({} + 1)",
+        "array({})",
+    ],
+)
+def test_deep_expressions_load_and_agree(shape: str) -> None:
+    """Nesting as deep as the parser allows still compiles (Python limits indentation
+    and nested blocks; deeper parts stay closures) and gives what the closures give."""
+    text = "a"
+    for _ in range(45):
+        text = shape.format(text)
+    for tree in ({"a": "1", "b": True}, {"a": None}, {}):
+        _both(f"name: t\nfields:\n  out: {json.dumps(text)}\n", tree)
+
+
+def test_a_huge_expression_is_left_to_the_closures() -> None:
+    """``compile()`` of one function per huge expression would cost seconds on hostile
+    input (POST /preview): past MAX_NODES the closures are made, with the same result."""
+    from hub.mapping.codegen import MAX_NODES, worth_generating
+    from hub.mapping.syntax import parse_expr
+
+    wide = "array(" + ", ".join(["(a & 'x')"] * (MAX_NODES // 2)) + ")"
+    assert not worth_generating(parse_expr(wide))
+    assert worth_generating(parse_expr("(a & 'x')"))
+    _both(f"name: t\nfields:\n  out: {json.dumps(wide)}\n", {"a": "y"})
