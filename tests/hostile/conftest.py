@@ -21,8 +21,9 @@ from tests.configs import demo_config, write_config
 from tests.processes import HubProcess
 from tests.waiting import wait_for_progress
 
-#: The longest a /healthz probe may take while an attack runs.
-PROBE_LIMIT = 1.0
+#: The longest a /healthz probe may take while an attack runs: the attacks froze the hub for
+#: 40 s to minutes; a hub on a machine loaded by other jobs answered in up to 1.2 s.
+PROBE_LIMIT = 3.0
 
 
 @dataclass
