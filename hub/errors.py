@@ -278,14 +278,10 @@ class OverBudget(MessageError):
     stage = "process"
 
 
-class DeliveryError(HubError):
-    code = "delivery_error"
+class _RetryAfter(HubError):
+    """A peer's "try again later", with ``retry_after`` (seconds), the peer's own hint."""
 
-
-class RetriableDeliveryError(DeliveryError):
-    """The peer may accept later; ``retry_after`` (seconds) is the peer's own hint."""
-
-    code = "delivery_retriable"
+    retry_after: float | None
 
     def __init__(
         self,
@@ -297,6 +293,16 @@ class RetriableDeliveryError(DeliveryError):
     ) -> None:
         self.retry_after = retry_after
         super().__init__(message, where=where, hint=hint)
+
+
+class DeliveryError(HubError):
+    code = "delivery_error"
+
+
+class RetriableDeliveryError(_RetryAfter, DeliveryError):
+    """The peer may accept later; ``retry_after`` (seconds) is the peer's own hint."""
+
+    code = "delivery_retriable"
 
 
 class FatalDeliveryError(DeliveryError):
@@ -309,21 +315,10 @@ class SourceError(HubError):
     code = "source_error"
 
 
-class RetriableSourceError(SourceError):
+class RetriableSourceError(_RetryAfter, SourceError):
     """The peer may answer later; ``retry_after`` (seconds) is the peer's own hint."""
 
     code = "source_retriable"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        where: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, where=where, hint=hint)
 
 
 class StoreError(HubError):
