@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_call
 from hub.mapping.functions import edifact
 from hub.mapping.functions.registry import FunctionSpec
+from hub.mapping.genforms import FORM_HELPERS, FormGen
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
 from hub.mapping.syntax import BUILT_IN, WILD, Node
@@ -79,9 +80,12 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge,
 }
 _BOOLEAN = frozenset({"cmp", "and", "or", "not"})
+#: Calls written as loops or checks (:mod:`hub.mapping.genforms`).
+_FORMS = frozenset({"map", "filter", "find", "any", "every", "reduce", "sort_by", "group_by"})
+_FORMS |= {"distinct", "assert", "fail"}
 #: The only built-ins the generated code uses.
 _BUILTINS = {"bool": bool, "dict": dict, "int": int, "isinstance": isinstance, "len": len}
-_BUILTINS |= {"list": list, "str": str, "type": type}
+_BUILTINS |= {"enumerate": enumerate, "list": list, "str": str, "type": type}
 #: Helpers the generated code calls, by the name it uses for them.
 _HELPERS: dict[str, Any] = {
     "MISSING": MISSING,
@@ -156,6 +160,7 @@ _HELPERS["no_components"] = _no_components
 _HELPERS["check_tag"] = edifact.check_tag
 _HELPERS["element_text"] = edifact.element_text
 _HELPERS["arith_failure"] = _arith_failure
+_HELPERS.update(FORM_HELPERS)
 
 
 class ClosureCompiler(Protocol):
@@ -247,9 +252,10 @@ def _compile_factory(source: str) -> Callable[..., Evaluator]:
 _cached_factory = functools.lru_cache(maxsize=256)(_compile_factory)
 
 
-class _Gen:
+class _Gen(FormGen):
     def __init__(self, compiler: ClosureCompiler) -> None:
         self.c = compiler
+        self.slot_names: dict[int, str] = {}
         self.lines: list[str] = []
         self.names: list[str] = []
         self.values: list[Any] = []
@@ -331,7 +337,8 @@ class _Gen:
         elif base in ("$parent", "$index", "$pos", "$parent_index", "$parent_pos"):
             return self.closure(self.c.closure(node))
         elif base[1:] in env.locals:
-            where = f"s.run.slots[{int(env.locals[base[1:]])}]"
+            slot = int(env.locals[base[1:]])
+            where = self.slot_names.get(slot) or f"s.run.slots[{slot}]"
         elif base[1:] in env.variables:
             where = f"s.vars.get({self.const(base[1:])}, {self.helper('MISSING')})"
         else:
@@ -512,6 +519,10 @@ class _Gen:
                 return self.builder(node, texts)
         if name == "array" and not any(a.kind == "lambda" for a in node.args):
             return self.g_array(node)
+        if name in _FORMS and name not in self.c.env.functions:
+            made = self.form(node, _MAX_BLOCKS)
+            if made is not None:
+                return made
         found = resolve_call(self.c, node)  # type: ignore[arg-type]
         if not isinstance(found, FunctionSpec):
             return self.closure(found)

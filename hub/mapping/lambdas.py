@@ -34,7 +34,19 @@ from hub.mapping.values import (
     truthy,
 )
 
-__all__ = ["FORMS", "UserFunction", "call_user_function", "equal"]
+__all__ = [
+    "FORMS",
+    "UserFunction",
+    "assertion_failed",
+    "call_user_function",
+    "distinct_by",
+    "distinct_values",
+    "equal",
+    "failed",
+    "grouped",
+    "loop_items",
+    "sorted_or_fail",
+]
 
 Evaluator = Callable[[Scope], Any]
 
@@ -281,15 +293,30 @@ def _form_sort_by(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
 
     def finish(s: Scope, items: list[Any], fn: _Inline) -> list[Any]:
-        keys = sort_keys(_apply(s, items, fn))
-        order = sorted(range(len(items)), key=lambda i: keys[i], reverse=descending)
-        if descending:  # nulls last either way; sorted() keeps ties in input order
-            present = [i for i in order if keys[i][0] == 0]
-            order = present + sorted(i for i in order if keys[i][0] == 1)
-        s.run.add_values(len(items))
-        return [items[i] for i in order]
+        return sorted_by(s, items, _apply(s, items, fn), descending)
 
     return _loop("sort_by", fn, node, finish)(listing)
+
+
+def sorted_by(s: Scope, items: list[Any], values: list[Any], descending: bool) -> list[Any]:
+    """``items`` in the order of their keys ``values`` (sort_by()); nulls last either way."""
+    keys = sort_keys(values)
+    order = sorted(range(len(items)), key=keys.__getitem__, reverse=descending)
+    if descending:  # nulls last either way; sorted() keeps ties in input order
+        present = [i for i in order if keys[i][0] == 0]
+        order = present + sorted(i for i in order if keys[i][0] == 1)
+    s.run.add_values(len(items))
+    return [items[i] for i in order]
+
+
+def sorted_or_fail(
+    s: Scope, items: list[Any], values: list[Any], descending: bool, sources: Any
+) -> list[Any]:
+    """:func:`sorted_by` for generated code: a bad key fails as the closure's does."""
+    try:
+        return sorted_by(s, items, values, descending)
+    except _BadValue as exc:
+        raise failure(s, "sort_by()", str(exc), sources) from None
 
 
 def group_key(value: Any) -> Any:
@@ -317,18 +344,24 @@ def _form_group_by(compiler: CallCompiler, node: Node) -> Evaluator:
         return _missing
 
     def finish(s: Scope, items: list[Any], fn: _Inline) -> list[dict[str, Any]]:
-        groups: dict[Any, dict[str, Any]] = {}
-        for item, key in zip(items, _apply(s, items, fn), strict=True):
-            key = None if key is MISSING else key
-            found = groups.get(group_key(key))
-            if found is None:
-                groups[group_key(key)] = {"key": key, "items": [item]}
-            else:
-                found["items"].append(item)
-        s.run.add_values(3 * len(groups) + len(items))
-        return list(groups.values())
+        return grouped(s, items, _apply(s, items, fn))
 
     return _loop("group_by", fn, node, finish)(listing)
+
+
+def grouped(s: Scope, items: list[Any], keys: list[Any]) -> list[dict[str, Any]]:
+    """``items`` grouped by their ``keys`` in order of first appearance (group_by())."""
+    groups: dict[Any, dict[str, Any]] = {}
+    for item, key in zip(items, keys, strict=True):
+        key = None if key is MISSING else key
+        marker = key if type(key) is str else group_key(key)
+        found = groups.get(marker)
+        if found is None:
+            groups[marker] = {"key": key, "items": [item]}
+        else:
+            found["items"].append(item)
+    s.run.add_values(3 * len(groups) + len(items))
+    return list(groups.values())
 
 
 def _form_distinct(compiler: CallCompiler, node: Node) -> Evaluator:
@@ -342,25 +375,51 @@ def _form_distinct(compiler: CallCompiler, node: Node) -> Evaluator:
 
     def distinct(s: Scope) -> Any:
         items = _items(s, listing(s))
-        if fn is None and set(map(type, items)) == {str}:  # texts are their own keys
-            out = list(dict.fromkeys(items))
-            s.run.add_values(len(out))
-            return out
-        keys = _apply(s, items, fn) if fn is not None else items
-        seen: set[Any] = set()
-        out = []
-        try:
-            for item, key in zip(items, keys, strict=True):
-                marker = group_key(key)
-                if marker not in seen:
-                    seen.add(marker)
-                    out.append(item)
-        except TypeError as exc:  # pragma: no cover - group_key makes every key hashable
-            raise failure(s, "distinct()", str(exc), sources) from None
-        s.run.add_values(len(out))
-        return out
+        if fn is None:
+            return distinct_values(s, items, sources)
+        return distinct_by(s, items, _apply(s, items, fn), sources)
 
     return distinct
+
+
+def distinct_values(s: Scope, items: list[Any], sources: Any) -> list[Any]:
+    """``distinct(list)``: the first of every value (texts are their own keys)."""
+    if set(map(type, items)) == {str}:
+        out = list(dict.fromkeys(items))
+        s.run.add_values(len(out))
+        return out
+    return distinct_by(s, items, items, sources)
+
+
+def distinct_by(s: Scope, items: list[Any], keys: list[Any], sources: Any) -> list[Any]:
+    """The first item of every distinct key (``distinct(rows, r -> ...)``)."""
+    seen: set[Any] = set()
+    out = []
+    try:
+        for item, key in zip(items, keys, strict=True):
+            marker = group_key(key)
+            if marker not in seen:
+                seen.add(marker)
+                out.append(item)
+    except TypeError as exc:  # pragma: no cover - group_key makes every key hashable
+        raise failure(s, "distinct()", str(exc), sources) from None
+    s.run.add_values(len(out))
+    return out
+
+
+def loop_items(s: Scope, value: Any) -> list[Any]:
+    """The list a form loops over (for generated code): as the closures read it."""
+    return _items(s, value)
+
+
+def assertion_failed(message: Any) -> AssertionFailed:
+    """The error of a failed ``assert``, with the admin's message."""
+    return AssertionFailed(f"check failed: {text_of_value(message)}")
+
+
+def failed(message: Any) -> AssertionFailed:
+    """The error of ``fail(message)``."""
+    return AssertionFailed(f"failed: {text_of_value(message)}")
 
 
 def _form_array(compiler: CallCompiler, node: Node) -> Evaluator:
@@ -418,7 +477,7 @@ def _form_assert(compiler: CallCompiler, node: Node) -> Evaluator:
     def asserted(s: Scope) -> Any:
         if truthy(check(s)):
             return True
-        raise AssertionFailed(f"check failed: {text_of_value(message(s))}")
+        raise assertion_failed(message(s))
 
     return asserted
 
@@ -429,7 +488,7 @@ def _form_fail(compiler: CallCompiler, node: Node) -> Evaluator:
     (message,) = _values(compiler, node, -1)
 
     def fail(s: Scope) -> Any:
-        raise AssertionFailed(f"failed: {text_of_value(message(s))}")
+        raise failed(message(s))
 
     return fail
 
