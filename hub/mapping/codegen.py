@@ -51,6 +51,7 @@ __all__ = [
     "GEN_KINDS",
     "MAX_NODES",
     "ClosureCompiler",
+    "factory",
     "generate",
     "slow_compare",
     "worth_generating",
@@ -250,6 +251,8 @@ def _compile_factory(source: str) -> Callable[..., Evaluator]:
 
 
 _cached_factory = functools.lru_cache(maxsize=256)(_compile_factory)
+#: For :mod:`hub.mapping.genrules`, whose sources follow the same rules.
+factory = _factory
 
 
 class _Gen(FormGen):

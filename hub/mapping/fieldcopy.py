@@ -37,6 +37,7 @@ from hub.mapping.expr import (
     truthy,
 )
 from hub.mapping.functions.registry import lookup
+from hub.mapping.genrules import Copy, Each, Literal, Nested, Specs, generate_rules
 from hub.mapping.lambdas import UserFunction
 from hub.mapping.limits import Cancel, LimitExceeded, MappingLimits
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
@@ -86,6 +87,7 @@ class FieldCopyMapping:
         slots: int = 0,
         limits: MappingLimits | None = None,
         roots: FileRoots | None = None,
+        fill: Rule | None = None,
     ) -> None:
         self.name = name
         self.content_hash = content_hash
@@ -99,6 +101,8 @@ class FieldCopyMapping:
         self._weight = weight  # fields one output's rules may write
         self._slots = slots  # parameters of inline functions and functions: values per run
         self._roots = roots
+        #: The rules as one generated function (None: the closures run).
+        self._fill = fill
         #: What one run may spend (``mappings.limits``).
         self.limits = limits or MappingLimits()
         #: What the mapping reads and writes, for checks against a route's schemas.
@@ -129,8 +133,11 @@ class FieldCopyMapping:
             except LimitExceeded as exc:
                 raise located(str(exc), exc, self.source) from None
         out: dict[str, Any] = {}
-        for rule in self._rules:
-            rule(scope, out)
+        if self._fill is not None:
+            self._fill(scope, out)
+        else:
+            for rule in self._rules:
+                rule(scope, out)
         try:
             check_output_size(out, run.max_values)
         except LimitExceeded as exc:
@@ -250,6 +257,8 @@ class _Compiler:
         self.doc = document
         self.roots = roots
         self.problems: list[Problem] = list(document.problems)
+        #: What each rule closure does, for the generated rules (hub.mapping.genrules).
+        self.specs: Specs = {}
         self.variables: list[str] = []
         self.functions: dict[str, UserFunction] = {}
         self.slots = [0]  # the run's slots for parameters, taken so far
@@ -347,6 +356,7 @@ class _Compiler:
             slots=self.slots[0],
             limits=limits,
             roots=self.roots,
+            fill=None if self.problems else generate_rules(rules, self.specs),
         )
 
     def own_functions(self, spec: Any) -> None:
@@ -502,6 +512,7 @@ class _Compiler:
             def set_literal(scope: Scope, out: dict[str, Any]) -> None:
                 out[key] = literal
 
+            self.specs[set_literal] = Literal(key, literal)
             return set_literal
         if "each" in spec:
             return self.each(key, spec, loc, rule_name, rel)
@@ -518,6 +529,7 @@ class _Compiler:
                     rule(scope, child)
                 out[key] = child
 
+            self.specs[nested] = Nested(key, rules)
             return nested
         for option in ("path", "expr"):
             if option in spec:
@@ -588,6 +600,9 @@ class _Compiler:
                     return
             out[key] = value
 
+        self.specs[copy_value] = Copy(
+            key, evaluate, default, required, rel, where, what, item_hint
+        )
         return copy_value
 
     def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> Rule:
@@ -661,6 +676,9 @@ class _Compiler:
                 built.append(child)
             out[key] = built
 
+        self.specs[each_item] = Each(
+            key, read, rule_name, text, rel, where, per_item, local, where_, rules
+        )
         return each_item
 
     def check_target(self, target: Any, fields: dict[str, Any]) -> None:

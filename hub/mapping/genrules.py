@@ -1,0 +1,291 @@
+"""A mapping's rules written as the Python source of one function per output.
+
+As closures, every rule is a call (``copy_value``, ``set_literal``, ``nested``) and every
+``each`` item walks a list of them; on a small input that fixed cost is much of a run. Here
+the rules of the whole output become the statements of one function: a literal is one
+assignment, a copy rule calls its expression's evaluator (itself generated code, see
+:mod:`hub.mapping.codegen`) and applies its default or ``required`` check in place, a
+nested object is a dict filled in place, and an ``each`` is a ``for`` loop whose body holds
+its item's rules. Any other rule (one with ``when`` or ``vars``, a tick of a long list of
+rules) is called as the closure it is.
+
+The statements do what the closures do, in the same order, with the same budget charges
+and the same errors (the differential test of tests/unit/test_mapping_codegen.py compares
+both). As in :mod:`hub.mapping.codegen`, no mapping text is written into the source: keys,
+literals, evaluators and messages are arguments of the factory. Past :data:`MAX_RULES`
+rules, or :data:`_MAX_LOOPS` nested loops, the closures run instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.errors import MappingError
+from hub.mapping.codegen import factory
+from hub.mapping.limits import EvalError, LimitExceeded
+from hub.mapping.paths import MISSING
+from hub.mapping.run import CLOCK_MASK, Rule, as_items, located
+from hub.mapping.values import Scope, truthy
+
+__all__ = ["ENABLED", "MAX_RULES", "Copy", "Each", "Literal", "Nested", "Specs", "generate_rules"]
+
+#: Off: every rule stays its closure (the differential test compares both).
+ENABLED = True
+#: The most rules (nested ones included) written into one function.
+MAX_RULES = 400
+#: Loops nested deeper than this stay closures (Python allows 20 nested blocks).
+_MAX_LOOPS = 8
+
+Evaluator = Any
+
+
+@dataclass(frozen=True)
+class Literal:
+    """``key: {value: ...}``."""
+
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A path or expression rule, with its default and ``required`` check."""
+
+    key: str
+    evaluate: Evaluator
+    default: Any
+    required: bool
+    rel: str
+    where: str
+    what: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Nested:
+    """``key: {fields: {...}}``."""
+
+    key: str
+    rules: list[Rule]
+
+
+@dataclass(frozen=True)
+class Each:
+    """``key: {each: ..., where: ..., vars: ..., fields: {...}}``."""
+
+    key: str
+    read: Evaluator
+    rule_name: str
+    text: str
+    rel: str
+    where: str
+    per_item: int
+    local: list[tuple[str, Evaluator]]
+    keep: Evaluator | None
+    rules: list[Rule] = field(default_factory=list)
+
+
+Spec = Literal | Copy | Nested | Each
+#: What each rule closure of a mapping does, for the generator (kept by the compiler).
+Specs = dict[Rule, Spec]
+
+
+def _rule_failed(s: Scope, rel: str, exc: EvalError, where: str) -> MappingError:
+    return located(f"{s.target(rel)}: {exc}", exc, where)
+
+
+def _var_failed(s: Scope, name: str, exc: EvalError, where: str) -> MappingError:
+    return located(f"{s.target('')} vars.{name}: {exc}", exc, where)
+
+
+def _where_failed(s: Scope, exc: EvalError, where: str) -> MappingError:
+    return located(f"{s.target('')} (where): {exc}", exc, where)
+
+
+def _clock(s: Scope, where: str) -> None:
+    try:
+        s.run.check()
+    except LimitExceeded as exc:
+        raise located(f"{s.target('')}: {exc}", exc, where) from None
+
+
+def _required(s: Scope, rel: str, value: Any, what: str, where: str, hint: str) -> MappingError:
+    state = "is null" if value is None else "is missing"
+    return MappingError(
+        f"required field {s.target(rel)!r} has no value: {what} {state}", where=where, hint=hint
+    )
+
+
+_HELPERS: dict[str, Any] = {
+    "MISSING": MISSING,
+    "EvalError": EvalError,
+    "LimitExceeded": LimitExceeded,
+    "Scope": Scope,
+    "truthy": truthy,
+    "as_items": as_items,
+    "rule_failed": _rule_failed,
+    "var_failed": _var_failed,
+    "where_failed": _where_failed,
+    "clock": _clock,
+    "required": _required,
+}
+
+
+def _size(rules: list[Rule], specs: Specs) -> int:
+    """Rules under ``rules``, nested ones included."""
+    total = 0
+    for rule in rules:
+        total += 1
+        spec = specs.get(rule)
+        if isinstance(spec, Nested | Each):
+            total += _size(spec.rules, specs)
+    return total
+
+
+def generate_rules(rules: list[Rule], specs: Specs) -> Rule | None:
+    """One function running ``rules`` into ``out``; None when the closures should run."""
+    if not ENABLED or _size(rules, specs) > MAX_RULES:
+        return None
+    gen = _RuleGen(specs)
+    gen.rules(rules, "s", "out")
+    made: Rule = gen.build()
+    return made
+
+
+class _RuleGen:
+    def __init__(self, specs: Specs) -> None:
+        self.specs = specs
+        self.lines: list[str] = []
+        self.names: list[str] = []
+        self.values: list[Any] = []
+        self.known: dict[int, str] = {}
+        self.count = 0
+        self.indent = 2
+        self.loops = 0
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def const(self, value: Any) -> str:
+        key = id(value)  # every value is kept in self.values: no id is reused
+        name = self.known.get(key)
+        if name is None:
+            name = f"k{len(self.values)}"
+            self.names.append(name)
+            self.values.append(value)
+            self.known[key] = name
+        return name
+
+    def helper(self, name: str) -> str:
+        return self.const(_HELPERS[name])
+
+    def tmp(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def build(self) -> Rule:
+        body = "\n".join(self.lines) if self.lines else "        pass"
+        source = (
+            f"def _make({', '.join(self.names)}):\n"
+            f"    def _rules(s, out):\n{body}\n    return _rules\n"
+        )
+        made: Rule = factory(source)(*self.values)
+        return made
+
+    def rules(self, rules: list[Rule], scope: str, out: str) -> None:
+        for rule in rules:
+            spec = self.specs.get(rule)
+            if isinstance(spec, Literal):
+                self.emit(f"{out}[{self.const(spec.key)}] = {self.const(spec.value)}")
+            elif isinstance(spec, Copy):
+                self.copy(spec, scope, out)
+            elif isinstance(spec, Nested):
+                child = self.tmp()
+                self.emit(f"{child} = {{}}")
+                self.rules(spec.rules, scope, child)
+                self.emit(f"{out}[{self.const(spec.key)}] = {child}")
+            elif isinstance(spec, Each) and self.loops < _MAX_LOOPS:
+                self.each(spec, scope, out)
+            else:
+                self.emit(f"{self.const(rule)}({scope}, {out})")
+
+    def copy(self, spec: Copy, scope: str, out: str) -> None:
+        h = self.helper
+        value, exc = self.tmp(), self.tmp()
+        key, missing = self.const(spec.key), h("MISSING")
+        self.emit("try:")
+        self.emit(f"    {value} = {self.const(spec.evaluate)}({scope})")
+        self.emit(f"except {h('EvalError')} as {exc}:")
+        self.emit(
+            f"    raise {h('rule_failed')}({scope}, {self.const(spec.rel)}, {exc}, "
+            f"{self.const(spec.where)}) from None"
+        )
+        if spec.default is not MISSING:
+            self.emit(f"if {value} is None or {value} is {missing}:")
+            self.emit(f"    {out}[{key}] = {self.const(spec.default)}")
+            self.emit("else:")
+            self.emit(f"    {out}[{key}] = {value}")
+        elif spec.required:
+            self.emit(f"if {value} is None or {value} is {missing}:")
+            self.emit(
+                f"    raise {h('required')}({scope}, {self.const(spec.rel)}, {value}, "
+                f"{self.const(spec.what)}, {self.const(spec.where)}, {self.const(spec.hint)})"
+            )
+            self.emit(f"{out}[{key}] = {value}")
+        else:
+            self.emit(f"if {value} is not {missing}:")
+            self.emit(f"    {out}[{key}] = {value}")
+
+    def each(self, spec: Each, up: str, out: str) -> None:
+        h = self.helper
+        where, rel = self.const(spec.where), self.const(spec.rel)
+        found, exc, items, built = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        index, item, inner, child = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        shared = self.tmp()
+        self.emit("try:")
+        self.emit(f"    {found} = {self.const(spec.read)}({up})")
+        self.emit(f"except {h('EvalError')} as {exc}:")
+        self.emit(f"    raise {h('rule_failed')}({up}, {rel}, {exc}, {where}) from None")
+        self.emit(
+            f"{items} = {h('as_items')}({found}, {self.const(spec.rule_name)}, "
+            f"{self.const(spec.text)}, {where})"
+        )
+        self.emit(f"{built} = []")
+        self.emit("try:")
+        self.emit(f"    {up}.run.add_values(len({items}) * {int(spec.per_item)})")
+        self.emit(f"except {h('LimitExceeded')} as {exc}:")
+        self.emit(f"    raise {h('rule_failed')}({up}, {rel}, {exc}, {where}) from None")
+        self.emit(f"{shared} = {up}.vars")
+        self.emit(f"for {index}, {item} in enumerate({items}):")
+        self.indent += 1
+        self.loops += 1
+        variables = f"dict({shared})" if spec.local else shared
+        self.emit(
+            f"{inner} = {h('Scope')}({item}, {up}, {up}.root, {variables}, {up}.run, {index}, "
+            f"len({built}), {rel}, {self.const(spec.text)})"
+        )
+        self.emit(f"if {index} & {int(CLOCK_MASK)} == {int(CLOCK_MASK)}:")
+        self.emit(f"    {h('clock')}({inner}, {where})")
+        for name, evaluate in spec.local:
+            self.emit("try:")
+            self.emit(f"    {inner}.vars[{self.const(name)}] = {self.const(evaluate)}({inner})")
+            self.emit(f"except {h('EvalError')} as {exc}:")
+            self.emit(
+                f"    raise {h('var_failed')}({inner}, {self.const(name)}, {exc}, {where}) "
+                "from None"
+            )
+        if spec.keep is not None:
+            keep = self.tmp()
+            self.emit("try:")
+            self.emit(f"    {keep} = {h('truthy')}({self.const(spec.keep)}({inner}))")
+            self.emit(f"except {h('EvalError')} as {exc}:")
+            self.emit(f"    raise {h('where_failed')}({inner}, {exc}, {where}) from None")
+            self.emit(f"if not {keep}:")
+            self.emit("    continue")
+        self.emit(f"{child} = {{}}")
+        self.rules(spec.rules, inner, child)
+        self.emit(f"{built}.append({child})")
+        self.loops -= 1
+        self.indent -= 1
+        self.emit(f"{out}[{self.const(spec.key)}] = {built}")
