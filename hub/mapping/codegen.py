@@ -291,6 +291,29 @@ class _Gen(FormGen):
         self.count += 1
         return f"v{self.count}"
 
+    def charge(self, amount: str, deeper: int = 0) -> None:
+        """``s.run.add_values(amount)`` written out: the method runs only to fail or to
+        read the clock (``add_values(0)`` then does what ``add_values(amount)`` would)."""
+        self.indent += deeper
+        run, count = self.tmp(), self.tmp()
+        self.emit(f"{run} = s.run")
+        self.emit(f"{count} = {amount}")
+        self.emit(f"{run}.values += {count}")
+        self.emit(f"{run}.ops += {count}")
+        self.emit(f"if {run}.values > {run}.max_values or {run}.ops >= {run}.check_at:")
+        self.emit(f"    {run}.add_values(0)")
+        self.indent -= deeper
+
+    def ticks(self, amount: str, deeper: int = 0) -> None:
+        """``s.run.tick(amount)`` written out."""
+        self.indent += deeper
+        run = self.tmp()
+        self.emit(f"{run} = s.run")
+        self.emit(f"{run}.ops += {amount}")
+        self.emit(f"if {run}.ops >= {run}.check_at:")
+        self.emit(f"    {run}.check()")
+        self.indent -= deeper
+
     def build(self, result: str) -> Evaluator:
         body = "\n".join(self.lines)
         params = ", ".join(self.names)
@@ -381,7 +404,7 @@ class _Gen(FormGen):
             f"    {out} = [{found} for {each} in {items} if isinstance({each}, dict) and "
             f"({found} := {each}.get({self.const(key)}, {missing})) is not {missing}]"
         )
-        self.emit(f"    s.run.add_values(len({out}))")
+        self.charge(f"len({out})", 1)
         self.emit(f"elif {items} is {missing}:")
         self.emit(f"    {out} = {missing}")
         self.emit("else:")
@@ -553,10 +576,10 @@ class _Gen(FormGen):
         """``array(a, b)``: the list of its values, null for a missing one."""
         missing = self.helper("MISSING")
         if len(node.args) != 1:
-            self.emit(f"s.run.add_values({len(node.args)})")  # counted first, as the closure
+            self.charge(str(len(node.args)))  # counted first, as the closure
         values = [self.expr(arg) for arg in node.args]
         if len(node.args) == 1:
-            self.emit("s.run.add_values(1)")
+            self.charge("1")
         out = self.tmp()
         items = ", ".join(f"None if {v} is {missing} else {v}" for v in values)
         self.emit(f"{out} = [{items}]")
@@ -611,7 +634,7 @@ class _Gen(FormGen):
             self.emit(f"while len({out}) > {keep} and ({out}[-1] == '' or {out}[-1] == []):")
             self.emit(f"    {out}.pop()")
         if segment:
-            self.emit(f"s.run.add_values(len({out}))")
+            self.charge(f"len({out})")
             return out
         if computed:
             nested = " or ".join(f"type({p}) is list" for p in computed)
@@ -620,7 +643,7 @@ class _Gen(FormGen):
         self.emit(f"if len({out}) == 1:")
         self.emit(f"    {out} = {out}[0]")
         self.emit("else:")
-        self.emit(f"    s.run.add_values(len({out}))")
+        self.charge(f"len({out})", 1)
         return out
 
     def invoke(self, node: Node, spec: FunctionSpec) -> str:
@@ -645,7 +668,7 @@ class _Gen(FormGen):
             self.emit(
                 f"if type({own}) is list or (type({own}) is str and len({own}) > {h('LONG_TEXT')}):"
             )
-            self.emit(f"    s.run.tick(len({own}))")
+            self.ticks(f"len({own})", 1)
             names.append(own)
         out, kind, exc = self.tmp(), self.tmp(), self.tmp()
         args = ", ".join(names)
@@ -662,7 +685,7 @@ class _Gen(FormGen):
         fresh = " and ".join(f"{out} is not {n}" for n in names)
         self.emit(f"if {kind} is list:")
         self.emit(f"    if {fresh}:")
-        self.emit(f"        s.run.add_values(len({out}))")
+        self.charge(f"len({out})", 2)
         self.emit(f"elif {kind} is str and len({out}) > {h('SHORT_TEXT')} and {fresh}:")
         self.emit(f"    {h('charge_text')}(s.run, len({out}))")
         return out

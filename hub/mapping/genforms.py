@@ -86,6 +86,8 @@ class FormGen:
     const: Callable[[Any], str]
     helper: Callable[[str], str]
     tmp: Callable[[], str]
+    charge: Callable[..., None]
+    ticks: Callable[..., None]
     expr: Callable[[Node], str]
 
     def form(self, node: Node, max_blocks: int) -> str | None:
@@ -102,13 +104,21 @@ class FormGen:
             return out
         if self.blocks >= max_blocks or not _loopable(node):
             return None
-        listing = self.expr(node.args[0])
-        items = self.tmp()
-        self.emit(f"{items} = {self.helper('loop_items')}(s, {listing})")
+        items = self.items(self.expr(node.args[0]))
         fn = node.args[1]
         names: list[str] = fn.value
         with self.c.bound(names) as slots:
             return self.loop(node, items, fn.args[0], slots)
+
+    def items(self, value: str) -> str:
+        """The list a form loops over, as :func:`~hub.mapping.lambdas.loop_items` reads it."""
+        items, missing = self.tmp(), self.helper("MISSING")
+        self.emit(f"if {value} is None or {value} is {missing}:")
+        self.emit(f"    {items} = []")
+        self.emit("else:")
+        self.emit(f"    {items} = {value} if type({value}) is list else [{value}]")
+        self.ticks(f"len({items})", 1)
+        return items
 
     def checked(self, node: Node) -> str | None:
         """``assert(check, message)`` and ``fail(message)``: the message made only to fail."""
@@ -180,7 +190,7 @@ class FormGen:
         for slot in slots:
             self.slot_names.pop(int(slot), None)
         if name in ("map", "filter"):
-            self.emit(f"s.run.add_values(len({out}))")
+            self.charge(f"len({out})")
         elif name == "group_by":
             self.emit(f"{out} = {self.helper('grouped')}(s, {items}, {out})")
         elif name == "sort_by":

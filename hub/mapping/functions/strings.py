@@ -59,6 +59,8 @@ def _pad_char(char: Any) -> str:
 @function("trim", doc="trim('  abc ') -> 'abc' (spaces, tabs and line breaks at both ends)")
 def trim(text: Any) -> str | None:
     """Remove white space at both ends."""
+    if type(text) is str:  # the common case first
+        return text.strip()
     return None if text is None else text_of(text).strip()
 
 
@@ -177,6 +179,8 @@ def length(value: Any) -> int:
 @function("default", doc="default(shipping.phone, 'n/a') -> 'n/a' when the value is null or ''")
 def default(value: Any, fallback: Any) -> Any:
     """``fallback`` when ``value`` is null, empty or only white space; otherwise ``value``."""
+    if type(value) is str:  # the common case first
+        return value if value and not value.isspace() else fallback
     if value is None:
         return fallback
     if isinstance(value, str) and not value.strip():
