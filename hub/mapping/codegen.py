@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_call
-from hub.mapping.functions import edifact
+from hub.mapping.functions import aggregates, edifact, strings
 from hub.mapping.functions.registry import FunctionSpec
 from hub.mapping.genforms import FORM_HELPERS, FormGen
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
@@ -162,6 +162,29 @@ _HELPERS["check_tag"] = edifact.check_tag
 _HELPERS["element_text"] = edifact.element_text
 _HELPERS["arith_failure"] = _arith_failure
 _HELPERS.update(FORM_HELPERS)
+_HELPERS["small_ints"] = aggregates.small_ints
+_HELPERS["sum"], _HELPERS["min"], _HELPERS["max"] = sum, min, max
+
+
+def _intrinsic(call: Any, names: list[str], h: Callable[[str], str]) -> tuple[str, str] | None:
+    """A test and an expression that give what ``call(*names)`` gives whenever the test
+    holds, with nothing to charge: the common case of a hot function, written in place.
+    Texts of at most SHORT_TEXT characters are neither charged as arguments nor as
+    results; whole numbers below 10**18 add up exactly as ints (see aggregates)."""
+    if len(names) == 1:
+        (a,) = names
+        if call is strings.trim:
+            return f"type({a}) is str and len({a}) <= {h('SHORT_TEXT')}", f"{a}.strip()"
+        if call is aggregates.count:
+            return f"type({a}) is list", f"len({a}) - {a}.count(None)"
+        folds = {aggregates.sum_values: "sum", aggregates.max_value: "max"}
+        folds[aggregates.min_value] = "min"
+        if call in folds:
+            return f"{h('small_ints')}({a})", f"{h(folds[call])}({a})"
+    if len(names) == 2 and call is strings.default:
+        a, b = names
+        return f"type({a}) is str", f"{a} if {a} and not {a}.isspace() else {b}"
+    return None
 
 
 class ClosureCompiler(Protocol):
@@ -672,6 +695,24 @@ class _Gen(FormGen):
             names.append(own)
         out, kind, exc = self.tmp(), self.tmp(), self.tmp()
         args = ", ".join(names)
+        fast = _intrinsic(spec.call, names, h)
+        if fast is not None:
+            self.emit(f"if {fast[0]}:")
+            self.emit(f"    {out} = {fast[1]}")
+            self.emit("else:")
+            self.indent += 1
+            self.call(node, spec, names, out, kind, exc)
+            self.indent -= 1
+            return out
+        self.call(node, spec, names, out, kind, exc)
+        return out
+
+    def call(
+        self, node: Node, spec: FunctionSpec, names: list[str], out: str, kind: str, exc: str
+    ) -> None:
+        """The call itself, its errors, and the charge for a new list or a long text."""
+        h = self.helper
+        args = ", ".join(names)
         self.emit("try:")
         self.emit(f"    {out} = {self.const(spec.call)}({args})")
         self.emit(f"    {kind} = type({out})")
@@ -688,4 +729,3 @@ class _Gen(FormGen):
         self.charge(f"len({out})", 2)
         self.emit(f"elif {kind} is str and len({out}) > {h('SHORT_TEXT')} and {fresh}:")
         self.emit(f"    {h('charge_text')}(s.run, len({out}))")
-        return out
