@@ -77,6 +77,7 @@ class FormGen:
     """The loops of :class:`hub.mapping.codegen._Gen` (a mixin: it writes into its source)."""
 
     c: Any
+    lines: list[str]
     indent: int
     blocks: int
     #: Slots of the run held in a local of an enclosing loop: slot -> the local's name.
@@ -208,11 +209,11 @@ class FormGen:
     def fold(self, node: Node, items: str, body: Node, slots: list[int], run_slots: str) -> str:
         """``reduce(list, (total, x) -> ..., start)``: the start runs after the list is read."""
         missing = self.helper("MISSING")
-        total = self.expr(node.args[2])
         out, acc, item = self.tmp(), self.tmp(), self.tmp()
         first, second = int(slots[0]), int(slots[1])
-        self.emit(f"{out} = {total}")
-        self.emit(f"for {item} in {items}:")
+        # The body is compiled before the start, as written (load-time problems in that
+        # order), but runs after it: its statements are kept aside meanwhile.
+        outer, self.lines = self.lines, []
         self.indent += 1
         self.blocks += 1
         self.emit(f"{acc} = None if {out} is {missing} else {out}")
@@ -225,4 +226,9 @@ class FormGen:
         self.slot_names.pop(second, None)
         self.blocks -= 1
         self.indent -= 1
+        loop, self.lines = self.lines, outer
+        total = self.expr(node.args[2])
+        self.emit(f"{out} = {total}")
+        self.emit(f"for {item} in {items}:")
+        self.lines += loop
         return out

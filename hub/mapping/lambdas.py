@@ -98,11 +98,14 @@ def _arity(compiler: CallCompiler, node: Node, name: str, low: int, high: int) -
     return False
 
 
-def _values(compiler: CallCompiler, node: Node, skip: int) -> list[Evaluator]:
-    """The plain arguments of ``node``, all but the inline function at ``skip``."""
+def _values(
+    compiler: CallCompiler, node: Node, skip: int, end: int | None = None, start: int = 0
+) -> list[Evaluator]:
+    """The plain arguments of ``node`` (from ``start`` up to ``end``), all but the inline
+    function at ``skip``."""
     out: list[Evaluator] = []
-    for index, arg in enumerate(node.args):
-        if index == skip:
+    for index, arg in enumerate(node.args[:end]):
+        if index == skip or index < start:
             continue
         if arg.kind == "lambda":
             compiler.problem(arg, "only one argument here is an inline function")
@@ -157,8 +160,8 @@ def _apply(s: Scope, items: list[Any], fn: _Inline) -> list[Any]:
 def _form_map(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "map", 2, 2):
         return _missing
-    fn = _inline(compiler, node, 1, "map", (1, 2))
     (listing,) = _values(compiler, node, 1)
+    fn = _inline(compiler, node, 1, "map", (1, 2))
     if fn is None:
         return _missing
 
@@ -173,8 +176,8 @@ def _form_map(compiler: CallCompiler, node: Node) -> Evaluator:
 def _form_filter(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "filter", 2, 2):
         return _missing
-    fn = _inline(compiler, node, 1, "filter", (1, 2))
     (listing,) = _values(compiler, node, 1)
+    fn = _inline(compiler, node, 1, "filter", (1, 2))
     if fn is None:
         return _missing
 
@@ -190,8 +193,8 @@ def _form_filter(compiler: CallCompiler, node: Node) -> Evaluator:
 def _form_find(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "find", 2, 2):
         return _missing
-    fn = _inline(compiler, node, 1, "find", (1, 2))
     (listing,) = _values(compiler, node, 1)
+    fn = _inline(compiler, node, 1, "find", (1, 2))
     if fn is None:
         return _missing
 
@@ -212,8 +215,8 @@ def _quantifier(name: str, every: bool) -> Callable[[CallCompiler, Node], Evalua
     def form(compiler: CallCompiler, node: Node) -> Evaluator:
         if not _arity(compiler, node, name, 2, 2):
             return _missing
-        fn = _inline(compiler, node, 1, name, (1, 2))
         (listing,) = _values(compiler, node, 1)
+        fn = _inline(compiler, node, 1, name, (1, 2))
         if fn is None:
             return _missing
 
@@ -235,8 +238,9 @@ def _quantifier(name: str, every: bool) -> Callable[[CallCompiler, Node], Evalua
 def _form_reduce(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "reduce", 3, 3):
         return _missing
+    (listing,) = _values(compiler, node, 1, 1)  # compiled in the order they are written
     fn = _inline(compiler, node, 1, "reduce", (2, 2))
-    listing, start = _values(compiler, node, 1)
+    (start,) = _values(compiler, node, 1, None, 2)
     if fn is None:
         return _missing
 
@@ -282,8 +286,8 @@ def sort_keys(values: list[Any]) -> list[tuple[int, Any]]:
 def _form_sort_by(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "sort_by", 2, 3):
         return _missing
-    fn = _inline(compiler, node, 1, "sort_by", (1, 1))
     rest = _values(compiler, node, 1)
+    fn = _inline(compiler, node, 1, "sort_by", (1, 1))
     listing = rest[0]
     order = node.args[2] if len(node.args) > 2 else None
     descending = False
@@ -340,8 +344,8 @@ def group_key(value: Any) -> Any:
 def _form_group_by(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "group_by", 2, 2):
         return _missing
-    fn = _inline(compiler, node, 1, "group_by", (1, 1))
     (listing,) = _values(compiler, node, 1)
+    fn = _inline(compiler, node, 1, "group_by", (1, 1))
     if fn is None:
         return _missing
 
@@ -369,8 +373,8 @@ def grouped(s: Scope, items: list[Any], keys: list[Any]) -> list[dict[str, Any]]
 def _form_distinct(compiler: CallCompiler, node: Node) -> Evaluator:
     if not _arity(compiler, node, "distinct", 1, 2):
         return _missing
-    fn = _inline(compiler, node, 1, "distinct", (1, 1)) if len(node.args) > 1 else None
     listing = _values(compiler, node, 1)[0]
+    fn = _inline(compiler, node, 1, "distinct", (1, 1)) if len(node.args) > 1 else None
     if len(node.args) > 1 and fn is None:
         return _missing
     sources = sources_of(node)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.errors import HubError
-from hub.mapping import expr, parse_mapping
+from hub.mapping import expr, genrules, parse_mapping
 from hub.mapping.limits import MappingLimits
 
 LIMITS = MappingLimits(max_values=60, max_text=400)
@@ -79,12 +79,30 @@ def _expressions(paths: list[str]) -> st.SearchStrategy[str]:
     return st.recursive(base, grow, max_leaves=8)
 
 
-expression = st.one_of(
-    _expressions(_PATHS),
+_ITEM = ["$r.q", "$r.t", "$r", "a", "$i", "rows[*].q"]
+_LISTS = ["rows", "rows[*].q", "a", "$root.rows", "null", "b.t"]
+_FORMS = ["map", "filter", "find", "any", "every", "sort_by", "group_by", "distinct"]
+inline_form = st.one_of(
     st.tuples(
-        st.sampled_from(["map", "filter", "sort_by"]), _expressions(["$r.q", "$r.t", "$r", "a"])
-    ).map(lambda t: f"{t[0]}(rows, r -> {t[1]})"),
+        st.sampled_from(_FORMS), st.sampled_from(_LISTS), _expressions(_ITEM[:4] + _ITEM[5:])
+    ).map(lambda t: f"{t[0]}({t[1]}, r -> {t[2]})"),
+    st.tuples(st.sampled_from(["map", "filter", "find", "any", "every"]), _expressions(_ITEM)).map(
+        lambda t: f"{t[0]}(rows, (r, i) -> {t[1]})"
+    ),
+    st.tuples(_expressions(["$t", "$r.q", "$r"]), _expressions(_PATHS[:6])).map(
+        lambda t: f"reduce(rows, (t, r) -> {t[0]}, {t[1]})"
+    ),
+    _expressions(["$r.q", "$r.t"]).map(lambda e: f"sort_by(rows, r -> {e}, 'desc')"),
+    _expressions(["$r.q", "$g.key"]).map(
+        lambda e: f"map(group_by(rows, r -> $r.t), g -> map($g.items, r -> {e}))"
+    ),
+    _expressions(_PATHS[:6]).map(lambda e: f"distinct({e})"),
+    st.tuples(_expressions(_PATHS[:6]), _expressions(_PATHS[:6])).map(
+        lambda t: f"assert({t[0]}, {t[1]})"
+    ),
+    _expressions(_PATHS[:6]).map(lambda e: f"if(a, fail({e}), 1)"),
 )
+expression = st.one_of(_expressions(_PATHS), inline_form)
 
 
 def _outcome(text: str, tree: Any) -> tuple[Any, ...]:
@@ -102,6 +120,7 @@ def _both(text: str, tree: Any) -> None:
     generated = _outcome(text, tree)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(expr, "GEN_KINDS", frozenset())
+        patch.setattr(genrules, "ENABLED", False)
         closures = _outcome(text, tree)
     assert generated == closures, text
 
@@ -115,6 +134,52 @@ def test_generated_code_matches_the_closures(source: str, when: str, tree: dict[
         f"  guarded:\n    expr: {json.dumps(source)}\n    when: {json.dumps(when)}\n"
         "  lines:\n    each: rows\n    fields:\n"
         f"      x: {json.dumps(source.replace('$v', '$index'))}\n"
+    )
+    _both(text, tree)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(form=inline_form, tree=document)
+def test_inline_functions_written_as_loops_match_the_closures(
+    form: str, tree: dict[str, Any]
+) -> None:
+    """map, filter, group_by, ... with an inline function are loops in the generated code."""
+    _both(f"name: t\nfields:\n  out: {json.dumps(form)}\n", tree)
+
+
+_RULE = st.sampled_from(
+    [
+        "q",
+        "{path: q, default: 0}",
+        "{expr: 'q & t', required: true}",
+        "{value: {x: [1, 2]}}",
+        "{fields: {n: t, m: {value: 1}}}",
+        "{expr: t, when: 'q != null'}",
+        "{expr: '$w', vars: {w: 'q * 2'}}",
+        "{path: $parent.a, default: none}",
+        "'$index + $pos'",
+        "{each: rows, fields: {z: q, p: '$parent_index'}}",
+        "{each: 't', where: '$ != null', fields: {v: $}}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rules=st.lists(_RULE, min_size=1, max_size=5),
+    where=st.sampled_from(["", "where: 'q != 1'", "where: 'q > t'"]),
+    local=st.sampled_from(["", "vars: {u: 'q + 1'}", "vars: {u: 'sum(t)'}"]),
+    tree=document,
+)
+def test_rules_written_as_one_function_match_the_closures(
+    rules: list[str], where: str, local: str, tree: dict[str, Any]
+) -> None:
+    """The rules of an output as one generated function (hub/mapping/genrules.py)."""
+    fields = "".join(f"      k{n}: {rule}\n" for n, rule in enumerate(rules))
+    extra = "".join(f"    {line}\n" for line in (where, local) if line)
+    text = (
+        "name: t\nfields:\n  top: a\n  lit: {value: [1, {b: 2}]}\n"
+        f"  lines:\n    each: rows\n{extra}    fields:\n{fields}"
     )
     _both(text, tree)
 
