@@ -572,12 +572,12 @@ class _Gen(FormGen):
             made = self.form(node, _MAX_BLOCKS)
             if made is not None:
                 return made
-        found = resolve_call(self.c, node)  # type: ignore[arg-type]
+        found = resolve_call(self.c, node)
         if not isinstance(found, FunctionSpec):
             return self.closure(found)
         spec = found
         if spec.needs_context or foldable(spec, node) or not 1 <= len(node.args) <= 3:
-            return self.closure(finish_call(self.c, node, spec))  # type: ignore[arg-type]
+            return self.closure(finish_call(self.c, node, spec))
         return self.invoke(node, spec)
 
     def g_if(self, node: Node) -> str:
@@ -694,7 +694,6 @@ class _Gen(FormGen):
             self.ticks(f"len({own})", 1)
             names.append(own)
         out, kind, exc = self.tmp(), self.tmp(), self.tmp()
-        args = ", ".join(names)
         fast = _intrinsic(spec.call, names, h)
         if fast is not None:
             self.emit(f"if {fast[0]}:")

@@ -600,9 +600,7 @@ class _Compiler:
                     return
             out[key] = value
 
-        self.specs[copy_value] = Copy(
-            key, evaluate, default, required, rel, where, what, item_hint
-        )
+        self.specs[copy_value] = Copy(key, evaluate, default, required, rel, where, what, item_hint)
         return copy_value
 
     def each(self, key: str, spec: dict[str, Any], loc: Loc, rule_name: str, rel: str) -> Rule:

@@ -190,8 +190,9 @@ class _RuleGen:
             f"def _make({', '.join(self.names)}):\n"
             f"    def _rules(s, out):\n{body}\n    return _rules\n"
         )
-        made: Rule = factory(source)(*self.values)
-        return made
+        made: Any = factory(source)(*self.values)
+        rule: Rule = made
+        return rule
 
     def rules(self, rules: list[Rule], scope: str, out: str) -> None:
         for rule in rules:
