@@ -37,7 +37,7 @@ from hub.mapping.expr import (
     truthy,
 )
 from hub.mapping.functions.registry import lookup
-from hub.mapping.genrules import Copy, Each, Literal, Nested, Specs, generate_rules
+from hub.mapping.genrules import Copy, Each, Fill, Literal, Nested, Other, Specs, generate_rules
 from hub.mapping.lambdas import UserFunction
 from hub.mapping.limits import Cancel, LimitExceeded, MappingLimits
 from hub.mapping.outline import Loop, MappingOutline, SourceRead
@@ -49,6 +49,7 @@ from hub.mapping.run import (
     as_items,
     check_output_size,
     located,
+    output_too_large,
     ticking,
     weight,
 )
@@ -87,7 +88,7 @@ class FieldCopyMapping:
         slots: int = 0,
         limits: MappingLimits | None = None,
         roots: FileRoots | None = None,
-        fill: Rule | None = None,
+        fill: Fill | None = None,
     ) -> None:
         self.name = name
         self.content_hash = content_hash
@@ -133,11 +134,13 @@ class FieldCopyMapping:
             except LimitExceeded as exc:
                 raise located(str(exc), exc, self.source) from None
         out: dict[str, Any] = {}
-        if self._fill is not None:
-            self._fill(scope, out)
-        else:
-            for rule in self._rules:
-                rule(scope, out)
+        if self._fill is not None:  # it counts the output as it builds it
+            if self._fill(scope, out) > run.max_values:
+                exc = output_too_large(run.max_values)
+                raise located(str(exc), exc, self.source)
+            return out
+        for rule in self._rules:
+            rule(scope, out)
         try:
             check_output_size(out, run.max_values)
         except LimitExceeded as exc:
@@ -483,6 +486,8 @@ class _Compiler:
             built = _guarded(when, built, self.doc.source, rule_name, rel)
         if local:
             built = _with_vars(local, built, f"{self.doc.source} rule {rule_name}", rel)
+        if when is not None or local:
+            self.specs[built] = Other(key)
         return built
 
     def unknown_option(self, option: str, spec: dict[str, Any], loc: Loc, rule_name: str) -> None:

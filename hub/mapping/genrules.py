@@ -18,6 +18,7 @@ rules, or :data:`_MAX_LOOPS` nested loops, the closures run instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,15 +26,18 @@ from hub.errors import MappingError
 from hub.mapping.codegen import factory
 from hub.mapping.limits import EvalError, LimitExceeded
 from hub.mapping.paths import MISSING
-from hub.mapping.run import CLOCK_MASK, Rule, as_items, located
+from hub.mapping.run import CLOCK_MASK, Rule, as_items, located, output_size
 from hub.mapping.values import Scope, truthy
 
-__all__ = ["ENABLED", "MAX_RULES", "Copy", "Each", "Literal", "Nested", "Specs", "generate_rules"]
+__all__ = ["ENABLED", "MAX_RULES", "Copy", "Each", "Fill", "Literal", "Nested", "Other", "Specs"]
+__all__ += ["generate_rules"]
 
 #: Off: every rule stays its closure (the differential test compares both).
 ENABLED = True
 #: The most rules (nested ones included) written into one function.
 MAX_RULES = 400
+#: A literal is counted up to this size (past it, the output is too large anyway).
+MAX_SIZE = 2**62
 #: Loops nested deeper than this stay closures (Python allows 20 nested blocks).
 _MAX_LOOPS = 8
 
@@ -86,9 +90,19 @@ class Each:
     rules: list[Rule] = field(default_factory=list)
 
 
-Spec = Literal | Copy | Nested | Each
+@dataclass(frozen=True)
+class Other:
+    """A rule run as its closure (with ``when`` or ``vars``) that writes ``key``."""
+
+    key: str
+
+
+Spec = Literal | Copy | Nested | Each | Other
 #: What each rule closure of a mapping does, for the generator (kept by the compiler).
 Specs = dict[Rule, Spec]
+#: The generated rules of an output: fills ``out`` and returns the values it holds,
+#: counted as :func:`hub.mapping.run.output_size` counts them (past the limit, more).
+Fill = Callable[[Scope, dict[str, Any]], int]
 
 
 def _rule_failed(s: Scope, rel: str, exc: EvalError, where: str) -> MappingError:
@@ -129,6 +143,7 @@ _HELPERS: dict[str, Any] = {
     "where_failed": _where_failed,
     "clock": _clock,
     "required": _required,
+    "size": output_size,
 }
 
 
@@ -143,14 +158,24 @@ def _size(rules: list[Rule], specs: Specs) -> int:
     return total
 
 
-def generate_rules(rules: list[Rule], specs: Specs) -> Rule | None:
-    """One function running ``rules`` into ``out``; None when the closures should run."""
+def generate_rules(rules: list[Rule], specs: Specs) -> Fill | None:
+    """One function running ``rules`` into ``out``; None when the closures should run.
+
+    It counts the values of the output as it builds it: the size of every object and list
+    the rules make is added as it is made; the lists and objects expressions give are
+    walked once at the end (a shared part counted every time), so the rules' own structure
+    is never walked.
+    """
     if not ENABLED or _size(rules, specs) > MAX_RULES:
         return None
     gen = _RuleGen(specs)
+    gen.emit("n = 0")
+    gen.emit("walk = []")
     gen.rules(rules, "s", "out")
-    made: Rule = gen.build()
-    return made
+    gen.emit("n += len(out)")
+    gen.emit("if walk:")  # the list itself is not part of the output: its length is taken off
+    gen.emit(f"    n += {gen.helper('size')}(walk, s.run.max_values - n + len(walk)) - len(walk)")
+    return gen.build()
 
 
 class _RuleGen:
@@ -184,21 +209,30 @@ class _RuleGen:
         self.count += 1
         return f"v{self.count}"
 
-    def build(self) -> Rule:
-        body = "\n".join(self.lines) if self.lines else "        pass"
+    def build(self) -> Fill:
+        body = "\n".join(self.lines)
+        defaults = "".join(f", {n}={n}" for n in self.names)
         source = (
             f"def _make({', '.join(self.names)}):\n"
-            f"    def _rules(s, out):\n{body}\n    return _rules\n"
+            f"    def _rules(s, out{defaults}):\n{body}\n        return n\n    return _rules\n"
         )
         made: Any = factory(source)(*self.values)
-        rule: Rule = made
-        return rule
+        fill: Fill = made
+        return fill
+
+    def counted(self, value: str, scope: str) -> None:
+        """``value`` to count when it is a list or an object: walked once, at the end."""
+        self.emit(f"if type({value}) is list or type({value}) is dict:")
+        self.emit(f"    walk.append({value})")
 
     def rules(self, rules: list[Rule], scope: str, out: str) -> None:
         for rule in rules:
             spec = self.specs.get(rule)
             if isinstance(spec, Literal):
                 self.emit(f"{out}[{self.const(spec.key)}] = {self.const(spec.value)}")
+                size = output_size(spec.value, MAX_SIZE)
+                if size:
+                    self.emit(f"n += {self.const(size)}")
             elif isinstance(spec, Copy):
                 self.copy(spec, scope, out)
             elif isinstance(spec, Nested):
@@ -206,10 +240,15 @@ class _RuleGen:
                 self.emit(f"{child} = {{}}")
                 self.rules(spec.rules, scope, child)
                 self.emit(f"{out}[{self.const(spec.key)}] = {child}")
+                self.emit(f"n += len({child})")
             elif isinstance(spec, Each) and self.loops < _MAX_LOOPS:
                 self.each(spec, scope, out)
             else:
                 self.emit(f"{self.const(rule)}({scope}, {out})")
+                if isinstance(spec, Each | Other):  # what it wrote, walked
+                    value = self.tmp()
+                    self.emit(f"{value} = {out}.get({self.const(spec.key)})")
+                    self.counted(value, scope)
 
     def copy(self, spec: Copy, scope: str, out: str) -> None:
         h = self.helper
@@ -224,9 +263,10 @@ class _RuleGen:
         )
         if spec.default is not MISSING:
             self.emit(f"if {value} is None or {value} is {missing}:")
-            self.emit(f"    {out}[{key}] = {self.const(spec.default)}")
+            self.emit(f"    {out}[{key}] = {value} = {self.const(spec.default)}")
             self.emit("else:")
             self.emit(f"    {out}[{key}] = {value}")
+            self.counted(value, scope)
         elif spec.required:
             self.emit(f"if {value} is None or {value} is {missing}:")
             self.emit(
@@ -234,9 +274,11 @@ class _RuleGen:
                 f"{self.const(spec.what)}, {self.const(spec.where)}, {self.const(spec.hint)})"
             )
             self.emit(f"{out}[{key}] = {value}")
+            self.counted(value, scope)
         else:
             self.emit(f"if {value} is not {missing}:")
             self.emit(f"    {out}[{key}] = {value}")
+            self.counted(value, scope)
 
     def each(self, spec: Each, up: str, out: str) -> None:
         h = self.helper
@@ -287,6 +329,8 @@ class _RuleGen:
         self.emit(f"{child} = {{}}")
         self.rules(spec.rules, inner, child)
         self.emit(f"{built}.append({child})")
+        self.emit(f"n += len({child})")
         self.loops -= 1
         self.indent -= 1
         self.emit(f"{out}[{self.const(spec.key)}] = {built}")
+        self.emit(f"n += len({built})")

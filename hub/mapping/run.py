@@ -28,6 +28,8 @@ __all__ = [
     "as_items",
     "check_output_size",
     "located",
+    "output_size",
+    "output_too_large",
     "ticking",
     "weight",
 ]
@@ -136,23 +138,36 @@ def check_output_size(tree: Any, limit: int) -> None:
     every item of an ``each``): written out, it would be exponentially large. The walk stops
     as soon as the count passes ``limit``, so it costs at most that many steps.
     """
+    if output_size(tree, limit) > limit:
+        raise output_too_large(limit)
+
+
+def output_size(tree: Any, limit: int) -> int:
+    """The values in ``tree`` (0 for a single value), a shared part counted every time;
+    the walk stops once the count passes ``limit`` (the count is then above ``limit``)."""
+    kind = type(tree)
+    if kind is not dict and kind is not list:
+        return 0
     stack = [tree]
-    pop, push = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     count = 0
     while stack:
         node = pop()
-        kind = type(node)
-        if kind is dict:
-            count += len(node)
-            push(node.values())
-        elif kind is list:
-            count += len(node)
-            push(node)
-        else:
-            continue
+        values = node.values() if type(node) is dict else node
+        count += len(values)
         if count > limit:
-            raise LimitExceeded(
-                f"the output holds more than {limit:,} values (a part of it repeated many "
-                "times counts every time; limit mappings.limits.max_values)",
-                "raise mappings.limits.max_values in the config if the input is legitimate",
-            )
+            return count
+        for value in values:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
+    return count
+
+
+def output_too_large(limit: int) -> LimitExceeded:
+    """The error of an output past ``limit`` values (see :func:`check_output_size`)."""
+    return LimitExceeded(
+        f"the output holds more than {limit:,} values (a part of it repeated many "
+        "times counts every time; limit mappings.limits.max_values)",
+        "raise mappings.limits.max_values in the config if the input is legitimate",
+    )
