@@ -163,6 +163,7 @@ _HELPERS["element_text"] = edifact.element_text
 _HELPERS["arith_failure"] = _arith_failure
 _HELPERS.update(FORM_HELPERS)
 _HELPERS["small_ints"] = aggregates.small_ints
+_HELPERS["EMPTY"] = []  # compared with only (an empty element), never changed
 _HELPERS["sum"], _HELPERS["min"], _HELPERS["max"] = sum, min, max
 
 
@@ -654,7 +655,8 @@ class _Gen(FormGen):
         trim = not (elements and elements[-1] is not _COMPUTED and elements[-1] not in ("", []))
         if trim:
             keep = "1" if segment else "0"
-            self.emit(f"while len({out}) > {keep} and ({out}[-1] == '' or {out}[-1] == []):")
+            empty = self.helper("EMPTY")
+            self.emit(f"while len({out}) > {keep} and ({out}[-1] == '' or {out}[-1] == {empty}):")
             self.emit(f"    {out}.pop()")
         if segment:
             self.charge(f"len({out})")

@@ -205,8 +205,9 @@ def format_number(
         raise FunctionError(f"thousands and decimal_mark must differ, both are {thousands!r}")
     rounded = _rounded(number, digits)
     if decimal_mark == "." and not thousands:  # the common case: as Decimal writes it
-        text = f"{abs(rounded):f}"
-        return "-" + text if rounded < 0 else text  # -0.001 to 2 places is 0.00, not -0.00
+        text = f"{rounded:f}"
+        # -0.001 to 2 places is 0.00, not -0.00
+        return text[1:] if text[0] == "-" and not rounded else text
     integral, _, fraction = f"{abs(rounded):f}".partition(".")
     if thousands:
         integral = f"{int(integral):,}".replace(",", thousands)
