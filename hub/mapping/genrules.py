@@ -35,7 +35,7 @@ __all__ += ["generate_rules"]
 #: Off: every rule stays its closure (the differential test compares both).
 ENABLED = True
 #: The most rules (nested ones included) written into one function.
-MAX_RULES = 400
+MAX_RULES = 200
 #: A literal is counted up to this size (past it, the output is too large anyway).
 MAX_SIZE = 2**62
 #: Loops nested deeper than this stay closures (Python allows 20 nested blocks).
