@@ -167,24 +167,27 @@ _HELPERS["EMPTY"] = []  # compared with only (an empty element), never changed
 _HELPERS["sum"], _HELPERS["min"], _HELPERS["max"] = sum, min, max
 
 
-def _intrinsic(call: Any, names: list[str], h: Callable[[str], str]) -> tuple[str, str] | None:
-    """A test and an expression that give what ``call(*names)`` gives whenever the test
-    holds, with nothing to charge: the common case of a hot function, written in place.
-    Texts of at most SHORT_TEXT characters are neither charged as arguments nor as
+def _intrinsic(
+    call: Any, names: list[str], h: Callable[[str], str]
+) -> tuple[str, str, bool] | None:
+    """A test, and an expression that gives what ``call(*names)`` gives whenever the test
+    holds with nothing to charge for its result: the common case of a hot function, written
+    in place; the flag says whether the test also means no argument is charged (a short
+    text). Texts of at most SHORT_TEXT characters are neither charged as arguments nor as
     results; whole numbers below 10**18 add up exactly as ints (see aggregates)."""
     if len(names) == 1:
         (a,) = names
         if call is strings.trim:
-            return f"type({a}) is str and len({a}) <= {h('SHORT_TEXT')}", f"{a}.strip()"
+            return f"type({a}) is str and len({a}) <= {h('SHORT_TEXT')}", f"{a}.strip()", True
         if call is aggregates.count:
-            return f"type({a}) is list", f"len({a}) - {a}.count(None)"
+            return f"type({a}) is list", f"len({a}) - {a}.count(None)", False
         folds = {aggregates.sum_values: "sum", aggregates.max_value: "max"}
         folds[aggregates.min_value] = "min"
         if call in folds:
-            return f"{h('small_ints')}({a})", f"{h(folds[call])}({a})"
+            return f"{h('small_ints')}({a})", f"{h(folds[call])}({a})", False
     if len(names) == 2 and call is strings.default:
         a, b = names
-        return f"type({a}) is str", f"{a} if {a} and not {a}.isspace() else {b}"
+        return f"type({a}) is str", f"{a} if {a} and not {a}.isspace() else {b}", False
     return None
 
 
@@ -683,30 +686,40 @@ class _Gen(FormGen):
                 values.append((self.const(arg.value), False))  # nothing to charge
             else:
                 values.append((self.expr(arg), True))
-        names = []
+        names, charged = [], []
         for value, check in values:
             if not check:
                 names.append(value)
                 continue
             own = self.tmp()
             self.emit(f"{own} = None if {value} is {missing} else {value}")
-            self.emit(
-                f"if type({own}) is list or (type({own}) is str and len({own}) > {h('LONG_TEXT')}):"
-            )
-            self.ticks(f"len({own})", 1)
             names.append(own)
+            charged.append(own)
         out, kind, exc = self.tmp(), self.tmp(), self.tmp()
         fast = _intrinsic(spec.call, names, h)
-        if fast is not None:
-            self.emit(f"if {fast[0]}:")
-            self.emit(f"    {out} = {fast[1]}")
-            self.emit("else:")
-            self.indent += 1
+        if fast is None:
+            self.arguments(charged)
             self.call(node, spec, names, out, kind, exc)
-            self.indent -= 1
             return out
+        test, value, quiet = fast
+        if not quiet:  # the arguments are charged whichever way it goes
+            self.arguments(charged)
+        self.emit(f"if {test}:")
+        self.emit(f"    {out} = {value}")
+        self.emit("else:")
+        self.indent += 1
+        if quiet:
+            self.arguments(charged)
         self.call(node, spec, names, out, kind, exc)
+        self.indent -= 1
         return out
+
+    def arguments(self, charged: list[str]) -> None:
+        """A list or a long text given to a function counts its length as work."""
+        for own in charged:
+            long_text = f"len({own}) > {self.helper('LONG_TEXT')}"
+            self.emit(f"if type({own}) is list or (type({own}) is str and {long_text}):")
+            self.ticks(f"len({own})", 1)
 
     def call(
         self, node: Node, spec: FunctionSpec, names: list[str], out: str, kind: str, exc: str

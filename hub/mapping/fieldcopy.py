@@ -136,8 +136,8 @@ class FieldCopyMapping:
         out: dict[str, Any] = {}
         if self._fill is not None:  # it counts the output as it builds it
             if self._fill(scope, out) > run.max_values:
-                exc = output_too_large(run.max_values)
-                raise located(str(exc), exc, self.source)
+                too_large = output_too_large(run.max_values)
+                raise located(str(too_large), too_large, self.source)
             return out
         for rule in self._rules:
             rule(scope, out)

@@ -50,6 +50,8 @@ FORM_HELPERS: dict[str, Any] = {
     "distinct_values": lambdas.distinct_values,
     "assertion_failed": lambdas.assertion_failed,
     "fail_failed": lambdas.failed,
+    "texts_only": lambdas.texts_only,
+    "fromkeys": dict.fromkeys,
 }
 
 
@@ -97,11 +99,13 @@ class FormGen:
         if name in ("assert", "fail"):
             return self.checked(node)
         if name == "distinct" and len(node.args) == 1 and node.args[0].kind != "lambda":
-            value = self.expr(node.args[0])
-            items, out = self.tmp(), self.tmp()
-            self.emit(f"{items} = {self.helper('loop_items')}(s, {value})")
+            items, out = self.items(self.expr(node.args[0])), self.tmp()
             sources = self.const(sources_of(node))
-            self.emit(f"{out} = {self.helper('distinct_values')}(s, {items}, {sources})")
+            self.emit(f"if {self.helper('texts_only')}({items}):")  # texts: their own keys
+            self.emit(f"    {out} = list({self.helper('fromkeys')}({items}))")
+            self.charge(f"len({out})", 1)
+            self.emit("else:")
+            self.emit(f"    {out} = {self.helper('distinct_values')}(s, {items}, {sources})")
             return out
         if self.blocks >= max_blocks or not _loopable(node):
             return None

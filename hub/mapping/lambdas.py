@@ -46,6 +46,7 @@ __all__ = [
     "grouped",
     "loop_items",
     "sorted_or_fail",
+    "texts_only",
 ]
 
 Evaluator = Callable[[Scope], Any]
@@ -260,7 +261,7 @@ def _form_reduce(compiler: CallCompiler, node: Node) -> Evaluator:
 def sort_keys(values: list[Any]) -> list[tuple[int, Any]]:
     """Keys to sort by: by number when any key is a number (numeric texts read as numbers),
     else by text; nulls last."""
-    if set(map(type, values)) == {str}:  # texts only: the common case
+    if texts_only(values):  # the common case
         return [(0, v) for v in values]
     numeric = any(is_number(v) for v in values)
     keys: list[tuple[int, Any]] = []
@@ -306,6 +307,10 @@ def _form_sort_by(compiler: CallCompiler, node: Node) -> Evaluator:
 
 def sorted_by(s: Scope, items: list[Any], values: list[Any], descending: bool) -> list[Any]:
     """``items`` in the order of their keys ``values`` (sort_by()); nulls last either way."""
+    if texts_only(values):  # no nulls, no numbers: the texts are the keys
+        order = sorted(range(len(items)), key=values.__getitem__, reverse=descending)
+        s.run.add_values(len(items))
+        return [items[i] for i in order]
     keys = sort_keys(values)
     order = sorted(range(len(items)), key=keys.__getitem__, reverse=descending)
     if descending:  # nulls last either way; sorted() keeps ties in input order
@@ -388,9 +393,14 @@ def _form_distinct(compiler: CallCompiler, node: Node) -> Evaluator:
     return distinct
 
 
+def texts_only(values: list[Any]) -> bool:
+    """Whether every value is a text (and there is one at least)."""
+    return set(map(type, values)) == {str}
+
+
 def distinct_values(s: Scope, items: list[Any], sources: Any) -> list[Any]:
     """``distinct(list)``: the first of every value (texts are their own keys)."""
-    if set(map(type, items)) == {str}:
+    if texts_only(items):
         out = list(dict.fromkeys(items))
         s.run.add_values(len(out))
         return out
