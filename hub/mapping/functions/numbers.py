@@ -38,6 +38,7 @@ def _pattern(decimal: str, groups: str) -> re.Pattern[str]:
 
 #: A number as most data writes it: no sign but '-', no grouping, a point if any.
 _SIMPLE = re.compile(r"-?\d+(?:\.\d+)?")
+_FLOAT_LIMIT = float("inf")
 _POINT = _pattern(".", ", '\u00a0\u202f")  # 1,234.56  1 234.56  1'234.56
 _COMMA = _pattern(",", ". \u00a0\u202f")  # 1.234,56  1 234,56
 
@@ -63,6 +64,8 @@ def to_decimal(value: Any, decimal_mark: Any = "auto", what: str = "value") -> D
             return Decimal(text)
     elif type(value) is int:
         return Decimal(bounded_int(value, FunctionError))
+    elif type(value) is float and -_FLOAT_LIMIT < value < _FLOAT_LIMIT:  # finite, not NaN
+        return bounded(Decimal(repr(value)), FunctionError)  # shortest text: 2.675 stays 2.675
     if value is None:
         return None
     if isinstance(value, bool):
@@ -194,6 +197,11 @@ def format_number(
     number = to_decimal(value)
     if number is None:
         return None
+    quantum = _QUANTA.get(places) if type(places) is int and places >= 0 else None
+    if quantum is not None and decimal_mark == "." and thousands == "":  # the common case
+        rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
+        text = f"{rounded:f}"
+        return text[1:] if text[0] == "-" and not rounded else text  # not -0.00
     digits = whole(places, "places")
     if digits < 0:
         raise FunctionError(f"places must not be negative, not {digits}")
