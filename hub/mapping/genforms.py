@@ -7,7 +7,7 @@ parameter is read from a local of the loop. The parameter's slot of the run is s
 for every item, so any part of the body left to the closures reads it as before.
 
 Each loop does what the closure of :mod:`hub.mapping.lambdas` does, in the same order: the
-list is read and charged (:func:`~hub.mapping.lambdas.loop_items`), the body runs per item,
+list is read and charged (as the closures' ``_items`` does it), the body runs per item,
 the result is charged, and grouping, sorting and distinct use the closures' own helpers, so
 the outputs, the budget charges and the errors are the same (the differential test of
 tests/unit/test_mapping_codegen.py compares both). A form whose arguments the closures
@@ -43,7 +43,6 @@ _BOOLEAN = frozenset({"cmp", "and", "or", "not"})
 
 #: Helpers the loops call, by the name the generator knows them by.
 FORM_HELPERS: dict[str, Any] = {
-    "loop_items": lambdas.loop_items,
     "grouped": lambdas.grouped,
     "sorted_or_fail": lambdas.sorted_or_fail,
     "distinct_by": lambdas.distinct_by,
@@ -116,7 +115,8 @@ class FormGen:
             return self.loop(node, items, fn.args[0], slots)
 
     def items(self, value: str) -> str:
-        """The list a form loops over, as :func:`~hub.mapping.lambdas.loop_items` reads it."""
+        """The list a form loops over, read and charged as the closures read it: null and
+        missing are an empty list, one value a list of one, each item one operation."""
         items, missing = self.tmp(), self.helper("MISSING")
         self.emit(f"if {value} is None or {value} is {missing}:")
         self.emit(f"    {items} = []")

@@ -44,7 +44,6 @@ __all__ = [
     "equal",
     "failed",
     "grouped",
-    "loop_items",
     "sorted_or_fail",
     "texts_only",
 ]
@@ -421,11 +420,6 @@ def distinct_by(s: Scope, items: list[Any], keys: list[Any], sources: Any) -> li
         raise failure(s, "distinct()", str(exc), sources) from None
     s.run.add_values(len(out))
     return out
-
-
-def loop_items(s: Scope, value: Any) -> list[Any]:
-    """The list a form loops over (for generated code): as the closures read it."""
-    return _items(s, value)
 
 
 def assertion_failed(message: Any) -> AssertionFailed:

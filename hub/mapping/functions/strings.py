@@ -102,8 +102,8 @@ def pad_right(text: Any, width: Any, char: Any = " ") -> str | None:
 )
 def substring(text: Any, start: Any, length: Any = None) -> str | None:
     """``length`` characters from ``start`` (0-based); past the end gives what is there."""
-    common = type(text) is str and type(start) is int and type(length) is int
-    if common and start >= 0 and length >= 0:
+    whole = type(start) is int and type(length) is int  # the common case first
+    if isinstance(text, str) and whole and start >= 0 and length >= 0:
         return text[start : start + length]
     if text is None:
         return None
