@@ -36,8 +36,8 @@ __all__ += ["generate_rules"]
 ENABLED = True
 #: The most rules (nested ones included) written into one function.
 MAX_RULES = 200
-#: A literal is counted up to this size (past it, the output is too large anyway).
-MAX_SIZE = 2**62
+#: A literal's values are counted at load time up to this many (a bigger one at run time).
+_LITERAL_SIZE = 100_000
 #: Loops nested deeper than this stay closures (Python allows 20 nested blocks).
 _MAX_LOOPS = 8
 
@@ -230,8 +230,10 @@ class _RuleGen:
             spec = self.specs.get(rule)
             if isinstance(spec, Literal):
                 self.emit(f"{out}[{self.const(spec.key)}] = {self.const(spec.value)}")
-                size = output_size(spec.value, MAX_SIZE)
-                if size:
+                size = output_size(spec.value, _LITERAL_SIZE)
+                if size > _LITERAL_SIZE:  # a huge literal: walked with the rest, up to the limit
+                    self.counted(self.const(spec.value), scope)
+                elif size:
                     self.emit(f"n += {self.const(size)}")
             elif isinstance(spec, Copy):
                 self.copy(spec, scope, out)

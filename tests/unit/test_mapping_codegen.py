@@ -259,3 +259,30 @@ def test_a_huge_expression_is_left_to_the_closures() -> None:
     assert not worth_generating(parse_expr(wide))
     assert worth_generating(parse_expr("(a & 'x')"))
     _both(f"name: t\nfields:\n  out: {json.dumps(wide)}\n", {"a": "y"})
+
+
+def test_generated_rules_count_the_output_as_the_walk_does() -> None:
+    """The rules' function counts the output as it builds it (shared parts every time);
+    the count is what a walk of the finished output finds."""
+    from hub.mapping.expr import Scope
+    from hub.mapping.run import Run, output_size
+
+    text = (
+        "name: t\nvars:\n  big: 'array(a, a, array(a, a))'\nfields:\n"
+        "  lit: {value: {x: [1, [2, 3]], y: {}}}\n"
+        "  copy: {path: a, default: [1, 2]}\n"
+        "  when: {expr: '$big', when: 'true'}\n"
+        "  own: {expr: '$w', vars: {w: 'array($big, $big)'}}\n"
+        "  nest: {fields: {p: $big, q: {value: [[]]}}}\n"
+        "  rows:\n    each: rows\n    fields:\n      s: $big\n"
+        "      inner: {each: '$.t', fields: {v: $, w: {value: [1]}}}\n"
+    )
+    mapping = parse_mapping(text, "t.yaml")
+    assert mapping._fill is not None
+    tree = {"a": [1, {"b": [2]}], "rows": [{"t": [1, 2]}, {"t": None}, {}, {"t": [[3], {}]}]}
+    root = mapping._root(tree, None)
+    out: dict[str, Any] = {}
+    assert mapping._fill(Scope(tree, None, tree, root.vars, Run([], mapping.limits)), out) == (
+        output_size(out, 10**9)
+    )
+    assert out == mapping.apply(tree)
