@@ -286,3 +286,22 @@ def test_generated_rules_count_the_output_as_the_walk_does() -> None:
         output_size(out, 10**9)
     )
     assert out == mapping.apply(tree)
+
+
+def test_deeply_nested_loops_load_and_agree() -> None:
+    """``each`` in ``each`` past the generator's depth: the deeper loops stay closures
+    (Python limits nested blocks), with the same output as the closures give."""
+    fields = "{v: $, p: '$parent_index'}"
+    for _ in range(12):
+        fields = f"{{v: $, i: $index, c: {{each: '$', where: '$ != 0', fields: {fields}}}}}"
+    text = f"name: t\nfields:\n  top: {{each: a, fields: {fields}}}\n"
+    tree: dict[str, Any] = {"a": [1, 0, 2]}
+    for depth in range(12):
+        tree = {"a": [tree["a"], 0, 3]} if depth % 2 else tree
+    _both(text, tree)
+    _both(text, {"a": [[[[1, [2, [0, [3]]]]]]]})
+    nested: Any = [[], None]
+    for _ in range(14):
+        nested = [nested, []]
+    assert parse_mapping(text, "t.yaml").apply({"a": nested})["top"][0]["c"][0]["c"]
+    _both(text, {"a": nested})
