@@ -3,11 +3,13 @@
 The closure compiler (:mod:`hub.mapping.expr`) makes one Python call per operator node; on a
 small input that fixed cost is most of a run. Here the common node kinds (literals, plain
 paths, comparisons, ``and``/``or``/``not``, ``if``, arithmetic, ``&`` and calls of the
-registered functions) become the statements of one generated function; any other node
-(inline functions, ``$parent``, ``[*]``, the mapping's own functions, ...) stays the closure
-the closure compiler makes, called from the generated code. The generated code does what the
-closures do, statement for statement: the same Decimal arithmetic, null handling, budget
-charges and error messages (a differential test compares both).
+registered functions) become the statements of one generated function, the list functions
+with an inline function become loops in it (:mod:`hub.mapping.genforms`), and the run's
+budget is charged in place; any other node (``$parent``, ``a[*].b[*]``, the mapping's own
+functions, ``switch``, ...) stays the closure the closure compiler makes, called from the
+generated code. The generated code does what the closures do, statement for statement: the
+same Decimal arithmetic, null handling, budget charges and error messages (a differential
+test compares both).
 
 Mapping text comes from admins and from ``POST /preview``: no text of it is ever written
 into the generated source. Every value (literals, keys, names, closures, helpers) is an

@@ -137,7 +137,7 @@ class FieldCopyMapping:
         if self._fill is not None:  # it counts the output as it builds it
             if self._fill(scope, out) > run.max_values:
                 too_large = output_too_large(run.max_values)
-                raise located(str(too_large), too_large, self.source)
+                raise located(str(too_large), too_large, self.source) from None
             return out
         for rule in self._rules:
             rule(scope, out)
