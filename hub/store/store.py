@@ -29,10 +29,10 @@ from hub.message import (
     SinkDelivery,
     utcnow,
 )
-from hub.store.claims import claim_batch
+from hub.store.claims import Taken, take_batch
 from hub.store.engine import make_engine, resolve_url
 from hub.store.filelock import FileLock
-from hub.store.finishing import finish_batch
+from hub.store.finishing import finish_batch, prepare
 from hub.store.history import unpacked
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
@@ -279,17 +279,17 @@ class Store:
         """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
-        return self._writer.run(
-            lambda session: claim_batch(
+        taken: Taken = self._writer.run(
+            lambda session: take_batch(
                 session,
                 worker,
                 now=now,
                 lease_until=lease_until,
                 limit=limit,
                 max_attempts=max_attempts or {},
-                sealer=self.sealer,
             )
         )
+        return taken.claimed(self.sealer)
 
     def start_turn(
         self,
@@ -465,21 +465,22 @@ class Store:
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
         postgres = self.is_postgres
+        rows = prepare(outcomes)  # before the transaction: the write lock is held less
 
-        def job(session: Session) -> tuple[list[bool], list[Claimed]]:
-            held = finish_batch(session, worker, outcomes, lock=postgres, sealer=self.sealer)
-            claimed = claim_batch(
+        def job(session: Session) -> tuple[list[bool], Taken]:
+            held = finish_batch(session, worker, rows, lock=postgres, sealer=self.sealer)
+            taken = take_batch(
                 session,
                 worker,
                 now=now,
                 lease_until=lease_until,
                 limit=limit,
                 max_attempts=max_attempts or {},
-                sealer=self.sealer,
             )
-            return held, claimed
+            return held, taken
 
-        return self._writer.run(job)
+        held, taken = self._writer.run(job)
+        return held, taken.claimed(self.sealer)
 
     def finish_many(self, worker: str, outcomes: Sequence[tuple[str, Turn]]) -> list[bool]:
         """Record a batch of ``worker``'s turns, (message id, turn) each, in one transaction
@@ -489,9 +490,10 @@ class Store:
         """
         if not outcomes:
             return []
+        rows = prepare(outcomes)  # before the transaction: the write lock is held less
         return self._writer.run(
             lambda session: finish_batch(
-                session, worker, outcomes, lock=self.is_postgres, sealer=self.sealer
+                session, worker, rows, lock=self.is_postgres, sealer=self.sealer
             )
         )
 
