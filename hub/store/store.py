@@ -30,6 +30,7 @@ from hub.message import (
     utcnow,
 )
 from hub.store.claims import Taken, take_batch
+from hub.store.durable import WalSync
 from hub.store.engine import make_engine, resolve_url
 from hub.store.filelock import FileLock
 from hub.store.finishing import finish_batch, prepare
@@ -87,14 +88,21 @@ class Store:
         # A file database is locked between processes too (a worker beside the API).
         self._file_lock: FileLock | None = None
         self._lock: AbstractContextManager[object] = nullcontext()
+        #: a file database's commits are fsynced after its write lock is released
+        self._wal: WalSync | None = None
         if engine.dialect.name == "sqlite":
             database = engine.url.database
             if database and database != ":memory:":
                 self._file_lock = FileLock(Path(database + ".lock"))
                 self._lock = self._file_lock
+                self._wal = WalSync(Path(database))
             else:
                 self._lock = threading.Lock()
-        self._writer = Writer(self._tx)
+        # the writer's commits are made durable by its own syncing thread (hub.store.durable)
+        self._writer = Writer(
+            lambda: self._tx(durable=False),
+            sync=None if self._wal is None else self._wal.sync_written,
+        )
 
     def writing(self) -> AbstractContextManager[object]:
         """This process's write lock on SQLite (nothing on PostgreSQL), for work on the
@@ -106,11 +114,29 @@ class Store:
         return self._tx()
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        """One transaction; database errors become the hub's own StoreError types."""
+    def _tx(self, *, durable: bool = True) -> Iterator[Session]:
+        """One transaction; database errors become the hub's own StoreError types.
+
+        On a SQLite file it is made durable after the write lock is released (unless
+        ``durable`` is False: the writer's syncing thread does it, hub.store.writer)."""
         try:
             with self._lock, self._sessions() as session, session.begin():
+                if self._wal is None:
+                    yield session
+                    return
+                driver = session.connection().connection.dbapi_connection
+                before = driver.total_changes  # type: ignore[union-attr]
                 yield session
+                wrote = driver.total_changes != before  # type: ignore[union-attr]
+            if wrote and durable:  # committed, the lock released: now make it durable
+                self._wal.sync()
+            elif wrote:
+                self._wal.written()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the store could not make a commit durable: {exc}",
+                hint="check the disk that holds the database (space, errors in the system log)",
+            ) from exc
         except DBAPIError as exc:
             raise _wrap(exc) from exc
         except StatementError as exc:  # SQLAlchemy's own, around a statement: no SQL to users
@@ -123,6 +149,8 @@ class Store:
     def migrate(self) -> None:
         try:
             upgrade(self.engine)
+            if self._wal is not None:
+                self._wal.sync()
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot migrate the store: {exc.orig or exc}") from exc
 
