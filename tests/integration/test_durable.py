@@ -15,8 +15,7 @@ import pytest
 
 from hub.errors import StoreUnavailable
 from hub.message import Message, MessageStatus
-from hub.store import Store
-from hub.store import durable
+from hub.store import Store, durable
 
 
 def message() -> Message:
