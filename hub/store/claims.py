@@ -124,16 +124,21 @@ _PENDING = DeliveryStatus.PENDING.value
 @dataclass(frozen=True)
 class Taken:
     """What a claim's transaction took: the rows, made into :class:`Claimed` messages by
-    :meth:`claimed` after the commit (opening sealed bodies is no work for the write lock)."""
+    :meth:`claimed` after the commit, so the write lock is not held for it. Encrypted rows
+    are opened in the transaction (``ready``): a payload the hub has no key for fails the
+    claim, which then takes nothing."""
 
     rows: Sequence[Any]
     sinks: dict[str, list[tuple[str, str, int]]]
     now: datetime
     started: dict[int, int]  # seq -> the turn's attempt number
     poisoned: dict[int, tuple[int, StoredError | None]]  # seq -> (attempts, poison)
+    ready: list[Claimed] | None = None
 
     def claimed(self, sealer: Sealer) -> list[Claimed]:
         """The batch, in claim order (bodies and outputs opened with ``sealer``)."""
+        if self.ready is not None:
+            return self.ready
         claimed: list[Claimed] = []
         for row in self.rows:
             if row.seq in self.started:
@@ -160,7 +165,13 @@ def claim_batch(
 
     Bodies and outputs written with a payload key are opened with ``sealer``."""
     taken = take_batch(
-        session, worker, now=now, lease_until=lease_until, limit=limit, max_attempts=max_attempts
+        session,
+        worker,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+        max_attempts=max_attempts,
+        sealer=sealer,
     )
     return taken.claimed(sealer)
 
@@ -173,9 +184,10 @@ def take_batch(
     lease_until: datetime,
     limit: int,
     max_attempts: Mapping[str, int],
+    sealer: Sealer,
 ) -> Taken:
     """:func:`claim_batch`'s statements, in ``session``; the messages are made afterwards
-    (:meth:`Taken.claimed`), outside the transaction."""
+    (:meth:`Taken.claimed`), outside the transaction, unless a row is encrypted."""
     query = claim_query(session.get_bind().dialect.name)
     rows = session.execute(query, {"now": now, "limit": limit}).all()
     if not rows:
@@ -224,7 +236,10 @@ def take_batch(
             poisoned[row.seq] = result
     if events:
         session.execute(_EVENTS, events)
-    return Taken(rows, sinks, now, started, poisoned)
+    taken = Taken(rows, sinks, now, started, poisoned)
+    if any(row.sealed for row in rows):  # opening may fail: then nothing is claimed
+        return replace(taken, ready=taken.claimed(sealer))
+    return taken
 
 
 def _pending(sinks: list[tuple[str, str, int]]) -> tuple[str, ...]:

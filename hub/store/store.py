@@ -129,14 +129,9 @@ class Store:
                 yield session
                 wrote = driver.total_changes != before  # type: ignore[union-attr]
             if wrote and durable:  # committed, the lock released: now make it durable
-                self._wal.sync()
+                self._sync(self._wal)
             elif wrote:
                 self._wal.written()
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"the store could not make a commit durable: {exc}",
-                hint="check the disk that holds the database (space, errors in the system log)",
-            ) from exc
         except DBAPIError as exc:
             raise _wrap(exc) from exc
         except StatementError as exc:  # SQLAlchemy's own, around a statement: no SQL to users
@@ -144,13 +139,23 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc}") from exc
 
+    @staticmethod
+    def _sync(wal: WalSync) -> None:
+        try:
+            wal.sync()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the store could not make a commit durable: {exc}",
+                hint="check the disk that holds the database (space, errors in the system log)",
+            ) from exc
+
     # -- lifecycle -----------------------------------------------------------------
 
     def migrate(self) -> None:
         try:
             upgrade(self.engine)
             if self._wal is not None:
-                self._wal.sync()
+                self._sync(self._wal)
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot migrate the store: {exc.orig or exc}") from exc
 
@@ -315,6 +320,7 @@ class Store:
                 lease_until=lease_until,
                 limit=limit,
                 max_attempts=max_attempts or {},
+                sealer=self.sealer,
             )
         )
         return taken.claimed(self.sealer)
@@ -504,6 +510,7 @@ class Store:
                 lease_until=lease_until,
                 limit=limit,
                 max_attempts=max_attempts or {},
+                sealer=self.sealer,
             )
             return held, taken
 
