@@ -10,6 +10,8 @@ Why this is as durable as ``synchronous=FULL``: the fsync covers every frame wri
 file before it, the commit's included, and SQLite still syncs the WAL header whenever it
 starts the file over (and the directory with it), the WAL before each checkpoint and the
 database after it. A WAL that is gone was checkpointed into the database, which was synced.
+Another connection may read a commit before its fsync has ended; a worker acts on what it
+claims only after the claim's own fsync, which covers every commit before it.
 """
 
 from __future__ import annotations
