@@ -16,7 +16,7 @@ message that kills its worker cannot use up the attempts of others batched with 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from hub.store.tables import (
 )
 from hub.store.turns import TURN_STARTED, start_turn
 
-__all__ = ["claim_batch", "claim_query"]
+__all__ = ["Taken", "claim_batch", "claim_query", "take_batch"]
 
 _M = MESSAGES.c
 _COLUMNS = (
@@ -121,6 +121,36 @@ _EVENTS = insert(EVENTS)
 _PENDING = DeliveryStatus.PENDING.value
 
 
+@dataclass(frozen=True)
+class Taken:
+    """What a claim's transaction took: the rows, made into :class:`Claimed` messages by
+    :meth:`claimed` after the commit, so the write lock is not held for it. Encrypted rows
+    are opened in the transaction (``ready``): a payload the hub has no key for fails the
+    claim, which then takes nothing."""
+
+    rows: Sequence[Any]
+    sinks: dict[str, list[tuple[str, str, int]]]
+    now: datetime
+    started: dict[int, int]  # seq -> the turn's attempt number
+    poisoned: dict[int, tuple[int, StoredError | None]]  # seq -> (attempts, poison)
+    ready: list[Claimed] | None = None
+
+    def claimed(self, sealer: Sealer) -> list[Claimed]:
+        """The batch, in claim order (bodies and outputs opened with ``sealer``)."""
+        if self.ready is not None:
+            return self.ready
+        claimed: list[Claimed] = []
+        for row in self.rows:
+            if row.seq in self.started:
+                item = _claimed(row, self.sinks[row.id], self.now, sealer)
+                claimed.append(_started(item, self.started[row.seq]))
+            elif row.seq in self.poisoned:
+                attempts, poison = self.poisoned[row.seq]
+                item = _claimed(row, self.sinks[row.id], self.now, sealer)
+                claimed.append(_poisoned(item, attempts, poison))
+        return claimed
+
+
 def claim_batch(
     session: Session,
     worker: str,
@@ -134,10 +164,34 @@ def claim_batch(
     """Lease and start up to ``limit`` due messages for ``worker``, in ``session``.
 
     Bodies and outputs written with a payload key are opened with ``sealer``."""
+    taken = take_batch(
+        session,
+        worker,
+        now=now,
+        lease_until=lease_until,
+        limit=limit,
+        max_attempts=max_attempts,
+        sealer=sealer,
+    )
+    return taken.claimed(sealer)
+
+
+def take_batch(
+    session: Session,
+    worker: str,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    max_attempts: Mapping[str, int],
+    sealer: Sealer,
+) -> Taken:
+    """:func:`claim_batch`'s statements, in ``session``; the messages are made afterwards
+    (:meth:`Taken.claimed`), outside the transaction, unless a row is encrypted."""
     query = claim_query(session.get_bind().dialect.name)
     rows = session.execute(query, {"now": now, "limit": limit}).all()
     if not rows:
-        return []
+        return Taken((), {}, now, {}, {})
     # a message whose last turn died runs alone; the others up to the next such one
     rows = list(rows[:1]) if rows[0].turn_open else _until_suspect(rows)
     ids = [row.id for row in rows]
@@ -145,15 +199,15 @@ def claim_batch(
     for mid, sink, status, attempts in session.execute(_DELIVERIES, {"ids": ids}):
         sinks[mid].append((sink, status, attempts))
     fresh = {row.seq for row in rows if row.attempts < max_attempts.get(row.route, 1 << 30)}
-    claimed: list[Claimed] = []
     if fresh:
         session.execute(_TAKE, {"seqs": sorted(fresh), "worker": worker, "until": lease_until})
+    started: dict[int, int] = {}
+    poisoned: dict[int, tuple[int, StoredError | None]] = {}
     events: list[dict[str, object]] = []
     for row in rows:
-        item = _claimed(row, sinks[row.id], now, sealer)
+        pending = _pending(sinks[row.id])
         if row.seq in fresh:
             number = row.attempts + 1
-            pending = item.pending_sinks
             events.append(
                 event_values(
                     row.id,
@@ -165,7 +219,7 @@ def claim_batch(
                     ),
                 )
             )
-            claimed.append(_started(item, number))
+            started[row.seq] = number
             continue
         # attempts used up by turns that never finished: a poison dead letter
         session.execute(_LEASE, {"one": row.seq, "worker": worker, "until": lease_until})
@@ -174,16 +228,22 @@ def claim_batch(
             row.id,
             worker,
             attempts=row.attempts,
-            pending_sinks=item.pending_sinks,
+            pending_sinks=pending,
             lease_until=lease_until,
             max_attempts=max_attempts[row.route],
         )
         if result is not None:
-            attempts, poison = result
-            claimed.append(_poisoned(item, attempts, poison))
+            poisoned[row.seq] = result
     if events:
         session.execute(_EVENTS, events)
-    return claimed
+    taken = Taken(rows, sinks, now, started, poisoned)
+    if any(row.sealed for row in rows):  # opening may fail: then nothing is claimed
+        return replace(taken, ready=taken.claimed(sealer))
+    return taken
+
+
+def _pending(sinks: list[tuple[str, str, int]]) -> tuple[str, ...]:
+    return tuple(sink for sink, status, _ in sinks if status == _PENDING)
 
 
 def _until_suspect(rows: Sequence[Any]) -> list[Any]:
@@ -215,7 +275,7 @@ def _claimed(row: Any, sinks: list[tuple[str, str, int]], now: datetime, sealer:
         output=None if row.output is None else sealer.open(row.output, row.sealed),
         output_content_type=row.output_content_type,
         output_extension=row.output_extension,
-        pending_sinks=tuple(sink for sink, status, _ in sinks if status == _PENDING),
+        pending_sinks=_pending(sinks),
         sink_attempts={sink: attempts for sink, _, attempts in sinks},
         claimed_at=now,
     )

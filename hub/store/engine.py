@@ -55,7 +55,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
-    """WAL for concurrent readers, FULL sync so a 202 survives power loss, secure_delete
+    """WAL for concurrent readers, NORMAL sync with the store's own fsync of the WAL after
+    each commit (hub.store.durable: a 202 survives power loss), secure_delete
     so a payload dropped by retention (or re-encrypted) is overwritten in the file, not
     left in a free page, and BEGIN IMMEDIATE so writers queue on the lock instead of
     failing on upgrade."""
@@ -66,7 +67,8 @@ def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
         cursor = dbapi_connection.cursor()
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        # a file database's commits are fsynced by the store, outside its write lock
+        cursor.execute("PRAGMA synchronous=NORMAL" if wal else "PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -1,6 +1,7 @@
 """Recording a batch of finished turns in one transaction, in a few statements.
 
-One read finds which messages the worker still holds; the message rows are updated with
+The rows are made before the transaction (:func:`prepare`); in it, one read finds which
+messages the worker still holds; the message rows are updated with
 one executemany per kind of outcome, the deliveries with one, the events with one insert.
 A turn whose lease was lost keeps its history (sink attempts, events) but makes no status
 change: a ``lease_lost`` event stands in for its last one (see :func:`late_events`).
@@ -9,6 +10,7 @@ change: a ``lease_lost`` event stands in for its last one (see :func:`late_event
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -28,7 +30,7 @@ from hub.store.tables import (
 from hub.store.turns import late_events
 from hub.text import clean_text
 
-__all__ = ["finish_batch"]
+__all__ = ["Outcomes", "finish_batch", "prepare"]
 
 _M = MESSAGES.c
 _D = DELIVERIES.c
@@ -65,40 +67,26 @@ def _update(keys: tuple[str, ...]) -> object:
     return statement
 
 
-def finish_batch(
-    session: Session,
-    worker: str,
-    outcomes: Sequence[tuple[str, Turn]],
-    *,
-    lock: bool,
-    sealer: Sealer,
-) -> list[bool]:
-    """Record ``outcomes`` (message id, turn); for each, whether ``worker`` still held it.
+@dataclass(frozen=True)
+class Outcomes:
+    """A batch's outcomes already made into rows (:func:`prepare`), so the transaction that
+    writes them, holding SQLite's one write lock, does no more Python than it must."""
 
-    ``lock`` (PostgreSQL) locks the held rows first, so a concurrent claim cannot take one
-    between the read and the update. An output is sealed when its message's body is (a row
-    written with a payload key keeps its output sealed too).
-    """
-    if not outcomes:
-        return []
-    ids = [message_id for message_id, _ in outcomes]
-    found = session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker})
-    sealed: dict[str, bool] = {row[0]: bool(row[1]) for row in found}
-    held = set(sealed)
+    turns: Sequence[tuple[str, Turn]]
+    now: datetime
+    values: dict[str, dict[str, object]]  # message id -> its row's new values, if held
+    deliveries: list[dict[str, object]]
+    events: dict[str, list[dict[str, object]]]  # message id -> its events' rows, if held
+
+
+def prepare(outcomes: Sequence[tuple[str, Turn]]) -> Outcomes:
+    """The rows ``outcomes`` (message id, turn) write, built before the transaction."""
     now = utcnow()
-    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    values: dict[str, dict[str, object]] = {}
     deliveries: list[dict[str, object]] = []
-    events: list[dict[str, object]] = []
+    events: dict[str, list[dict[str, object]]] = {}
     for message_id, turn in outcomes:
-        holds = message_id in held
-        if holds:
-            values = _message_values(turn, now)
-            if sealed[message_id] and values.get("output") is not None:
-                values["output"] = sealer.seal(turn.output.body)  # type: ignore[union-attr]
-            keys = tuple(sorted(values))
-            groups.setdefault(keys, []).append(
-                {"m_id": message_id, **{f"v_{key}": value for key, value in values.items()}}
-            )
+        values[message_id] = _message_values(turn, now)
         for attempt in turn.attempts:
             delivered = attempt.status == DeliveryStatus.DELIVERED
             deliveries.append(
@@ -110,18 +98,56 @@ def finish_batch(
                     "m_at": attempt.at if delivered else None,
                 }
             )
-        for event in turn.events if holds else late_events(turn):
-            events.append(event_values(message_id, event))
+        events[message_id] = [event_values(message_id, event) for event in turn.events]
+    return Outcomes(outcomes, now, values, deliveries, events)
+
+
+def finish_batch(
+    session: Session,
+    worker: str,
+    outcomes: Sequence[tuple[str, Turn]] | Outcomes,
+    *,
+    lock: bool,
+    sealer: Sealer,
+) -> list[bool]:
+    """Record ``outcomes`` (message id, turn; or :func:`prepare`'s rows of them); for
+    each, whether ``worker`` still held it.
+
+    ``lock`` (PostgreSQL) locks the held rows first, so a concurrent claim cannot take one
+    between the read and the update. An output is sealed when its message's body is (a row
+    written with a payload key keeps its output sealed too).
+    """
+    made = outcomes if isinstance(outcomes, Outcomes) else prepare(outcomes)
+    if not made.turns:
+        return []
+    ids = [message_id for message_id, _ in made.turns]
+    found = session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker})
+    sealed: dict[str, bool] = {row[0]: bool(row[1]) for row in found}
+    held = set(sealed)
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    events: list[dict[str, object]] = []
+    for message_id, turn in made.turns:
+        if message_id not in held:  # history only: the status is the new holder's to set
+            events.extend(event_values(message_id, event) for event in late_events(turn))
+            continue
+        values = made.values[message_id]
+        if sealed[message_id] and values.get("output") is not None:
+            values = {**values, "output": sealer.seal(turn.output.body)}  # type: ignore[union-attr]
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append(
+            {"m_id": message_id, **{f"v_{key}": value for key, value in values.items()}}
+        )
+        events.extend(made.events[message_id])
     for keys, rows in groups.items():
         session.execute(_update(keys), rows)  # type: ignore[call-overload]
-    for message_id, turn in outcomes:
+    for message_id, turn in made.turns:
         if turn.children and message_id in held:
             _split(session, message_id, turn, sealer)
     start_ack_clocks(
-        session, [(mid, due) for mid, due in _ack_clocks(outcomes, now) if mid in held]
+        session, [(mid, due) for mid, due in _ack_clocks(made.turns, made.now) if mid in held]
     )
-    if deliveries:
-        session.execute(_DELIVERY, deliveries)
+    if made.deliveries:
+        session.execute(_DELIVERY, made.deliveries)
     if events:
         session.execute(_EVENTS, events)
     return [message_id in held for message_id in ids]

@@ -29,10 +29,11 @@ from hub.message import (
     SinkDelivery,
     utcnow,
 )
-from hub.store.claims import claim_batch
+from hub.store.claims import Taken, take_batch
+from hub.store.durable import WalSync
 from hub.store.engine import make_engine, resolve_url
 from hub.store.filelock import FileLock
-from hub.store.finishing import finish_batch
+from hub.store.finishing import finish_batch, prepare
 from hub.store.history import unpacked
 from hub.store.migrate import current_revision, head_revision, upgrade
 from hub.store.notify import notify
@@ -87,14 +88,21 @@ class Store:
         # A file database is locked between processes too (a worker beside the API).
         self._file_lock: FileLock | None = None
         self._lock: AbstractContextManager[object] = nullcontext()
+        #: a file database's commits are fsynced after its write lock is released
+        self._wal: WalSync | None = None
         if engine.dialect.name == "sqlite":
             database = engine.url.database
             if database and database != ":memory:":
                 self._file_lock = FileLock(Path(database + ".lock"))
                 self._lock = self._file_lock
+                self._wal = WalSync(Path(database))
             else:
                 self._lock = threading.Lock()
-        self._writer = Writer(self._tx)
+        # the writer's commits are made durable by its own syncing thread (hub.store.durable)
+        self._writer = Writer(
+            lambda: self._tx(durable=False),
+            sync=None if self._wal is None else self._wal.sync_written,
+        )
 
     def writing(self) -> AbstractContextManager[object]:
         """This process's write lock on SQLite (nothing on PostgreSQL), for work on the
@@ -106,11 +114,24 @@ class Store:
         return self._tx()
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        """One transaction; database errors become the hub's own StoreError types."""
+    def _tx(self, *, durable: bool = True) -> Iterator[Session]:
+        """One transaction; database errors become the hub's own StoreError types.
+
+        On a SQLite file it is made durable after the write lock is released (unless
+        ``durable`` is False: the writer's syncing thread does it, hub.store.writer)."""
         try:
             with self._lock, self._sessions() as session, session.begin():
+                if self._wal is None:
+                    yield session
+                    return
+                driver = session.connection().connection.dbapi_connection
+                before = driver.total_changes  # type: ignore[union-attr]
                 yield session
+                wrote = driver.total_changes != before  # type: ignore[union-attr]
+            if wrote and durable:  # committed, the lock released: now make it durable
+                self._sync(self._wal)
+            elif wrote:
+                self._wal.written()
         except DBAPIError as exc:
             raise _wrap(exc) from exc
         except StatementError as exc:  # SQLAlchemy's own, around a statement: no SQL to users
@@ -118,11 +139,23 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc}") from exc
 
+    @staticmethod
+    def _sync(wal: WalSync) -> None:
+        try:
+            wal.sync()
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the store could not make a commit durable: {exc}",
+                hint="check the disk that holds the database (space, errors in the system log)",
+            ) from exc
+
     # -- lifecycle -----------------------------------------------------------------
 
     def migrate(self) -> None:
         try:
             upgrade(self.engine)
+            if self._wal is not None:
+                self._sync(self._wal)
         except OperationalError as exc:
             raise StoreUnavailable(f"cannot migrate the store: {exc.orig or exc}") from exc
 
@@ -279,8 +312,8 @@ class Store:
         """
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
-        return self._writer.run(
-            lambda session: claim_batch(
+        taken: Taken = self._writer.run(
+            lambda session: take_batch(
                 session,
                 worker,
                 now=now,
@@ -290,6 +323,7 @@ class Store:
                 sealer=self.sealer,
             )
         )
+        return taken.claimed(self.sealer)
 
     def start_turn(
         self,
@@ -465,10 +499,11 @@ class Store:
         now = utcnow()
         lease_until = now + timedelta(seconds=lease_seconds)
         postgres = self.is_postgres
+        rows = prepare(outcomes)  # before the transaction: the write lock is held less
 
-        def job(session: Session) -> tuple[list[bool], list[Claimed]]:
-            held = finish_batch(session, worker, outcomes, lock=postgres, sealer=self.sealer)
-            claimed = claim_batch(
+        def job(session: Session) -> tuple[list[bool], Taken]:
+            held = finish_batch(session, worker, rows, lock=postgres, sealer=self.sealer)
+            taken = take_batch(
                 session,
                 worker,
                 now=now,
@@ -477,9 +512,10 @@ class Store:
                 max_attempts=max_attempts or {},
                 sealer=self.sealer,
             )
-            return held, claimed
+            return held, taken
 
-        return self._writer.run(job)
+        held, taken = self._writer.run(job)
+        return held, taken.claimed(self.sealer)
 
     def finish_many(self, worker: str, outcomes: Sequence[tuple[str, Turn]]) -> list[bool]:
         """Record a batch of ``worker``'s turns, (message id, turn) each, in one transaction
@@ -489,9 +525,10 @@ class Store:
         """
         if not outcomes:
             return []
+        rows = prepare(outcomes)  # before the transaction: the write lock is held less
         return self._writer.run(
             lambda session: finish_batch(
-                session, worker, outcomes, lock=self.is_postgres, sealer=self.sealer
+                session, worker, rows, lock=self.is_postgres, sealer=self.sealer
             )
         )
 

@@ -9,6 +9,11 @@ a transaction of its own: one bad job fails alone and the others still commit.
 Jobs of one kind can also be merged (:meth:`Writer.run_merged`): every waiting item of
 that kind runs as one call, so a group of ingest requests costs one statement per table,
 not one per request and table.
+
+With ``sync`` (a SQLite file: :mod:`hub.store.durable`) a commit is made durable by a
+second thread: the writer hands each committed group to it and goes on with the next
+group, while the fsync runs without the database's write lock. Callers are answered only
+after an fsync that began after their commit.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class Writer:
         transaction: Callable[[], AbstractContextManager[Session]],
         *,
         max_jobs: int = 256,
+        sync: Callable[[], None] | None = None,
     ) -> None:
         self._transaction = transaction
         self._max_jobs = max_jobs
@@ -72,6 +78,7 @@ class Writer:
         self._queue: list[_Entry] = []
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._syncer = None if sync is None else _Syncer(sync)
         self.commits = 0  # transactions committed (a group of jobs counts once)
         self.jobs = 0
 
@@ -106,6 +113,8 @@ class Writer:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(30)
+        if self._syncer is not None:
+            self._syncer.close()
 
     def _take(self) -> list[_Entry] | None:
         with self._cond:
@@ -137,8 +146,7 @@ class Writer:
         failpoint("writer.after_commit")
         self.commits += 1
         self.jobs += len(group)
-        for entry, result in zip(group, results, strict=True):
-            entry.future.set_result(result)
+        self._committed(list(zip(group, results, strict=True)))
 
     def _alone(self, entry: _Entry) -> None:
         try:
@@ -151,6 +159,65 @@ class Writer:
         failpoint("writer.after_commit")
         self.commits += 1
         self.jobs += 1
+        self._committed([(entry, result)])
+
+    def _committed(self, answers: list[tuple[_Entry, Any]]) -> None:
+        """Answer the callers of a committed group now, or once the syncer made it durable."""
+        if self._syncer is None:
+            _answer(answers)
+        else:
+            self._syncer.put(answers)
+
+
+class _Syncer:
+    """The thread that makes committed groups durable (one ``sync`` for every group that
+    waited) and only then answers their callers."""
+
+    def __init__(self, sync: Callable[[], None]) -> None:
+        self._sync = sync
+        self._cond = threading.Condition()
+        self._queue: list[tuple[_Entry, Any]] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="hub-writer-sync", daemon=True)
+        self._thread.start()
+
+    def put(self, answers: list[tuple[_Entry, Any]]) -> None:
+        with self._cond:
+            self._queue.extend(answers)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not threading.current_thread():
+            self._thread.join(30)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                answers, self._queue = self._queue, []
+            try:
+                self._sync()  # begins after every commit in ``answers``
+            except Exception as exc:  # committed, but not known to be on disk: say so
+                log.error("a commit could not be made durable: %s", exc)
+                failed = StoreUnavailable(
+                    f"the store could not make a commit durable: {exc}",
+                    hint="check the disk that holds the database (space, errors in the "
+                    "system log); sending again is safe with an idempotency key",
+                )
+                for entry, _ in answers:
+                    entry.future.set_exception(failed)
+                continue
+            _answer(answers)
+
+
+def _answer(answers: list[tuple[_Entry, Any]]) -> None:
+    for entry, result in answers:
         entry.future.set_result(result)
 
 

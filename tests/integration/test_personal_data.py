@@ -335,3 +335,28 @@ def test_keys_sealed_payloads_and_drops_on_postgresql(postgres_url: str) -> None
         assert store.get("m-1").payload_dropped_at is not None
     finally:
         store.close()
+
+
+def test_a_claim_of_a_payload_the_hub_has_no_key_for_takes_nothing(tmp_path: Path) -> None:
+    """The claimed messages are made after the claim's commit, but an encrypted one is opened
+    in it: without its key the claim fails whole, no attempt counted, no lease taken."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    key = new_key()
+    writer = Store(url, sealer=Sealer([key]))
+    writer.migrate()
+    message = Message(id="m-1", route="r", source="http", body=b'{"a": 1}', format="json")
+    writer.add(message, ["erp"])
+    writer.close()
+    keyless = Store(url)
+    try:
+        with pytest.raises(StoreError, match="no key for it"):
+            keyless.claim("w", lease_seconds=30, limit=5)
+        assert keyless.count_by_status() == {MessageStatus.RECEIVED: 1}
+    finally:
+        keyless.close()
+    keyed = Store(url, sealer=Sealer([key]))
+    try:
+        [claimed] = keyed.claim("w", lease_seconds=30, limit=5)
+        assert (claimed.message.body, claimed.attempts) == (b'{"a": 1}', 1)
+    finally:
+        keyed.close()
