@@ -19,14 +19,21 @@ __all__ = ["small_ints"]
 #: Whole numbers below this add up as ints: any total of them (up to 10**9 items) stays
 #: within Decimal's 28 digits, so the result is what adding them as Decimals gives.
 _SMALL_INT = 10**18
+#: Lists up to this length are checked item by item, longer ones at C speed.
+_SHORT = 8
 
 
 def small_ints(values: Any) -> bool:
     """A non-empty list of whole numbers below :data:`_SMALL_INT` (no bools, no texts)."""
+    if type(values) is not list or not values:
+        return False
+    if len(values) <= _SHORT:  # one pass in Python beats building a set for a few items
+        for value in values:
+            if type(value) is not int or not -_SMALL_INT < value < _SMALL_INT:
+                return False
+        return True
     return (
-        type(values) is list
-        and len(values) > 0
-        and set(map(type, values)) == {int}
+        set(map(type, values)) == {int}
         and min(values) > -_SMALL_INT
         and max(values) < _SMALL_INT
     )
