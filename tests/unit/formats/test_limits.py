@@ -130,7 +130,7 @@ def test_json_depth_of_a_long_text_is_read_from_its_brackets() -> None:
     wide = {"a": [[{"b": "x"}] for _ in range(10)]}  # more brackets than max_depth allows
     error = refused(codec, json.dumps(wide).encode(), "max_depth")
     assert error.where == "#/a/0/0"
-    quoted = {"a": [["\\\"]", "[[[[", '\\', "}}}"] for _ in range(10)]}
+    quoted = {"a": [['\\"]', "[[[[", "\\", "}}}"] for _ in range(10)]}
     assert codec.decode(json.dumps(quoted).encode()) == quoted  # depth 3: from its tree
     assert bracket_depth(json.dumps(quoted).encode()) is None
     flat = [[1, '\\"', "a\\"] for _ in range(10)]
