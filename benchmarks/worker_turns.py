@@ -19,7 +19,6 @@ import argparse
 import cProfile
 import json
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from benchmarks.servers import free_port
 from benchmarks.workload import DEMO_ROUTE, bench_config, order_bodies
 from hub.config import load_config
 from hub.delivery.watchdog import Seat
+from hub.heap import freeze_startup_objects
 from hub.message import MessageStatus
 from hub.runtime import Hub
 from hub.sdk import Inbound
@@ -109,10 +109,14 @@ def _cpu() -> tuple[float, float]:
     return usage.ru_utime, usage.ru_stime
 
 
-def run(messages: int = 2000, rounds: int = 3, profile: Path | None = None) -> dict[str, Any]:
+def run(
+    messages: int = 2000, rounds: int = 3, profile: Path | None = None, *, freeze: bool = True
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hub-worker-turns-") as tmp:
-        config, outbox = bench_config(Path(tmp), port=free_port(), worker=False)
+        config, _ = bench_config(Path(tmp), port=free_port(), worker=False)
         hub = Hub(load_config(config))
+        if freeze:
+            freeze_startup_objects()  # as `hub run` and `hub worker` do once started
         try:
             seat = Seat(hub.worker.identity, 0)
             per_message: list[tuple[float, float]] = []  # (user, system) ms
@@ -140,8 +144,6 @@ def run(messages: int = 2000, rounds: int = 3, profile: Path | None = None) -> d
                             (system_after - system) * 1000 / messages,
                         )
                     )
-                shutil.rmtree(outbox)
-                outbox.mkdir()
             counts = hub.store.count_by_status()
             delivered = counts.get(MessageStatus.DELIVERED, 0)
             total = messages * (rounds + (1 if profile else 0))
@@ -176,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is reported")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last round here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave start-up objects to the GC (hub/heap.py)"
+    )
     args = parser.parse_args(argv)
-    results = run(args.messages, args.rounds, args.profile)
+    results = run(args.messages, args.rounds, args.profile, freeze=not args.no_freeze)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 
