@@ -132,10 +132,8 @@ class FileSink(Sink[FileSinkOptions]):
                 staged.append((index, *self._stage(directory, delivery)))
             except HubError as exc:
                 outcomes[index] = exc
-        if self.options.fsync and len(staged) > 1:
-            synced = list(_sync_pool().map(_sync, [fd for _, fd, _ in staged]))
-        elif self.options.fsync:
-            synced = [_sync(fd) for _, fd, _ in staged]
+        if self.options.fsync:
+            synced = _sync_all([fd for _, fd, _ in staged])
         else:
             synced = [None] * len(staged)
         renamed = False
@@ -222,6 +220,24 @@ def _sync_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="hub-file-sync")
         return _pool
+
+
+def _sync_all(fds: list[int]) -> list[OSError | None]:
+    """fsync every file, at most ``_SYNC_THREADS`` at a time: each thread takes one lane
+    (every n-th file), so a batch of 50 costs 16 hand-offs to the pool, not 50."""
+    if len(fds) <= 1:
+        return [_sync(fd) for fd in fds]
+    lanes = min(_SYNC_THREADS, len(fds))
+    found: list[OSError | None] = [None] * len(fds)
+    for lane, errors in enumerate(
+        _sync_pool().map(_sync_lane, [fds[i::lanes] for i in range(lanes)])
+    ):
+        found[lane::lanes] = errors
+    return found
+
+
+def _sync_lane(fds: list[int]) -> list[OSError | None]:
+    return [_sync(fd) for fd in fds]
 
 
 def _sync(fd: int) -> OSError | None:
