@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -74,11 +75,7 @@ class _Writer:
         self.seps = seps
         self.charset = charset
         self.fix = fix
-        specials = {seps.release, seps.element, seps.component, seps.segment}
-        if version == "4" and seps.repetition.strip():
-            specials.add(seps.repetition)
-        specials.discard("")
-        self._special = re.compile("|".join(re.escape(c) for c in sorted(specials)))
+        self._special, specials = _specials(seps, version)
         self._release = seps.release
         self._search = self._special.search
         self._element = seps.element
@@ -220,6 +217,17 @@ class _Writer:
         except EncodeError:
             return False
         return True
+
+
+@functools.lru_cache(maxsize=64)
+def _specials(seps: Separators, version: str) -> tuple[re.Pattern[str], frozenset[str]]:
+    """The characters a value may hold only escaped, and a pattern that finds them (worked
+    out once per set of separators, not once per interchange)."""
+    specials = {seps.release, seps.element, seps.component, seps.segment}
+    if version == "4" and seps.repetition.strip():
+        specials.add(seps.repetition)
+    specials.discard("")
+    return re.compile("|".join(re.escape(c) for c in sorted(specials))), frozenset(specials)
 
 
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
