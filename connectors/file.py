@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import secrets
 import string
-import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,14 +68,10 @@ class FileSinkOptions(ConnectorOptions):
         return value
 
 
-def _current_umask() -> int:
-    """Read once at import, while the process is still single-threaded."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_current_umask()  # what open() would give a new file
+#: A new file of our own: never an existing one (O_EXCL), never a link followed.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+#: A value every character of which is kept as it is (the common case: no loop per byte).
+_PLAIN = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9._\-]*")
 
 
 def escape(value: str) -> str:
@@ -82,6 +79,8 @@ def escape(value: str) -> str:
     ``A-Z a-z 0-9 . _ -`` becomes ``%XX`` (``%`` itself too), and so does a leading ``.``
     (no hidden files, no ``..``). Unquoting the result gives ``value`` back.
     """
+    if _PLAIN.fullmatch(value):
+        return value
     encoded = "".join(
         chr(byte) if byte in _KEPT else f"%{byte:02X}"
         for byte in value.encode("utf-8", "surrogatepass")
@@ -133,10 +132,8 @@ class FileSink(Sink[FileSinkOptions]):
                 staged.append((index, *self._stage(directory, delivery)))
             except HubError as exc:
                 outcomes[index] = exc
-        if self.options.fsync and len(staged) > 1:
-            synced = list(_sync_pool().map(_sync, [fd for _, fd, _ in staged]))
-        elif self.options.fsync:
-            synced = [_sync(fd) for _, fd, _ in staged]
+        if self.options.fsync:
+            synced = _sync_all([fd for _, fd, _ in staged])
         else:
             synced = [None] * len(staged)
         renamed = False
@@ -171,15 +168,20 @@ class FileSink(Sink[FileSinkOptions]):
         return [o if o is not None else RetriableDeliveryError("not written") for o in outcomes]
 
     def _stage(self, directory: Path, delivery: Delivery) -> tuple[int, str]:
-        """The delivery's body in a new temporary file (left open for the fsync)."""
+        """The delivery's body in a new temporary file (left open for the fsync). The
+        directory is made only when the file cannot be created for want of it (not one
+        ``mkdir`` per file)."""
         try:
-            if self.options.create_directory:
+            try:
+                fd, tmp = _new_file(directory)
+            except FileNotFoundError:
+                if not self.options.create_directory:
+                    raise
                 directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=directory)
+                fd, tmp = _new_file(directory)
         except OSError as exc:
             raise _os_error(directory, self.target(delivery), exc) from None
         try:
-            os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600: the reader may be another user
             view = memoryview(delivery.body)
             while view:
                 view = view[os.write(fd, view) :]
@@ -190,6 +192,19 @@ class FileSink(Sink[FileSinkOptions]):
                 raise _os_error(directory, self.target(delivery), exc) from None
             raise
         return fd, tmp
+
+
+def _new_file(directory: Path) -> tuple[int, str]:
+    """A new file ``.partial-<random>`` in ``directory``, open for writing, with the mode
+    a plain ``open`` gives (0666 less the umask: the reader may be another user), as
+    ``tempfile.mkstemp`` does but without its 0600 and the ``chmod`` after it."""
+    for _ in range(100):
+        path = os.path.join(directory, f".partial-{secrets.token_hex(8)}")
+        try:
+            return os.open(path, _CREATE, 0o666), path
+        except FileExistsError:  # 2**64 names: only a broken random source repeats
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(directory))
 
 
 _SYNC_THREADS = 16
@@ -205,6 +220,24 @@ def _sync_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="hub-file-sync")
         return _pool
+
+
+def _sync_all(fds: list[int]) -> list[OSError | None]:
+    """fsync every file, at most ``_SYNC_THREADS`` at a time: each thread takes one lane
+    (every n-th file), so a batch of 50 costs 16 hand-offs to the pool, not 50."""
+    if len(fds) <= 1:
+        return [_sync(fd) for fd in fds]
+    lanes = min(_SYNC_THREADS, len(fds))
+    found: list[OSError | None] = [None] * len(fds)
+    for lane, errors in enumerate(
+        _sync_pool().map(_sync_lane, [fds[i::lanes] for i in range(lanes)])
+    ):
+        found[lane::lanes] = errors
+    return found
+
+
+def _sync_lane(fds: list[int]) -> list[OSError | None]:
+    return [_sync(fd) for fd in fds]
 
 
 def _sync(fd: int) -> OSError | None:

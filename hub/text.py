@@ -40,6 +40,20 @@ def clean_text(text: str) -> str:
 def clean_json(value: Any) -> Any:
     """A JSON value (dicts, lists, strings, numbers) with every string in it cleaned,
     keys included; other values are returned as they are."""
+    kind = type(value)
+    if kind is dict:  # exact types first: every event's data passes here
+        return {
+            (k if type(k) is not str or _plain(k) else clean_text(k)): (
+                v if type(v) in _AS_THEY_ARE else clean_json(v)
+            )
+            for k, v in value.items()
+        }
+    if kind is str:
+        return value if _plain(value) else _REFUSED.sub(REPLACEMENT, value)
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_THEY_ARE else clean_json(v) for v in value]
+    if kind in _AS_THEY_ARE:
+        return value
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
@@ -47,6 +61,14 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [clean_json(item) for item in value]
     return value
+
+
+#: Values :func:`clean_json` returns as they are, by exact type.
+_AS_THEY_ARE = frozenset({int, float, bool, type(None)})
+
+
+def _plain(text: str) -> bool:
+    return text.isascii() and "\x00" not in text
 
 
 def clean_key(key: str, *, max_length: int = 255) -> str:

@@ -17,6 +17,7 @@ from hub.cli.output import handle_errors, write_bytes
 from hub.config import load_config
 from hub.config.models import anonymous_problem
 from hub.errors import ConfigError, HubError
+from hub.heap import freeze_startup_objects
 from hub.logs import configure_logging
 from hub.mapping import MappingLimits
 from hub.pipeline.build import compile_routes
@@ -176,6 +177,7 @@ def run(
         hub.store.engine.url.render_as_string(),
     )
     previews = app_.state.previews
+    freeze_startup_objects()  # built once, alive until the end: out of the GC's walks
     terminated: list[int] = []
     if children is not None:
         hub.ingestor.on_stored = children.wake
@@ -228,6 +230,7 @@ def worker(
     # --wake-fd, --metrics-snapshot, --nice: started by `hub run --workers N` (hub/supervisor.py)
     lower_priority(nice)  # before any thread starts: they inherit it
     hub = Hub.from_file(config)
+    freeze_startup_objects()  # built once, alive until the end: out of the GC's walks
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

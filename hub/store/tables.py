@@ -47,6 +47,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # what hub.message.utcnow() gives: no conversion
+            return value.replace(tzinfo=None)
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use hub.message.utcnow()")
         return value.astimezone(UTC).replace(tzinfo=None)

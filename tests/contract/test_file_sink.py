@@ -142,6 +142,17 @@ def test_escaping_is_reversible(key: str) -> None:
     assert not escape(key).startswith(".")
 
 
+@pytest.mark.parametrize(
+    "key", ["ORDER-1000", "a.b.c", "_x", "-", "a.", "x\n", ".a", "a..b", "a\u0660", "\u00b2"]
+)
+def test_plain_names_are_kept_as_the_byte_by_byte_escape_keeps_them(key: str) -> None:
+    slow = "".join(
+        chr(b) if chr(b) in string.ascii_letters + string.digits + "._-" else f"%{b:02X}"
+        for b in key.encode("utf-8")
+    )
+    assert escape(key) == ("%2E" + slow[1:] if slow.startswith(".") else slow)
+
+
 def test_keys_that_differ_only_in_unsafe_characters_write_two_files(outbox: Path) -> None:
     sink = file_sink(outbox, filename="{correlation}.{extension}")
     keys = ["a/b", "a_b", "a b", "a%2Fb", "a\\b", "a?b", "none", None]

@@ -351,26 +351,38 @@ def _flatten(
 ) -> None:
     if not isinstance(body, dict):
         raise FlattenError(_text(where), "a body level is an object keyed by segment tag and group")
-    plan = _plan(children, body, where, label)
+    found = _PLANS.get((id(children), tuple(body)))  # _plan's lookup, inlined: the hot path
+    plan = (
+        found[1]
+        if found is not None and found[0] is children
+        else _plan(children, body, where, label)
+    )
     for key, tag, group in plan:
         value = body[key]
         if value is None:
             continue
         if group is not None:
-            instances = value if isinstance(value, list) else [value]
-            for n, instance in enumerate(instances):
-                _flatten(group, instance, (where, key, n), out, label)
-        elif isinstance(value, list) and value and isinstance(value[0], str):
+            if isinstance(value, list):
+                for n, instance in enumerate(value):
+                    _flatten(group, instance, (where, key, n), out, label)
+            else:
+                _flatten(group, value, (where, key, 0), out, label)
+        elif not isinstance(value, list):
+            raise FlattenError(f"{_text(where)}/{key}", "a segment is a list starting with its tag")
+        elif value and isinstance(value[0], str):
             if value[0] != tag:
                 _refuse(tag, where, key)
             out.append(value)
-        elif isinstance(value, list):
-            for n, segment in enumerate(value):
+        else:
+            for segment in value:
                 if not (isinstance(segment, list) and segment and segment[0] == tag):
+                    n = next(  # located only now: enumerating every list costs the hot path
+                        n
+                        for n, one in enumerate(value)
+                        if not (isinstance(one, list) and one and one[0] == tag)
+                    )
                     _refuse(tag, where, key, n)
             out += value
-        else:
-            raise FlattenError(f"{_text(where)}/{key}", "a segment is a list starting with its tag")
 
 
 def _refuse(tag: str, where: Place, key: str, n: int | None = None) -> None:

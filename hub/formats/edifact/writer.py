@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -74,11 +75,7 @@ class _Writer:
         self.seps = seps
         self.charset = charset
         self.fix = fix
-        specials = {seps.release, seps.element, seps.component, seps.segment}
-        if version == "4" and seps.repetition.strip():
-            specials.add(seps.repetition)
-        specials.discard("")
-        self._special = re.compile("|".join(re.escape(c) for c in sorted(specials)))
+        self._special, specials = _specials(seps, version)
         self._release = seps.release
         self._search = self._special.search
         self._element = seps.element
@@ -108,6 +105,7 @@ class _Writer:
         component, element_sep, terminator = self._component, self._element, self.seps.segment
         scalar, good = _SCALAR, _GOOD_TAGS
         lines: list[str] = []
+        add_line = lines.append
         elements_put = components_put = 0
         try:
             for segment in segments:
@@ -119,22 +117,28 @@ class _Writer:
                         return None
                     good.add(tag)
                 parts: list[str] = []
+                add = parts.append
                 for element in segment:
                     kind = type(element)
                     if kind is str:
-                        parts.append(element)
+                        add(element)
                     elif kind is list:
-                        parts.append(
-                            component.join(
-                                [c if type(c) is str else scalar[type(c)](c) for c in element]
+                        if not element:
+                            add("")
+                            continue
+                        try:  # text components (the usual case) join at C speed
+                            add(component.join(element))
+                        except TypeError:  # numbers or nulls among them
+                            add(
+                                component.join(
+                                    [c if type(c) is str else scalar[type(c)](c) for c in element]
+                                )
                             )
-                        )
-                        if element:
-                            components_put += len(element) - 1
+                        components_put += len(element) - 1
                     else:
-                        parts.append(scalar[kind](element))
+                        add(scalar[kind](element))
                 elements_put += len(parts) - 1
-                lines.append(element_sep.join(parts) + terminator)
+                add_line(element_sep.join(parts) + terminator)
         except (KeyError, TypeError):  # a repetition, a bool, an object, an odd tag
             return None
         return (
@@ -215,6 +219,17 @@ class _Writer:
         return True
 
 
+@functools.lru_cache(maxsize=64)
+def _specials(seps: Separators, version: str) -> tuple[re.Pattern[str], frozenset[str]]:
+    """The characters a value may hold only escaped, and a pattern that finds them (worked
+    out once per set of separators, not once per interchange)."""
+    specials = {seps.release, seps.element, seps.component, seps.segment}
+    if version == "4" and seps.repetition.strip():
+        specials.add(seps.repetition)
+    specials.discard("")
+    return re.compile("|".join(re.escape(c) for c in sorted(specials))), frozenset(specials)
+
+
 _TAG = re.compile(r"[A-Z][A-Z0-9]{2}")
 #: Tags seen to be well formed (at most 26 * 36 * 36 of them).
 _GOOD_TAGS: set[str] = set()
@@ -287,7 +302,7 @@ def write_interchange(
 
     def emit(segment: Any, where: str) -> None:
         places.one(len(lines), where)
-        lines.append(w.segment(segment, where))
+        lines.append(w.fast(segment) or w.segment(segment, where))
 
     # without UNA a reader assumes the defaults: level A's, or level B's under UNOB
     defaults = Separators.version_4_defaults() if version == "4" else Separators()

@@ -127,4 +127,4 @@ def test_a_large_clean_message_takes_the_fast_path(monkeypatch: pytest.MonkeyPat
     ]
     data = write_interchange(tree, transliterate_text=True)
     assert b"LIN+99++SKU-99:SA'" in data
-    assert taken == [101]  # UNH and the 100 lines in one go
+    assert taken == [1, 101, 1, 1]  # UNB; UNH and the 100 lines in one go; UNT; UNZ

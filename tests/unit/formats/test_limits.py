@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.config.models import HubConfig
 from hub.errors import DecodeError, LimitExceeded
@@ -15,7 +17,7 @@ from hub.formats import make_codec
 from hub.formats.base import CodecOptions, Tree
 from hub.formats.csv_codec import CsvCodec
 from hub.formats.edifact import EdifactCodec
-from hub.formats.json_codec import JsonCodec
+from hub.formats.json_codec import JsonCodec, bracket_depth
 from hub.formats.limits import DecodeLimits, check_tree
 from hub.formats.registry import CheckedCodec, takes_limits
 from hub.formats.xml_codec import XmlCodec, XmlOptions, iter_records
@@ -84,6 +86,56 @@ def test_json_depth_within_and_beyond_what_python_parses() -> None:
     deep = b'{"a":\n' + b"[" * 5000 + b"]" * 5000 + b"}"
     error = refused(JsonCodec(), deep, "max_depth")  # a RecursionError in the scanner
     assert error.where == "line 2, column 100"
+
+
+def _depth(tree: Any) -> int:
+    if isinstance(tree, dict):
+        return 1 + max(map(_depth, tree.values()), default=0)
+    if isinstance(tree, list):
+        return 1 + max(map(_depth, tree), default=0)
+    return 0
+
+
+_MARKS = st.text(alphabet='[]{}"\\\\a\n\u00e9\x00', max_size=6)
+_TREES = st.recursive(
+    st.none() | st.integers() | _MARKS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_MARKS, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(tree=_TREES, ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_json_bracket_depth_is_the_trees_depth_unless_a_string_holds_a_bracket(
+    tree: Any, ascii_only: bool, indent: int | None
+) -> None:
+    text = json.dumps(tree, ensure_ascii=ascii_only, indent=indent)
+    found = bracket_depth(text.encode("utf-8", "surrogatepass"))
+    brackets_in_strings = any(c in s for s in _strings(tree) for c in "[]{}")  # keys too
+    assert found == (None if brackets_in_strings else _depth(tree))
+
+
+def _strings(tree: Any) -> list[str]:
+    if isinstance(tree, str):
+        return [tree]
+    if isinstance(tree, dict):
+        return [*tree, *(s for v in tree.values() for s in _strings(v))]
+    if isinstance(tree, list):
+        return [s for v in tree for s in _strings(v)]
+    return []
+
+
+def test_json_depth_of_a_long_text_is_read_from_its_brackets() -> None:
+    codec = JsonCodec(limits=DecodeLimits(max_depth=3))
+    wide = {"a": [[{"b": "x"}] for _ in range(10)]}  # more brackets than max_depth allows
+    error = refused(codec, json.dumps(wide).encode(), "max_depth")
+    assert error.where == "#/a/0/0"
+    quoted = {"a": [['\\"]', "[[[[", "\\", "}}}"] for _ in range(10)]}
+    assert codec.decode(json.dumps(quoted).encode()) == quoted  # depth 3: from its tree
+    assert bracket_depth(json.dumps(quoted).encode()) is None
+    flat = [[1, '\\"', "a\\"] for _ in range(10)]
+    assert codec.decode(json.dumps(flat).encode()) == flat
+    assert bracket_depth(json.dumps(flat).encode()) == 2
 
 
 def test_json_nodes_strings_and_keys() -> None:
