@@ -33,9 +33,7 @@ def small_ints(values: Any) -> bool:
                 return False
         return True
     return (
-        set(map(type, values)) == {int}
-        and min(values) > -_SMALL_INT
-        and max(values) < _SMALL_INT
+        set(map(type, values)) == {int} and min(values) > -_SMALL_INT and max(values) < _SMALL_INT
     )
 
 
