@@ -29,6 +29,7 @@ from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_
 from hub.mapping.functions import aggregates, edifact, strings
 from hub.mapping.functions.registry import FunctionSpec
 from hub.mapping.genforms import FORM_HELPERS, FormGen
+from hub.mapping.gensource import SourceWriter
 from hub.mapping.limits import MAX_TEXT_LENGTH, EvalError, bounded_int
 from hub.mapping.paths import MISSING, step_reader
 from hub.mapping.syntax import BUILT_IN, WILD, Node
@@ -284,41 +285,17 @@ _cached_factory = functools.lru_cache(maxsize=256)(_compile_factory)
 factory = _factory
 
 
-class _Gen(FormGen):
+class _Gen(FormGen, SourceWriter):
+    helpers = _HELPERS
+
     def __init__(self, compiler: ClosureCompiler) -> None:
+        SourceWriter.__init__(self, indent=1)
         self.c = compiler
         self.slot_names: dict[int, str] = {}
-        self.lines: list[str] = []
-        self.names: list[str] = []
-        self.values: list[Any] = []
-        self.known: dict[int, str] = {}
-        self.count = 0
-        self.indent = 1
         self.blocks = 0
         self.only: Evaluator | None = None
 
     # --- the source being written ------------------------------------------------------
-
-    def emit(self, line: str) -> None:
-        self.lines.append("    " * self.indent + line)
-
-    def const(self, value: Any) -> str:
-        """A name for ``value`` in the generated code (an argument of the factory)."""
-        key = id(value)  # every value is kept in self.values: no id is reused
-        name = self.known.get(key)
-        if name is None:
-            name = f"k{len(self.values)}"
-            self.names.append(name)
-            self.values.append(value)
-            self.known[key] = name
-        return name
-
-    def helper(self, name: str) -> str:
-        return self.const(_HELPERS[name])
-
-    def tmp(self) -> str:
-        self.count += 1
-        return f"v{self.count}"
 
     def charge(self, amount: str, deeper: int = 0) -> None:
         """``s.run.add_values(amount)`` written out: the method runs only to fail or to

@@ -24,6 +24,7 @@ from typing import Any
 
 from hub.errors import MappingError
 from hub.mapping.codegen import factory
+from hub.mapping.gensource import SourceWriter
 from hub.mapping.limits import EvalError, LimitExceeded
 from hub.mapping.paths import MISSING
 from hub.mapping.run import CLOCK_MASK, Rule, as_items, located, output_size
@@ -178,36 +179,13 @@ def generate_rules(rules: list[Rule], specs: Specs) -> Fill | None:
     return gen.build()
 
 
-class _RuleGen:
+class _RuleGen(SourceWriter):
+    helpers = _HELPERS
+
     def __init__(self, specs: Specs) -> None:
+        super().__init__(indent=2)
         self.specs = specs
-        self.lines: list[str] = []
-        self.names: list[str] = []
-        self.values: list[Any] = []
-        self.known: dict[int, str] = {}
-        self.count = 0
-        self.indent = 2
         self.loops = 0
-
-    def emit(self, line: str) -> None:
-        self.lines.append("    " * self.indent + line)
-
-    def const(self, value: Any) -> str:
-        key = id(value)  # every value is kept in self.values: no id is reused
-        name = self.known.get(key)
-        if name is None:
-            name = f"k{len(self.values)}"
-            self.names.append(name)
-            self.values.append(value)
-            self.known[key] = name
-        return name
-
-    def helper(self, name: str) -> str:
-        return self.const(_HELPERS[name])
-
-    def tmp(self) -> str:
-        self.count += 1
-        return f"v{self.count}"
 
     def build(self) -> Fill:
         body = "\n".join(self.lines)
