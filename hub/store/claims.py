@@ -36,7 +36,7 @@ from hub.store.tables import (
 )
 from hub.store.turns import TURN_STARTED, start_turn
 
-__all__ = ["Taken", "claim_batch", "claim_query", "take_batch"]
+__all__ = ["Taken", "claim_query", "take_batch"]
 
 _M = MESSAGES.c
 _COLUMNS = (
@@ -151,31 +151,6 @@ class Taken:
         return claimed
 
 
-def claim_batch(
-    session: Session,
-    worker: str,
-    *,
-    now: datetime,
-    lease_until: datetime,
-    limit: int,
-    max_attempts: Mapping[str, int],
-    sealer: Sealer,
-) -> list[Claimed]:
-    """Lease and start up to ``limit`` due messages for ``worker``, in ``session``.
-
-    Bodies and outputs written with a payload key are opened with ``sealer``."""
-    taken = take_batch(
-        session,
-        worker,
-        now=now,
-        lease_until=lease_until,
-        limit=limit,
-        max_attempts=max_attempts,
-        sealer=sealer,
-    )
-    return taken.claimed(sealer)
-
-
 def take_batch(
     session: Session,
     worker: str,
@@ -186,8 +161,11 @@ def take_batch(
     max_attempts: Mapping[str, int],
     sealer: Sealer,
 ) -> Taken:
-    """:func:`claim_batch`'s statements, in ``session``; the messages are made afterwards
-    (:meth:`Taken.claimed`), outside the transaction, unless a row is encrypted."""
+    """Lease and start up to ``limit`` due messages for ``worker``, in ``session``.
+
+    Only the statements run here; the messages are made by :meth:`Taken.claimed` after
+    the transaction, except encrypted rows, opened here with ``sealer`` so that a payload
+    without its key fails the claim."""
     query = claim_query(session.get_bind().dialect.name)
     rows = session.execute(query, {"now": now, "limit": limit}).all()
     if not rows:
