@@ -10,7 +10,10 @@ from hub.heap import freeze_startup_objects
 def test_start_up_objects_are_frozen_and_later_garbage_is_still_collected() -> None:
     try:
         frozen = freeze_startup_objects()
-        assert frozen == gc.get_freeze_count() > 0
+        # Not equal to gc.get_freeze_count() later: a frozen object that another thread
+        # lets go of (reference count zero) leaves the permanent generation at once.
+        assert frozen > 1000
+        assert gc.get_freeze_count() > frozen // 2
         assert gc.isenabled()
 
         class Cycle:
