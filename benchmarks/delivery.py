@@ -1,11 +1,15 @@
 """Delivered messages/s from the store: SQLite with one worker process, PostgreSQL with one
 and two, beside a bare insert + claim + update loop on the same database in the same run.
 
-`hub worker` processes deliver the messages to a file sink (fsync on). The worker
-processes' CPU per message (user + system, start-up included) is printed too, so a
-regression shows. The workers start on an empty store; the clock starts once every one
-answers /healthz, when the messages are committed at once (a process still starting is not
-a process that does not scale). PostgreSQL's 1-vs-2 process pair runs ``--runs`` times
+`hub worker` processes deliver the messages to a file sink (fsync on). The CPU each
+message costs while they deliver (from the commit of the messages to the last one
+delivered: start-up not included) is printed for the worker processes and, on PostgreSQL,
+for the database server's processes, with the cores both kept busy, so a regression shows
+and so does the ceiling a second process has on this machine: with one process already
+keeping ``c`` of ``n`` cores busy, two can deliver at most ``n / c`` times as much.
+The workers start on an empty store; the clock starts once every one answers /healthz,
+when the messages are committed at once (a process still starting is not a process that
+does not scale). PostgreSQL's 1-vs-2 process pair runs ``--runs`` times
 (3), each pair reported.
 Run: ``python -m benchmarks.delivery [--messages N] [--runs R]``. Needs the local PostgreSQL
 (HUB_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
@@ -15,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +58,50 @@ def _database() -> tuple[str, Any]:
     return url, drop
 
 
-def _hub(url: str, workdir: Path, messages: int, processes: int) -> tuple[float, float]:
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended: its share is lost, which only lowers the figure
+        total += int(fields[11]) + int(fields[12])
+    return total / _CLK_TCK
+
+
+def _postgres_pids() -> list[int]:
+    """The local PostgreSQL server's processes (postmaster, backends, writers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One timed delivery: its seconds, and CPU seconds per message while it ran."""
+
+    seconds: float
+    worker_cpu: float  # the hub worker processes, per message
+    database_cpu: float  # PostgreSQL's processes, per message (0 on SQLite)
+    messages: int
+
+    @property
+    def cores(self) -> float:
+        """Cores kept busy on average by the workers and the database together."""
+        return (self.worker_cpu + self.database_cpu) * self.messages / self.seconds
+
+
+def _hub(url: str, workdir: Path, messages: int, processes: int) -> Delivered:
     """Seconds to deliver ``messages`` with ``processes`` `hub worker` processes, and their
     CPU seconds per message (start-up included).
 
@@ -86,7 +133,6 @@ def _hub(url: str, workdir: Path, messages: int, processes: int) -> tuple[float,
     # a plain reader: polling through the Store would queue on the writers' lock
     reader = create_engine(url)
     count = text("SELECT count(*) FROM messages WHERE status = 'delivered'")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     ports = [free_port() for _ in range(processes)]
     procs = [
         subprocess.Popen(
@@ -96,8 +142,11 @@ def _hub(url: str, workdir: Path, messages: int, processes: int) -> tuple[float,
         )
         for port in ports
     ]
+    pids = [proc.pid for proc in procs]
+    server = _postgres_pids() if url.startswith("postgresql") else []
     try:
         _wait_ready(ports, procs)
+        cpu0, db0 = _cpu_seconds(pids), _cpu_seconds(server)
         store.add(batch, ["out"])  # one transaction: every worker sees them at once
         started = time.perf_counter()
         while True:
@@ -105,6 +154,7 @@ def _hub(url: str, workdir: Path, messages: int, processes: int) -> tuple[float,
                 done = int(conn.execute(count).scalar_one())
             now = time.perf_counter()
             if done >= messages:
+                cpu, db = _cpu_seconds(pids) - cpu0, _cpu_seconds(server) - db0
                 break
             if now - started > 300:
                 raise RuntimeError("the hub did not deliver everything within 300 s")
@@ -117,9 +167,7 @@ def _hub(url: str, workdir: Path, messages: int, processes: int) -> tuple[float,
             proc.wait(20)
         reader.dispose()
         store.close()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return seconds, cpu / messages
+    return Delivered(seconds, cpu / messages, db / messages, messages)
 
 
 def _wait_ready(ports: list[int], procs: list[subprocess.Popen[bytes]]) -> None:
@@ -199,10 +247,8 @@ def run(messages: int = 5000, runs: int = 3) -> list[dict[str, Any]]:
         floor = _floor_sqlite(base / "floor.db", messages)
         rows.append({"case": "SQLite floor (insert+claim+update)", "seconds": floor})
         (base / "s").mkdir()
-        hub, cpu = _hub(f"sqlite:///{base / 's' / 'hub.db'}", base / "s", messages, 1)
-        rows.append(
-            {"case": "SQLite, hub, 1 worker process", "seconds": hub, "floor": floor, "cpu": cpu}
-        )
+        hub = _hub(f"sqlite:///{base / 's' / 'hub.db'}", base / "s", messages, 1)
+        rows.append({"case": "SQLite, hub, 1 worker process", "floor": floor, **_measured(hub)})
         url, drop = _database()
         try:
             pg_floor = _floor_postgres(url, messages)
@@ -215,7 +261,7 @@ def run(messages: int = 5000, runs: int = 3) -> list[dict[str, Any]]:
                 workdir = base / f"p{processes}-{run_number}"
                 workdir.mkdir()
                 try:
-                    seconds, cpu = _hub(url, workdir, messages, processes)
+                    delivered = _hub(url, workdir, messages, processes)
                 finally:
                     drop()
                 plural = "es" if processes > 1 else ""
@@ -223,9 +269,8 @@ def run(messages: int = 5000, runs: int = 3) -> list[dict[str, Any]]:
                     {
                         "case": f"PostgreSQL, hub, {processes} worker process{plural}"
                         + (f" (run {run_number})" if runs > 1 else ""),
-                        "seconds": seconds,
                         "floor": pg_floor,
-                        "cpu": cpu,
+                        **_measured(delivered),
                         "processes": processes,
                         "run": run_number,
                     }
@@ -233,6 +278,15 @@ def run(messages: int = 5000, runs: int = 3) -> list[dict[str, Any]]:
     for row in rows:
         row["per_second"] = messages / row["seconds"]
     return rows
+
+
+def _measured(delivered: Delivered) -> dict[str, float]:
+    return {
+        "seconds": delivered.seconds,
+        "cpu": delivered.worker_cpu,
+        "db_cpu": delivered.database_cpu,
+        "cores": delivered.cores,
+    }
 
 
 def scaling(rows: list[dict[str, Any]]) -> list[float]:
@@ -253,14 +307,30 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("messages and runs must be >= 1")
     rows = run(args.messages, args.runs)
     print(f"Delivery from the store: {args.messages} messages, file sink, 2 threads per process")
-    print(f"{'case':<52} {'delivered/s':>12} {'vs floor':>9} {'worker CPU ms/msg':>18}")
+    print(
+        f"{'case':<48} {'delivered/s':>11} {'vs floor':>8} {'worker CPU':>10} "
+        f"{'db CPU':>7} {'cores':>5}"
+    )
     for row in rows:
         ratio = f"{row['floor'] / row['seconds']:.2f}x" if "floor" in row else "-"
-        cpu = f"{row['cpu'] * 1000:.2f}" if "cpu" in row else "-"
-        print(f"{row['case']:<52} {row['per_second']:12.1f} {ratio:>9} {cpu:>18}")
+        cpu = f"{row['cpu'] * 1000:.3f}" if "cpu" in row else "-"
+        db = f"{row['db_cpu'] * 1000:.3f}" if row.get("db_cpu") else "-"
+        cores = f"{row['cores']:.2f}" if "cores" in row else "-"
+        print(
+            f"{row['case']:<48} {row['per_second']:11.1f} {ratio:>8} {cpu:>10} {db:>7} {cores:>5}"
+        )
+    print("CPU: ms per message while delivering (start-up excluded); cores: both kept busy")
     found = scaling(rows)
     each = ", ".join(f"{ratio:.2f}x" for ratio in found)
     print(f"PostgreSQL scaling, 2 processes / 1, each run: {each}; lowest {min(found):.2f}x")
+    singles = [row["cores"] for row in rows if row.get("processes") == 1]
+    if singles:
+        n = os.cpu_count() or 1
+        busiest = max(singles)
+        print(
+            f"ceiling on this machine: one process kept up to {busiest:.2f} of {n} cores busy "
+            f"(workers + PostgreSQL), so two can deliver at most {n / busiest:.2f}x as much"
+        )
     return 0
 
 

@@ -5,7 +5,8 @@ order and stops at the batch's size, so its cost does not grow with the backlog'
 messages, nor with queued ones behind the batch. SQLite is told to use that index
 (``INDEXED BY``: a partial index on ``status IN (...)`` is only chosen for a query that
 spells the same literal values); PostgreSQL locks what it takes (``SKIP LOCKED``), so
-workers in other processes take other rows.
+workers in other processes take other rows, and is kept on the same index whatever its
+statistics say (:mod:`hub.store.plans`).
 
 Every message of the batch has its turn started in the claim's transaction (its attempt
 counted, ``turn_open`` set, a ``turn`` event written). A message found with ``turn_open``
@@ -24,6 +25,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, Event, Message
+from hub.store.plans import keyed, sorted_by_index
 from hub.store.records import Claimed, StoredError
 from hub.store.rows import event_values
 from hub.store.sealing import Sealer
@@ -166,8 +168,10 @@ def take_batch(
     Only the statements run here; the messages are made by :meth:`Taken.claimed` after
     the transaction, except encrypted rows, opened here with ``sealer`` so that a payload
     without its key fails the claim."""
-    query = claim_query(session.get_bind().dialect.name)
-    rows = session.execute(query, {"now": now, "limit": limit}).all()
+    keyed(session)
+    with sorted_by_index(session):
+        query = claim_query(session.get_bind().dialect.name)
+        rows = session.execute(query, {"now": now, "limit": limit}).all()
     if not rows:
         return Taken((), {}, now, {}, {})
     # a message whose last turn died runs alone; the others up to the next such one

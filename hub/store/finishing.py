@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, MessageStatus, utcnow
 from hub.store.interchanges import start_ack_clocks
+from hub.store.plans import keyed
 from hub.store.records import Turn
 from hub.store.rows import event_values, insert_messages, storable
 from hub.store.sealing import Sealer
@@ -121,6 +122,7 @@ def finish_batch(
     if not made.turns:
         return []
     ids = [message_id for message_id, _ in made.turns]
+    keyed(session)
     found = session.execute(_HELD_LOCKED if lock else _HELD, {"ids": ids, "worker": worker})
     sealed: dict[str, bool] = {row[0]: bool(row[1]) for row in found}
     held = set(sealed)
