@@ -58,11 +58,13 @@ def test_a_claim_and_a_finish_after_a_burst_are_planned_on_indexes(postgres_url:
             "w", [(c.message.id, delivered) for c in batch], lease_seconds=60, limit=20
         )
         event.remove(store.engine, "before_cursor_execute", explain)
-        assert held == [True] * 20 and len(following) == 20
+        assert held == [True] * 20
+        assert len(following) == 20
         claims = [plan for sql, plan in plans if "FOR UPDATE OF m SKIP LOCKED" in sql]
         assert len(claims) == 2, plans
         for plan in claims:  # the open messages' index, read in seq order up to the batch
-            assert "ix_messages_open" in plan and "Sort" not in plan, plan
+            assert "ix_messages_open" in plan, plan
+            assert "Sort" not in plan, plan
         assert len(plans) > 4  # the finish's and the claims' other lookups too
         for sql, plan in plans:
             assert "Seq Scan" not in plan, f"{sql}\n{plan}"
