@@ -37,6 +37,7 @@ import httpx
 from benchmarks.load import CLIENTS, ClientKind, LoadResult, percentiles, post_all
 from benchmarks.report import problems, ratios, table
 from benchmarks.servers import CpuTimes, ServerProcess, free_port, hub_command
+from benchmarks.variants import HUB_VARIANTS
 from benchmarks.workload import DEMO_ROUTE, REPO, bench_config, order_bodies
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -267,26 +268,6 @@ def floor_server(workdir: Path, *, serialize: bool) -> ServerProcess:
     argv = [sys.executable, "-m", "benchmarks.floor_app", "--port", str(port)]
     argv += ["--db", str(workdir / f"{name}.db")] + (["--serialize"] if serialize else [])
     return ServerProcess(name, argv, port, log=workdir / f"{name}.log", cwd=REPO)
-
-
-#: The hub's end-to-end runs: (report key, label, overrides of the example's ``worker``).
-#: The first is the example config as it is; the others are where the worker runs and at
-#: what priority (docs/benchmarks.md, "Where the worker runs").
-HUB_VARIANTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("hub", "hub (shop-orders)", {}),
-    (
-        "hub_1p_t1",
-        "hub, 1 proc x1 thr, nice 10",
-        {"own_process": True, "threads": 1, "nice": 10},
-    ),
-    (
-        "hub_1p_t1_b100",
-        "hub, same, batch 100",
-        {"own_process": True, "threads": 1, "nice": 10, "batch_size": 100},
-    ),
-    ("hub_2p_nice", "hub, 2 procs, nice 10", {"processes": 2, "nice": 10}),
-    ("hub_2p", "hub, 2 procs, nice 0", {"processes": 2, "nice": 0}),
-)
 
 
 def hub_server(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.variants import HUB_VARIANTS
+
 __all__ = ["problems", "ratios", "table"]
 
 NAN = float("nan")
@@ -33,11 +35,7 @@ _ROWS = (
     ("floor", "floor (FastAPI+SQLite)"),
     ("floor_serialized", "floor, writes serialized"),
     ("hub_ingest_only", "hub, worker off"),
-    ("hub", "hub (shop-orders)"),
-    ("hub_1p_t1", "hub, 1 proc x1 thr, nice 10"),
-    ("hub_1p_t1_b100", "hub, same, batch 100"),
-    ("hub_2p_nice", "hub, 2 procs, nice 10"),
-    ("hub_2p", "hub, 2 procs, nice 0"),
+    *((key, label) for key, label, _ in HUB_VARIANTS),
 )
 #: Issue 11's end-to-end targets: ingest >= 0.8x the floor with p99 no worse (<= 1x), and
 #: delivered/s >= 0.4x the floor's requests/s with everything delivered.
