@@ -134,7 +134,8 @@ class HubMetrics:
         self.auth_failures = Counter(
             "hub_auth_failures_total",
             "Requests refused by authentication (401) or authorisation (403), by reason: "
-            "missing, malformed, unknown, revoked, expired, scope.",
+            "missing, malformed, unknown, revoked, expired, scope; throttled (a console sign-in "
+            "not checked: too many failures, or too many checks at once).",
             ["reason"],
             registry=r,
         )

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hub.api.console import bulk, editor, live, systems
 from hub.api.console.pages import router
+from hub.api.console.throttle import SignInThrottle
 from hub.runtime import Hub
 from hub.store.consoles import ConsoleSessions
 
@@ -24,6 +25,7 @@ def install_console(app: FastAPI, hub: Hub) -> None:
     """Serve the console at /ui (its pages) and /ui/static (its stylesheet and script)."""
     app.state.console_sessions = ConsoleSessions(hub.store)
     app.state.console_users = hub.users
+    app.state.sign_in_throttle = SignInThrottle()
     app.include_router(bulk.router)
     app.include_router(live.router)
     app.include_router(editor.router)

@@ -28,6 +28,7 @@ from hub.api.console.session import (
     set_cookie,
     signed_in,
 )
+from hub.api.console.throttle import SignInThrottle
 from hub.api.mappings import mappings_of
 from hub.credentials import OPERATE, READ, READ_PAYLOAD, grants
 from hub.errors import HubError
@@ -51,13 +52,36 @@ async def login_page(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    """Sign in with a console user's name and password, or with an API key."""
+    """Sign in with a console user's name and password, or with an API key; failures are
+    counted per address and per name (:mod:`hub.api.console.throttle`)."""
     form = await form_of(request) or {}
     hub = hub_of(request)
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    address = request.client.host if request.client else None
+    name = form.get("user", "").strip() if "user" in form else None
+    refusal = throttle.refusal(address, name)
+    if refusal is None:
+        with throttle.checking() as refusal:
+            if refusal is None:
+                return await _sign_in(request, form, throttle, address, name)
+    hub.metrics.auth_failures.labels("throttled").inc()
+    log.warning("console sign-in not checked: %s", refusal.message, extra={"reason": "throttled"})
+    response = page("login.html", refusal.status, signed=None, error=refusal.message)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+async def _sign_in(
+    request: Request,
+    form: dict[str, str],
+    throttle: SignInThrottle,
+    address: str | None,
+    name: str | None,
+) -> Response:
+    hub = hub_of(request)
     who: ApiKey | ConsoleUser | None = None
-    if "user" in form:
-        name, password = form.get("user", "").strip(), form.get("password", "")
-        said = await run_in_threadpool(console_users(request).check, name, password)
+    if name is not None:
+        said = await run_in_threadpool(console_users(request).check, name, form.get("password", ""))
         who, reason = said.user, said.reason
         wrong = "that user name and password do not match an active user"
     else:
@@ -67,9 +91,11 @@ async def login(request: Request) -> Response:
         reason = verdict.reason if verdict is not None else "missing"
         wrong = "that key is not a valid active key"
     if who is None:
+        throttle.failed(address, name)
         hub.metrics.auth_failures.labels(reason).inc()  # counted as the API's refusals are
         log.warning("console sign-in refused: %s", reason, extra={"reason": reason})
         return page("login.html", 401, signed=None, error=wrong)
+    throttle.succeeded(name)
     if not grants(frozenset(who.scopes) | frozenset(hub.config.auth.anonymous), READ):
         return page("login.html", 403, signed=None, error=f"{who.name!r} lacks scope read")
     cookie = await run_in_threadpool(sessions(request).open, who)
