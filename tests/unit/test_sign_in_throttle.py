@@ -74,3 +74,10 @@ def test_the_addresses_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -
         throttle.failed(f"10.0.0.{n}", None)
     assert throttle.refusal("10.0.0.0", None) is None  # the oldest were forgotten
     assert throttle.refusal("10.0.0.7", None) is not None
+
+
+def test_a_long_name_is_remembered_short() -> None:
+    throttle = SignInThrottle(failures=1, window=60, clock=Clock())
+    throttle.failed(None, "x" * 60_000)
+    assert max(len(key) for key in throttle._failed) < 100
+    assert throttle.refusal(None, "X" * 60_000) is not None

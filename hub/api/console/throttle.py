@@ -90,7 +90,7 @@ class SignInThrottle:
         """A user signed in: failures for the name are forgotten (the address's are not)."""
         if name:
             with self._lock:
-                self._failed.pop(f"name:{name.casefold()}", None)
+                self._failed.pop(_name_key(name), None)
 
     @contextmanager
     def checking(self) -> Iterator[Refusal | None]:
@@ -115,5 +115,11 @@ class SignInThrottle:
     def _keys(address: str | None, name: str | None) -> Iterator[tuple[str, str]]:
         if address:
             yield f"address:{address}", "from this address"
-        if name:  # one name however it is written
-            yield f"name:{name.casefold()}", "for this user"
+        if name:
+            yield _name_key(name), "for this user"
+
+
+def _name_key(name: str) -> str:
+    """One key for a name however it is written; no user name is longer than 64
+    characters, so a longer one is kept short (memory is bounded by count and size)."""
+    return f"name:{name.casefold()[:65]}"
