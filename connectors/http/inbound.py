@@ -95,6 +95,7 @@ class HttpInboundOptions(ConnectorOptions):
 
 class HttpInbound(PushSource[HttpInboundOptions]):
     options_model = HttpInboundOptions
+    quick_accept = True  # headers and at most one HMAC of the body
 
     def accept(self, request: InboundRequest) -> Inbound | None:
         content_type = request.content_type or ""

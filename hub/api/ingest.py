@@ -184,7 +184,10 @@ async def ingest(route: str, request: Request, hub: Annotated[Hub, Depends(get_h
         query=dict(request.query_params),
         remote=request.client.host if request.client else None,
     )
-    result = await run_in_threadpool(hub.ingestor.ingest, inbound)
+    if hub.ingestor.inline(inbound):  # a small body: decoded here, the commit awaited
+        result = await hub.ingestor.ingest_inline(inbound)
+    else:
+        result = await run_in_threadpool(hub.ingestor.ingest, inbound)
     if result.reply is not None:  # the source answers in its protocol (an AS2 MDN)
         reply = result.reply
         return Response(reply.body, status_code=reply.status, headers=dict(reply.headers))

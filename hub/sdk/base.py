@@ -187,6 +187,9 @@ class PushSource(_Connector[OptionsT]):
     capabilities = frozenset({Capability.PUSH})
     #: The hub serves the source on ``POST /{path}/{route}`` (``as2``: ``/as2/{route}``).
     path: ClassVar[str] = "ingest"
+    #: ``accept`` is quick and does no I/O (a header check, an HMAC of the body): the hub
+    #: may call it on its event loop for a small body rather than in a thread.
+    quick_accept: ClassVar[bool] = False
 
     @abstractmethod
     def accept(self, request: InboundRequest) -> Inbound | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -203,17 +204,47 @@ class Store:
         seen before on the route (nothing new is stored for it). ``also`` writes more in
         the same transaction (a poll source's cursor), so both commit or neither does.
         """
-        batch = [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
+        if also is None:  # an ingest request: merged with the others waiting
+            return self.add_later(messages, sinks).result()
+        batch = _storable_batch(messages)
         for attempt in (1, 2):  # a concurrent twin may commit first: then look again
             try:
-                if also is None:  # an ingest request: merged with the others waiting
-                    result: list[str] = self._writer.run_merged(self._add_many, (batch, sinks))
-                    return result
                 return self._writer.run(lambda session: self._add(session, batch, sinks, also))
             except StoreError as exc:
-                if attempt == 2 or not isinstance(exc.__cause__, IntegrityError):
+                if attempt == 2 or not _twin_committed(exc):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_later(
+        self, messages: Message | Sequence[Message], sinks: Sequence[str]
+    ) -> Future[list[str]]:
+        """:meth:`add` without waiting: the future holds the ids once the commit is durable
+        (or the error), so an ingest request on the event loop awaits it without holding
+        a thread. Merged with the other requests waiting, in one transaction."""
+        batch = _storable_batch(messages)
+        done: Future[list[str]] = Future()
+        done.set_running_or_notify_cancel()  # queued is as good as sent: no taking it back
+
+        def attempt(first: bool) -> None:
+            try:
+                pending = self._writer.submit_merged(self._add_many, (batch, sinks))
+            except BaseException as exc:  # the store closed in between
+                done.set_exception(exc)
+                return
+
+            def settle(future: Future[list[str]]) -> None:
+                exc = future.exception()
+                if exc is None:
+                    done.set_result(future.result())
+                elif first and isinstance(exc, StoreError) and _twin_committed(exc):
+                    attempt(False)  # a concurrent twin committed first: look again
+                else:
+                    done.set_exception(exc)
+
+            pending.add_done_callback(settle)
+
+        attempt(True)
+        return done
 
     def add_refused(self, message: Message, sinks: Sequence[str], reason: str) -> str:
         """Commit a message its source refused for good as a dead letter (stage ``receive``).
@@ -704,3 +735,12 @@ def _wrap(exc: DBAPIError) -> StoreError:
             hint="check that the database is running and store.url is right",
         )
     return StoreError(f"the store refused an operation: {reason.splitlines()[0]}")
+
+
+def _storable_batch(messages: Message | Sequence[Message]) -> list[Message]:
+    return [storable(m) for m in ([messages] if isinstance(messages, Message) else messages)]
+
+
+def _twin_committed(exc: StoreError) -> bool:
+    """A unique key taken by a concurrent request's commit: adding again finds its id."""
+    return isinstance(exc.__cause__, IntegrityError)

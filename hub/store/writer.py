@@ -92,9 +92,14 @@ class Writer:
     def run_merged(self, merge: Merge, item: Any) -> Any:
         """Like :meth:`run`, but every waiting item for the same ``merge`` runs in one call
         of it (alone, ``merge(session, [item])``, if the shared transaction fails)."""
+        return self.submit_merged(merge, item).result()
+
+    def submit_merged(self, merge: Merge, item: Any) -> Future[Any]:
+        """:meth:`run_merged` without waiting: the future is done once the commit is
+        durable, so a caller on an event loop awaits it instead of holding a thread."""
         future: Future[Any] = Future()
         self._put(_Entry(future, merge=merge, item=item))
-        return future.result()
+        return future
 
     def _put(self, entry: _Entry) -> None:
         with self._cond:

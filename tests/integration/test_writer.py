@@ -106,3 +106,45 @@ def test_ingest_requests_waiting_together_share_one_insert(store: Store) -> None
     assert ids[-1] == ids[0] == first.id
     assert store.count_by_status() == {MessageStatus.RECEIVED: 4}
     assert {d.sink for d in store.get(others[0].id).deliveries} == {"erp", "archive"}
+
+
+def test_add_later_is_answered_only_after_the_commit(store: Store) -> None:
+    """The future an ingest request awaits on the event loop is done once the message is
+    committed, not when it is queued."""
+    with ThreadPoolExecutor(2) as pool:
+        release, held = hold_the_writer(store, pool)
+        later = store.add_later(message(), ["erp"])
+        wait_for_progress(lambda: queued(store), lambda n: n == 1, what="the add queued")
+        assert not later.done()
+        release.set()
+        held.result(60)
+        (stored,) = later.result(60)
+    assert store.count_by_status() == {MessageStatus.RECEIVED: 1}
+    assert store.get(stored).events[0].kind == "received"
+
+
+def test_add_later_takes_a_twins_id_when_it_committed_first(postgres_url: str) -> None:
+    """Another process commits the same idempotency key between this add's lookup and its
+    INSERT: the unique key refuses the INSERT, and the add looks again and answers with the
+    twin's id (PostgreSQL: on SQLite the writer's BEGIN IMMEDIATE shuts the other out)."""
+    store, other = Store(postgres_url), Store(postgres_url)
+    store.migrate()
+    twin = replace(message(), idempotency_key="order-9")
+    raced: list[str] = []
+
+    def commit_the_twin_first(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if sql.startswith("INSERT INTO messages") and not raced:
+            raced.append(other.add(twin, ["erp"])[0])
+
+    event.listen(store.engine, "before_cursor_execute", commit_the_twin_first)
+    try:
+        ids = store.add_later(replace(message(), idempotency_key="order-9"), ["erp"]).result(60)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", commit_the_twin_first)
+        other.close()
+    try:
+        assert raced == [twin.id]
+        assert ids == [twin.id]
+        assert store.count_by_status() == {MessageStatus.RECEIVED: 1}
+    finally:
+        store.close()
