@@ -8,9 +8,12 @@
 
 Prints a table and writes benchmarks/results/latest.json. Settings (env or flags):
 BENCH_MESSAGES (2000), BENCH_CONCURRENCY (16), BENCH_WARMUP (50), BENCH_CLIENT
-(raw or httpx, see benchmarks/load.py), BENCH_BUDGET seconds for the whole run (300),
-BENCH_VARIANTS which end-to-end hub runs (all of HUB_VARIANTS),
-BENCH_KEEP=1 keeps the temporary directory with the servers' logs.
+(raw or httpx, see benchmarks/load.py), BENCH_BUDGET seconds for the whole run (480),
+BENCH_VARIANTS which end-to-end hub runs (all of HUB_VARIANTS), BENCH_ROUNDS how many
+times the floor and the example's hub run in all (3: the first with everything above,
+then the pair again, in turn, so both see the same machine); the targets are judged on
+the median of the rounds' ratios. BENCH_KEEP=1 keeps the temporary directory with the
+servers' logs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -53,6 +57,7 @@ class Settings:
     budget: float
     keep: bool
     variants: tuple[str, ...] = ("hub",)
+    rounds: int = 3
 
 
 class Clock:
@@ -85,7 +90,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
     parser.add_argument(
         "--budget",
         type=float,
-        default=float(os.environ.get("BENCH_BUDGET") or 300),
+        default=float(os.environ.get("BENCH_BUDGET") or 480),
         help="seconds for the whole run; phases that do not finish are reported as partial",
     )
     parser.add_argument(
@@ -97,9 +102,17 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         default=os.environ.get("BENCH_VARIANTS") or ",".join(names),
         help=f"comma-separated end-to-end hub runs, of {', '.join(names)} (hub always runs)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=_env_int("BENCH_ROUNDS", 3),
+        help="runs of the floor and the example's hub, in turn; judged on the median ratio",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.concurrency < 1 or args.warmup < 0 or args.budget <= 0:
         parser.error("messages and concurrency must be >= 1, warmup >= 0, budget > 0")
+    if args.rounds < 1:
+        parser.error("rounds must be >= 1")
     chosen = {v.strip() for v in args.variants.split(",") if v.strip()} | {"hub"}
     if chosen - set(names):
         parser.error(f"unknown variants: {', '.join(sorted(chosen - set(names)))}")
@@ -111,6 +124,7 @@ def parse_settings(argv: list[str] | None = None) -> Settings:
         args.budget,
         args.keep,
         tuple(n for n in names if n in chosen),
+        args.rounds,
     )
 
 
@@ -376,12 +390,27 @@ async def run_all(settings: Settings, workdir: Path) -> dict[str, Any]:
         folder.mkdir()
         runs[key] = await run_ingest_only(make(folder), settings, bodies, warm, clock, share)
     variants = [v for v in HUB_VARIANTS if v[0] in settings.variants]
-    for index, (key, label, worker_settings) in enumerate(variants):
+    ahead = len(variants) + settings.rounds - 1  # end-to-end runs still to come
+    for key, label, worker_settings in variants:
         print(f"{label}: {load}, then wait for the outbox ...", flush=True)
         (workdir / key).mkdir()
         # each end-to-end run may use its share of what is left
-        part = Clock(clock.left() / (len(variants) - index))
+        part = Clock(clock.left() / ahead)
+        ahead -= 1
         runs[key] = await run_hub(settings, workdir / key, bodies, warm, part, worker_settings)
+    rounds = [_round(runs["floor"], runs["hub"])]
+    for number in range(2, settings.rounds + 1):
+        print(f"round {number} of {settings.rounds}: the floor, then the hub ...", flush=True)
+        folder = workdir / f"round-{number}"
+        (folder / "floor").mkdir(parents=True)
+        (folder / "hub").mkdir()
+        floor = await run_ingest_only(
+            floor_server(folder / "floor", serialize=False), settings, bodies, warm, clock, share
+        )
+        part = Clock(clock.left() / ahead)
+        ahead -= 1
+        hub = await run_hub(settings, folder / "hub", bodies, warm, part)
+        rounds.append(_round(floor, hub))
     report: dict[str, Any] = {
         "meta": {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -404,8 +433,23 @@ async def run_all(settings: Settings, workdir: Path) -> dict[str, Any]:
         key: ratios(runs["floor"], runs[key]) for key, _, _ in variants if key in runs
     }
     report["ratios_worker_off"] = ratios(runs["floor"], runs["hub_ingest_only"])
+    report["rounds"] = rounds
+    report["ratios_median"] = {
+        name: statistics.median(r["ratios"][name] for r in rounds) for name in rounds[0]["ratios"]
+    }
     report["problems"] = problems(report, settings)
     return report
+
+
+def _round(floor: dict[str, Any], hub: dict[str, Any]) -> dict[str, Any]:
+    """One round's pair: its ratios, the two rates, and whether everything was delivered."""
+    return {
+        "ratios": ratios(floor, hub),
+        "floor_per_s": floor["ingest"]["messages_per_s"],
+        "hub_per_s": hub["ingest"]["messages_per_s"],
+        "delivered_per_s": hub["end_to_end"]["delivered_per_s"],
+        "complete": hub["end_to_end"]["complete"],
+    }
 
 
 def _finite(value: Any) -> Any:
