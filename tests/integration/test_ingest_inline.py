@@ -63,7 +63,7 @@ class Threaded:
 
 
 def test_small_and_large_bodies_are_answered_alike(tmp_path: Path, store_url: str) -> None:
-    small, large = body(1), body(2, padding=INLINE_BODY_BYTES)
+    small, large = body(1), body(2, padding=INLINE_BODY_BYTES["json"])
     with hub_for(tmp_path, store_url) as hub:
         assert hub.ingestor.inline(request(small))
         assert not hub.ingestor.inline(request(large))
@@ -98,7 +98,7 @@ def test_a_store_that_cannot_take_it_is_a_503_on_both_paths(tmp_path: Path, stor
                     content=content,
                     headers={"Content-Type": "application/json"},
                 )
-                for content in (body(1), body(2, padding=INLINE_BODY_BYTES))
+                for content in (body(1), body(2, padding=INLINE_BODY_BYTES["json"]))
             ]
         for answer in answers:
             assert answer.status_code == 503, answer.text
@@ -167,3 +167,19 @@ def test_only_quick_sources_with_the_hubs_reply_run_on_the_loop(
             del source_type.reply  # the inherited one again
         assert hub.ingestor.inline(request(body(1)))
         assert not hub.ingestor.inline(InboundRequest(route="nowhere", body=b"{}", headers={}))
+
+
+def test_the_size_taken_on_the_loop_is_the_formats(
+    tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each input format has its own limit (XML decodes about 30 times slower per byte than
+    JSON); a format with none (a plugin's) always goes to a thread."""
+    limit = INLINE_BODY_BYTES["json"]
+    with hub_for(tmp_path, store_url) as hub:
+        assert hub.ingestor.inline(request(b" " * limit))
+        assert not hub.ingestor.inline(request(b" " * (limit + 1)))
+        monkeypatch.setitem(INLINE_BODY_BYTES, "json", 100)
+        assert not hub.ingestor.inline(request(body(1)))
+        monkeypatch.delitem(INLINE_BODY_BYTES, "json")
+        assert not hub.ingestor.inline(request(b"{}"))
+    assert INLINE_BODY_BYTES["xml"] < INLINE_BODY_BYTES["csv"] < limit
