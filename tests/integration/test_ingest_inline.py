@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hub.api import create_app
+from hub.api.ingest import Accepted
 from hub.message import MessageStatus
 from hub.pipeline.ingest import INLINE_BODY_BYTES
 from hub.runtime import Hub
@@ -85,6 +86,8 @@ def test_small_and_large_bodies_are_answered_alike(tmp_path: Path, store_url: st
         assert again == {**first, "duplicate": True}
         assert twice == {**second, "duplicate": True}
         assert answers[0].headers["location"] == f"/messages/{first['id']}"
+        for answer in (first, second, again, twice):  # built as a dict: it is what it declares
+            assert Accepted.model_validate(answer).model_dump() == answer
         assert hub.store.count_by_status() == {MessageStatus.RECEIVED: 2}
 
 
