@@ -123,8 +123,9 @@ class Ingestor:
 
     async def ingest_inline(self, request: InboundRequest) -> IngestResult:
         """:meth:`ingest` on the event loop for a request :meth:`inline` allows: the
-        decoding runs here (a small body takes microseconds) and the commit is awaited,
-        not waited for in a thread, which saves a thread hand-off each way per request."""
+        decoding runs here (at most about a millisecond: :data:`INLINE_BODY_BYTES`) and the
+        commit is awaited, not waited for in a thread, which saves a thread hand-off each
+        way per request."""
         route, source = self._push_route(request)
         steps = self._steps(route, source, request)
         try:
