@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import string
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from connectors.file import FileSink, FileSinkOptions, escape
-from hub.sdk import Delivery, FatalDeliveryError, Receipt, RetriableDeliveryError, Sink
+from hub.sdk import Delivery, FatalDeliveryError, HubError, Receipt, RetriableDeliveryError, Sink
 from hub.sdk.testing import SinkContract, make_delivery
 
 
@@ -81,6 +82,24 @@ def test_no_partial_or_temporary_files_are_left(outbox: Path) -> None:
     names = [p.name for p in outbox.iterdir()]
     assert len(names) == 5
     assert not [n for n in names if n.startswith(".") or "partial" in n]
+
+
+def test_two_sinks_writing_one_directory_at_once_each_write_every_file(outbox: Path) -> None:
+    """Worker threads share a directory (its entries are made under one lock per
+    directory): every batch lands whole, with nothing temporary left, and a sink on
+    another directory is not held up by it."""
+    sinks = [file_sink(outbox), file_sink(outbox), file_sink(outbox.parent / "other")]
+
+    def batch(n: int) -> list[Receipt | HubError]:
+        return sinks[n % 3].deliver_many(
+            [make_delivery(f"{n}/{i}".encode(), message_id=f"m{n}-{i}") for i in range(20)]
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = [o for found in pool.map(batch, range(12)) for o in found]
+    assert all(isinstance(o, Receipt) for o in outcomes)
+    written = {p.read_bytes() for d in (outbox, outbox.parent / "other") for p in files_in(d)}
+    assert written == {f"{n}/{i}".encode() for n in range(12) for i in range(20)}
 
 
 def test_a_failed_write_leaves_no_temporary_file(
