@@ -21,17 +21,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, Event, Message
+from hub.store.bulk import insert_events
 from hub.store.plans import keyed, sorted_by_index
 from hub.store.records import Claimed, StoredError
 from hub.store.rows import event_values
 from hub.store.sealing import Sealer
 from hub.store.tables import (
     DELIVERIES,
-    EVENTS,
     MESSAGES,
     OPEN_SQL,
     UTCDateTime,
@@ -119,7 +119,6 @@ _DELIVERIES = (
     .where(_D.message_id.in_(bindparam("ids", expanding=True)))
     .order_by(_D.id)
 )
-_EVENTS = insert(EVENTS)
 _PENDING = DeliveryStatus.PENDING.value
 
 
@@ -217,7 +216,7 @@ def take_batch(
         if result is not None:
             poisoned[row.seq] = result
     if events:
-        session.execute(_EVENTS, events)
+        insert_events(session, events)
     taken = Taken(rows, sinks, now, started, poisoned)
     if any(row.sealed for row in rows):  # opening may fail: then nothing is claimed
         return replace(taken, ready=taken.claimed(sealer))

@@ -1,8 +1,8 @@
 """Recording a batch of finished turns in one transaction, in a few statements.
 
 The rows are made before the transaction (:func:`prepare`); in it, one read finds which
-messages the worker still holds; the message rows are updated with
-one executemany per kind of outcome, the deliveries with one, the events with one insert.
+messages the worker still holds; the message rows are updated with one statement per kind
+of outcome, the deliveries with one, the events with one insert (:mod:`hub.store.bulk`).
 A turn whose lease was lost keeps its history (sink attempts, events) but makes no status
 change: a ``lease_lost`` event stands in for its last one (see :func:`late_events`).
 """
@@ -13,10 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from hub.message import DeliveryStatus, MessageStatus, utcnow
+from hub.store.bulk import insert_events, update_deliveries, update_messages
 from hub.store.interchanges import start_ack_clocks
 from hub.store.plans import keyed
 from hub.store.records import Turn
@@ -24,9 +25,7 @@ from hub.store.rows import event_values, insert_messages, storable
 from hub.store.sealing import Sealer
 from hub.store.tables import (
     DELIVERIES,
-    EVENTS,
     MESSAGES,
-    UTCDateTime,
 )
 from hub.store.turns import late_events
 from hub.text import clean_text
@@ -39,33 +38,8 @@ _HELD = select(_M.id, _M.sealed).where(
     _M.id.in_(bindparam("ids", expanding=True)), _M.claimed_by == bindparam("worker")
 )
 _HELD_LOCKED = _HELD.with_for_update()
-_DELIVERY = (
-    update(DELIVERIES)
-    .where(_D.message_id == bindparam("m_id"), _D.sink == bindparam("m_sink"))
-    .values(
-        status=bindparam("m_status"),
-        attempts=_D.attempts + 1,
-        last_error=bindparam("m_error"),
-        delivered_at=func.coalesce(bindparam("m_at", type_=UTCDateTime()), _D.delivered_at),
-    )
-)
-_EVENTS = insert(EVENTS)
 _SINKS = select(_D.sink).where(_D.message_id == bindparam("m_id")).order_by(_D.id)
 _DROP_DELIVERIES = delete(DELIVERIES).where(_D.message_id == bindparam("m_id"))
-_UPDATES: dict[tuple[str, ...], object] = {}
-
-
-def _update(keys: tuple[str, ...]) -> object:
-    """``UPDATE messages SET <keys> WHERE id = :m_id``, built once per set of columns."""
-    statement = _UPDATES.get(keys)
-    if statement is None:
-        statement = (
-            update(MESSAGES)
-            .where(_M.id == bindparam("m_id"))
-            .values({key: bindparam(f"v_{key}", type_=_M[key].type) for key in keys})
-        )
-        _UPDATES[keys] = statement
-    return statement
 
 
 @dataclass(frozen=True)
@@ -141,17 +115,15 @@ def finish_batch(
         )
         events.extend(made.events[message_id])
     for keys, rows in groups.items():
-        session.execute(_update(keys), rows)  # type: ignore[call-overload]
+        update_messages(session, keys, rows)
     for message_id, turn in made.turns:
         if turn.children and message_id in held:
             _split(session, message_id, turn, sealer)
     start_ack_clocks(
         session, [(mid, due) for mid, due in _ack_clocks(made.turns, made.now) if mid in held]
     )
-    if made.deliveries:
-        session.execute(_DELIVERY, made.deliveries)
-    if events:
-        session.execute(_EVENTS, events)
+    update_deliveries(session, made.deliveries)
+    insert_events(session, events)
     return [message_id in held for message_id in ids]
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from hub.credentials import is_credential_header
 from hub.message import DeliveryStatus, Event, Message, MessageStatus, utcnow
+from hub.store.bulk import insert_events
 from hub.store.records import StoredError, StoredOutput
 from hub.store.sealing import Sealer
-from hub.store.tables import DELIVERIES, EVENTS, MESSAGES, MessageRow
+from hub.store.tables import DELIVERIES, MESSAGES, MessageRow
 from hub.text import clean_json, clean_key, clean_text
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
 # Built once: the hot paths (ingest, a batch's outcome) run them with executemany.
 _INSERT_MESSAGES = insert(MESSAGES)
 _INSERT_DELIVERIES = insert(DELIVERIES)
-_INSERT_EVENTS = insert(EVENTS)
 
 
 def event_values(message_id: str, event: Event) -> dict[str, object]:
@@ -141,9 +141,8 @@ def insert_received(
     ]
     if deliveries:
         connection.execute(_INSERT_DELIVERIES, deliveries)
-    connection.execute(
-        _INSERT_EVENTS,
-        [event_values(m.id, Event("received", _received_detail(m))) for m, _ in batch],
+    insert_events(
+        session, [event_values(m.id, Event("received", _received_detail(m))) for m, _ in batch]
     )
 
 

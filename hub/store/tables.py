@@ -35,7 +35,17 @@ __all__ = [
     "MessageRow",
     "SourceRow",
     "UTCDateTime",
+    "naive_utc",
 ]
+
+
+def naive_utc(value: datetime) -> datetime:
+    """How the store writes a time: naive UTC (a naive time given to it is a bug)."""
+    if value.tzinfo is UTC:  # what hub.message.utcnow() gives: no conversion
+        return value.replace(tzinfo=None)
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use hub.message.utcnow()")
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,13 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is UTC:  # what hub.message.utcnow() gives: no conversion
-            return value.replace(tzinfo=None)
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use hub.message.utcnow()")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else naive_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
