@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hub.errors import ConfigError
 from hub.mapping import codelists, parse_mapping
+from hub.mapping.functions.numbers import to_decimal
 from hub.mapping.functions.registry import FUNCTIONS, FunctionError, FunctionSpec, lookup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,6 +314,52 @@ def test_round_rejects_fractional_places() -> None:
 )
 def test_format_number(args: tuple[Any, ...], expected: str) -> None:
     assert call("format_number", *args) == expected
+
+
+LONG = "1234567890123456789012345678"  # 28 digits
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(
+        st.from_regex(r"-?[0-9]{1,30}(\.[0-9]{0,14})?", fullmatch=True),
+        st.from_regex(r"[ +-]{0,2}0{0,3}[0-9]{0,5}\.?[0-9]{0,5} ?", fullmatch=True),
+    ),
+    st.integers(min_value=0, max_value=12),
+)
+def test_format_number_gives_text_back_only_as_rounding_writes_it(text: str, places: int) -> None:
+    """Numeric text already in the written form is returned as it is; everything else is
+    rounded; both agree with rounding the number (a Decimal takes no shortcut)."""
+    try:
+        number = to_decimal(text)
+    except FunctionError:
+        with pytest.raises(FunctionError):
+            call("format_number", text, places)
+        return
+    assert call("format_number", text, places) == call("format_number", number, places)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "expected"),
+    [
+        (
+            "format_number",
+            ("1234567890123456789012345678.125", 2),
+            "1234567890123456789012345678.13",
+        ),
+        ("format_number", ("9" * 60 + ".5", 0), "1" + "0" * 60),
+        ("format_number", (Decimal("1e399"), 2), "1" + "0" * 399 + ".00"),
+        ("round", (LONG + ".125", 2), LONG + ".13"),
+        ("floor", ("12345678901234567890123456789.9",), "12345678901234567890123456789"),
+        ("ceil", ("12345678901234567890123456789.1",), "12345678901234567890123456790"),
+    ],
+)
+def test_rounding_keeps_every_digit_of_a_long_number(
+    name: str, args: tuple[Any, ...], expected: str
+) -> None:
+    """Past 28 significant digits (the default decimal context) rounding used to fail with
+    a bare InvalidOperation; numbers of up to 100 digits round like any other."""
+    assert str(call(name, *args)) == expected
 
 
 def test_format_number_errors() -> None:

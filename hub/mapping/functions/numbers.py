@@ -15,6 +15,7 @@ from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     ROUND_UP,
+    Context,
     Decimal,
     InvalidOperation,
 )
@@ -121,6 +122,15 @@ def whole(value: Any, what: str) -> int:
 
 #: The quantum of the usual numbers of places (0.01 for 2), made once.
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(-4, 13)}
+#: Rounding gives every digit it keeps: a number of up to 1E+400 to 400 places, not the
+#: default context's 28 significant digits (past which ``quantize`` fails).
+_EXACT = Context(prec=2 * MAX_EXPONENT + 2, Emax=2 * MAX_EXPONENT, Emin=-2 * MAX_EXPONENT)
+#: Numeric text already written as ``format_number(text, places)`` writes it (no '+', no
+#: leading zero, no blank, exactly ``places`` decimals): given back as it is.
+_WRITTEN = {
+    places: re.compile(r"-?(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else ""))
+    for places in range(13)
+}
 
 
 def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -129,7 +139,7 @@ def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Deci
         if not -MAX_EXPONENT < places < MAX_EXPONENT:
             raise FunctionError(f"places must lie between {-MAX_EXPONENT} and {MAX_EXPONENT}")
         quantum = Decimal(1).scaleb(-places)
-    return value.quantize(quantum, rounding=rounding)
+    return value.quantize(quantum, rounding=rounding, context=_EXACT)
 
 
 @function(
@@ -194,12 +204,17 @@ def format_number(
     value: Any, places: Any = 2, decimal_mark: Any = ".", thousands: Any = ""
 ) -> str | None:
     """Round half up to ``places`` and write with ``decimal_mark`` and ``thousands`` grouping."""
+    plain = decimal_mark == "." and thousands == ""
+    if plain and type(value) is str and type(places) is int and len(value) <= MAX_DIGITS:
+        written = _WRITTEN.get(places)  # the commonest case: '21.00' to 2 places
+        if written is not None and written.fullmatch(value) and _not_minus_zero(value):
+            return value
     number = to_decimal(value)
     if number is None:
         return None
     quantum = _QUANTA.get(places) if type(places) is int and places >= 0 else None
-    if quantum is not None and decimal_mark == "." and thousands == "":  # the common case
-        rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    if quantum is not None and plain:  # the common case
+        rounded = number.quantize(quantum, rounding=ROUND_HALF_UP, context=_EXACT)
         text = f"{rounded:f}"
         return text[1:] if text[0] == "-" and not rounded else text  # not -0.00
     digits = whole(places, "places")
@@ -221,6 +236,11 @@ def format_number(
         integral = f"{int(integral):,}".replace(",", thousands)
     sign = "-" if rounded < 0 else ""  # -0.001 to 2 places is 0.00, not -0.00
     return sign + integral + (decimal_mark + fraction if fraction else "")
+
+
+def _not_minus_zero(text: str) -> bool:
+    """Whether ``text`` is not a written -0 (``format_number`` writes 0.00 for -0.00)."""
+    return text[0] != "-" or bool(text.strip("-0."))
 
 
 @function("integer", doc="integer('12.00') -> 12; integer('12.5') fails (round it first)")
