@@ -1,13 +1,17 @@
-"""Worker CPU per small message: the demo route's turns in-process, on SQLite.
+"""Worker CPU per message: the demo route's turns in-process, on SQLite.
 
-    python -m benchmarks.worker_turns [--messages 2000] [--rounds 3] [--profile FILE] [--json]
+    python -m benchmarks.worker_turns [--messages 2000] [--rounds 3] [--lines N]
+                                      [--profile FILE] [--json]
 
 The hub of ``make bench`` (a copy of config.example.yaml, worker off) is built in this
 process; each round stores ``--messages`` copies of the example order (each its own order
 number, so its own idempotency key) through the ingestor's own message building, in
 transactions of 200, and then drains them as one worker thread does: claim a batch, run
 it (translate, file sink with fsync), record it and claim the next in one transaction,
-until nothing is due. The clock is the process's CPU (``time.process_time``: every thread,
+until nothing is due. ``--lines N`` sends orders of N line items instead (the order of
+benchmarks/worker_cpu.py, each with its own number): the whole worker turn of a large
+order, store and file sink included, where worker_cpu times its stages alone. The clock is
+the process's CPU (``time.process_time``: every thread,
 the store's writer thread included) over the drain only; the table shows each round and
 the best. ``--profile FILE`` runs one more round under cProfile (CPU time of each thread: the
 worker's loop and the writer thread's transactions, in one file) and writes it there.
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.servers import free_port
+from benchmarks.worker_cpu import TARGET_MS, large_order
 from benchmarks.workload import DEMO_ROUTE, bench_config, order_bodies
 from hub.config import load_config
 from hub.delivery.watchdog import Seat
@@ -109,8 +114,25 @@ def _cpu() -> tuple[float, float]:
     return usage.ru_utime, usage.ru_stime
 
 
+def _bodies(count: int, first_number: int, lines: int) -> list[bytes]:
+    """The round's orders: the example order, or one of ``lines`` line items, numbered."""
+    if not lines:
+        return order_bodies(count, first_number=first_number)
+    order = json.loads(large_order(lines))
+    bodies = []
+    for number in range(first_number, first_number + count):
+        order["id"], order["number"] = number, str(number)
+        bodies.append(json.dumps(order, ensure_ascii=False).encode("utf-8"))
+    return bodies
+
+
 def run(
-    messages: int = 2000, rounds: int = 3, profile: Path | None = None, *, freeze: bool = True
+    messages: int = 2000,
+    rounds: int = 3,
+    profile: Path | None = None,
+    *,
+    freeze: bool = True,
+    lines: int = 0,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hub-worker-turns-") as tmp:
         config, _ = bench_config(Path(tmp), port=free_port(), worker=False)
@@ -122,7 +144,7 @@ def run(
             per_message: list[tuple[float, float]] = []  # (user, system) ms
             number = 100_000
             for index in range(rounds + (1 if profile else 0)):
-                bodies = order_bodies(messages, first_number=number)
+                bodies = _bodies(messages, number, lines)
                 number += messages
                 _store_messages(hub, bodies)
                 profiled = index == rounds
@@ -155,6 +177,7 @@ def run(
     best = totals.index(min(totals))
     return {
         "messages": messages,
+        "lines": lines,
         "rounds": [round(ms, 3) for ms in totals],
         "best_ms": round(totals[best], 3),
         "best_user_ms": round(per_message[best][0], 3),
@@ -164,12 +187,21 @@ def run(
 
 def table(results: dict[str, Any]) -> str:
     rounds = ", ".join(f"{ms:.3f}" for ms in results["rounds"])
-    return (
-        f"worker CPU per message, {results['messages']} small demo orders a round "
+    what = f"orders of {results['lines']:,} lines" if results["lines"] else "small demo orders"
+    text = (
+        f"worker CPU per message, {results['messages']} {what} a round "
         f"(process CPU, SQLite, file sink with fsync): rounds {rounds} ms; "
         f"best {results['best_ms']:.3f} ms (user {results['best_user_ms']:.3f}, "
         f"system {results['best_system_ms']:.3f})"
     )
+    if results["lines"] == 1000:
+        ratio = results["best_ms"] / TARGET_MS
+        verdict = "ok" if ratio <= 1 else "MISSED"
+        text += (
+            f"\ntarget (issue 11): the whole worker turn of a 1,000-line order within "
+            f"{TARGET_MS:g} ms of CPU: {verdict} ({ratio:.2f}x the target)"
+        )
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,11 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is reported")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last round here")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--lines", type=int, default=0, help="line items per order (0: small)")
     parser.add_argument(
         "--no-freeze", action="store_true", help="leave start-up objects to the GC (hub/heap.py)"
     )
     args = parser.parse_args(argv)
-    results = run(args.messages, args.rounds, args.profile, freeze=not args.no_freeze)
+    results = run(
+        args.messages, args.rounds, args.profile, freeze=not args.no_freeze, lines=args.lines
+    )
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 

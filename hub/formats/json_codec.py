@@ -80,6 +80,15 @@ def _opens(text: str) -> int:
     return text.count("[") + text.count("{")
 
 
+#: Past this length a text nearly always holds more brackets than the depth limit, so
+#: counting them first (0.4 ms for a 430 KB order) would only add a pass.
+_COUNT_OPENS_UP_TO = 65_536
+
+
+def _may_nest_deeper(text: str, max_depth: int) -> bool:
+    return len(text) > _COUNT_OPENS_UP_TO or _opens(text) > max_depth
+
+
 #: Every byte but the brackets and the quote, dropped by ``bytes.translate``.
 _NOT_MARKS = bytes(b for b in range(256) if b not in b'[]{}"')
 #: Opening brackets as +1 and closing ones as -1 (signed bytes).
@@ -169,7 +178,10 @@ class JsonCodec:
         if (
             overflow
             or len(text) > min(limits.max_string_length, limits.max_nodes)
-            or (_opens(text) > limits.max_depth and _deeper_than(data, tree, limits.max_depth))
+            or (
+                _may_nest_deeper(text, limits.max_depth)
+                and _deeper_than(data, tree, limits.max_depth)
+            )
         ):
             check_tree(tree, limits)  # the full check, which names what is wrong and where
         # else: a text this short holds no longer string and no more values than allowed

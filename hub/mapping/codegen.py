@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import operator
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
 from hub.mapping.calls import CAUGHT, fail_call, finish_call, foldable, resolve_call
-from hub.mapping.functions import aggregates, edifact, strings
+from hub.mapping.functions import aggregates, edifact, numbers, strings
 from hub.mapping.functions.registry import FunctionSpec
 from hub.mapping.genforms import FORM_HELPERS, FormGen
 from hub.mapping.gensource import SourceWriter
@@ -53,6 +54,8 @@ from hub.mapping.values import (
 __all__ = [
     "GEN_KINDS",
     "MAX_NODES",
+    "SIZED",
+    "UNKNOWN_SIZE",
     "ClosureCompiler",
     "factory",
     "generate",
@@ -66,6 +69,17 @@ Evaluator = Callable[[Scope], Any]
 GEN_KINDS = frozenset({"lit", "path", "cmp", "and", "or", "not", "neg", "bin", "call"})
 #: The most nodes one generated function is written for (see :func:`worth_generating`).
 MAX_NODES = 400
+#: The generated functions of ``segment``, ``composite``, ``array`` and ``if`` that leave
+#: the output size of the value they return in ``s.run.size`` (see :meth:`_Gen.sized`).
+SIZED: weakref.WeakSet[Evaluator] = weakref.WeakSet()
+#: Added to a size the code cannot know: a list or object found by a path, a variable or
+#: a function may be shared, so it is walked instead. Any sum holding it stays negative
+#: (no run holds 2**62 values).
+UNKNOWN_SIZE = -(1 << 62)
+#: Calls whose generated value carries its size.
+_SIZED_CALLS = frozenset({"segment", "composite", "array", "if"})
+#: Nodes whose generated value is never a list or an object (a number, text, bool or null).
+_SCALAR_KINDS = frozenset({"cmp", "and", "or", "not", "neg", "bin"})
 #: The longest generated source kept in the cache of compiled sources (characters).
 _CACHED_SOURCE = 16_000
 #: Deeper than this, a subtree is left to the closures (Python limits indentation to 100).
@@ -167,17 +181,28 @@ _HELPERS["arith_failure"] = _arith_failure
 _HELPERS.update(FORM_HELPERS)
 _HELPERS["small_ints"] = aggregates.small_ints
 _HELPERS["EMPTY"] = []  # compared with only (an empty element), never changed
+_HELPERS["UNKNOWN_SIZE"] = UNKNOWN_SIZE
 _HELPERS["sum"], _HELPERS["min"], _HELPERS["max"] = sum, min, max
 
 
 def _intrinsic(
-    call: Any, names: list[str], h: Callable[[str], str]
+    call: Any, names: list[str], h: Callable[[str], str], literals: list[Any], const: Any
 ) -> tuple[str, str, bool] | None:
     """A test, and an expression that gives what ``call(*names)`` gives whenever the test
     holds with nothing to charge for its result: the common case of a hot function, written
     in place; the flag says whether the test also means no argument is charged (a short
     text). Texts of at most SHORT_TEXT characters are neither charged as arguments nor as
-    results; whole numbers below 10**18 add up exactly as ints (see aggregates)."""
+    results; whole numbers below 10**18 add up exactly as ints (see aggregates).
+    ``literals`` holds each argument's literal value (:data:`_COMPUTED` when it has none)."""
+    short = f"type({names[0]}) is str and len({names[0]}) <= {h('SHORT_TEXT')}" if names else ""
+    if call is strings.substring and len(names) == 3 and _counts(literals[1:]):
+        a, start, length = names  # substring(name, 0, 35): a slice of a short text
+        return short, f"{a}[{start}:{start} + {length}]", True
+    if call is numbers.format_number and len(names) == 2 and _counts(literals[1:]):
+        written = numbers.WRITTEN_UNSIGNED.get(literals[1])
+        if written is not None:  # format_number('27.80', 2): already written so
+            test = f"{short} and {const(written.fullmatch)}({names[0]}) is not None"
+            return test, names[0], True
     if len(names) == 1:
         (a,) = names
         if call is strings.trim:
@@ -192,6 +217,11 @@ def _intrinsic(
         a, b = names
         return f"type({a}) is str", f"{a} if {a} and not {a}.isspace() else {b}", False
     return None
+
+
+def _counts(literals: list[Any]) -> bool:
+    """Whether every value is a literal whole number of at least 0."""
+    return all(type(v) is int and v >= 0 for v in literals)
 
 
 class ClosureCompiler(Protocol):
@@ -248,13 +278,20 @@ def worth_generating(node: Node) -> bool:
 def generate(compiler: ClosureCompiler, node: Node) -> Evaluator:
     """One function for ``node``; load-time problems go to ``compiler.problem``."""
     gen = _Gen(compiler)
+    gen.sizing = node.kind == "call" and node.value in _SIZED_CALLS
     before = len(compiler.env.problems)
     result = gen.expr(node)
     if len(compiler.env.problems) != before:
         return lambda s: MISSING  # never run: the mapping does not load
     if gen.only is not None and len(gen.lines) == 1:
         return gen.only  # one closure: no wrapper around it
-    return gen.build(result)
+    size = gen.sizes.get(result) if gen.sizing else None
+    if size is None:
+        return gen.build(result)
+    gen.emit(f"s.run.size = {size}")
+    made = gen.build(result)
+    SIZED.add(made)
+    return made
 
 
 def _factory(source: str) -> Callable[..., Evaluator]:
@@ -294,6 +331,10 @@ class _Gen(FormGen, SourceWriter):
         self.slot_names: dict[int, str] = {}
         self.blocks = 0
         self.only: Evaluator | None = None
+        #: Write the output size of what the builders, ``array`` and ``if`` make.
+        self.sizing = False
+        #: The name holding a value -> the name (or literal) holding its output size.
+        self.sizes: dict[str, str] = {}
 
     # --- the source being written ------------------------------------------------------
 
@@ -320,6 +361,21 @@ class _Gen(FormGen, SourceWriter):
         self.emit(f"    {run}.check()")
         self.indent -= deeper
 
+    def add_size(self, total: str, value: str) -> None:
+        """``total += `` the output size of ``value``: known, or unknown for a list or object
+        the code did not make (it may be shared: the rules walk it)."""
+        known = self.sizes.get(value)
+        if known is None:
+            self.emit(f"if type({value}) is list or type({value}) is dict:")
+            self.emit(f"    {total} += {self.helper('UNKNOWN_SIZE')}")
+        elif known != "0":
+            self.emit(f"{total} += {known}")
+
+    def sized(self, value: str, total: str) -> str:
+        """Note ``total`` as the output size of ``value``; ``value``."""
+        self.sizes[value] = total
+        return value
+
     def build(self, result: str) -> Evaluator:
         body = "\n".join(self.lines)
         params = ", ".join(self.names)
@@ -336,7 +392,10 @@ class _Gen(FormGen, SourceWriter):
         if self.indent > _MAX_INDENT or node.kind not in GEN_KINDS:
             return self.closure(self.c.closure(node))
         method: Callable[[Node], str] = getattr(self, "g_" + node.kind)
-        return method(node)
+        out = method(node)
+        if self.sizing and node.kind in _SCALAR_KINDS:
+            self.sizes.setdefault(out, "0")
+        return out
 
     def closure(self, evaluate: Evaluator) -> str:
         out = self.tmp()
@@ -345,7 +404,7 @@ class _Gen(FormGen, SourceWriter):
         return out
 
     def g_lit(self, node: Node) -> str:
-        return self.const(node.value)
+        return self.sized(self.const(node.value), "0")  # a number or a text
 
     def g_path(self, node: Node) -> str:
         """A plain path read in place; any other (``[*]``, ``$parent``, ...) its closure."""
@@ -566,17 +625,31 @@ class _Gen(FormGen, SourceWriter):
     def g_if(self, node: Node) -> str:
         cond = self.expr(node.args[0])
         out = self.tmp()
+        total = self.tmp() if self.sizing else ""
         self.emit(f"if {self.helper('truthy')}({cond}):")
         self.indent += 1
         yes = self.expr(node.args[1])
         self.emit(f"{out} = {yes}")
+        self.branch_size(total, yes)
         self.indent -= 1
         self.emit("else:")
         self.indent += 1
         no = self.expr(node.args[2])
         self.emit(f"{out} = {no}")
+        self.branch_size(total, no)
         self.indent -= 1
-        return out
+        return self.sized(out, total) if total else out
+
+    def branch_size(self, total: str, value: str) -> None:
+        """``total = `` the output size of the branch's ``value`` (when sizing)."""
+        if not total:
+            return
+        known = self.sizes.get(value)
+        if known is not None:
+            self.emit(f"{total} = {known}")
+            return
+        self.emit(f"{total} = 0")
+        self.add_size(total, value)
 
     def g_array(self, node: Node) -> str:
         """``array(a, b)``: the list of its values, null for a missing one."""
@@ -589,7 +662,13 @@ class _Gen(FormGen, SourceWriter):
         out = self.tmp()
         items = ", ".join(f"None if {v} is {missing} else {v}" for v in values)
         self.emit(f"{out} = [{items}]")
-        return out
+        if not self.sizing:
+            return out
+        total = self.tmp()
+        self.emit(f"{total} = len({out})")
+        for value in values:
+            self.add_size(total, value)
+        return self.sized(out, total)
 
     def builder(self, node: Node, texts: list[Any]) -> str:
         """``segment(...)`` / ``composite(...)`` as :mod:`hub.mapping.builders` makes them."""
@@ -610,6 +689,8 @@ class _Gen(FormGen, SourceWriter):
                 continue
             value = self.expr(arg)
             part = self.tmp()
+            if value in self.sizes:  # the element is the value, or its text
+                self.sizes[part] = self.sizes[value]
             if segment and index == 0:
                 self.emit(f"{part} = {value}")
                 self.emit(f"{h('check_tag')}(None if {part} is {missing} else {part})")
@@ -642,7 +723,7 @@ class _Gen(FormGen, SourceWriter):
             self.emit(f"    {out}.pop()")
         if segment:
             self.charge(f"len({out})")
-            return out
+            return self.element_sizes(out, computed) if self.sizing else out
         if computed:
             nested = " or ".join(f"type({p}) is list" for p in computed)
             self.emit(f"if {nested}:")
@@ -651,7 +732,19 @@ class _Gen(FormGen, SourceWriter):
         self.emit(f"    {out} = {out}[0]")
         self.emit("else:")
         self.charge(f"len({out})", 1)
-        return out
+        if not self.sizing:
+            return out
+        total = self.tmp()  # a text, or a new list of texts (components have none)
+        self.emit(f"{total} = len({out}) if type({out}) is list else 0")
+        return self.sized(out, total)
+
+    def element_sizes(self, out: str, computed: list[str]) -> str:
+        """A segment's output size: its elements, and its composites' components."""
+        total = self.tmp()
+        self.emit(f"{total} = len({out})")
+        for part in computed:
+            self.add_size(total, part)
+        return self.sized(out, total)
 
     def invoke(self, node: Node, spec: FunctionSpec) -> str:
         """A call of a registered function, as :mod:`hub.mapping.calls` makes it."""
@@ -675,7 +768,8 @@ class _Gen(FormGen, SourceWriter):
             names.append(own)
             charged.append(own)
         out, kind, exc = self.tmp(), self.tmp(), self.tmp()
-        fast = _intrinsic(spec.call, names, h)
+        literals = [arg.value if arg.kind == "lit" else _COMPUTED for arg in node.args]
+        fast = _intrinsic(spec.call, names, h, literals, self.const)
         if fast is None:
             self.arguments(charged)
             self.call(node, spec, names, out, kind, exc)

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.errors import MappingError
-from hub.mapping.codegen import factory
+from hub.mapping.codegen import SIZED, factory
+from hub.mapping.expr import MAX_ITEMS
 from hub.mapping.gensource import SourceWriter
 from hub.mapping.limits import EvalError, LimitExceeded
 from hub.mapping.paths import MISSING
@@ -139,6 +140,7 @@ _HELPERS: dict[str, Any] = {
     "Scope": Scope,
     "truthy": truthy,
     "as_items": as_items,
+    "MAX_ITEMS": MAX_ITEMS,
     "rule_failed": _rule_failed,
     "var_failed": _var_failed,
     "where_failed": _where_failed,
@@ -163,9 +165,11 @@ def generate_rules(rules: list[Rule], specs: Specs) -> Fill | None:
     """One function running ``rules`` into ``out``; None when the closures should run.
 
     It counts the values of the output as it builds it: the size of every object and list
-    the rules make is added as it is made; the lists and objects expressions give are
-    walked once at the end (a shared part counted every time), so the rules' own structure
-    is never walked.
+    the rules make is added as it is made, and so is the size a generated ``segment``,
+    ``composite``, ``array`` or ``if`` gives with its value (:data:`~hub.mapping.codegen.SIZED`:
+    it made every list in it); the other lists and objects expressions give are walked
+    once at the end (a shared part counted every time), so the rules' own structure and
+    what the builders made are never walked.
     """
     if not ENABLED or _size(rules, specs) > MAX_RULES:
         return None
@@ -201,6 +205,16 @@ class _RuleGen(SourceWriter):
     def counted(self, value: str, scope: str) -> None:
         """``value`` to count when it is a list or an object: walked once, at the end."""
         self.emit(f"if type({value}) is list or type({value}) is dict:")
+        self.emit(f"    walk.append({value})")
+
+    def counted_sized(self, value: str, size: str | None, scope: str) -> None:
+        """``value`` counted by the ``size`` its expression gave (walked when unknown)."""
+        if size is None:
+            self.counted(value, scope)
+            return
+        self.emit(f"if {size} >= 0:")
+        self.emit(f"    n += {size}")
+        self.emit("else:")
         self.emit(f"    walk.append({value})")
 
     def rules(self, rules: list[Rule], scope: str, out: str) -> None:
@@ -241,12 +255,21 @@ class _RuleGen(SourceWriter):
             f"    raise {h('rule_failed')}({scope}, {self.const(spec.rel)}, {exc}, "
             f"{self.const(spec.where)}) from None"
         )
+        size = None
+        if spec.evaluate in SIZED:  # read before anything else runs an expression
+            size = self.tmp()
+            self.emit(f"{size} = {scope}.run.size")
         if spec.default is not MISSING:
             self.emit(f"if {value} is None or {value} is {missing}:")
             self.emit(f"    {out}[{key}] = {value} = {self.const(spec.default)}")
+            self.indent += 1
+            self.counted(value, scope)  # the default: a literal of the mapping
+            self.indent -= 1
             self.emit("else:")
             self.emit(f"    {out}[{key}] = {value}")
-            self.counted(value, scope)
+            self.indent += 1
+            self.counted_sized(value, size, scope)
+            self.indent -= 1
         elif spec.required:
             self.emit(f"if {value} is None or {value} is {missing}:")
             self.emit(
@@ -254,11 +277,11 @@ class _RuleGen(SourceWriter):
                 f"{self.const(spec.what)}, {self.const(spec.where)}, {self.const(spec.hint)})"
             )
             self.emit(f"{out}[{key}] = {value}")
-            self.counted(value, scope)
+            self.counted_sized(value, size, scope)
         else:
             self.emit(f"if {value} is not {missing}:")
             self.emit(f"    {out}[{key}] = {value}")
-            self.counted(value, scope)
+            self.counted_sized(value, size, scope)
 
     def each(self, spec: Each, up: str, out: str) -> None:
         h = self.helper
@@ -270,15 +293,23 @@ class _RuleGen(SourceWriter):
         self.emit(f"    {found} = {self.const(spec.read)}({up})")
         self.emit(f"except {h('EvalError')} as {exc}:")
         self.emit(f"    raise {h('rule_failed')}({up}, {rel}, {exc}, {where}) from None")
+        # as_items, and the budget's add_values, written out for the common case
+        self.emit(f"if type({found}) is list and len({found}) <= {h('MAX_ITEMS')}:")
+        self.emit(f"    {items} = {found}")
+        self.emit("else:")
         self.emit(
-            f"{items} = {h('as_items')}({found}, {self.const(spec.rule_name)}, "
+            f"    {items} = {h('as_items')}({found}, {self.const(spec.rule_name)}, "
             f"{self.const(spec.text)}, {where})"
         )
         self.emit(f"{built} = []")
-        self.emit("try:")
-        self.emit(f"    {up}.run.add_values(len({items}) * {int(spec.per_item)})")
-        self.emit(f"except {h('LimitExceeded')} as {exc}:")
-        self.emit(f"    raise {h('rule_failed')}({up}, {rel}, {exc}, {where}) from None")
+        run = self.tmp()
+        self.emit(f"{run} = {up}.run")
+        self.emit(f"{run}.values += len({items}) * {int(spec.per_item)}")
+        self.emit(f"if {run}.values > {run}.max_values:")
+        self.emit("    try:")
+        self.emit(f"        {run}.add_values(0)")
+        self.emit(f"    except {h('LimitExceeded')} as {exc}:")
+        self.emit(f"        raise {h('rule_failed')}({up}, {rel}, {exc}, {where}) from None")
         self.emit(f"{shared} = {up}.vars")
         self.emit(f"for {index}, {item} in enumerate({items}):")
         self.indent += 1

@@ -123,6 +123,7 @@ class Budget:
         "max_text",
         "max_values",
         "ops",
+        "size",
         "stride",
         "text",
         "values",
@@ -134,6 +135,9 @@ class Budget:
         self.max_values = limits.max_values
         self.max_text = limits.max_text
         self.values = self.text = self.ops = 0
+        #: The output size of the value a sized generated expression returned last
+        #: (:data:`hub.mapping.codegen.SIZED`), read by the rules right after the call.
+        self.size = 0
         self.stride = self.check_at = _STRIDE
         self.last = now = time.monotonic()
         self.deadline = now + limits.max_seconds

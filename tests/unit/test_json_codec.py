@@ -371,3 +371,19 @@ def test_depth_is_checked_whatever_the_text_holds(text: bytes, ok: bool) -> None
     else:
         with pytest.raises(LimitExceeded):
             codec.decode(text)
+
+
+@pytest.mark.parametrize("deep", [3, 4])
+def test_depth_of_a_long_text_is_read_from_its_brackets(deep: int) -> None:
+    """Past 64 KB the brackets are not counted first (a long text nearly always has more
+    than max_depth): the depth read from them decides, strings holding brackets or not."""
+    nested = "[" * (deep - 1) + "1" + "]" * (deep - 1)
+    for filler in ("x" * 70_000, "[" * 70_000):
+        text = json.dumps({"pad": filler}).encode()[:-1] + b', "n": ' + nested.encode() + b"}"
+        assert len(text) > 65_536
+        codec = JsonCodec(limits=DecodeLimits(max_depth=3))
+        if deep == 3:
+            assert codec.decode(text)["n"] == json.loads(nested)
+        else:
+            with pytest.raises(LimitExceeded, match="max_depth"):
+                codec.decode(text)

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.errors import HubError
-from hub.mapping import expr, genrules, parse_mapping
+from hub.mapping import expr, fieldcopy, genrules, parse_mapping
 from hub.mapping.limits import MappingLimits
 
 LIMITS = MappingLimits(max_values=60, max_text=400)
 
-_NUMBER_TEXTS = ["1.5", " 2 ", "-3", "0", "1e3", "abc", "", "10", "007", "0.1"]
+_NUMBER_TEXTS = ["1.5", " 2 ", "-3", "0", "1e3", "abc", "", "10", "007", "0.1", "-0", "-0.0", "12"]
 leaf = st.one_of(
     st.none(),
     st.booleans(),
@@ -48,7 +48,7 @@ _PATHS += ["$.a", "$root.rows[*].t", "nope", "a[1]"]
 _BINARY = ["+", "-", "*", "/", "&", "==", "!=", "<", "<=", ">", ">=", "and", "or"]
 _ONE = ["trim", "upper", "lower", "number", "abs", "count", "sum", "integer", "not"]
 _ONE += ["distinct", "string", "length", "max", "min"]
-_TWO = ["default", "coalesce", "round", "contains", "join", "pad_left"]
+_TWO = ["default", "coalesce", "round", "contains", "join", "pad_left", "format_number"]
 
 
 def _expressions(paths: list[str]) -> st.SearchStrategy[str]:
@@ -286,6 +286,95 @@ def test_generated_rules_count_the_output_as_the_walk_does() -> None:
         output_size(out, 10**9)
     )
     assert out == mapping.apply(tree)
+
+
+_INTRINSIC_INPUTS = ["abcdef", "", "-1.50", "1.50", "0.00", "-0.00", "01.50", "1.5", "12", "0"]
+_INTRINSIC_INPUTS += ["x" * 40, "1" * 33 + ".00", " 1.50", "1.50 ", None, 7, 1.5, ["ab"], {"a": 1}]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "substring(a, 0, 3)",
+        "substring(a, 2, 0)",
+        "substring(a, 4, 10)",
+        "substring(a, 1, 2) & 'z'",
+        "format_number(a, 2)",
+        "format_number(a, 0)",
+        "format_number(a, 1)",
+        "format_number(a, 2, ',')",
+    ],
+)
+def test_functions_written_in_place_match_their_calls(source: str) -> None:
+    """substring with whole-number bounds and format_number of text already written so
+    are written in place (no call) for a short text; every other value takes the call."""
+    for value in _INTRINSIC_INPUTS:
+        _both(f"name: t\nfields:\n  out: {json.dumps(source)}\n", {"a": value})
+
+
+def _counted(mapping: Any, tree: Any) -> tuple[int, dict[str, Any]]:
+    """What the rules' function counts for ``tree``, and the output it builds."""
+    from hub.mapping.expr import Scope
+    from hub.mapping.run import Run
+
+    root = mapping._root(tree, None)
+    out: dict[str, Any] = {}
+    return mapping._fill(Scope(tree, None, tree, root.vars, Run([], mapping.limits)), out), out
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=_expressions(_PATHS), tree=document)
+def test_sizes_the_builders_give_are_what_the_walk_finds(source: str, tree: dict[str, Any]) -> None:
+    """``segment``, ``composite``, ``array`` and ``if`` give the output size of what they
+    return, so the rules need not walk it; a part they did not make (a path, the shared
+    list ``$v`` in every line) is walked. Either way the count is the walk's."""
+    from hub.mapping.run import output_size
+
+    rule = json.dumps(source)
+    text = (
+        "name: t\nvars:\n  v: 'array(a, b, array(a))'\nfields:\n"
+        f"  out: {rule}\n  lines:\n    each: rows\n    fields:\n"
+        f"      x: {rule}\n      y: {{expr: {rule}, default: [1, [2]]}}\n"
+    )
+    try:
+        mapping = parse_mapping(text, "t.yaml")
+        count, out = _counted(mapping, tree)
+    except HubError:
+        return  # failures are compared with the closures' by the tests above
+    assert count == output_size(out, 10**9), source
+
+
+def test_builders_give_their_size_and_shared_parts_are_still_counted() -> None:
+    """A segment made per line is counted without a walk; the same segment holding a list
+    shared by every line counts that list every time, and past the limit fails."""
+    from hub.mapping.codegen import SIZED
+
+    text = (
+        "name: t\nvars:\n  big: 'array(a, a, a, a)'\nfields:\n"
+        "  lines:\n    each: rows\n    fields:\n"
+        "      own: \"segment('QTY', composite('21', $.q, 'PCE'), "
+        "array('x', composite('a', 'b')))\"\n"
+        "      shared: \"if($.q == null, null, segment('FTX', 'AAI', $big))\"\n"
+    )
+    rows = [{"q": n} for n in range(30)]
+    specs: list[genrules.Specs] = []
+
+    def capture(rules: Any, given: genrules.Specs) -> Any:
+        specs.append(given)
+        return genrules.generate_rules(rules, given)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fieldcopy, "generate_rules", capture)
+        mapping = parse_mapping(text, "t.yaml", limits=MappingLimits(max_values=2_000))
+    copies = [s for s in specs[0].values() if isinstance(s, genrules.Copy)]
+    assert {c.key for c in copies} == {"own", "shared"}
+    assert all(c.evaluate in SIZED for c in copies)
+    count, out = _counted(mapping, {"a": [1, 2, 3], "rows": [{}] * 30})
+    # "lines", its 30 items, each 2 keys and the segment: 3 elements, 3 + 2 + 2 inside
+    assert count == 1 + 30 + 30 * (2 + 3 + 3 + 2 + 2)
+    assert out["lines"][0] == {"own": ["QTY", ["21", "", "PCE"], ["x", ["a", "b"]]], "shared": None}
+    with pytest.raises(HubError, match="the output holds more than 2,000 values"):
+        mapping.apply({"a": list(range(60)), "rows": rows})
 
 
 def test_deeply_nested_loops_load_and_agree() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from hub.mapping.functions.registry import FunctionError, function
 from hub.mapping.limits import MAX_DIGITS, MAX_EXPONENT, bounded, bounded_int
 
-__all__ = ["to_decimal", "whole"]
+__all__ = ["WRITTEN_UNSIGNED", "format_number", "to_decimal", "whole"]
 
 _MARKS = ("auto", ".", ",")
 # Digits with an optional group separator G every three digits, then a decimal part after D.
@@ -129,6 +129,12 @@ _EXACT = Context(prec=2 * MAX_EXPONENT + 2, Emax=2 * MAX_EXPONENT, Emin=-2 * MAX
 #: leading zero, no blank, exactly ``places`` decimals): given back as it is.
 _WRITTEN = {
     places: re.compile(r"-?(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else ""))
+    for places in range(13)
+}
+#: The same without a sign (never a written -0): the generated code of a mapping gives such
+#: text back without calling ``format_number`` (:mod:`hub.mapping.codegen`).
+WRITTEN_UNSIGNED = {
+    places: re.compile(r"(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else ""))
     for places in range(13)
 }
 
