@@ -86,6 +86,7 @@ _COUNT_OPENS_UP_TO = 65_536
 
 
 def _may_nest_deeper(text: str, max_depth: int) -> bool:
+    """Whether the depth must be read from the brackets (see :func:`bracket_depth`)."""
     return len(text) > _COUNT_OPENS_UP_TO or _opens(text) > max_depth
 
 

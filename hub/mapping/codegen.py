@@ -186,7 +186,11 @@ _HELPERS["sum"], _HELPERS["min"], _HELPERS["max"] = sum, min, max
 
 
 def _intrinsic(
-    call: Any, names: list[str], h: Callable[[str], str], literals: list[Any], const: Any
+    call: Any,
+    names: list[str],
+    h: Callable[[str], str],
+    literals: list[Any],
+    const: Callable[[Any], str],
 ) -> tuple[str, str, bool] | None:
     """A test, and an expression that gives what ``call(*names)`` gives whenever the test
     holds with nothing to charge for its result: the common case of a hot function, written
