@@ -127,16 +127,13 @@ _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(-4, 13)}
 _EXACT = Context(prec=2 * MAX_EXPONENT + 2, Emax=2 * MAX_EXPONENT, Emin=-2 * MAX_EXPONENT)
 #: Numeric text already written as ``format_number(text, places)`` writes it (no '+', no
 #: leading zero, no blank, exactly ``places`` decimals): given back as it is.
-_WRITTEN = {
-    places: re.compile(r"-?(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else ""))
-    for places in range(13)
+_UNSIGNED = {
+    places: r"(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else "") for places in range(13)
 }
+_WRITTEN = {places: re.compile("-?" + pattern) for places, pattern in _UNSIGNED.items()}
 #: The same without a sign (never a written -0): the generated code of a mapping gives such
 #: text back without calling ``format_number`` (:mod:`hub.mapping.codegen`).
-WRITTEN_UNSIGNED = {
-    places: re.compile(r"(?:0|[1-9]\d*)" + (rf"\.\d{{{places}}}" if places else ""))
-    for places in range(13)
-}
+WRITTEN_UNSIGNED = {places: re.compile(pattern) for places, pattern in _UNSIGNED.items()}
 
 
 def _rounded(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
